@@ -1,0 +1,46 @@
+# PLC Workbook — the two commands the README promises:
+#   make report   set up .venv if needed and write the sample district's reports
+#   make test     set up .venv if needed and run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+OUT ?= out
+JOBS ?=
+
+.PHONY: report test bench venv browser sample clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+report: $(STAMP)
+	$(VENV)/bin/plc report --out $(OUT) $(if $(JOBS),--jobs $(JOBS),)
+
+# Headless Chromium for the browser checks: installed with apt where we can (root or sudo), else
+# the browser test skips with a message saying so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium; browser tests will skip"; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium; browser tests will skip"; \
+	  else echo "chromium not installed and no root: browser tests will skip"; fi; }
+
+test: $(STAMP) browser
+	$(PY) -m pytest -n 2 --nbval-lax -p no:cacheprovider
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+sample: $(STAMP)
+	$(VENV)/bin/plc sample --out data/sample
+
+clean:
+	rm -rf $(OUT) .pytest_cache

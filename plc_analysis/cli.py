@@ -1,0 +1,115 @@
+"""The ``plc`` command line: validate data, generate the sample, summarise, run batches."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["main"]
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .loading import load_dataset
+
+    dataset = load_dataset(args.path, errors="quarantine")
+    problems = dataset.problems
+    errors = problems[problems["severity"] == "error"]
+    warnings = problems[problems["severity"] == "warning"]
+    print(f"Validated {args.path}")
+    print(dataset.summary().to_string(index=False))
+    for title, frame in (("Errors (rows rejected)", errors), ("Warnings", warnings)):
+        if len(frame):
+            print(f"\n{title}: {len(frame)}")
+            for row in frame.itertuples(index=False):
+                line = "" if pd.isna(row.line) else f", line {row.line}"
+                column = f", column {row.column!r}" if isinstance(row.column, str) else ""
+                value = f" value {row.value!r}:" if isinstance(row.value, str) else ""
+                print(f"  - {row.file}{line}{column}:{value} {row.reason}")
+    out = Path(args.rejected) if args.rejected else (
+        Path(args.path) / "rejected.csv" if Path(args.path).is_dir() else Path(args.path).with_name("rejected.csv"))
+    if len(dataset.rejected):
+        dataset.rejected.to_csv(out, index=False)
+        print(f"\n{len(dataset.rejected)} rejected row(s) written to {out}")
+    if len(errors) or len(dataset.rejected[dataset.rejected["severity"] == "error"]):
+        return 1
+    print("\nNo errors.")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import generate_sample
+
+    generate_sample(args.out, seed=args.seed, students=args.students)
+    print(f"Sample district written to {args.out}")
+    return 0
+
+
+def _cmd_summary(args: argparse.Namespace) -> int:
+    from .loading import load_dataset, load_sample
+
+    dataset = load_dataset(args.path) if args.path else load_sample()
+    print(dataset)
+    print(dataset.summary().to_string(index=False))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .loading import load_dataset, load_sample
+
+    dataset = load_dataset(args.data) if args.data else load_sample()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset.summary().to_csv(out / "tables.csv", index=False)
+    print(dataset)
+    print(f"Table summary written to {out / 'tables.csv'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for ``plc``."""
+    parser = argparse.ArgumentParser(prog="plc", description="PLC Workbook: assessment analytics for teacher teams.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    validate = sub.add_parser("validate", help="check a data folder, OneRoster export or score sheet")
+    validate.add_argument("path")
+    validate.add_argument("--rejected", help="where to write rejected.csv (default: beside the data)")
+    validate.set_defaults(func=_cmd_validate)
+
+    sample = sub.add_parser("sample", help="generate the synthetic sample district")
+    sample.add_argument("--out", default="data/sample")
+    sample.add_argument("--seed", type=int, default=2026)
+    sample.add_argument("--students", type=int, default=None, help="high-school size (default 600; 4000 = full)")
+    sample.set_defaults(func=_cmd_sample)
+
+    report = sub.add_parser("report", help="write the reports for a district (default: the sample)")
+    report.add_argument("--data", default="", help="data folder (default: the sample district)")
+    report.add_argument("--out", default="out")
+    report.add_argument("--jobs", type=int, default=None)
+    report.set_defaults(func=_cmd_report)
+
+    summary = sub.add_parser("summary", help="print table sizes for a dataset (default: the sample)")
+    summary.add_argument("path", nargs="?")
+    summary.set_defaults(func=_cmd_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``plc`` command; returns the exit code."""
+    from .errors import PLCDataError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PLCDataError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"plc: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,355 @@
+"""The :class:`Dataset`: canonical tables plus the joins and filters metrics need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import problems_frame
+from .schema import TABLE_ORDER, TABLES
+from .validation import REJECTED_COLUMNS, empty_table
+
+__all__ = ["Dataset", "RESPONSE_COLUMNS"]
+
+#: Columns of :meth:`Dataset.responses`.
+RESPONSE_COLUMNS = [
+    "student_id", "assessment_id", "item_id", "points", "earned", "attempted", "response",
+    "max_points", "item_kind", "key", "skill_id", "assessment_kind", "title", "date", "common_id",
+    "team_id", "school_id", "section_id", "teacher_id",
+]
+
+
+def _empty_problems() -> pd.DataFrame:
+    return problems_frame([])
+
+
+def _empty_rejected() -> pd.DataFrame:
+    frame = pd.DataFrame(columns=REJECTED_COLUMNS)
+    frame["line"] = frame["line"].astype("Int64")
+    return frame
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A district's (or a filtered part of a district's) assessment data.
+
+    Attributes
+    ----------
+    tables : dict of str to DataFrame
+        Every canonical table by name (``schools``, ``teams``, ``teachers``,
+        ``sections``, ``students``, ``enrollments``, ``skills``,
+        ``assessments``, ``items``, ``scores``, ``goals``, ``progress``,
+        ``interventions``); absent tables are empty with canonical columns.
+    problems : DataFrame
+        Every problem found while loading (``file, line, column, value,
+        reason, severity``), warnings included.
+    rejected : DataFrame
+        Rows not loaded (``file, line, severity, reason, row``).
+    source : str
+        Where the data came from.
+    notes : tuple of str
+        Plain-language notes from the loader (e.g. "roster only: no results").
+    filters : dict
+        The filters applied to reach this dataset (empty for a whole load).
+    """
+
+    tables: dict[str, pd.DataFrame]
+    problems: pd.DataFrame = field(default_factory=_empty_problems)
+    rejected: pd.DataFrame = field(default_factory=_empty_rejected)
+    source: str = ""
+    notes: tuple[str, ...] = ()
+    filters: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in TABLE_ORDER:
+            if name not in self.tables:
+                self.tables[name] = empty_table(name)
+
+    # -- table access -------------------------------------------------
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        if name in TABLES:
+            return self.tables[name]
+        raise AttributeError(name)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{name}={len(self.tables[name]):,}" for name in TABLE_ORDER)
+        extra = f"; {len(self.rejected):,} rejected rows" if len(self.rejected) else ""
+        where = f" from {self.source}" if self.source else ""
+        filt = f" filtered by {self.filters}" if self.filters else ""
+        return f"<Dataset{where}{filt}: {sizes}{extra}>"
+
+    def summary(self) -> pd.DataFrame:
+        """Row counts per table.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``table, rows, rejected``.
+        """
+        rejected = self.rejected["file"].str.replace(r"\.csv$", "", regex=True).value_counts()
+        return pd.DataFrame({
+            "table": list(TABLE_ORDER),
+            "rows": [len(self.tables[n]) for n in TABLE_ORDER],
+            "rejected": [int(rejected.get(n, 0)) for n in TABLE_ORDER],
+        })
+
+    @property
+    def subgroup_columns(self) -> list[str]:
+        """Student columns beyond the canonical ones (e.g. ``ell``, ``sped``, ``frl``)."""
+        canonical = set(TABLES["students"].column_names)
+        return [c for c in self.students.columns if c not in canonical]
+
+    # -- joins ----------------------------------------------------------
+    def student_sections(self) -> pd.DataFrame:
+        """Each student's section, teacher, team and school.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``student_id, section_id, teacher_id, team_id, school_id``;
+            one row per enrollment.
+        """
+        if "student_sections" not in self._cache:
+            sections = self.sections[["section_id", "teacher_id", "team_id"]].merge(
+                self.teams[["team_id", "school_id"]], on="team_id", how="left")
+            self._cache["student_sections"] = self.enrollments[["student_id", "section_id"]].merge(
+                sections, on="section_id", how="inner")
+        return self._cache["student_sections"]
+
+    def scores_of_record(self) -> pd.DataFrame:
+        """One score per student × item: the one that counts.
+
+        Double-scored work (calibration) has several rows with a ``rater_id``;
+        the row of record is the one without a rater, else the one scored by
+        the student's own teacher, else the first rater in id order.
+
+        Returns
+        -------
+        DataFrame
+            The ``scores`` columns, one row per ``student_id, assessment_id, item_id``.
+        """
+        scores = self.scores
+        if scores["rater_id"].isna().all() or not len(scores):
+            return scores
+        keys = ["student_id", "assessment_id", "item_id"]
+        own = self._own_teacher(scores)
+        priority = pd.Series(2, index=scores.index)
+        priority[scores["rater_id"].isna()] = 0
+        priority[own] = 1
+        ordered = scores.assign(_p=priority, _r=scores["rater_id"].fillna("")).sort_values(
+            keys + ["_p", "_r"], kind="stable")
+        return ordered.drop_duplicates(keys).drop(columns=["_p", "_r"]).sort_index()
+
+    def _own_teacher(self, scores: pd.DataFrame) -> pd.Series:
+        teams = scores[["student_id", "assessment_id"]].merge(
+            self.assessments[["assessment_id", "team_id"]], on="assessment_id", how="left")
+        teams = teams.merge(self.student_sections()[["student_id", "team_id", "teacher_id"]],
+                            on=["student_id", "team_id"], how="left").drop_duplicates(
+            ["student_id", "assessment_id"])
+        teacher = scores[["student_id", "assessment_id"]].merge(
+            teams, on=["student_id", "assessment_id"], how="left")["teacher_id"]
+        return pd.Series((teacher.to_numpy() == scores["rater_id"].to_numpy()), index=scores.index)
+
+    def ratings(self) -> pd.DataFrame:
+        """Double-scored work as long ratings for calibration.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``work_id, rater_id, score, item_id, assessment_id,
+            student_id``; ``work_id`` is ``student_id/assessment_id/item_id``.
+            Only work scored by two or more raters is included.
+        """
+        rated = self.scores[self.scores["rater_id"].notna()]
+        keys = ["student_id", "assessment_id", "item_id"]
+        counts = rated.groupby(keys)["rater_id"].transform("nunique")
+        rated = rated[counts >= 2]
+        return pd.DataFrame({
+            "work_id": rated["student_id"] + "/" + rated["assessment_id"] + "/" + rated["item_id"],
+            "rater_id": rated["rater_id"],
+            "score": rated["points"],
+            "item_id": rated["item_id"],
+            "assessment_id": rated["assessment_id"],
+            "student_id": rated["student_id"],
+        }).reset_index(drop=True)
+
+    def responses(self) -> pd.DataFrame:
+        """Scores of record joined with item, skill, assessment, section, teacher, team and school.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``student_id, assessment_id, item_id, points`` (NaN = not
+            attempted), ``earned`` (points with not-attempted as 0),
+            ``attempted`` (bool), ``response, max_points, item_kind, key,
+            skill_id, assessment_kind, title, date, common_id, team_id,
+            school_id, section_id, teacher_id``.  The section and teacher are
+            the student's section in the team that gives the assessment.
+        """
+        if "responses" in self._cache:
+            return self._cache["responses"]
+        scores = self.scores_of_record()
+        items = self.items[["assessment_id", "item_id", "max_points", "kind", "key", "skill_id"]].rename(
+            columns={"kind": "item_kind"})
+        assessments = self.assessments[["assessment_id", "team_id", "title", "kind", "date", "common_id"]].rename(
+            columns={"kind": "assessment_kind"})
+        placement = self.student_sections()[["student_id", "team_id", "section_id", "teacher_id", "school_id"]]
+        placement = placement.drop_duplicates(["student_id", "team_id"])
+        frame = (scores[["student_id", "assessment_id", "item_id", "points", "response"]]
+                 .merge(items, on=["assessment_id", "item_id"], how="left")
+                 .merge(assessments, on="assessment_id", how="left")
+                 .merge(placement, on=["student_id", "team_id"], how="left"))
+        frame["attempted"] = frame["points"].notna()
+        frame["earned"] = frame["points"].fillna(0.0)
+        frame = frame[RESPONSE_COLUMNS]
+        self._cache["responses"] = frame
+        return frame
+
+    def roster(self, assessment_ids: list[str] | None = None) -> pd.DataFrame:
+        """Who should have sat each assessment, and whether they did.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``assessment_id, student_id, section_id, teacher_id,
+            team_id, school_id, present`` — one row per assessment × student
+            enrolled in a section of the assessment's team; ``present`` is
+            false for an absent student (no score rows at all).
+        """
+        assessments = self.assessments[["assessment_id", "team_id"]]
+        if assessment_ids is not None:
+            assessments = assessments[assessments["assessment_id"].isin(assessment_ids)]
+        placement = self.student_sections().drop_duplicates(["student_id", "team_id"])
+        roster = assessments.merge(placement, on="team_id", how="inner")
+        sat = self.scores[["student_id", "assessment_id"]].drop_duplicates().assign(present=True)
+        roster = roster.merge(sat, on=["student_id", "assessment_id"], how="left")
+        roster["present"] = roster["present"].fillna(False).astype(bool)
+        return roster[["assessment_id", "student_id", "section_id", "teacher_id", "team_id", "school_id",
+                       "present"]]
+
+    # -- filters ----------------------------------------------------------
+    def filter(self, *, school_id: str | list[str] | None = None, team_id: str | list[str] | None = None,
+               teacher_id: str | list[str] | None = None, section_id: str | list[str] | None = None,
+               assessment_id: str | list[str] | None = None, skill_id: str | list[str] | None = None,
+               kind: str | list[str] | None = None, start: str | pd.Timestamp | None = None,
+               end: str | pd.Timestamp | None = None) -> "Dataset":
+        """A dataset restricted to some schools, teams, teachers, assessments, skills or dates.
+
+        Filters combine with AND; each accepts one id or a list.  Teams,
+        sections, teachers, students and enrollments are cut to those the
+        filter reaches; scores to the kept assessments, items (skills) and
+        students; ``start``/``end`` (inclusive ISO dates) cut assessments,
+        progress reports and interventions by date.
+
+        Returns
+        -------
+        Dataset
+            A new dataset; ``filters`` records what was applied.
+        """
+        def many(value):
+            return None if value is None else ([value] if isinstance(value, str) else list(value))
+
+        applied = {k: v for k, v in dict(school_id=school_id, team_id=team_id, teacher_id=teacher_id,
+                                          section_id=section_id, assessment_id=assessment_id,
+                                          skill_id=skill_id, kind=kind, start=start, end=end).items()
+                   if v is not None}
+        t = dict(self.tables)
+        teams = t["teams"]
+        if many(school_id):
+            teams = teams[teams["school_id"].isin(many(school_id))]
+        if many(team_id):
+            teams = teams[teams["team_id"].isin(many(team_id))]
+        team_ids = set(teams["team_id"])
+        sections = t["sections"][t["sections"]["team_id"].isin(team_ids)]
+        if many(teacher_id):
+            sections = sections[sections["teacher_id"].isin(many(teacher_id))]
+        if many(section_id):
+            sections = sections[sections["section_id"].isin(many(section_id))]
+        enrollments = t["enrollments"][t["enrollments"]["section_id"].isin(sections["section_id"])]
+        students = t["students"][t["students"]["student_id"].isin(enrollments["student_id"])]
+        teachers = t["teachers"][t["teachers"]["team_id"].isin(team_ids)]
+        if many(teacher_id):
+            teachers = teachers[teachers["teacher_id"].isin(many(teacher_id))]
+        assessments = t["assessments"][t["assessments"]["team_id"].isin(team_ids)]
+        if many(assessment_id):
+            assessments = assessments[assessments["assessment_id"].isin(many(assessment_id))]
+        if many(kind):
+            assessments = assessments[assessments["kind"].isin(many(kind))]
+        start_ts = pd.Timestamp(start) if start is not None else None
+        end_ts = pd.Timestamp(end) if end is not None else None
+        if start_ts is not None:
+            assessments = assessments[assessments["date"] >= start_ts]
+        if end_ts is not None:
+            assessments = assessments[assessments["date"] <= end_ts]
+        skills = t["skills"][t["skills"]["team_id"].isna() | t["skills"]["team_id"].isin(team_ids)]
+        if many(skill_id):
+            skills = skills[skills["skill_id"].isin(many(skill_id))]
+        items = t["items"][t["items"]["assessment_id"].isin(assessments["assessment_id"])
+                           & t["items"]["skill_id"].isin(skills["skill_id"])]
+        if many(skill_id):
+            assessments = assessments[assessments["assessment_id"].isin(items["assessment_id"])]
+        scores = t["scores"]
+        scores = scores[scores["assessment_id"].isin(assessments["assessment_id"])
+                        & scores["student_id"].isin(students["student_id"])]
+        scores = scores.merge(items[["assessment_id", "item_id"]], on=["assessment_id", "item_id"])
+        progress = t["progress"][t["progress"]["section_id"].isin(sections["section_id"])]
+        if start_ts is not None:
+            progress = progress[progress["period_end"] >= start_ts]
+        if end_ts is not None:
+            progress = progress[progress["period_end"] <= end_ts]
+        interventions = t["interventions"][t["interventions"]["student_id"].isin(students["student_id"])]
+        if end_ts is not None:
+            interventions = interventions[interventions["start_date"] <= end_ts]
+        if many(skill_id):
+            interventions = interventions[interventions["skill_id"].isna()
+                                          | interventions["skill_id"].isin(many(skill_id))]
+        goals = t["goals"][t["goals"]["team_id"].isin(team_ids)]
+        schools = t["schools"][t["schools"]["school_id"].isin(teams["school_id"])]
+        new = dict(schools=schools, teams=teams, teachers=teachers, sections=sections, students=students,
+                   enrollments=enrollments, skills=skills, assessments=assessments, items=items,
+                   scores=scores, goals=goals, progress=progress, interventions=interventions)
+        new = {k: v.reset_index(drop=True) for k, v in new.items()}
+        return replace(self, tables=new, filters={**self.filters, **applied}, _cache={})
+
+    # -- output -------------------------------------------------------------
+    def write(self, folder: str | Path, *, fmt: str = "csv") -> Path:
+        """Write the canonical folder (and ``rejected.csv`` when rows were rejected).
+
+        Parameters
+        ----------
+        folder : str or Path
+            Destination folder (created).
+        fmt : {"csv", "parquet"}
+            File format for the tables.
+
+        Returns
+        -------
+        Path
+            The folder.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in TABLE_ORDER:
+            table = self.tables[name]
+            if not len(table) and name not in ("schools", "teams", "teachers", "sections", "students",
+                                               "enrollments", "skills", "assessments", "items", "scores"):
+                continue
+            if fmt == "parquet":
+                table.to_parquet(folder / f"{name}.parquet", index=False)
+            else:
+                out = table.copy()
+                for column in out.columns:
+                    if pd.api.types.is_datetime64_any_dtype(out[column]):
+                        out[column] = out[column].dt.strftime("%Y-%m-%d")
+                    elif pd.api.types.is_bool_dtype(out[column]) or str(out[column].dtype) == "boolean":
+                        out[column] = out[column].map({True: "true", False: "false"})
+                out.to_csv(folder / f"{name}.csv", index=False)
+        if len(self.rejected):
+            self.rejected.to_csv(folder / "rejected.csv", index=False)
+        return folder

@@ -1,0 +1,159 @@
+"""Load a district's data from any supported source into a :class:`Dataset`.
+
+Sources: a canonical folder (CSV or Parquet per table), a OneRoster 1.1/1.2
+CSV export (folder or zip), or a wide score sheet (CSV/XLSX, one row per
+student and one column per item, plus an item map).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Literal
+
+from .dataset import Dataset
+from .errors import PLCDataError, Problem, problems_frame
+from .readers import RawTable, read_raw_csv, read_raw_parquet
+from .schema import CFA_TABLES, TABLES
+from .validation import ValidationResult, validate_tables
+
+__all__ = ["load_dataset", "load_sample", "load_canonical", "finish_load", "SAMPLE_PATH"]
+
+Errors = Literal["raise", "quarantine"]
+#: The committed synthetic district.
+SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample"
+IGNORED_FILES = {"rejected.csv", "manifest.json", "planted.json"}
+
+
+def finish_load(result: ValidationResult, *, source: str, errors: Errors,
+                notes: tuple[str, ...] = ()) -> Dataset:
+    """Turn a validation result into a Dataset, or raise.
+
+    Parameters
+    ----------
+    result : ValidationResult
+        Output of :func:`plc_analysis.validation.validate_tables`.
+    source : str
+        Where the data came from (shown in messages).
+    errors : {"raise", "quarantine"}
+        ``"raise"``: any error raises :class:`PLCDataError` listing every
+        problem.  ``"quarantine"``: valid rows are loaded and the rejected ones
+        kept in ``Dataset.rejected``.
+    notes : tuple of str
+        Loader notes kept on the dataset.
+
+    Returns
+    -------
+    Dataset
+    """
+    if errors not in ("raise", "quarantine"):
+        raise ValueError(f"errors must be 'raise' or 'quarantine', not {errors!r}")
+    if errors == "raise" and any(p.severity == "error" for p in result.problems):
+        raise PLCDataError(result.problems, source=source)
+    return Dataset(tables=result.tables, problems=problems_frame(result.problems),
+                   rejected=result.rejected, source=source, notes=tuple(notes))
+
+
+def load_canonical(path: str | Path, *, errors: Errors = "raise",
+                   required: tuple[str, ...] = CFA_TABLES) -> Dataset:
+    """Load a canonical data folder (one CSV or Parquet file per table).
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder.
+    errors : {"raise", "quarantine"}
+        See :func:`finish_load`.
+    required : tuple of str
+        Tables that must be present.
+
+    Returns
+    -------
+    Dataset
+    """
+    folder = Path(path)
+    raw: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    for name in TABLES:
+        csv_path, parquet_path = folder / f"{name}.csv", folder / f"{name}.parquet"
+        if csv_path.exists():
+            raw[name] = read_raw_csv(csv_path)
+        elif parquet_path.exists():
+            raw[name] = read_raw_parquet(parquet_path)
+    known = {f"{n}.csv" for n in TABLES} | {f"{n}.parquet" for n in TABLES} | IGNORED_FILES
+    for extra in sorted(folder.iterdir()):
+        if extra.is_file() and extra.suffix.lower() in (".csv", ".parquet") and extra.name not in known:
+            problems.append(Problem(extra.name, None, None, None,
+                                    "not a canonical table; ignored", "warning"))
+    result = validate_tables(raw, required=required, extra_problems=problems)
+    return finish_load(result, source=str(folder), errors=errors)
+
+
+def _is_oneroster_folder(folder: Path) -> bool:
+    return (folder / "manifest.csv").exists() or (folder / "orgs.csv").exists() or (
+        folder / "users.csv").exists()
+
+
+def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Dataset:
+    """Load a district's data, validating every row.
+
+    Parameters
+    ----------
+    path : str or Path
+        A canonical data folder; a OneRoster 1.1 or 1.2 CSV export (folder or
+        ``.zip`` with ``manifest.csv``); or a wide score sheet (``.csv`` or
+        ``.xlsx``), in which case pass ``item_map=`` (see
+        :func:`plc_analysis.load_score_sheet`).
+    errors : {"raise", "quarantine"}
+        ``"raise"`` (default): raise :class:`PLCDataError` listing every
+        problem (file, line, column, value, reason).  ``"quarantine"``: load
+        the valid rows and keep the rejected ones, with reasons, in
+        ``Dataset.rejected``.
+    **options
+        Passed to the format's loader (e.g. ``item_map`` for score sheets).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    PLCDataError
+        When ``errors="raise"`` and any row fails validation.
+    FileNotFoundError
+        When ``path`` does not exist.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    if path.is_dir():
+        if _is_oneroster_folder(path) and not (path / "scores.csv").exists():
+            from .oneroster import load_oneroster
+            return load_oneroster(path, errors=errors, **options)
+        return load_canonical(path, errors=errors, **options)
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            names = {Path(n).name for n in archive.namelist()}
+        if {"orgs.csv", "users.csv", "manifest.csv"} & names:
+            from .oneroster import load_oneroster
+            return load_oneroster(path, errors=errors, **options)
+        raise ValueError(f"{path.name}: a zip is read as a OneRoster export, but it has no manifest.csv, "
+                         "orgs.csv or users.csv")
+    if suffix in (".csv", ".xlsx", ".xlsm", ".xls", ".tsv"):
+        from .scoresheet import load_score_sheet
+        return load_score_sheet(path, errors=errors, **options)
+    raise ValueError(f"{path.name}: unsupported input; give a canonical folder, a OneRoster folder or zip, "
+                     "or a score sheet (.csv/.xlsx)")
+
+
+def load_sample() -> Dataset:
+    """Load the committed synthetic sample district (``data/sample``).
+
+    Returns
+    -------
+    Dataset
+    """
+    if not SAMPLE_PATH.exists():
+        raise FileNotFoundError(f"sample district not found at {SAMPLE_PATH}; run `plc sample --out {SAMPLE_PATH}`")
+    return load_canonical(SAMPLE_PATH)

@@ -1,0 +1,197 @@
+"""Read raw tables: every cell as a string, every row with its line number.
+
+Nothing here interprets values; :mod:`plc_analysis.validation` does that.  The
+readers only decode bytes (UTF-8, UTF-8 with BOM, UTF-16 with BOM, or
+cp1252/Latin-1 as a detected fallback), split CSV records and note the 1-based
+line each record starts on (the header is line 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import Problem
+
+__all__ = ["RawTable", "read_raw_csv", "read_raw_bytes", "read_raw_parquet", "decode_bytes", "LINE"]
+
+#: Name of the column holding each row's 1-based line number in its file.
+LINE = "_line"
+
+# Typical UTF-8 text decoded as cp1252/Latin-1 once too often ("CafÃ©", "donâ€™t").
+_MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]|\u00e2\u20ac")
+
+
+class RawTable:
+    """A table as read: string cells, a ``_line`` column, and reading problems."""
+
+    def __init__(self, name: str, frame: pd.DataFrame, problems: list[Problem], encoding: str,
+                 label: str | None = None):
+        self.name = name
+        #: how the source file is named in problems (default: ``<name>.csv``)
+        self.label = label
+        self.frame = frame
+        self.problems = problems
+        self.encoding = encoding
+
+
+def decode_bytes(data: bytes, file: str) -> tuple[str, str, list[Problem]]:
+    """Decode file bytes, detecting the encoding.
+
+    Returns
+    -------
+    tuple
+        ``(text, encoding, problems)``; problems are warnings (e.g. the file
+        was not UTF-8 and was read as cp1252).
+    """
+    problems: list[Problem] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", problems
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16", problems
+    try:
+        return data.decode("utf-8"), "utf-8", problems
+    except UnicodeDecodeError as exc:
+        first_bad = data[: exc.start].count(b"\n") + 1
+    try:
+        text, encoding = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("latin-1"), "latin-1"
+    problems.append(
+        Problem(file, first_bad, None, None,
+                f"file is not UTF-8; read as {encoding} (first non-UTF-8 byte on this line)",
+                "warning")
+    )
+    return text, encoding, problems
+
+
+def _records(text: str) -> tuple[list[list[str]], list[int]]:
+    """Split CSV text into records and the line each record starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    records: list[list[str]] = []
+    starts: list[int] = []
+    previous_end = 0
+    for record in reader:
+        start = previous_end + 1
+        previous_end = reader.line_num
+        if not record or all(cell.strip() == "" for cell in record):
+            continue  # blank lines carry no data
+        records.append(record)
+        starts.append(start)
+    return records, starts
+
+
+def read_raw_csv(path: str | Path, *, name: str | None = None, file_label: str | None = None) -> RawTable:
+    """Read a CSV file with every cell as a string.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+    name : str, optional
+        Table name (default: the file stem).
+    file_label : str, optional
+        How the file is named in problems (default: the file name).
+
+    Returns
+    -------
+    RawTable
+        ``frame`` has one column per header cell (stripped) plus ``_line``;
+        problems list empty files, duplicate or blank headers, rows with the
+        wrong number of fields (those rows are left out of ``frame``) and
+        cells that look like mojibake.
+    """
+    path = Path(path)
+    label = file_label or path.name
+    data = path.read_bytes()
+    return read_raw_bytes(data, name or path.stem, label)
+
+
+def _empty(name: str, problems: list[Problem], encoding: str, label: str) -> RawTable:
+    return RawTable(name, pd.DataFrame({LINE: pd.Series([], dtype="int64")}), problems, encoding, label)
+
+
+def read_raw_bytes(data: bytes, name: str, label: str) -> RawTable:
+    """Like :func:`read_raw_csv` for bytes already in memory (e.g. from a zip)."""
+    problems: list[Problem] = []
+    if not data.strip():
+        problems.append(Problem(label, None, None, None, "file is empty (no header row)"))
+        return _empty(name, problems, "", label)
+    text, encoding, decode_problems = decode_bytes(data, label)
+    problems += decode_problems
+    records, starts = _records(text)
+    if not records:
+        problems.append(Problem(label, None, None, None, "file is empty (no header row)"))
+        return _empty(name, problems, encoding, label)
+    header = [h.strip() for h in records[0]]
+    seen: set[str] = set()
+    for position, column in enumerate(header, start=1):
+        if column == "":
+            problems.append(Problem(label, starts[0], f"#{position}", None, "blank column name in header"))
+        elif column in seen:
+            problems.append(Problem(label, starts[0], column, None, "column appears twice in the header"))
+        seen.add(column)
+    if any(p.line == starts[0] and p.severity == "error" for p in problems):
+        return _empty(name, problems, encoding, label)
+    width = len(header)
+    good_rows: list[list[str]] = []
+    good_lines: list[int] = []
+    for record, line in zip(records[1:], starts[1:]):
+        if len(record) != width:
+            # Trailing empty cells from a spreadsheet are harmless.
+            if len(record) > width and all(c.strip() == "" for c in record[width:]):
+                record = record[:width]
+            elif len(record) < width:
+                problems.append(Problem(label, line, None, None,
+                                        f"row has {len(record)} fields, the header has {width}"))
+                continue
+            else:
+                problems.append(Problem(label, line, None, None,
+                                        f"row has {len(record)} fields, the header has {width}"))
+                continue
+        good_rows.append(record)
+        good_lines.append(line)
+    frame = pd.DataFrame(good_rows, columns=header, dtype="str") if good_rows else pd.DataFrame(
+        {c: pd.Series([], dtype="str") for c in header})
+    frame[LINE] = pd.Series(good_lines, dtype="int64", index=frame.index)
+    if encoding != "utf-8" or _MOJIBAKE.search(text):
+        problems += _mojibake_problems(frame, label)
+    return RawTable(name, frame, problems, encoding, label)
+
+
+def _mojibake_problems(frame: pd.DataFrame, label: str) -> list[Problem]:
+    found = []
+    for column in frame.columns.drop(LINE):
+        hits = frame[column].str.contains(_MOJIBAKE, regex=True, na=False)
+        for value, line in zip(frame.loc[hits, column], frame.loc[hits, LINE]):
+            found.append(Problem(label, int(line), column, value,
+                                 "text looks like mojibake (UTF-8 read as Latin-1 somewhere upstream); "
+                                 "re-export the file as UTF-8", "warning"))
+    return found
+
+
+def read_raw_parquet(path: str | Path, *, name: str | None = None) -> RawTable:
+    """Read a Parquet file as strings (blank for missing), rows numbered from 2.
+
+    Parquet has no lines; ``_line`` is the row position plus 2 so that it
+    reads like the equivalent CSV line.
+    """
+    path = Path(path)
+    frame = pd.read_parquet(path)
+    as_text = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            text = series.dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_bool_dtype(series):
+            text = series.map({True: "true", False: "false"})
+        else:
+            text = series.astype("str")
+        as_text[str(column)] = text.where(series.notna(), "")
+    as_text = as_text.reset_index(drop=True)
+    as_text[LINE] = pd.RangeIndex(2, len(as_text) + 2)
+    return RawTable(name or path.stem, as_text, [], "parquet", path.name)

@@ -30,8 +30,10 @@ class RawTable:
     """A table as read: string cells, a ``_line`` column, and reading problems."""
 
     def __init__(self, name: str, frame: pd.DataFrame, problems: list[Problem], encoding: str,
-                 label: str | None = None):
+                 label: str | None = None, dropped: list[dict] | None = None):
         self.name = name
+        #: rows the reader could not split into the header's columns: {line, reason, row}
+        self.dropped = dropped or []
         #: how the source file is named in problems (default: ``<name>.csv``)
         self.label = label
         self.frame = frame
@@ -69,11 +71,12 @@ def decode_bytes(data: bytes, file: str) -> tuple[str, str, list[Problem]]:
     return text, encoding, problems
 
 
-def _records(text: str) -> tuple[list[list[str]], list[int]]:
-    """Split CSV text into records and the line each record starts on."""
+def _records(text: str) -> tuple[list[list[str]], list[int], list[int]]:
+    """Split CSV text into records and the lines each record starts and ends on."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=False)
     records: list[list[str]] = []
     starts: list[int] = []
+    ends: list[int] = []
     previous_end = 0
     for record in reader:
         start = previous_end + 1
@@ -82,7 +85,8 @@ def _records(text: str) -> tuple[list[list[str]], list[int]]:
             continue  # blank lines carry no data
         records.append(record)
         starts.append(start)
-    return records, starts
+        ends.append(previous_end)
+    return records, starts, ends
 
 
 def read_raw_csv(path: str | Path, *, name: str | None = None, file_label: str | None = None) -> RawTable:
@@ -123,7 +127,7 @@ def read_raw_bytes(data: bytes, name: str, label: str) -> RawTable:
         return _empty(name, problems, "", label)
     text, encoding, decode_problems = decode_bytes(data, label)
     problems += decode_problems
-    records, starts = _records(text)
+    records, starts, ends = _records(text)
     if not records:
         problems.append(Problem(label, None, None, None, "file is empty (no header row)"))
         return _empty(name, problems, encoding, label)
@@ -140,19 +144,17 @@ def read_raw_bytes(data: bytes, name: str, label: str) -> RawTable:
     width = len(header)
     good_rows: list[list[str]] = []
     good_lines: list[int] = []
-    for record, line in zip(records[1:], starts[1:]):
+    dropped: list[dict] = []
+    for record, line, end in zip(records[1:], starts[1:], ends[1:]):
+        if len(record) > width and all(c.strip() == "" for c in record[width:]):
+            record = record[:width]  # trailing empty cells from a spreadsheet are harmless
         if len(record) != width:
-            # Trailing empty cells from a spreadsheet are harmless.
-            if len(record) > width and all(c.strip() == "" for c in record[width:]):
-                record = record[:width]
-            elif len(record) < width:
-                problems.append(Problem(label, line, None, None,
-                                        f"row has {len(record)} fields, the header has {width}"))
-                continue
-            else:
-                problems.append(Problem(label, line, None, None,
-                                        f"row has {len(record)} fields, the header has {width}"))
-                continue
+            reason = f"row has {len(record)} fields, the header has {width}"
+            if end > line:
+                reason += f" (a quoted cell opened on line {line} runs to line {end})"
+            problems.append(Problem(label, line, None, None, reason))
+            dropped.append({"line": line, "reason": reason, "row": dict(enumerate(record))})
+            continue
         good_rows.append(record)
         good_lines.append(line)
     frame = pd.DataFrame(good_rows, columns=header, dtype="str") if good_rows else pd.DataFrame(
@@ -160,7 +162,7 @@ def read_raw_bytes(data: bytes, name: str, label: str) -> RawTable:
     frame[LINE] = pd.Series(good_lines, dtype="int64", index=frame.index)
     if encoding != "utf-8" or _MOJIBAKE.search(text):
         problems += _mojibake_problems(frame, label)
-    return RawTable(name, frame, problems, encoding, label)
+    return RawTable(name, frame, problems, encoding, label, dropped)
 
 
 def _mojibake_problems(frame: pd.DataFrame, label: str) -> list[Problem]:

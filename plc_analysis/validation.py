@@ -81,11 +81,13 @@ class _TableCheck:
         self.problems: list[Problem] = list(raw.problems)
         self.reasons: dict[int, list[str]] = {}  # position -> reasons (errors)
 
-    def flag(self, mask: pd.Series, column: str | None, reason, values: pd.Series | None = None) -> None:
+    def flag(self, mask: pd.Series, column: str | None, reason, values: pd.Series | None = None,
+             report: bool = True) -> None:
         """Record an error for each row where ``mask`` is true.
 
         ``reason`` is a string, a function of the cell's value, or a Series
-        of per-row reasons aligned with the table.
+        of per-row reasons aligned with the table.  ``report=False`` rejects
+        the rows without a problem per row (one problem already covers them).
         """
         if not mask.any():
             return
@@ -99,7 +101,8 @@ class _TableCheck:
                 text = str(reason.iloc[pos])
             else:
                 text = reason(value) if callable(reason) else reason
-            self.problems.append(Problem(self.file, int(line), column, value, text))
+            if report:
+                self.problems.append(Problem(self.file, int(line), column, value, text))
             self.reasons.setdefault(int(pos), []).append(
                 f"{column}: {text}" if column else text)
 
@@ -146,9 +149,9 @@ def _parse_column(check: _TableCheck, column: Column) -> pd.Series:
         return dates.astype("datetime64[ns]")
     if column.kind == "enum":
         lowered = text.str.lower()
-        check.flag(~blank & ~lowered.isin(column.choices), column.name,
-                   f"not one of: {', '.join(column.choices)}")
-        return pd.Categorical(lowered.where(~blank, None), categories=list(column.choices))
+        known = lowered.isin(column.choices)
+        check.flag(~blank & ~known, column.name, f"not one of: {', '.join(column.choices)}")
+        return pd.Categorical(lowered.where(known, None), categories=list(column.choices))
     raise AssertionError(column.kind)
 
 
@@ -163,7 +166,7 @@ def _parse_table(spec: TableSpec, raw: RawTable, file: str) -> tuple[_TableCheck
         for column in missing:
             check.problems.append(Problem(file, 1, column, None, "required column is missing from the header"))
         everything = pd.Series(True, index=frame.index)
-        check.flag(everything, None, f"file lacks required column(s) {', '.join(missing)}")
+        check.flag(everything, None, f"file lacks required column(s) {', '.join(missing)}", report=False)
         return check, empty_table(spec.name)
     for column in spec.columns:
         if column.name in frame.columns:
@@ -294,6 +297,18 @@ def _check_enrolled(check: _TableCheck, typed: pd.DataFrame, clean: dict[str, pd
                .format(*v.split(" / ")), values=values)
 
 
+def _rejected_keys(spec: TableSpec, rows: pd.DataFrame) -> dict[tuple[str, ...], dict[str, int]]:
+    """Key text → line of rejected rows, for every column set other tables reference."""
+    referenced = {fk.ref_columns for other in TABLES.values() for fk in other.foreign_keys
+                  if fk.table == spec.name}
+    found = {}
+    for columns in referenced:
+        if all(c in rows for c in columns):
+            stripped = pd.DataFrame({c: rows[c].str.strip() for c in columns})
+            found[columns] = dict(zip(_key_text(stripped, columns), rows[LINE]))
+    return found
+
+
 def _raw_row_json(frame: pd.DataFrame, position: int) -> str:
     row = frame.iloc[position].drop(LINE).to_dict()
     return json.dumps({k: ("" if v is None else str(v)) for k, v in row.items()}, ensure_ascii=False)
@@ -340,6 +355,9 @@ def validate_tables(raw: dict[str, RawTable], *, required: tuple[str, ...] = CFA
             _cross_checks(name, check, typed, clean)
         bad = check.bad
         problems += check.problems
+        for row in table.dropped:
+            rejected_rows.append({"file": file, "line": row["line"], "severity": "error",
+                                  "reason": row["reason"], "row": json.dumps(row["row"], ensure_ascii=False)})
         if table.frame.shape[0] and bad.any():
             lines = table.frame[LINE].to_numpy()
             for pos in np.flatnonzero(bad.to_numpy()):
@@ -348,21 +366,10 @@ def validate_tables(raw: dict[str, RawTable], *, required: tuple[str, ...] = CFA
                     "reason": "; ".join(check.reasons[int(pos)]),
                     "row": _raw_row_json(table.frame, int(pos)),
                 })
-            if spec.key and LINE in typed:
-                key_text = _key_text(typed.loc[bad], spec.key)
-                rejected_keys[name] = {spec.key: dict(zip(key_text, typed.loc[bad, LINE]))}
+            rejected_keys[name] = _rejected_keys(spec, table.frame.loc[bad])
         if LINE in typed:
             typed = typed.loc[~bad].drop(columns=LINE).reset_index(drop=True)
         clean[name] = typed
-        # Foreign keys may reference a subset of a composite key (e.g. teacher_id alone).
-        for other in TABLES.values():
-            for fk in other.foreign_keys:
-                if fk.table == name and spec.key and fk.ref_columns != spec.key and name in rejected_keys:
-                    bad_rows = table.frame.loc[bad] if len(table.frame) else table.frame
-                    if all(c in bad_rows for c in fk.ref_columns):
-                        text = _key_text(bad_rows.apply(lambda s: s.str.strip() if s.name != LINE else s),
-                                         fk.ref_columns)
-                        rejected_keys[name][fk.ref_columns] = dict(zip(text, bad_rows[LINE]))
     rejected = pd.DataFrame(rejected_rows, columns=REJECTED_COLUMNS)
     rejected["line"] = rejected["line"].astype("Int64")
     return ValidationResult(clean, problems, rejected)

@@ -1,0 +1,206 @@
+"""A basis of comparison: each teacher against the rest of the team, each team against other teams.
+
+The teacher's own students are excluded from the comparator.  Differences of
+proportions carry Newcombe's hybrid score interval and a plain-language signal;
+fewer than ``min_n`` students on either side says "too few students" instead of
+guessing.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+
+from .dataset import Dataset
+from .proficiency import MasteryRule, student_skill_mastery
+from .stats import proportion_difference_interval, signal_from_interval, wilson_interval
+
+__all__ = ["compare_to_team", "compare_teams", "item_success", "teacher_names"]
+
+
+def teacher_names(dataset: Dataset) -> pd.Series:
+    """Display name per teacher_id (the id when no name is recorded)."""
+    teachers = dataset.teachers.drop_duplicates("teacher_id").set_index("teacher_id")
+    names = teachers["name"] if "name" in teachers else pd.Series(index=teachers.index, dtype="str")
+    return names.fillna(pd.Series(teachers.index, index=teachers.index)).astype("str")
+
+
+def item_success(dataset: Dataset, *, success: float = 0.75, **filters) -> pd.DataFrame:
+    """Whether each student succeeded on each item they were scored on.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    success : float
+        Share of an item's max points that counts as success (default 0.75:
+        1 of 1, 2 of 2, 3 of 4 on a rubric).
+    **filters
+        Passed to :meth:`Dataset.filter`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``student_id, assessment_id, item_id, skill_id, common_id,
+        team_id, school_id, teacher_id, section_id, credit`` (earned /
+        max_points) and ``correct`` (bool).
+    """
+    if filters:
+        dataset = dataset.filter(**filters)
+    r = dataset.responses()
+    credit = r["earned"] / r["max_points"]
+    return pd.DataFrame({
+        **{c: r[c] for c in ["student_id", "assessment_id", "item_id", "skill_id", "common_id", "team_id",
+                              "school_id", "teacher_id", "section_id"]},
+        "credit": credit, "correct": credit >= success - 1e-9,
+    })
+
+
+def _against_rest(units: pd.DataFrame, keys: list[str], group: str, outcome: str, *, min_n: int,
+                  confidence: float) -> pd.DataFrame:
+    """Each ``group`` value within ``keys`` against every other student within ``keys``."""
+    per_group = (units.groupby([*keys, group], observed=True)
+                 .agg(n=(outcome, "size"), x=(outcome, "sum"), mean_credit=("_credit", "mean"))
+                 .reset_index())
+    totals = units.groupby(keys, observed=True).agg(n_all=(outcome, "size"), x_all=(outcome, "sum")).reset_index()
+    out = per_group.merge(totals, on=keys)
+    out["n_rest"] = out["n_all"] - out["n"]
+    out["x_rest"] = out["x_all"] - out["x"]
+    out["share"] = out["x"] / out["n"]
+    out["share_rest"] = out["x_rest"] / out["n_rest"].where(out["n_rest"] > 0)
+    out["difference"] = out["share"] - out["share_rest"]
+    has_rest = out["n_rest"] > 0
+    low, high = proportion_difference_interval(
+        out["x"].to_numpy(), out["n"].to_numpy(), out["x_rest"].to_numpy(),
+        out["n_rest"].where(has_rest, 1).to_numpy(), confidence)
+    out["ci_low"] = pd.Series(low, index=out.index).where(has_rest)
+    out["ci_high"] = pd.Series(high, index=out.index).where(has_rest)
+    out["signal"] = signal_from_interval(out["ci_low"].to_numpy(), out["ci_high"].to_numpy(),
+                                         out["n"].to_numpy(), out["n_rest"].to_numpy(), min_n=min_n)
+    return out.drop(columns=["n_all", "x_all"])
+
+
+def compare_to_team(dataset: Dataset, by: Literal["skill", "item"] = "skill", rule: MasteryRule = "most_recent",
+                    *, min_n: int = 10, confidence: float = 0.95, success: float = 0.75, weight: float = 0.65,
+                    cut: float | None = None, **filters) -> pd.DataFrame:
+    """Each teacher's students against the rest of the team, per skill or per item.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    by : {"skill", "item"}
+        Compare shares proficient per skill (under ``rule``) or shares
+        succeeding per item (``success`` share of the item's points).
+    rule, weight, cut
+        Mastery rule for ``by="skill"`` (see :func:`student_skill_mastery`).
+    min_n : int
+        Fewer students than this on either side gives ``"too few students"``.
+    confidence : float
+        Level of the difference interval (Newcombe hybrid score).
+    success : float
+        For ``by="item"``: share of max points counting as success.
+    **filters
+        Passed to :meth:`Dataset.filter`.
+
+    Returns
+    -------
+    DataFrame
+        One row per team × skill (or assessment × item) × teacher with
+        columns ``team_id``, then ``skill_id, description, essential`` (by
+        skill) or ``assessment_id, item_id, skill_id`` (by item), then
+        ``teacher_id, teacher, n, x`` (students proficient / succeeding),
+        ``share, n_rest, x_rest, share_rest, difference, ci_low, ci_high,
+        signal`` (``stronger than team``, ``weaker than team``, ``no clear
+        difference`` or ``too few students``) and ``mean_credit`` (mean score
+        or item credit of the teacher's students, shown beside the shares).
+    """
+    if filters:
+        dataset = dataset.filter(**filters)
+    if by == "skill":
+        units = student_skill_mastery(dataset, rule, weight=weight, cut=cut)
+        units = units.assign(_credit=units["score"])
+        keys, outcome = ["team_id", "skill_id"], "proficient"
+    elif by == "item":
+        units = item_success(dataset, success=success)
+        units = units.assign(_credit=units["credit"])
+        keys, outcome = ["team_id", "assessment_id", "item_id", "skill_id"], "correct"
+    else:
+        raise ValueError(f"by must be 'skill' or 'item', not {by!r}")
+    units = units[units["teacher_id"].notna()]
+    out = _against_rest(units, keys, "teacher_id", outcome, min_n=min_n, confidence=confidence)
+    out["teacher"] = out["teacher_id"].map(teacher_names(dataset))
+    if by == "skill":
+        out = out.merge(dataset.skills[["skill_id", "description", "essential"]], on="skill_id", how="left")
+        head = ["team_id", "skill_id", "description", "essential"]
+        out = out.sort_values(["team_id", "essential", "skill_id", "teacher_id"],
+                              ascending=[True, False, True, True], kind="stable")
+    else:
+        head = ["team_id", "assessment_id", "item_id", "skill_id"]
+        out = out.sort_values(head + ["teacher_id"], kind="stable")
+    columns = [*head, "teacher_id", "teacher", "n", "x", "share", "n_rest", "x_rest", "share_rest",
+               "difference", "ci_low", "ci_high", "signal", "mean_credit"]
+    return out[columns].reset_index(drop=True)
+
+
+def compare_teams(dataset: Dataset, by: Literal["skill", "item"] = "skill", *, min_n: int = 10,
+                  confidence: float = 0.95, success: float = 0.75, cut: float | None = None,
+                  **filters) -> pd.DataFrame:
+    """Each team against the other teams giving the same common assessment.
+
+    Assessments are the same when they share a ``common_id`` (each team keeps
+    its own ``assessment_id``).  Only common assessments given by two or more
+    teams are compared.  Counts are aggregates, never names.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Unfiltered by team (other teams are the comparator); use ``common_id``
+        via ``**filters`` on assessments if needed.
+    by : {"skill", "item"}
+        Share proficient per skill on the common assessment (score on that
+        assessment's items of the skill ≥ the skill's cut), or share
+        succeeding per item.
+    min_n, confidence, success, cut
+        As in :func:`compare_to_team`.
+    **filters
+        Passed to :meth:`Dataset.filter`.
+
+    Returns
+    -------
+    DataFrame
+        One row per common assessment × skill (or item) × team, columns
+        ``common_id, title, skill_id`` (and ``item_id`` by item), ``team_id,
+        n, x, share, n_rest, x_rest, share_rest, difference, ci_low, ci_high,
+        signal`` (``stronger than other teams``, ``weaker than other teams``,
+        ``no clear difference``, ``too few students``), ``n_teams``.
+        Empty when no assessment is shared.
+    """
+    if filters:
+        dataset = dataset.filter(**filters)
+    assessments = dataset.assessments[dataset.assessments["common_id"].notna()]
+    shared = assessments.groupby("common_id")["team_id"].nunique()
+    shared = shared[shared >= 2].index
+    if not len(shared):
+        columns = ["common_id", "title", "skill_id", *(["item_id"] if by == "item" else []), "team_id", "n", "x",
+                   "share", "n_rest", "x_rest", "share_rest", "difference", "ci_low", "ci_high", "signal", "n_teams"]
+        return pd.DataFrame(columns=columns)
+    subset = dataset.filter(assessment_id=assessments.loc[assessments["common_id"].isin(shared), "assessment_id"])
+    if by == "skill":
+        units = student_skill_mastery(subset, "all", cut=cut)
+        units = units.merge(subset.assessments[["assessment_id", "common_id"]], on="assessment_id")
+        units = units.assign(_credit=units["score"])
+        keys, outcome = ["common_id", "skill_id"], "proficient"
+    elif by == "item":
+        units = item_success(subset, success=success)
+        units = units.assign(_credit=units["credit"])
+        keys, outcome = ["common_id", "skill_id", "item_id"], "correct"
+    else:
+        raise ValueError(f"by must be 'skill' or 'item', not {by!r}")
+    out = _against_rest(units, keys, "team_id", outcome, min_n=min_n, confidence=confidence)
+    out["signal"] = out["signal"].str.replace("than team", "than other teams", regex=False)
+    out["n_teams"] = out.groupby(keys)["team_id"].transform("nunique")
+    titles = assessments.drop_duplicates("common_id").set_index("common_id")["title"]
+    out["title"] = out["common_id"].map(titles)
+    columns = ["common_id", "title", *keys[1:], "team_id", "n", "x", "share", "n_rest", "x_rest", "share_rest",
+               "difference", "ci_low", "ci_high", "signal", "n_teams"]
+    return out.sort_values([*keys, "team_id"], kind="stable")[columns].reset_index(drop=True)

@@ -1,0 +1,299 @@
+"""PLC question 2 — how will we know when each student has learned it?
+
+Per student × skill: points earned / possible on the chosen assessments, a
+mastery rule across assessments, and proficient against the skill's team cut.
+Then counts and shares proficient per skill and group, with Wilson intervals,
+absences and not-attempted items reported separately.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .stats import wilson_interval
+
+__all__ = [
+    "skill_evidence",
+    "student_skill_mastery",
+    "proficiency_by_skill",
+    "mastery_matrix",
+    "MASTERY_RULES",
+    "GROUPS",
+]
+
+MasteryRule = Literal["most_recent", "highest", "mean", "decaying_average", "all"]
+MASTERY_RULES: tuple[str, ...] = ("most_recent", "highest", "mean", "decaying_average", "all")
+#: Group levels understood by ``by=``; any subgroup column of ``students`` also works.
+GROUPS: tuple[str, ...] = ("team", "school", "teacher", "section")
+_GROUP_COLUMNS = {"team": ["team_id"], "school": ["school_id"], "teacher": ["team_id", "teacher_id"],
+                  "section": ["team_id", "teacher_id", "section_id"]}
+_PLACEMENT = ["team_id", "school_id", "section_id", "teacher_id"]
+
+
+def skill_evidence(dataset: Dataset, **filters) -> pd.DataFrame:
+    """Each student's result on each skill on each assessment they sat.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    **filters
+        Passed to :meth:`Dataset.filter` (``team_id``, ``assessment_id``, ``start`` …).
+
+    Returns
+    -------
+    DataFrame
+        One row per student × skill × assessment sat, columns ``student_id,
+        skill_id, assessment_id, date, assessment_kind, team_id, school_id,
+        section_id, teacher_id, earned, possible, score`` (earned / possible,
+        0–1), ``n_items, n_not_attempted`` (items with a blank score or no row,
+        counted as 0 points), ``proficiency_cut``.  ``possible`` counts every
+        item of the skill on the assessment.
+    """
+    if filters:
+        dataset = dataset.filter(**filters)
+    responses = dataset.responses()
+    keys = ["student_id", "skill_id", "assessment_id"]
+    got = (responses.assign(missed=~responses["attempted"])
+           .groupby(keys, observed=True, sort=False)
+           .agg(earned=("earned", "sum"), n_rows=("item_id", "size"), n_missed=("missed", "sum"))
+           .reset_index())
+    blueprint = (dataset.items.groupby(["assessment_id", "skill_id"], observed=True)
+                 .agg(possible=("max_points", "sum"), n_items=("item_id", "size")).reset_index())
+    placement = responses.drop_duplicates(["student_id", "assessment_id"])[
+        ["student_id", "assessment_id", "date", "assessment_kind", *_PLACEMENT]]
+    evidence = (got.merge(blueprint, on=["assessment_id", "skill_id"], how="left")
+                .merge(placement, on=["student_id", "assessment_id"], how="left")
+                .merge(dataset.skills[["skill_id", "proficiency_cut"]], on="skill_id", how="left"))
+    evidence["n_not_attempted"] = evidence["n_missed"] + (evidence["n_items"] - evidence["n_rows"])
+    evidence["score"] = evidence["earned"] / evidence["possible"]
+    columns = ["student_id", "skill_id", "assessment_id", "date", "assessment_kind", *_PLACEMENT,
+               "earned", "possible", "score", "n_items", "n_not_attempted", "proficiency_cut"]
+    return evidence[columns].sort_values(["student_id", "skill_id", "date"], kind="stable").reset_index(drop=True)
+
+
+def _chronological(evidence: pd.DataFrame) -> pd.DataFrame:
+    # A reassessment on the same day as the original counts as later evidence.
+    later = (evidence["assessment_kind"] == "reassessment").astype(int)
+    return evidence.assign(_later=later).sort_values(
+        ["student_id", "skill_id", "date", "_later", "assessment_id"], kind="stable").drop(columns="_later")
+
+
+def student_skill_mastery(dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: float = 0.65,
+                          cut: float | None = None, **filters) -> pd.DataFrame:
+    """Each student's standing on each skill under a mastery rule.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    rule : {"most_recent", "highest", "mean", "decaying_average", "all"}
+        How evidence from several assessments combines.  ``most_recent``
+        (default): the latest evidence replaces earlier evidence (a
+        reassessment after intervention counts); ``highest``: best score;
+        ``mean``: mean of the assessment scores; ``decaying_average``: each new
+        score weighted ``weight``, the running average ``1 - weight``;
+        ``all``: one row per assessment, no combining.
+    weight : float
+        Weight of the newest score for ``decaying_average`` (0–1).
+    cut : float, optional
+        Override every skill's proficiency cut (e.g. from a slider).
+    **filters
+        Passed to :meth:`Dataset.filter`.
+
+    Returns
+    -------
+    DataFrame
+        One row per student × skill (× assessment for ``all``), columns
+        ``student_id, skill_id, team_id, school_id, section_id, teacher_id,
+        assessment_id`` (the latest evidence), ``date`` (of the latest
+        evidence), ``first_date, n_assessments, score, earned, possible,
+        n_not_attempted, proficiency_cut, proficient``.
+    """
+    if rule not in MASTERY_RULES:
+        raise ValueError(f"rule must be one of {', '.join(MASTERY_RULES)}, not {rule!r}")
+    if not 0 < weight <= 1:
+        raise ValueError(f"weight must be in (0, 1], not {weight}")
+    evidence = _chronological(skill_evidence(dataset, **filters))
+    keys = ["student_id", "skill_id"]
+    if rule == "all":
+        mastery = evidence.assign(first_date=evidence["date"], n_assessments=1)
+    else:
+        grouped = evidence.groupby(keys, sort=False)
+        last = grouped.tail(1).set_index(keys)
+        mastery = last.copy()
+        mastery["first_date"] = grouped["date"].min()
+        mastery["n_assessments"] = grouped.size()
+        if rule == "highest":
+            best = evidence.loc[grouped["score"].idxmax()].set_index(keys)
+            mastery[["score", "earned", "possible"]] = best[["score", "earned", "possible"]]
+        elif rule == "mean":
+            mastery["score"] = grouped["score"].mean()
+        elif rule == "decaying_average":
+            position = grouped.cumcount()
+            count = grouped["score"].transform("size")
+            # weight of evidence i of k: w·(1−w)^(k−1−i), the first one (1−w)^(k−1); they sum to 1
+            w = np.where(position == 0, 1.0, weight) * (1 - weight) ** (count - 1 - position)
+            mastery["score"] = (evidence["score"] * w).groupby([evidence[k] for k in keys], sort=False).sum()
+        mastery = mastery.reset_index()
+        mastery["n_not_attempted"] = grouped["n_not_attempted"].sum().to_numpy() if rule == "mean" else \
+            mastery["n_not_attempted"]
+    if cut is not None:
+        mastery["proficiency_cut"] = float(cut)
+    mastery["proficient"] = mastery["score"] >= mastery["proficiency_cut"] - 1e-9
+    columns = ["student_id", "skill_id", *_PLACEMENT, "assessment_id", "date", "first_date", "n_assessments",
+               "score", "earned", "possible", "n_not_attempted", "proficiency_cut", "proficient"]
+    return mastery[columns].reset_index(drop=True)
+
+
+def _group_columns(by: str | list[str] | None, dataset: Dataset) -> list[str]:
+    levels = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    columns: list[str] = []
+    for level in levels:
+        if level in _GROUP_COLUMNS:
+            columns += [c for c in _GROUP_COLUMNS[level] if c not in columns]
+        elif level in dataset.subgroup_columns:
+            columns.append(level)
+        else:
+            raise ValueError(f"by={level!r}: use one of {', '.join(GROUPS)} or a subgroup column "
+                             f"({', '.join(dataset.subgroup_columns) or 'none in this dataset'})")
+    return columns
+
+
+def _with_subgroups(frame: pd.DataFrame, dataset: Dataset, columns: list[str]) -> pd.DataFrame:
+    wanted = [c for c in columns if c in dataset.subgroup_columns]
+    if not wanted:
+        return frame
+    return frame.merge(dataset.students[["student_id", *wanted]], on="student_id", how="left")
+
+
+def proficiency_by_skill(dataset: Dataset, by: str | list[str] | None = "team",
+                         rule: MasteryRule = "most_recent", *, weight: float = 0.65, cut: float | None = None,
+                         confidence: float = 0.95, **filters) -> pd.DataFrame:
+    """Counts and shares of students proficient on each skill, per group.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    by : str or list of str or None
+        ``"team"`` (default), ``"school"``, ``"teacher"``, ``"section"``, a
+        subgroup column of ``students`` (e.g. ``"ell"``), a list of these, or
+        None for every student together.
+    rule, weight, cut
+        See :func:`student_skill_mastery`.
+    confidence : float
+        Level of the Wilson interval.
+    **filters
+        Passed to :meth:`Dataset.filter`.
+
+    Returns
+    -------
+    DataFrame
+        One row per skill × group, essential skills first, columns
+        ``skill_id, description, essential, proficiency_cut, <group
+        columns>, n_assessed`` (students with evidence), ``n_proficient,
+        share_proficient, ci_low, ci_high, n_absent`` (on the roster of an
+        assessment of the skill but absent from all of them), ``n_not_attempted``
+        (students assessed with at least one item not attempted),
+        ``mean_score`` (shown beside the counts, never alone).  With
+        ``rule="all"`` there is also ``assessment_id, date``.
+    """
+    if filters:
+        dataset = dataset.filter(**filters)
+    groups = _group_columns(by, dataset)
+    mastery = _with_subgroups(student_skill_mastery(dataset, rule, weight=weight, cut=cut), dataset, groups)
+    keys = ["skill_id", *(["assessment_id", "date"] if rule == "all" else []), *groups]
+    counted = (mastery.assign(missed=mastery["n_not_attempted"] > 0)
+               .groupby(keys, observed=True, dropna=False)
+               .agg(n_assessed=("student_id", "nunique"), n_proficient=("proficient", "sum"),
+                    n_not_attempted=("missed", "sum"), mean_score=("score", "mean"))
+               .reset_index())
+    absent = _absences(dataset, groups, per_assessment=rule == "all")
+    counted = counted.merge(absent, on=[k for k in keys if k != "date"], how="outer")
+    for column in ("n_assessed", "n_proficient", "n_not_attempted", "n_absent"):
+        counted[column] = counted[column].fillna(0).astype("int64")
+    counted["share_proficient"] = counted["n_proficient"] / counted["n_assessed"].where(counted["n_assessed"] > 0)
+    counted["ci_low"], counted["ci_high"] = wilson_interval(counted["n_proficient"].to_numpy(),
+                                                            counted["n_assessed"].to_numpy(), confidence)
+    skills = dataset.skills[["skill_id", "description", "essential", "proficiency_cut"]]
+    if cut is not None:
+        skills = skills.assign(proficiency_cut=float(cut))
+    result = skills.merge(counted, on="skill_id", how="inner")
+    result = result.sort_values(["essential", "skill_id", *keys[1:]], ascending=[False] + [True] * len(keys),
+                                kind="stable")
+    columns = ["skill_id", "description", "essential", "proficiency_cut", *keys[1:], "n_assessed",
+               "n_proficient", "share_proficient", "ci_low", "ci_high", "n_absent", "n_not_attempted", "mean_score"]
+    return result[columns].reset_index(drop=True)
+
+
+def _absences(dataset: Dataset, groups: list[str], *, per_assessment: bool) -> pd.DataFrame:
+    """Students on an assessment's roster who sat none of the assessments of a skill."""
+    roster = dataset.roster()
+    covers = dataset.items[["assessment_id", "skill_id"]].drop_duplicates()
+    roster = _with_subgroups(roster.merge(covers, on="assessment_id"), dataset, groups)
+    unit = ["student_id", "skill_id", *(["assessment_id"] if per_assessment else [])]
+    seen = roster.groupby(unit + groups, observed=True, dropna=False)["present"].any().reset_index()
+    seen = seen.assign(absent=~seen["present"])
+    keys = ["skill_id", *(["assessment_id"] if per_assessment else []), *groups]
+    return seen.groupby(keys, observed=True, dropna=False)["absent"].sum().rename("n_absent").reset_index()
+
+
+def mastery_matrix(dataset: Dataset, rule: MasteryRule = "most_recent", *, names: bool = True,
+                   weight: float = 0.65, cut: float | None = None, **filters) -> pd.DataFrame:
+    """Student × skill grid of scores for one team, essential skills first.
+
+    Student names are shown only in a team's own scope: with ``names=True``
+    the (filtered) dataset must hold exactly one team.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    rule, weight, cut
+        See :func:`student_skill_mastery` (``"all"`` is not allowed here).
+    names : bool
+        Include ``student`` (``"Last, First"``) — only for a single team.
+    **filters
+        Passed to :meth:`Dataset.filter`.
+
+    Returns
+    -------
+    DataFrame
+        One row per student, columns ``student_id``, ``student`` (if
+        ``names``), ``teacher_id, section_id``, then one column per skill
+        (score 0–1, NaN = no evidence), then ``n_proficient, n_skills``.
+        The skill cuts are in ``.attrs["cuts"]`` and essential flags in
+        ``.attrs["essential"]``.
+    """
+    if rule == "all":
+        raise ValueError("mastery_matrix needs one standing per student and skill; choose a rule other than 'all'")
+    if filters:
+        dataset = dataset.filter(**filters)
+    mastery = student_skill_mastery(dataset, rule, weight=weight, cut=cut)
+    if names and mastery["team_id"].nunique() > 1:
+        raise ValueError("student names are shown only in one team's own report: filter to a single team_id "
+                         "or pass names=False")
+    skills = dataset.skills.set_index("skill_id").loc[lambda s: s.index.isin(mastery["skill_id"])]
+    order = skills.sort_values("essential", ascending=False, kind="stable").index.tolist()
+    grid = mastery.pivot_table(index="student_id", columns="skill_id", values="score", aggfunc="last")
+    grid = grid.reindex(columns=order)
+    placed = mastery.sort_values("date").drop_duplicates("student_id", keep="last").set_index("student_id")
+    result = pd.DataFrame({"student_id": grid.index})
+    if names:
+        students = dataset.students.set_index("student_id")
+        last = students.get("last_name", pd.Series(dtype="str")).reindex(grid.index).fillna("")
+        first = students.get("first_name", pd.Series(dtype="str")).reindex(grid.index).fillna("")
+        result["student"] = (last + ", " + first).str.strip(", ").to_numpy()
+    result["teacher_id"] = placed["teacher_id"].reindex(grid.index).to_numpy()
+    result["section_id"] = placed["section_id"].reindex(grid.index).to_numpy()
+    for skill in order:
+        result[skill] = grid[skill].to_numpy()
+    cuts = mastery.drop_duplicates("skill_id").set_index("skill_id")["proficiency_cut"].reindex(order)
+    proficient = grid.ge(cuts - 1e-9, axis=1)
+    result["n_proficient"] = proficient.sum(axis=1).to_numpy()
+    result["n_skills"] = grid.notna().sum(axis=1).to_numpy()
+    result = result.sort_values(["teacher_id", "student_id"], kind="stable").reset_index(drop=True)
+    result.attrs["cuts"] = cuts.to_dict()
+    result.attrs["essential"] = skills["essential"].reindex(order).to_dict()
+    return result

@@ -16,7 +16,8 @@ Conventions used throughout (they matter for small teams, so they are stated onc
   row for every item are included (``n_complete``).  Counts and difficulty use
   every row for the item (``n``).
 * Duplicate rows for one student and item (e.g. double-scored work carrying a
-  ``rater_id``) are averaged.
+  ``rater_id``) are collapsed into one: points averaged, first non-missing
+  response kept.
 * Statistics are per assessment: if ``scores`` has an ``assessment_id`` column it
   must hold a single assessment.
 """
@@ -105,6 +106,12 @@ def _prepare(
     if (long["points"] < 0).any():
         bad = long.loc[long["points"] < 0, "item_id"].unique()
         raise ValueError(f"scores.points has negative values (items {list(bad)})")
+    if long.duplicated(["student_id", "item_id"]).any():
+        # double-scored work: one row per student and item, points averaged
+        agg = {"points": ("points", "mean")}
+        if "response" in long.columns:
+            agg["response"] = ("response", "first")
+        long = long.groupby(["student_id", "item_id"], sort=False, as_index=False).agg(**agg)
     long["points0"] = long["points"].fillna(0.0)
 
     order = pd.unique(long["item_id"])
@@ -127,9 +134,9 @@ def _prepare(
         if unknown:
             raise ValueError(f"scores has item(s) not in the items table: {unknown}")
         it = it.set_index("item_id")
-        # items table order first (it is the test's order), then nothing else: every
-        # scored item is in it; unscored items are dropped.
-        order = [i for i in it.index if i in set(order)]
+        # keep the items table's order (the test's order); drop items nobody was scored on
+        scored = set(order)
+        order = [i for i in it.index if i in scored]
         cols = ["max_points"] + [c for c in ("kind", "key") if c in it.columns]
         table = it.loc[order, cols]
         bad = table.index[~(table["max_points"] > 0)]
@@ -138,24 +145,15 @@ def _prepare(
     over = long["points"] > long["item_id"].map(table["max_points"])
     if over.any():
         bad = long.loc[over, "item_id"].unique()
-        raise ValueError(f"scores.points exceed the item's max_points (items {list(bad)})")
+        hint = "" if items is not None else " (no items table given, so every item is worth 1 point)"
+        raise ValueError(f"scores.points exceed the item's max_points{hint} (items {list(bad)})")
     return long, table
 
 
 def _matrix(long: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
     """Complete-case student × item matrix of points (not attempted → 0)."""
-    wide = long.pivot_table(
-        index="student_id", columns="item_id", values="points0", aggfunc="mean"
-    )
+    wide = long.pivot(index="student_id", columns="item_id", values="points0")
     return wide.reindex(columns=list(order)).dropna(how="any")
-
-
-def _alpha_from_cov(cov: np.ndarray) -> float:
-    k = cov.shape[0]
-    total = cov.sum()
-    if k < 2 or not total > 0:
-        return float("nan")
-    return float(k / (k - 1) * (1.0 - np.trace(cov) / total))
 
 
 # --------------------------------------------------------------------------- item statistics
@@ -234,24 +232,29 @@ def item_statistics(
 
     k = len(order)
     if len(X) >= 2:
-        cov = np.cov(X.to_numpy(dtype=float), rowvar=False, ddof=1).reshape(k, k)
+        x = X.to_numpy(dtype=float)
+        cov = np.cov(x, rowvar=False, ddof=1).reshape(k, k)
         var = np.diag(cov)
         row = cov.sum(axis=1)  # cov(item, total)
         total_var = cov.sum()
-        rest_var = total_var - 2 * row + var
+        rest_var = total_var - 2 * row + var  # var(total - item)
+        # zero variance decided exactly on the data (np.ptp), not on rounded sums
+        total = x.sum(axis=1)
+        const_item = np.ptp(x, axis=0) == 0
+        const_total = np.ptp(total) == 0
+        const_rest = np.ptp(total[:, None] - x, axis=0) == 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            item_total = row / np.sqrt(var * total_var)
-            item_rest = (row - var) / np.sqrt(var * rest_var)
+            item_total = np.where(
+                const_item | const_total, np.nan, row / np.sqrt(var * total_var)
+            )
+            item_rest = np.where(
+                const_item | const_rest, np.nan, (row - var) / np.sqrt(var * rest_var)
+            )
             if k >= 3:
-                kk = k - 1
-                alpha_del = kk / (kk - 1) * (1.0 - (np.trace(cov) - var) / rest_var)
-                alpha_del = np.where(rest_var > 0, alpha_del, np.nan)
+                alpha_del = (k - 1) / (k - 2) * (1.0 - (np.trace(cov) - var) / rest_var)
+                alpha_del = np.where(const_rest, np.nan, alpha_del)
             else:
                 alpha_del = np.full(k, np.nan)
-        # constant items / zero variance → NaN, never ±inf
-        bad = ~(var > 0)
-        item_total = np.where(bad | ~(total_var > 0), np.nan, item_total)
-        item_rest = np.where(bad | ~(rest_var > 0), np.nan, item_rest)
     else:
         item_total = item_rest = alpha_del = np.full(k, np.nan)
     out["discrimination"] = item_rest
@@ -343,10 +346,16 @@ def reliability_summary(
         raise ValueError(
             f"reliability needs at least 2 students with a row for every item, got {len(X)}"
         )
-    cov = np.cov(X.to_numpy(dtype=float), rowvar=False, ddof=1)
-    alpha = _alpha_from_cov(cov)
-    low, high = cronbach_alpha_interval(alpha, len(X), len(order), confidence)
-    sd_total = float(np.sqrt(cov.sum()))
+    x = X.to_numpy(dtype=float)
+    k = x.shape[1]
+    total = x.sum(axis=1)
+    if np.ptp(total) == 0:  # everyone has the same total: alpha undefined
+        alpha = float("nan")
+    else:
+        item_var = x.var(axis=0, ddof=1).sum()
+        alpha = float(k / (k - 1) * (1.0 - item_var / total.var(ddof=1)))
+    low, high = cronbach_alpha_interval(alpha, len(X), k, confidence)
+    sd_total = float(total.std(ddof=1))
     sem = sd_total * np.sqrt(1 - alpha)
     return {
         "alpha": alpha,
@@ -437,11 +446,11 @@ def distractor_analysis(
         raise ValueError("items needs a 'kind' or a 'key' column to find the MC items")
     long, table = _prepare(scores, items)
 
-    key = (
-        _norm_option(table["key"]).where(table["key"].notna(), "")
-        if "key" in table.columns
-        else pd.Series("", index=table.index, dtype="str")
-    )
+    if "key" in table.columns:
+        key = _norm_option(table["key"])
+        key = key.where(key != BLANK_OPTION, "")  # no key given
+    else:
+        key = pd.Series("", index=table.index, dtype="str")
     is_mc = key != ""
     if "kind" in table.columns:
         is_mc |= table["kind"].astype("str").str.strip().str.lower().eq("mc") & table["kind"].notna()
@@ -450,8 +459,7 @@ def distractor_analysis(
         raise ValueError("no multiple-choice items (kind == 'mc' or a key) in items")
 
     # ranking by total score, deterministic tie-break by student_id
-    per_student = long.groupby(["student_id", "item_id"], sort=False)["points0"].mean()
-    totals = per_student.groupby(level="student_id").sum()
+    totals = long.groupby("student_id")["points0"].sum()
     ranked = totals.reset_index(name="total").sort_values(
         ["total", "student_id"], ascending=[False, True], kind="mergesort"
     )
@@ -464,11 +472,9 @@ def distractor_analysis(
     frames = []
     for item in mc_items:
         rows = long[long["item_id"] == item]
-        # one response per student (first row if double-scored)
-        rows = rows.drop_duplicates("student_id")
         opt = _norm_option(rows["response"])
         students = rows["student_id"].to_numpy()
-        rest = totals.reindex(students).to_numpy() - per_student.xs(item, level="item_id").reindex(students).to_numpy()
+        rest = totals.reindex(students).to_numpy() - rows["points0"].to_numpy()
         k = key[item]
         options = sorted(set(opt) - {BLANK_OPTION} | ({k} if k else set()))
         if (opt == BLANK_OPTION).any():

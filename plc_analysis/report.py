@@ -1,0 +1,478 @@
+"""Building blocks for the rendered reports: context, summaries and styled tables.
+
+Notebooks stay thin: each cell calls one function here, and every function is
+testable without a notebook.  Tables are pandas Stylers with proficiency
+colours; text is plain HTML.  Names of students appear only in a team's own
+report (:class:`TeamContext` is always exactly one team).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from .comparison import compare_teams, compare_to_team, teacher_names
+from .dataset import Dataset
+from .item_analysis import assessment_reliability, item_analysis, rater_calibration
+from .loading import load_dataset, load_sample
+from .plots import level_of
+from .proficiency import mastery_matrix, proficiency_by_skill
+from .talking_points import talking_points
+
+__all__ = [
+    "TeamContext",
+    "team_context",
+    "load_data",
+    "HTML",
+    "header_html",
+    "principal_summary",
+    "summary_html",
+    "note_html",
+    "style_table",
+    "skills_table",
+    "proficiency_table",
+    "teacher_table",
+    "item_comparison_table",
+    "team_comparison_table",
+    "talking_points_table",
+    "item_flags_table",
+    "reliability_table",
+    "calibration_table_view",
+    "mastery_table",
+    "section",
+    "fig_proficiency",
+    "fig_teacher_comparison",
+    "fig_item_map",
+    "team_proficiency_table",
+    "teacher_skill_table",
+]
+
+_TINTS = {"below": "#F7D9C4", "approaching": "#FBE8C0", "proficient": "#CCE3F2", "no data": "#EEEEEE"}
+_SIGNAL_TINTS = {"stronger than team": "#CDEBDF", "weaker than team": "#F7D9C4", "no clear difference": "",
+                 "too few students": "#EEEEEE", "stronger than other teams": "#CDEBDF",
+                 "weaker than other teams": "#F7D9C4"}
+
+
+class HTML:
+    """Minimal rich-display wrapper (what IPython.display.HTML does) without importing IPython here."""
+
+    def __init__(self, markup: str):
+        self.data = markup
+
+    def _repr_html_(self) -> str:
+        return self.data
+
+    def __str__(self) -> str:
+        return self.data
+
+
+def load_data(data_path: str = "") -> Dataset:
+    """Load ``data_path`` (empty = the sample district)."""
+    return load_dataset(data_path) if data_path else load_sample()
+
+
+@dataclass
+class TeamContext:
+    """Everything a team report needs: the district (for comparisons) and the team's slice."""
+
+    district: Dataset
+    team: Dataset
+    team_id: str
+    team_name: str
+    school_id: str
+    school_name: str
+    period: str
+    rule: str = "most_recent"
+    min_n: int = 10
+    filters: dict = field(default_factory=dict)
+
+    @property
+    def has_data(self) -> bool:
+        """True when the team has scores in the period."""
+        return len(self.team.scores) > 0
+
+
+def team_context(data_path: str | Dataset = "", team_id: str = "", *, assessment_id: str = "", start: str = "",
+                 end: str = "", rule: str = "most_recent", min_n: int = 10) -> TeamContext:
+    """Load the data and cut out one team for its report.
+
+    Parameters
+    ----------
+    data_path : str or Dataset
+        Data folder (empty = the sample district) or an already loaded dataset.
+    team_id : str
+        The team (empty = the first team in the data).
+    assessment_id : str
+        One assessment, or empty for all assessments in the period.
+    start, end : str
+        ISO dates bounding the period (empty = open).
+    rule : str
+        Mastery rule (see :func:`plc_analysis.student_skill_mastery`).
+    min_n : int
+        Minimum students on each side of a comparison.
+
+    Returns
+    -------
+    TeamContext
+    """
+    district = data_path if isinstance(data_path, Dataset) else load_data(data_path)
+    if not team_id:
+        team_id = str(district.teams["team_id"].iloc[0])
+    teams = district.teams.set_index("team_id")
+    if team_id not in teams.index:
+        raise ValueError(f"team_id {team_id!r} is not in this data (teams: {', '.join(teams.index[:20])})")
+    filters = {k: v for k, v in dict(assessment_id=assessment_id or None, start=start or None,
+                                      end=end or None).items() if v is not None}
+    team = district.filter(team_id=team_id, **filters)
+    school_id = str(teams.loc[team_id, "school_id"])
+    school_name = str(district.schools.set_index("school_id")["name"].get(school_id, school_id))
+    if assessment_id:
+        title = team.assessments["title"].iloc[0] if len(team.assessments) else assessment_id
+        period = f"assessment {title}"
+    elif start or end:
+        period = f"{start or 'start of the data'} to {end or 'latest data'}"
+    else:
+        dates = team.assessments["date"]
+        period = (f"{dates.min():%d %b %Y} to {dates.max():%d %b %Y}" if len(dates) else "all dates")
+    return TeamContext(district, team, team_id, str(teams.loc[team_id, "name"]), school_id, school_name, period,
+                       rule, min_n, filters)
+
+
+def note_html(text: str, kind: str = "note") -> HTML:
+    """A short boxed note (``kind``: note, warning, good)."""
+    colours = {"note": "#EEF3F8", "warning": "#FBE8C0", "good": "#CDEBDF"}
+    return HTML(f'<div style="background:{colours.get(kind, "#EEF3F8")};padding:8px 12px;border-radius:4px;'
+                f'margin:6px 0">{html.escape(text)}</div>')
+
+
+def header_html(ctx: TeamContext, subtitle: str = "Team meeting pack") -> HTML:
+    """The report's title block."""
+    return HTML(
+        f'<h1 style="margin-bottom:0">{html.escape(ctx.team_name)}</h1>'
+        f'<p style="color:#555;margin-top:4px">{html.escape(subtitle)} · {html.escape(ctx.school_name)} · '
+        f'{html.escape(ctx.period)} · prepared {date.today():%d %b %Y}</p>')
+
+
+def _pct(x: float) -> str:
+    return "–" if pd.isna(x) else f"{100 * x:.0f}%"
+
+
+def principal_summary(ctx: TeamContext) -> list[str]:
+    """Five plain sentences a principal can read in ten seconds.
+
+    Returns
+    -------
+    list of str
+        Students and skills assessed with the share proficient on essential
+        skills; the weakest essential skill; the clearest bright spot; how
+        many students need time and support now; and the item or scoring
+        issue to check (or that none was found).
+    """
+    if not ctx.has_data:
+        return [f"No assessments for {ctx.team_name} in this period ({ctx.period})."]
+    table = proficiency_by_skill(ctx.team, by="team", rule=ctx.rule)
+    essential = table[table["essential"] & (table["n_assessed"] > 0)]
+    points = talking_points(ctx.team, ctx.rule, min_n=ctx.min_n)
+    n_students = ctx.team.scores["student_id"].nunique()
+    x, n = int(essential["n_proficient"].sum()), int(essential["n_assessed"].sum())
+    lines = [f"{n_students} students assessed on {len(essential)} essential skills: {x} of {n} student-skill "
+             f"results proficient ({_pct(x / n if n else float('nan'))})."]
+    if len(essential):
+        weakest = essential.nsmallest(1, "share_proficient").iloc[0]
+        lines.append(f"Weakest essential skill: {weakest['description']} — {weakest['n_proficient']} of "
+                     f"{weakest['n_assessed']} proficient ({_pct(weakest['share_proficient'])}).")
+    bright = points[points["kind"] == "bright spot"]
+    lines.append(f"Bright spot: {bright['detail'].iloc[0]}" if len(bright) else
+                 "No teacher is clearly ahead of the rest of the team on any skill.")
+    from .proficiency import student_skill_mastery
+    mastery = student_skill_mastery(ctx.team, ctx.rule)
+    essential_ids = set(ctx.team.skills.loc[ctx.team.skills["essential"], "skill_id"])
+    below = mastery[mastery["skill_id"].isin(essential_ids) & ~mastery["proficient"]]
+    lines.append(f"{below['student_id'].nunique()} students are below the cut on at least one essential skill "
+                 f"and need time and support now (listed by skill below).")
+    checks = points[points["kind"].isin(["check the key", "calibrate scoring"])]
+    lines.append("To check: " + " ".join(checks["detail"].head(2)) if len(checks) else
+                 "No miskeyed item or scoring disagreement found.")
+    return lines[:5]
+
+
+def summary_html(ctx: TeamContext) -> HTML:
+    """The five-line summary as a highlighted box."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in principal_summary(ctx))
+    return HTML(f'<div style="border-left:5px solid #0072B2;background:#F3F8FC;padding:8px 16px;margin:8px 0">'
+                f'<strong>In ten seconds</strong><ol style="margin:4px 0">{items}</ol></div>')
+
+
+def style_table(frame: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals: dict[str, int] | None = None,
+                level: tuple[str, ...] = (), signal: str | None = None, caption: str | None = None) -> Styler:
+    """A readable Styler: no index, percentages formatted, proficiency and signal colours.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    percent : tuple of str
+        Columns holding shares 0–1, shown as percentages.
+    decimals : dict, optional
+        Column → number of decimals.
+    level : tuple of str
+        Share columns whose cells are tinted by proficiency level.
+    signal : str, optional
+        Column whose cells are tinted by comparison signal.
+    caption : str, optional
+
+    Returns
+    -------
+    Styler
+    """
+    formats = {c: (lambda v: _pct(v)) for c in percent if c in frame}
+    for column, places in (decimals or {}).items():
+        if column in frame:
+            formats[column] = (lambda v, p=places: "–" if pd.isna(v) else f"{v:.{p}f}")
+    styler = frame.style.hide(axis="index").format(formats, na_rep="–")
+    for column in level:
+        if column in frame:
+            styler = styler.map(lambda v: f"background-color:{_TINTS[str(level_of([v])[0])]}", subset=[column])
+    if signal and signal in frame:
+        styler = styler.map(lambda v: f"background-color:{_SIGNAL_TINTS.get(v, '')}" if _SIGNAL_TINTS.get(v) else "",
+                            subset=[signal])
+    styler = styler.set_table_styles([
+        {"selector": "th", "props": "text-align:left;background:#F2F2F2;padding:4px 8px;font-weight:600"},
+        {"selector": "td", "props": "padding:3px 8px;border-bottom:1px solid #E5E5E5"},
+        {"selector": "caption", "props": "caption-side:top;text-align:left;font-weight:600;padding:4px 0"},
+        {"selector": "", "props": "border-collapse:collapse;font-size:13px;margin:6px 0 14px 0"},
+    ])
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
+
+
+def skills_table(ctx: TeamContext) -> Styler:
+    """Question 1: the team's skills, essential first, with the agreed cuts."""
+    if not ctx.has_data:
+        return None
+    skills = ctx.team.skills.sort_values(["essential", "skill_id"], ascending=[False, True])
+    view = pd.DataFrame({
+        "Skill": skills["skill_id"], "Description": skills["description"],
+        "Essential": skills["essential"].map({True: "yes", False: "no"}),
+        "Proficient at": skills["proficiency_cut"],
+        "Standard": skills["standard"] if "standard" in skills else "",
+    })
+    return style_table(view, percent=("Proficient at",), caption="What we want each student to learn")
+
+
+def proficiency_table(table: pd.DataFrame, caption: str, group: str | None = None) -> Styler:
+    """A proficiency_by_skill frame for reading: counts first, then share with its interval."""
+    columns = {"description": "Skill", **({group: group.replace("_", " ").title()} if group else {}),
+               "n_proficient": "Proficient", "n_assessed": "Assessed", "share_proficient": "Share",
+               "ci_low": "95% low", "ci_high": "95% high", "n_absent": "Absent", "n_not_attempted": "Skipped items",
+               "mean_score": "Mean score"}
+    view = table[[c for c in columns if c in table]].rename(columns=columns)
+    if "essential" in table:
+        view.insert(0, "", table["essential"].map({True: "★", False: ""}).to_numpy())
+    return style_table(view, percent=("Share", "95% low", "95% high", "Mean score"), level=("Share",),
+                       caption=caption)
+
+
+def teacher_table(compared: pd.DataFrame, caption: str) -> Styler:
+    """compare_to_team output for reading."""
+    first = "description" if "description" in compared else "item_id"
+    columns = {first: "Skill" if first == "description" else "Item", "teacher": "Teacher",
+               "x": "Proficient", "n": "Students", "share": "Share", "x_rest": "Rest proficient",
+               "n_rest": "Rest students", "share_rest": "Rest share", "difference": "Difference",
+               "ci_low": "95% low", "ci_high": "95% high", "signal": "Signal"}
+    view = compared[[c for c in columns if c in compared]].rename(columns=columns)
+    return style_table(view, percent=("Share", "Rest share", "Difference", "95% low", "95% high"),
+                       level=("Share", "Rest share"), signal="Signal", caption=caption)
+
+
+def item_comparison_table(ctx: TeamContext) -> Styler | HTML:
+    """Per item, the teachers whose students did clearly better or worse than the rest of the team."""
+    if not ctx.has_data:
+        return None
+    compared = compare_to_team(ctx.team, "item", min_n=ctx.min_n)
+    notable = compared[compared["signal"].isin(["stronger than team", "weaker than team"])]
+    if notable.empty:
+        return note_html("On every item, no teacher's students did clearly better or worse than the rest of "
+                         "the team (or there were too few students to compare).")
+    titles = ctx.team.assessments.set_index("assessment_id")["title"]
+    notable = notable.assign(item_id=notable["assessment_id"].map(titles) + " · " + notable["item_id"])
+    return teacher_table(notable, "Items where a teacher's students differ clearly from the rest of the team")
+
+
+def team_comparison_table(ctx: TeamContext) -> Styler | HTML:
+    """This team against other teams giving the same common assessments (aggregates only)."""
+    if not ctx.has_data:
+        return None
+    compared = compare_teams(ctx.district, "skill", min_n=ctx.min_n)
+    mine = compared[compared["team_id"] == ctx.team_id]
+    if mine.empty:
+        return note_html("No other team gave the same common assessments, so there is no team-to-team comparison.")
+    descriptions = ctx.district.skills.set_index("skill_id")["description"]
+    view = pd.DataFrame({
+        "Assessment": mine["title"], "Skill": mine["skill_id"].map(descriptions), "Proficient": mine["x"],
+        "Students": mine["n"], "Share": mine["share"], "Other teams' share": mine["share_rest"],
+        "Other teams' students": mine["n_rest"], "Difference": mine["difference"], "95% low": mine["ci_low"],
+        "95% high": mine["ci_high"], "Signal": mine["signal"]})
+    return style_table(view, percent=("Share", "Other teams' share", "Difference", "95% low", "95% high"),
+                       level=("Share", "Other teams' share"), signal="Signal",
+                       caption="Our team against the other teams giving the same assessment")
+
+
+def talking_points_table(ctx: TeamContext) -> Styler | HTML:
+    """The ranked "what to talk about" list."""
+    if not ctx.has_data:
+        return None
+    points = talking_points(ctx.team, ctx.rule, min_n=ctx.min_n)
+    if points.empty:
+        return note_html("Nothing stands out: no weak skill, bright spot or item problem was found.")
+    view = pd.DataFrame({"Topic": points["kind"].str.capitalize(), "#": points["rank"], "What we see": points["detail"]})
+    return style_table(view, caption="What to talk about")
+
+
+def item_flags_table(ctx: TeamContext) -> Styler | HTML:
+    """Items with a flag (very easy/hard, low or negative discrimination, likely miskey)."""
+    if not ctx.has_data:
+        return None
+    items = item_analysis(ctx.team)
+    flagged = items[items["flags"].fillna("") != ""]
+    if flagged.empty:
+        return note_html("No item was flagged.")
+    view = pd.DataFrame({"Assessment": flagged["title"], "Item": flagged["item_id"], "Skill": flagged["skill_id"],
+                         "Kind": flagged["item_kind"].astype("str"), "Students": flagged["n"],
+                         "Difficulty": flagged["difficulty"], "Discrimination": flagged["discrimination"],
+                         "Flags": flagged["flags"]})
+    return style_table(view, percent=("Difficulty",), decimals={"Discrimination": 2},
+                       caption="Items to look at (difficulty = share of points earned)")
+
+
+def reliability_table(ctx: TeamContext) -> Styler | HTML:
+    """Cronbach's alpha per assessment."""
+    if not ctx.has_data:
+        return None
+    table = assessment_reliability(ctx.team)
+    if table.empty:
+        return note_html("Too few students or items to estimate reliability.")
+    view = pd.DataFrame({"Assessment": table["title"], "Date": table["date"].dt.strftime("%d %b %Y"),
+                         "Students": table["n_students"], "Items": table["n_items"], "Alpha": table["alpha"],
+                         "95% low": table["ci_low"], "95% high": table["ci_high"]})
+    return style_table(view, decimals={"Alpha": 2, "95% low": 2, "95% high": 2},
+                       caption="Reliability (Cronbach's alpha; KR-20 for right/wrong items)")
+
+
+def calibration_table_view(ctx: TeamContext) -> Styler | HTML:
+    """Rater agreement on double-scored rubric work."""
+    if not ctx.has_data:
+        return None
+    table = rater_calibration(ctx.team)
+    if table.empty:
+        return note_html("No rubric work was double-scored in this period.")
+    view = pd.DataFrame({"Rater": table["rater_a_name"], "Second rater": table["rater_b_name"],
+                         "Shared works": table["n_works"], "Exact": table["exact"], "Within one": table["adjacent"],
+                         "Quadratic kappa": table["kappa_quadratic"], "ICC": table["icc"],
+                         "Verdict": table["note"]})
+    return style_table(view, percent=("Exact", "Within one"), decimals={"Quadratic kappa": 2, "ICC": 2},
+                       caption="Scoring calibration between pairs of teachers")
+
+
+def mastery_table(ctx: TeamContext) -> Styler | HTML:
+    """Every student on every skill, names shown (the team's own report only)."""
+    if not ctx.has_data:
+        return None
+    matrix = mastery_matrix(ctx.team, ctx.rule, names=True)
+    if matrix.empty:
+        return note_html("No student results in this period.")
+    names = teacher_names(ctx.team)
+    skills = list(matrix.attrs["cuts"])
+    view = matrix.assign(teacher=matrix["teacher_id"].map(names))[["student", "teacher", *skills, "n_proficient",
+                                                                   "n_skills"]]
+    view = view.rename(columns={"student": "Student", "teacher": "Teacher", "n_proficient": "Proficient",
+                                "n_skills": "Skills assessed"})
+    cuts = matrix.attrs["cuts"]
+
+    def tint(value, cut):
+        if pd.isna(value):
+            return f"background-color:{_TINTS['no data']}"
+        key = "proficient" if value >= cut - 1e-9 else ("approaching" if value >= cut - 0.2 else "below")
+        return f"background-color:{_TINTS[key]}"
+
+    styler = style_table(view, percent=tuple(skills), caption="Each student on each skill (score against the cut)")
+    for skill in skills:
+        styler = styler.map(lambda v, c=cuts[skill]: tint(v, c), subset=[skill])
+    return styler
+
+
+
+def section(ctx: TeamContext, title: str, text: str = "") -> HTML | None:
+    """A section heading with a line of explanation; nothing when the team has no data."""
+    if not ctx.has_data:
+        return None
+    intro = f'<p style="color:#444;max-width:60em">{html.escape(text)}</p>' if text else ""
+    return HTML(f"<h2>{html.escape(title)}</h2>{intro}")
+
+
+def _figure(draw, ctx: TeamContext):
+    """Run ``draw(ax)`` on a new figure, close it (so it shows once) and return it; None without data."""
+    if not ctx.has_data:
+        return None
+    import matplotlib.pyplot as plt
+
+    fig = draw()
+    plt.close(fig)
+    return fig
+
+
+def fig_proficiency(ctx: TeamContext):
+    """Figure: share proficient per skill with intervals."""
+    from .plots import plot_proficiency
+
+    table = proficiency_by_skill(ctx.team, by="team", rule=ctx.rule)
+    return _figure(lambda: plot_proficiency(table, title=f"{ctx.team_name}: students proficient by skill").figure,
+                   ctx)
+
+
+def fig_teacher_comparison(ctx: TeamContext, essential_only: bool = True):
+    """Figure: each teacher minus the rest of the team per skill."""
+    from .plots import plot_teacher_comparison
+
+    compared = compare_to_team(ctx.team, "skill", ctx.rule, min_n=ctx.min_n)
+    if essential_only:
+        compared = compared[compared["essential"]]
+    return _figure(lambda: plot_teacher_comparison(compared).figure, ctx)
+
+
+def fig_item_map(ctx: TeamContext):
+    """Figure: item difficulty against discrimination."""
+    from .plots import plot_item_map
+
+    items = item_analysis(ctx.team)
+    if items.empty:
+        return None
+    return _figure(lambda: plot_item_map(items).figure, ctx)
+
+
+def team_proficiency_table(ctx: TeamContext, by: str | None = None) -> Styler | None:
+    """Proficiency by skill for the team (or per teacher / subgroup with ``by``)."""
+    if not ctx.has_data:
+        return None
+    table = proficiency_by_skill(ctx.team, by=by or "team", rule=ctx.rule)
+    group = None
+    if by == "teacher":
+        table = table.assign(teacher=table["teacher_id"].map(teacher_names(ctx.team)))
+        group = "teacher"
+    elif by and by not in ("team", "school"):
+        group = by
+    caption = "Students proficient on each skill" + (f", by {group}" if group else "") + \
+        " (★ essential; absent students are not in the denominator)"
+    return proficiency_table(table, caption, group)
+
+
+def teacher_skill_table(ctx: TeamContext) -> Styler | None:
+    """Each teacher against the rest of the team on every skill (table)."""
+    if not ctx.has_data:
+        return None
+    return teacher_table(compare_to_team(ctx.team, "skill", ctx.rule, min_n=ctx.min_n),
+                         "Each teacher's students against the rest of the team (their own students excluded)")

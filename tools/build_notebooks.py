@@ -1,0 +1,98 @@
+"""Write the notebooks in notebooks/ from the cell lists below (outputs empty, kernel python3).
+
+The notebooks are thin on purpose: every cell is one call into plc_analysis.
+Edit here and run ``python tools/build_notebooks.py``; tests check that the
+committed notebooks carry no outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+SETUP = """\
+%matplotlib inline
+from plc_analysis import report as R"""
+
+
+def code(source: str, *tags: str):
+    cell = new_code_cell(source)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def params(source: str):
+    return code(source, "parameters")
+
+
+def build(name: str, title: str, cells: list) -> Path:
+    nb = new_notebook(cells=[new_markdown_cell(f"<!-- {title} -->"), *cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{name.split('.')[0].replace('_', '-')}-{i:02d}"
+    path = NOTEBOOKS / name
+    nbformat.write(nb, path)
+    return path
+
+
+TEAM_REPORT = [
+    params('''\
+team_id: str = ""  # team to report on; blank for the first team in the data
+assessment_id: str = ""  # one assessment only; blank for every assessment in the period
+start: str = ""  # first day of the period, YYYY-MM-DD; blank for from the first assessment
+end: str = ""  # last day of the period, YYYY-MM-DD; blank for up to the latest assessment
+data_path: str = ""  # canonical data folder, OneRoster export or batch extract; blank for the sample district
+rule: str = "most_recent"  # mastery rule: most_recent, highest, mean or decaying_average
+min_n: int = 10  # fewest students on each side of a comparison'''),
+    code(SETUP + "\nctx = R.team_context(data_path, team_id, assessment_id=assessment_id, start=start, end=end, "
+                 "rule=rule, min_n=min_n)\nR.header_html(ctx)"),
+    code("R.summary_html(ctx)", "summary"),
+    code('R.section(ctx, "1. What do we want each student to learn?", "The skills the team agreed every student '
+         'must learn, and the score that counts as proficient on each.")'),
+    code("R.skills_table(ctx)"),
+    code('R.section(ctx, "2. How will we know when each student has learned it?", "Counts and shares of students '
+         'proficient on each skill under the chosen mastery rule. Bars are shares; lines are 95% intervals.")'),
+    code("R.fig_proficiency(ctx)"),
+    code("R.team_proficiency_table(ctx)"),
+    code('R.team_proficiency_table(ctx, by="teacher")'),
+    code('R.section(ctx, "A basis of comparison: each teacher against the rest of the team", "Each teacher\'s '
+         'students against the rest of the team, their own students excluded. A signal appears only when the '
+         'interval excludes zero; with fewer than 10 students on a side we say so rather than guess.")'),
+    code("R.fig_teacher_comparison(ctx)"),
+    code("R.teacher_skill_table(ctx)"),
+    code("R.item_comparison_table(ctx)"),
+    code("R.team_comparison_table(ctx)"),
+    code('R.section(ctx, "What to talk about", "Weakest essential skills, bright spots whose practice to study, '
+         'items everyone found hard, keys to check and scoring to calibrate.")'),
+    code("R.talking_points_table(ctx)", "talking-points"),
+    code('R.section(ctx, "Items and scoring", "Difficulty is the share of points earned; discrimination is how '
+         'well the item separates students who did well on the rest of the test from those who did not.")'),
+    code("R.fig_item_map(ctx)"),
+    code("R.item_flags_table(ctx)"),
+    code("R.reliability_table(ctx)"),
+    code("R.calibration_table_view(ctx)"),
+    code('R.section(ctx, "3. How will we respond when a student has difficulty?", "Every student below the cut '
+         'on an essential skill, grouped by skill so the team can regroup students across classes.")'),
+    code("R.support_groups_table(ctx)", "support"),
+    code("R.support_students_table(ctx)"),
+    code("R.enrichment_note(ctx)"),
+    code('R.section(ctx, "Each student on each skill")'),
+    code("R.mastery_table(ctx)"),
+    code('R.section(ctx, "Our SMART goals", "Each goal from its baseline to its target, with the pace needed and '
+         'the pace so far.")'),
+    code("R.goals_table(ctx)", "goals"),
+    code("R.fig_goals(ctx)"),
+]
+
+
+def main() -> None:
+    build("team_report.ipynb", "Team report", TEAM_REPORT)
+
+
+if __name__ == "__main__":
+    main()

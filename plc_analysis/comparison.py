@@ -16,7 +16,7 @@ from .dataset import Dataset
 from .proficiency import MasteryRule, student_skill_mastery
 from .stats import proportion_difference_interval, signal_from_interval, wilson_interval
 
-__all__ = ["compare_to_team", "compare_teams", "item_success", "teacher_names"]
+__all__ = ["compare_to_team", "compare_teams", "item_success", "teacher_names", "COMPARISON_RULE"]
 
 
 def teacher_names(dataset: Dataset) -> pd.Series:
@@ -80,7 +80,13 @@ def _against_rest(units: pd.DataFrame, keys: list[str], group: str, outcome: str
     return out.drop(columns=["n_all", "x_all"])
 
 
-def compare_to_team(dataset: Dataset, by: Literal["skill", "item"] = "skill", rule: MasteryRule = "most_recent",
+#: Default mastery rule for comparing teaching: every piece of evidence in the period, averaged per
+#: student.  ``most_recent`` is right for deciding who needs support now (a reassessment replaces
+#: earlier evidence) but compares teachers on a single, noisier assessment.
+COMPARISON_RULE: MasteryRule = "mean"
+
+
+def compare_to_team(dataset: Dataset, by: Literal["skill", "item"] = "skill", rule: MasteryRule = COMPARISON_RULE,
                     *, min_n: int = 10, confidence: float = 0.95, success: float = 0.75, weight: float = 0.65,
                     cut: float | None = None, **filters) -> pd.DataFrame:
     """Each teacher's students against the rest of the team, per skill or per item.
@@ -92,7 +98,8 @@ def compare_to_team(dataset: Dataset, by: Literal["skill", "item"] = "skill", ru
         Compare shares proficient per skill (under ``rule``) or shares
         succeeding per item (``success`` share of the item's points).
     rule, weight, cut
-        Mastery rule for ``by="skill"`` (see :func:`student_skill_mastery`).
+        Mastery rule for ``by="skill"`` (see :func:`student_skill_mastery`);
+        default ``"mean"`` (see ``COMPARISON_RULE``).
     min_n : int
         Fewer students than this on either side gives ``"too few students"``.
     confidence : float

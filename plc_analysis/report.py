@@ -89,6 +89,13 @@ class TeamContext:
     rule: str = "most_recent"
     min_n: int = 10
     filters: dict = field(default_factory=dict)
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, compute):
+        """Compute once per report (several sections share talking points, item statistics…)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     @property
     def has_data(self) -> bool:
@@ -176,7 +183,7 @@ def principal_summary(ctx: TeamContext) -> list[str]:
         return [f"No assessments for {ctx.team_name} in this period ({ctx.period})."]
     table = proficiency_by_skill(ctx.team, by="team", rule=ctx.rule)
     essential = table[table["essential"] & (table["n_assessed"] > 0)]
-    points = talking_points(ctx.team, ctx.rule, min_n=ctx.min_n)
+    points = _talking_points(ctx)
     n_students = ctx.team.scores["student_id"].nunique()
     x, n = int(essential["n_proficient"].sum()), int(essential["n_assessed"].sum())
     lines = [f"{n_students} students assessed on {len(essential)} essential skills: {x} of {n} student-skill "
@@ -198,6 +205,14 @@ def principal_summary(ctx: TeamContext) -> list[str]:
     lines.append("To check: " + " ".join(checks["detail"].head(2)) if len(checks) else
                  "No miskeyed item or scoring disagreement found.")
     return lines[:5]
+
+
+def _talking_points(ctx: TeamContext) -> pd.DataFrame:
+    return ctx.memo("talking_points", lambda: talking_points(ctx.team, ctx.rule, min_n=ctx.min_n))
+
+
+def _items(ctx: TeamContext) -> pd.DataFrame:
+    return ctx.memo("items", lambda: item_analysis(ctx.team))
 
 
 def summary_html(ctx: TeamContext) -> HTML:
@@ -326,7 +341,7 @@ def talking_points_table(ctx: TeamContext) -> Styler | HTML:
     """The ranked "what to talk about" list."""
     if not ctx.has_data:
         return None
-    points = talking_points(ctx.team, ctx.rule, min_n=ctx.min_n)
+    points = _talking_points(ctx)
     if points.empty:
         return note_html("Nothing stands out: no weak skill, bright spot or item problem was found.")
     view = pd.DataFrame({"Topic": points["kind"].str.capitalize(), "#": points["rank"], "What we see": points["detail"]})
@@ -337,7 +352,7 @@ def item_flags_table(ctx: TeamContext) -> Styler | HTML:
     """Items with a flag (very easy/hard, low or negative discrimination, likely miskey)."""
     if not ctx.has_data:
         return None
-    items = item_analysis(ctx.team)
+    items = _items(ctx)
     flagged = items[items["flags"].fillna("") != ""]
     if flagged.empty:
         return note_html("No item was flagged.")
@@ -438,7 +453,7 @@ def fig_teacher_comparison(ctx: TeamContext, essential_only: bool = True):
     """Figure: each teacher minus the rest of the team per skill."""
     from .plots import plot_teacher_comparison
 
-    compared = compare_to_team(ctx.team, "skill", ctx.rule, min_n=ctx.min_n)
+    compared = compare_to_team(ctx.team, "skill", min_n=ctx.min_n)
     if essential_only:
         compared = compared[compared["essential"]]
     return _figure(lambda: plot_teacher_comparison(compared).figure, ctx)
@@ -448,7 +463,7 @@ def fig_item_map(ctx: TeamContext):
     """Figure: item difficulty against discrimination."""
     from .plots import plot_item_map
 
-    items = item_analysis(ctx.team)
+    items = _items(ctx)
     if items.empty:
         return None
     return _figure(lambda: plot_item_map(items).figure, ctx)
@@ -474,5 +489,5 @@ def teacher_skill_table(ctx: TeamContext) -> Styler | None:
     """Each teacher against the rest of the team on every skill (table)."""
     if not ctx.has_data:
         return None
-    return teacher_table(compare_to_team(ctx.team, "skill", ctx.rule, min_n=ctx.min_n),
+    return teacher_table(compare_to_team(ctx.team, "skill", min_n=ctx.min_n),
                          "Each teacher's students against the rest of the team (their own students excluded)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .comparison import compare_to_team, item_success
+from .comparison import COMPARISON_RULE, compare_to_team, item_success
 from .dataset import Dataset
 from .item_analysis import item_analysis, rater_calibration
 from .proficiency import MasteryRule, proficiency_by_skill
@@ -21,7 +21,8 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def talking_points(dataset: Dataset, rule: MasteryRule = "most_recent", *, top: int = 3, min_n: int = 10,
+def talking_points(dataset: Dataset, rule: MasteryRule = "most_recent", *, comparison_rule: MasteryRule = COMPARISON_RULE,
+                   top: int = 3, min_n: int = 10,
                    min_difference: float = 0.15, hard_share: float = 0.5, **filters) -> pd.DataFrame:
     """A ranked list of what a team should discuss, in plain words.
 
@@ -29,7 +30,9 @@ def talking_points(dataset: Dataset, rule: MasteryRule = "most_recent", *, top: 
     ----------
     dataset : Dataset
     rule : str
-        Mastery rule for skill standings (see :func:`student_skill_mastery`).
+        Mastery rule for the weakest skills (see :func:`student_skill_mastery`).
+    comparison_rule : str
+        Mastery rule for bright spots (default ``"mean"``: all evidence in the period).
     top : int
         How many weakest skills, bright spots and hard items per team.
     min_n : int
@@ -65,7 +68,7 @@ def talking_points(dataset: Dataset, rule: MasteryRule = "most_recent", *, top: 
                              detail=f"{row.description}: {row.n_proficient} of {row.n_assessed} students "
                                     f"proficient ({_pct(row.share_proficient)}, 95% CI {_pct(row.ci_low)}–"
                                     f"{_pct(row.ci_high)})."))
-    compared = compare_to_team(dataset, "skill", rule, min_n=min_n)
+    compared = compare_to_team(dataset, "skill", comparison_rule, min_n=min_n)
     bright = compared[(compared["signal"] == "stronger than team") & (compared["difference"] >= min_difference)]
     for team, part in bright.groupby("team_id", sort=True):
         for rank, row in enumerate(part.sort_values("ci_low", ascending=False).head(top).itertuples(), start=1):

@@ -85,19 +85,26 @@ class Dataset:
         return f"<Dataset{where}{filt}: {sizes}{extra}>"
 
     def summary(self) -> pd.DataFrame:
-        """Row counts per table.
+        """Row counts per table, and rows rejected per input file.
 
         Returns
         -------
         DataFrame
-            Columns ``table, rows, rejected``.
+            Columns ``table, rows, rejected``: one row per canonical table
+            (rejected rows counted from the file of the same name), then one
+            row per other input file with rejected rows (e.g. a OneRoster
+            ``results.csv``), whose ``rows`` is blank.
         """
-        rejected = self.rejected["file"].str.replace(r"\.csv$", "", regex=True).value_counts()
-        return pd.DataFrame({
-            "table": list(TABLE_ORDER),
-            "rows": [len(self.tables[n]) for n in TABLE_ORDER],
-            "rejected": [int(rejected.get(n, 0)) for n in TABLE_ORDER],
-        })
+        rejected = self.rejected["file"].value_counts()
+        by_stem = {name: int(rejected.get(f"{name}.csv", 0) + rejected.get(f"{name}.parquet", 0))
+                   for name in TABLE_ORDER}
+        frame = pd.DataFrame({"table": list(TABLE_ORDER), "rows": [len(self.tables[n]) for n in TABLE_ORDER],
+                              "rejected": [by_stem[n] for n in TABLE_ORDER]})
+        others = rejected[[f not in {f"{n}.csv" for n in TABLE_ORDER} | {f"{n}.parquet" for n in TABLE_ORDER}
+                           for f in rejected.index]]
+        extra = pd.DataFrame({"table": others.index.astype(str), "rows": pd.NA, "rejected": others.to_numpy()})
+        frame["rows"] = frame["rows"].astype("Int64")
+        return pd.concat([frame, extra.astype({"rows": "Int64"})], ignore_index=True) if len(extra) else frame
 
     @property
     def subgroup_columns(self) -> list[str]:

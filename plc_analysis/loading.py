@@ -140,11 +140,11 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
             return load_oneroster(path, errors=errors, **options)
         raise ValueError(f"{path.name}: a zip is read as a OneRoster export, but it has no manifest.csv, "
                          "orgs.csv or users.csv")
-    if suffix in (".csv", ".xlsx", ".xlsm", ".xls", ".tsv"):
+    if suffix in (".csv", ".xlsx", ".xlsm", ".tsv"):
         from .scoresheet import load_score_sheet
         return load_score_sheet(path, errors=errors, **options)
     raise ValueError(f"{path.name}: unsupported input; give a canonical folder, a OneRoster folder or zip, "
-                     "or a score sheet (.csv/.xlsx)")
+                     "or a score sheet (.csv/.xlsx; save an old .xls workbook as .xlsx)")
 
 
 def load_sample() -> Dataset:

@@ -1,0 +1,1260 @@
+"""Load a OneRoster 1.1 or 1.2 CSV export (folder or zip) as a canonical :class:`Dataset`.
+
+The converter reads every OneRoster file it uses with
+:func:`plc_analysis.readers.read_raw_bytes`, maps the rows onto the canonical
+tables as *raw strings* (each canonical row keeps the 1-based line of the
+OneRoster row it came from, and the table is labelled with that file's name),
+then validates them with :func:`plc_analysis.validation.validate_tables`.  So a
+problem always names the file the user has (``results.csv``, line 14, column
+``score``), never an intermediate table.
+
+What is left out, and why, is always reported:
+
+* rows with ``status`` ``tobedeleted`` (or the OneRoster 1.0 ``inactive``)
+  are excluded with a warning;
+* rows that refer to something not in the export (a user, class, line item,
+  org...) or to something that was itself left out are excluded with a
+  warning: an interchange file with a dangling reference is common and should
+  not refuse the whole export in ``errors="raise"`` mode;
+* exempt results, and results submitted but not graded yet, are excluded with
+  a warning;
+* rows that break a canonical rule (a non-numeric score, a score above the
+  line item's maximum, a blank grade...) are errors, raised or quarantined by
+  :func:`plc_analysis.loading.finish_load`.
+
+Every excluded row is in ``Dataset.rejected`` (its ``row`` is the OneRoster row
+as JSON, with personal fields such as email or password redacted), so for each
+converted file the loaded rows plus the rejected rows account for every input
+row.  Rows that only give context (district orgs, categories, academic
+sessions, enrollments of aides...) are summarised in ``Dataset.notes``.
+
+Mapping (see :func:`load_oneroster` for the details):
+
+========================  =====================================================
+OneRoster                 canonical
+========================  =====================================================
+orgs (type ``school``)    schools
+courses (× school)        teams (``team_by="course"``) or grade-level teams
+classes                   sections (teacher = the primary teacher enrollment)
+users (teacher)           teachers (one row per team they teach in)
+users (student)           students (+ demographics.csv as subgroup columns)
+enrollments (student)     enrollments
+lineItems                 assessments, and one item per line item
+learning objectives 1.2   skills; per-objective results become items
+categories                skills when no learning objectives exist
+results                   scores
+========================  =====================================================
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .errors import REDACTED, SENSITIVE_COLUMNS, Problem
+from .loading import finish_load
+from .readers import LINE, RawTable, read_raw_bytes
+from .schema import CFA_TABLES, TABLES
+from .validation import REJECTED_COLUMNS, ValidationResult, parse_bool, validate_tables
+
+__all__ = ["load_oneroster", "TEAM_BY", "ONEROSTER_FILES", "ROSTER_ONLY_NOTE"]
+
+Errors = Literal["raise", "quarantine"]
+#: Ways of forming teams: one per course and school, or one per grade and school.
+TEAM_BY = ("course", "grade")
+#: The note a roster-only export (no results) carries.
+ROSTER_ONLY_NOTE = "roster only: no assessment results in this export"
+
+#: OneRoster CSV files (1.1 and 1.2), by their spelling in the specification.
+ONEROSTER_FILES = (
+    "manifest", "orgs", "users", "roles", "courses", "classes", "enrollments", "academicSessions",
+    "demographics", "categories", "lineItems", "results", "lineItemLearningObjectiveIds",
+    "resultLearningObjectiveIds", "scoreScales", "lineItemScoreScales", "resultScoreScales",
+    "classResources", "courseResources", "resources", "userProfiles", "userResources",
+)
+_USED_FILES = frozenset(ONEROSTER_FILES[:14])
+_REQUIRED_FILES = ("orgs", "users", "courses", "classes", "enrollments")
+#: Columns a file must have for the converter to use it.
+_REQUIRED_COLUMNS = {
+    "orgs": ("sourcedId", "name", "type"),
+    "users": ("sourcedId",),
+    "roles": ("userSourcedId", "role"),
+    "courses": ("sourcedId", "title"),
+    "classes": ("sourcedId", "courseSourcedId", "schoolSourcedId"),
+    "enrollments": ("classSourcedId", "userSourcedId", "role"),
+    "academicSessions": ("sourcedId", "title"),
+    "demographics": ("sourcedId",),
+    "categories": ("sourcedId", "title"),
+    "lineItems": ("sourcedId", "classSourcedId", "title"),
+    "results": ("lineItemSourcedId", "studentSourcedId", "score"),
+    "lineItemLearningObjectiveIds": ("lineItemSourcedId", "learningObjectiveId"),
+    "resultLearningObjectiveIds": ("resultSourcedId", "learningObjectiveId", "score"),
+}
+#: Files whose rows are entities with a sourcedId that others refer to.
+_ENTITY_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "categories", "lineItems",
+                 "results", "demographics")
+_KNOWN_COLUMNS = (
+    "sourcedId status dateLastModified enabledUser orgSourcedIds role username userIds givenName familyName "
+    "middleName identifier email sms phone agentSourcedIds grades password name type parentSourcedId title "
+    "courseSourcedId classCode classType location schoolSourcedId termSourcedIds subjects subjectCodes periods "
+    "schoolYearSourcedId courseCode orgSourcedId classSourcedId userSourcedId primary beginDate endDate "
+    "startDate schoolYear birthDate sex americanIndianOrAlaskaNative asian blackOrAfricanAmerican "
+    "nativeHawaiianOrOtherPacificIslander white demographicRaceTwoOrMoreRaces hispanicOrLatinoEthnicity "
+    "countryOfBirthCode stateOfBirthAbbreviation cityOfBirth publicSchoolResidenceStatus description "
+    "assignDate dueDate categorySourcedId gradingPeriodSourcedId academicSessionSourcedId resultValueMin "
+    "resultValueMax lineItemSourcedId studentSourcedId scoreStatus score textScore scoreDate comment "
+    "inProgress incomplete late missing weight learningObjectiveId resultSourcedId source roleType "
+    "userProfileSourcedId primaryOrgSourcedId propertyName value"
+).split()
+_COLUMN_SPELLING = {c.lower(): c for c in _KNOWN_COLUMNS}
+#: Demographic columns carried onto students as subgroups (booleans, except sex).
+_DEMOGRAPHIC_FLAGS = ("americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican",
+                      "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces",
+                      "hispanicOrLatinoEthnicity")
+_DELETED = ("tobedeleted", "inactive")
+#: Assessment kind from words in a category title (checked in this order).
+_KIND_WORDS = (
+    ("reassessment", re.compile(r"re-?assess|retake|re-?test", re.I)),
+    ("state", re.compile(r"\bstate\b", re.I)),
+    ("cumulative", re.compile(r"cumulative", re.I)),
+    ("practice", re.compile(r"practice", re.I)),
+    ("unit", re.compile(r"\bunit\b", re.I)),
+)
+_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$")
+_OTHER_SKILL = "overall"
+#: Which OneRoster column a canonical column came from, per source file.
+_SOURCE_COLUMNS = {
+    "orgs.csv": {"school_id": "sourcedId"},
+    "courses.csv": {"team_id": "sourcedId", "school_id": "orgSourcedId", "name": "title", "grade": "grades",
+                    "subject": "subjects"},
+    "classes.csv": {"section_id": "sourcedId", "team_id": "courseSourcedId", "period": "periods",
+                    "term": "termSourcedIds"},
+    "users.csv": {"student_id": "sourcedId", "teacher_id": "sourcedId", "grade": "grades",
+                  "first_name": "givenName", "last_name": "familyName"},
+    "enrollments.csv": {"student_id": "userSourcedId", "section_id": "classSourcedId"},
+    "lineItems.csv": {"assessment_id": "sourcedId", "item_id": "sourcedId", "team_id": "classSourcedId",
+                      "kind": "categorySourcedId", "date": "dueDate", "max_points": "resultValueMax",
+                      "skill_id": "categorySourcedId", "common_id": "title"},
+    "results.csv": {"student_id": "studentSourcedId", "assessment_id": "lineItemSourcedId",
+                    "item_id": "lineItemSourcedId", "points": "score"},
+    "resultLearningObjectiveIds.csv": {"student_id": "resultSourcedId", "assessment_id": "resultSourcedId",
+                                       "item_id": "learningObjectiveId", "points": "score"},
+}
+#: Where each canonical table's rows come from, for messages about references.
+_TABLE_SOURCES = {"schools": "orgs.csv", "teams": "courses.csv", "teachers": "users.csv",
+                  "sections": "classes.csv", "students": "users.csv", "assessments": "lineItems.csv",
+                  "items": "lineItems.csv", "skills": "lineItems.csv"}
+
+
+# ---------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------
+@dataclass
+class _Source:
+    """One OneRoster file as read: stripped string cells plus ``_line``."""
+
+    name: str
+    label: str
+    frame: pd.DataFrame
+    mode: str = ""
+
+    def col(self, column: str) -> pd.Series:
+        if column in self.frame:
+            return self.frame[column]
+        return pd.Series("", index=self.frame.index, dtype=object)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def _empty_source(name: str, label: str) -> _Source:
+    return _Source(name, label, pd.DataFrame({LINE: pd.Series([], dtype="int64")}))
+
+
+def _find_members(names: Iterable[str]) -> dict[str, str]:
+    """Pick the OneRoster CSV files (stem -> member path) from a listing, in the export's root folder."""
+    paths = [PurePosixPath(n.replace("\\", "/")) for n in names]
+    paths = [p for p in paths if p.suffix.lower() == ".csv" and "__MACOSX" not in p.parts
+             and not p.name.startswith("._")]
+    markers = [p for p in paths if p.name.lower() in ("manifest.csv", "users.csv", "orgs.csv")]
+    if not markers:
+        return {}
+    root = min((p.parent for p in markers), key=lambda d: (len(d.parts), str(d)))
+    return {p.stem: str(p) for p in paths if p.parent == root}
+
+
+def _read_export(path: Path) -> tuple[dict[str, RawTable], list[str]]:
+    """Read the CSV files of a OneRoster folder or zip.
+
+    Returns
+    -------
+    tuple
+        ``(tables, others)``: raw tables keyed by the specification's file
+        stem (matched case-insensitively), and the names of other CSV files.
+    """
+    spelling = {n.lower(): n for n in ONEROSTER_FILES}
+    tables: dict[str, RawTable] = {}
+    others: list[str] = []
+    if path.is_dir():
+        listing = [str(p.relative_to(path).as_posix()) for p in path.rglob("*.csv") if p.is_file()]
+        members = _find_members(listing)
+
+        def read(member: str) -> bytes:
+            return (path / member).read_bytes()
+    else:
+        with zipfile.ZipFile(path) as archive:
+            members = _find_members(i.filename for i in archive.infolist() if not i.is_dir())
+            contents = {m: archive.read(m) for m in members.values()}
+
+        def read(member: str) -> bytes:
+            return contents[member]
+    for stem, member in sorted(members.items()):
+        name = spelling.get(stem.lower())
+        if name is None:
+            others.append(PurePosixPath(member).name)
+            continue
+        tables[name] = read_raw_bytes(read(member), name, PurePosixPath(member).name)
+    return tables, others
+
+
+def _normalise(raw: RawTable, name: str) -> _Source:
+    frame = raw.frame.copy()
+    frame.columns = [_COLUMN_SPELLING.get(str(c).lower(), c) if c != LINE else c for c in frame.columns]
+    for column in frame.columns:
+        if column != LINE:
+            # object dtype: the converter walks these cells row by row, which is much faster than
+            # iterating Arrow-backed strings
+            frame[column] = frame[column].fillna("").astype("str").str.strip().astype(object)
+    return _Source(name, raw.label or f"{name}.csv", frame.reset_index(drop=True))
+
+
+def _split(cell: str) -> list[str]:
+    """Items of a comma-separated OneRoster list cell (``"3,4"`` -> ``["3", "4"]``)."""
+    return [part.strip() for part in str(cell).split(",") if part.strip()]
+
+
+def _date_part(text: str) -> str:
+    match = _ISO_DATE.match(text)
+    return match.group(1) if match else text
+
+
+def _is_true(text: str) -> bool:
+    return text.strip().lower() in ("true", "t", "yes", "y", "1")
+
+
+def _flags(values: pd.Series) -> pd.Series:
+    """Boolean Series: the cell says true (``true``, ``yes``, ``1`` ...)."""
+    return values.str.strip().str.lower().isin(["true", "t", "yes", "y", "1"]).astype(bool)
+
+
+def _number_text(value: float) -> str:
+    return f"{value:g}"
+
+
+# ---------------------------------------------------------------------------
+# the report: problems, rejected rows, notes
+# ---------------------------------------------------------------------------
+class _Report:
+    """Collects problems, excluded rows (with their source rows) and notes."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.rejected: list[dict] = []
+        self.notes: list[str] = []
+        #: each file's rows as read (exclusions replace ``_Source.frame``, never change these)
+        self.originals: dict[str, pd.DataFrame] = {}
+        self._positions: dict[str, dict[int, int]] = {}
+        #: (file, line, canonical column) -> source column, where it differs from the default
+        self.column_at: dict[tuple[str, int, str], str] = {}
+
+    def add_source(self, source: _Source) -> None:
+        self.originals[source.label] = source.frame
+
+    def row_json(self, file: str, line: int | None) -> str:
+        frame = self.originals.get(file)
+        if frame is None or line is None:
+            return ""
+        positions = self._positions.get(file)
+        if positions is None:
+            positions = dict(zip(frame[LINE].tolist(), range(len(frame))))
+            self._positions[file] = positions
+        position = positions.get(int(line))
+        if position is None:
+            return ""
+        row = frame.iloc[position].drop(LINE).to_dict()
+        return json.dumps({k: (REDACTED if k in SENSITIVE_COLUMNS and v not in ("", None) else str(v))
+                           for k, v in row.items()}, ensure_ascii=False)
+
+    def warn(self, file: str, line: int | None, column: str | None, value: str | None, reason: str) -> None:
+        self.problems.append(Problem(file, line, column, value, reason, "warning"))
+
+    def error(self, file: str, line: int | None, column: str | None, value: str | None, reason: str) -> None:
+        self.problems.append(Problem(file, line, column, value, reason, "error"))
+
+    def exclude(self, file: str, line: int, column: str | None, value: str | None, reason: str,
+                severity: str = "warning") -> None:
+        """Report a source row as left out, and keep it in the rejected rows."""
+        self.problems.append(Problem(file, int(line), column, value, reason, severity))
+        self.rejected.append({"file": file, "line": int(line), "severity": severity,
+                              "reason": f"{column}: {reason}" if column else reason,
+                              "row": self.row_json(file, line)})
+
+
+class _Refs:
+    """Known and excluded sourcedIds per OneRoster file, to explain dangling references."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, set[str]] = defaultdict(set)
+        self.excluded: dict[str, dict[str, str]] = defaultdict(dict)
+        self.labels: dict[str, str] = {}
+
+    def problem(self, entity: str, value: str, column: str) -> str | None:
+        """Why a reference cannot be followed, or None when it can."""
+        label = self.labels.get(entity, f"{entity}.csv")
+        if value == "":
+            return f"{column} is blank"
+        if value in self.excluded[entity]:
+            return (f"{column} {value!r} refers to a row that was left out ({self.excluded[entity][value]}; "
+                    "see the problem reported there)")
+        if value not in self.known[entity]:
+            return f"{column} {value!r} is not in {label}"
+        return None
+
+
+# ---------------------------------------------------------------------------
+# the converter
+# ---------------------------------------------------------------------------
+class _Converter:
+    def __init__(self, tables: dict[str, RawTable], others: list[str], *, team_by: str,
+                 proficiency_cut: float) -> None:
+        self.report = _Report()
+        self.refs = _Refs()
+        self.team_by = team_by
+        self.cut = proficiency_cut
+        self.read_problems: list[Problem] = []
+        self.src: dict[str, _Source] = {}
+        for name, raw in tables.items():
+            self.read_problems += raw.problems
+            source = _normalise(raw, name)
+            self.src[name] = source
+            self.report.add_source(source)
+            self.refs.labels[name] = source.label
+            self._reader_rejections(raw)
+        for other in others:
+            self.report.warn(other, None, None, None,
+                             "not a OneRoster CSV file; ignored")
+        self.version = ""
+        self.canonical: dict[str, list[dict]] = {name: [] for name in TABLES}
+        self.labels: dict[str, str] = {}
+        #: scores from a second file (per-objective results) validated in a second pass
+        self.extra_scores: list[dict] = []
+
+    # -- helpers ------------------------------------------------------------
+    def _reader_rejections(self, raw: RawTable) -> None:
+        """Rows the reader could not split keep a place in the rejected rows."""
+        for problem in raw.problems:
+            if problem.severity == "error" and problem.line is not None and problem.reason.startswith("row has"):
+                self.report.rejected.append({"file": problem.file, "line": problem.line, "severity": "error",
+                                             "reason": problem.reason, "row": ""})
+
+    def source(self, name: str) -> _Source:
+        if name not in self.src:
+            self.src[name] = _empty_source(name, f"{name}.csv")
+            self.refs.labels.setdefault(name, f"{name}.csv")
+        return self.src[name]
+
+    def present(self, name: str) -> bool:
+        return name in self.src and len(self.src[name]) > 0
+
+    def exclude_rows(self, source: _Source, mask: pd.Series | np.ndarray, column: str | None,
+                     reasons, values: pd.Series | None = None, entity: str | None = None,
+                     severity: str = "warning") -> None:
+        """Exclude rows of ``source`` where ``mask``; ``reasons`` is a string or per-row Series."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        frame = source.frame
+        keep = ~mask
+        lines = frame[LINE].to_numpy()[mask]
+        cells = (values if values is not None else source.col(column) if column else
+                 pd.Series("", index=frame.index)).to_numpy()[mask]
+        texts = reasons.to_numpy()[mask] if isinstance(reasons, pd.Series) else [reasons] * int(mask.sum())
+        ids = source.col("sourcedId").to_numpy()[mask]
+        for line, value, text, sid in zip(lines, cells, texts, ids):
+            self.report.exclude(source.label, int(line), column, None if value == "" else str(value), text,
+                                severity)
+            if entity and sid:
+                self.refs.excluded[entity].setdefault(sid, f"{source.label} line {int(line)}")
+        source.frame = frame.loc[keep].reset_index(drop=True)
+
+    def ref_reasons(self, source: _Source, column: str, entity: str,
+                    allowed: set[str] | None = None, not_allowed_reason: str | None = None) -> pd.Series:
+        """Per-row reason why ``column`` cannot be followed to ``entity`` ('' when it can)."""
+        values = source.col(column)
+        cache: dict[str, str] = {}
+
+        def why(value: str) -> str:
+            if value not in cache:
+                reason = self.refs.problem(entity, value, column)
+                if reason is None and allowed is not None and value not in allowed:
+                    reason = not_allowed_reason.format(column=column, value=value)
+                cache[value] = reason or ""
+            return cache[value]
+
+        return pd.Series([why(v) for v in values], index=source.frame.index, dtype="str")
+
+    def drop_unfollowable(self, source: _Source, column: str, entity: str, **kwargs) -> None:
+        reasons = self.ref_reasons(source, column, entity, **kwargs)
+        self.exclude_rows(source, reasons != "", column, reasons,
+                          entity=source.name if source.name in _ENTITY_FILES else None)
+
+    # -- steps ----------------------------------------------------------------
+    def check_files(self) -> None:
+        manifest = self.src.get("manifest")
+        modes: dict[str, str] = {}
+        if manifest is not None and len(manifest):
+            props = dict(zip(manifest.col("propertyName").str.lower(), manifest.col("value")))
+            self.version = props.get("oneroster.version") or props.get("manifest.version", "")
+            for key, value in props.items():
+                if key.startswith("file."):
+                    modes[key[5:]] = value.strip().lower()
+        elif manifest is None:
+            self.report.notes.append("no manifest.csv: files read as found")
+        for name in ONEROSTER_FILES[1:]:
+            mode = modes.get(name.lower(), "")
+            label = self.src[name].label if name in self.src else f"{name}.csv"
+            if name in self.src:
+                self.src[name].mode = mode
+                if mode == "absent" and len(self.src[name]):
+                    self.report.warn(label, None, None, "absent",
+                                     "manifest.csv says this file is absent, but it has rows; they were read")
+                elif mode == "delta":
+                    self.report.warn(label, None, None, "delta",
+                                     "manifest.csv marks this file as a delta (changes since an earlier export), "
+                                     "not a full copy; rows not in it are not in the dataset")
+            elif mode in ("bulk", "delta") and name not in _REQUIRED_FILES:
+                self.report.warn(label, None, None, mode,
+                                 f"manifest.csv lists this file as {mode}, but it is not in the export")
+        for name in _REQUIRED_FILES:
+            if name not in self.src:
+                self.report.error(f"{name}.csv", None, None, None,
+                                  "required OneRoster file is missing from the export")
+        unused = sorted(self.src[n].label for n in self.src if n not in _USED_FILES and len(self.src[n]))
+        if unused:
+            self.report.notes.append(f"OneRoster files not used by PLC Workbook: {', '.join(unused)}")
+        for name, required in _REQUIRED_COLUMNS.items():
+            if name not in self.src:
+                continue
+            source = self.src[name]
+            missing = [c for c in required if c not in source.frame]
+            if not missing or list(source.frame.columns) == [LINE]:
+                continue
+            for column in missing:
+                self.report.error(source.label, 1, column, None, "required column is missing from the header")
+            self.exclude_rows(source, np.ones(len(source), dtype=bool), None,
+                              f"file lacks required column(s) {', '.join(missing)}", severity="error")
+
+    def check_status_and_ids(self) -> None:
+        """Exclude tobedeleted rows and repeated or blank sourcedIds; record known ids."""
+        for name in list(self.src):
+            source = self.src[name]
+            if name == "manifest" or not len(source):
+                continue
+            if name in _ENTITY_FILES and "sourcedId" in source.frame:
+                ids = source.col("sourcedId")
+                self.refs.known[name].update(ids[ids != ""])
+            status = source.col("status").str.lower()
+            deleted = status.isin(_DELETED)
+            self.exclude_rows(source, deleted, "status",
+                              "the row is marked " + status + " and was left out",
+                              entity=name if name in _ENTITY_FILES else None)
+            status = source.col("status").str.lower()
+            for line, value in zip(source.frame.loc[~status.isin(["", "active"]), LINE],
+                                   source.col("status")[~status.isin(["", "active"])]):
+                self.report.warn(source.label, int(line), "status", value,
+                                 "unknown status (expected blank, active or tobedeleted); row kept")
+            if name not in _ENTITY_FILES or "sourcedId" not in source.frame:
+                continue
+            if name in ("results",):
+                ids = source.col("sourcedId")
+                blank = pd.Series(False, index=ids.index)
+            else:
+                ids = source.col("sourcedId")
+                blank = ids == ""
+                self.exclude_rows(source, blank, "sourcedId", "sourcedId is blank", severity="error")
+                ids = source.col("sourcedId")
+            repeated = ids.duplicated(keep="first") & (ids != "")
+            if repeated.any():
+                first = dict(zip(ids[~repeated & (ids != "")], source.frame.loc[~repeated & (ids != ""), LINE]))
+                reasons = ids.map(lambda v: f"sourcedId repeats line {first.get(v)}; the first row was used")
+                self.exclude_rows(source, repeated, "sourcedId", reasons, severity="error")
+
+    def orgs(self) -> None:
+        source = self.source("orgs")
+        kind = source.col("type").str.lower()
+        self.schools: dict[str, str] = {}
+        for sid, name, identifier, line, k in zip(source.col("sourcedId"), source.col("name"),
+                                                  source.col("identifier"), source.frame[LINE], kind):
+            if k == "school":
+                name = self._label_or(name, identifier or sid, source.label, int(line), "name", "school")
+                self.schools[sid] = name
+                self.canonical["schools"].append({"school_id": sid, "name": name, LINE: line})
+        others = Counter(k or "(blank type)" for k in kind if k != "school")
+        self.labels["schools"] = source.label
+        if others:
+            listed = ", ".join(f"{n} {k}" for k, n in sorted(others.items()))
+            self.report.notes.append(f"{source.label}: {listed} org(s) are parents, not schools")
+        parents = source.col("parentSourcedId")
+        for line, parent in zip(source.frame.loc[parents != "", LINE], parents[parents != ""]):
+            reason = self.refs.problem("orgs", parent, "parentSourcedId")
+            if reason:
+                self.report.warn(source.label, int(line), "parentSourcedId", parent, reason + "; row kept")
+
+    def sessions(self) -> None:
+        source = self.source("academicSessions")
+        self.terms = dict(zip(source.col("sourcedId"), source.col("title")))
+
+    def courses(self) -> None:
+        source = self.source("courses")
+        self.course: dict[str, dict] = {}
+        for sid, title, code, grades, subjects, org, line in zip(
+                source.col("sourcedId"), source.col("title"), source.col("courseCode"), source.col("grades"),
+                source.col("subjects"), source.col("orgSourcedId"), source.frame[LINE]):
+            title = self._label_or(title, code or sid, source.label, int(line), "title", "course")
+            self.course[sid] = {"title": title, "grades": _split(grades), "subjects": _split(subjects),
+                                "org": org, "line": int(line)}
+            if org:
+                reason = self.refs.problem("orgs", org, "orgSourcedId")
+                if reason:
+                    self.report.warn(source.label, int(line), "orgSourcedId", org,
+                                     reason + "; the course's school is taken from its classes")
+
+    def classes(self) -> None:
+        source = self.source("classes")
+        self.drop_unfollowable(source, "courseSourcedId", "courses")
+        self.drop_unfollowable(source, "schoolSourcedId", "orgs", allowed=set(self.schools),
+                               not_allowed_reason="{column} {value!r} is an org that is not a school")
+        self.klass: dict[str, dict] = {}
+        for sid, course, school, periods, terms, line in zip(
+                source.col("sourcedId"), source.col("courseSourcedId"), source.col("schoolSourcedId"),
+                source.col("periods"), source.col("termSourcedIds"), source.frame[LINE]):
+            labels = []
+            for term in _split(terms):
+                reason = self.refs.problem("academicSessions", term, "termSourcedIds")
+                if reason:
+                    self.report.warn(source.label, int(line), "termSourcedIds", term,
+                                     reason + "; the term is shown by its id")
+                    labels.append(term)
+                else:
+                    labels.append(self.terms.get(term) or term)
+            self.klass[sid] = {"course": course, "school": school, "period": ", ".join(_split(periods)),
+                               "term": ", ".join(labels), "line": int(line)}
+
+    def users(self) -> None:
+        source = self.source("users")
+        self.user: dict[str, dict] = {}
+        roles_by_user: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        roles = self.src.get("roles")
+        if roles is not None and len(roles):
+            self.drop_unfollowable(roles, "userSourcedId", "users")
+            for user, role, kind in zip(roles.col("userSourcedId"), roles.col("role"), roles.col("roleType")):
+                roles_by_user[user].append((role.lower(), kind.lower()))
+        has_role = "role" in source.frame
+        for sid, role, given, family, grades, line in zip(
+                source.col("sourcedId"), source.col("role"), source.col("givenName"), source.col("familyName"),
+                source.col("grades"), source.frame[LINE]):
+            role = role.lower()
+            if not role and roles_by_user.get(sid):
+                listed = roles_by_user[sid]
+                primary = [r for r, kind in listed if kind == "primary"]
+                found = {r for r, _ in listed}
+                role = "student" if "student" in found else "teacher" if "teacher" in found else (
+                    primary[0] if primary else listed[0][0])
+            self.user[sid] = {"role": role, "given": given, "family": family, "grades": _split(grades),
+                              "line": int(line)}
+        if not has_role and not roles_by_user and len(source):
+            self.report.notes.append("users.csv has no role column and there is no roles.csv: "
+                                     "roles are taken from enrollments")
+
+    def enrollments(self) -> None:
+        source = self.source("enrollments")
+        self.drop_unfollowable(source, "classSourcedId", "classes")
+        self.drop_unfollowable(source, "userSourcedId", "users")
+        role = source.col("role").str.lower()
+        user_role = source.col("userSourcedId").map(lambda u: self.user[u]["role"])
+        # Users without a role (1.2 without roles.csv): the enrollment says what they are.
+        for user, r in zip(source.col("userSourcedId")[user_role == ""], role[user_role == ""]):
+            if self.user[user]["role"] == "" and r in ("student", "teacher"):
+                self.user[user]["role"] = r
+        user_role = source.col("userSourcedId").map(lambda u: self.user[u]["role"])
+        wrong = ((role == "student") & (user_role != "student")) | ((role == "teacher") & (user_role == "student"))
+        reasons = ("user " + source.col("userSourcedId") + " is enrolled as " + role + " but users.csv gives role "
+                   + user_role.replace("", "(blank)"))
+        self.exclude_rows(source, wrong, "role", reasons)
+        role = source.col("role").str.lower()
+        other = Counter(r or "(blank)" for r in role if r not in ("student", "teacher"))
+        if other:
+            listed = ", ".join(f"{n} {r}" for r, n in sorted(other.items()))
+            self.report.notes.append(f"{source.label}: {listed} enrollment(s) not used (only students and "
+                                     "teachers are)")
+        self.teacher_enr: dict[str, list[dict]] = defaultdict(list)
+        for cls, user, r, primary, line in zip(source.col("classSourcedId"), source.col("userSourcedId"), role,
+                                               source.col("primary"), source.frame[LINE]):
+            if r == "teacher":
+                self.teacher_enr[cls].append({"user": user, "primary": _is_true(primary), "line": int(line)})
+
+    def sections(self) -> None:
+        """Each class with a teacher becomes a section; a class with none is left out."""
+        classes = self.source("classes")
+        enrollments = self.source("enrollments")
+        no_teacher = classes.col("sourcedId").map(lambda c: not self.teacher_enr.get(c))
+        self.exclude_rows(classes, no_teacher, "sourcedId",
+                          "class has no teacher enrollment in enrollments.csv, so it cannot be a section "
+                          "(each section needs a teacher)", entity="classes")
+        for cls in list(self.klass):
+            if cls in self.refs.excluded["classes"]:
+                del self.klass[cls]
+        # Student enrollments in classes just left out.
+        role = enrollments.col("role").str.lower()
+        left = (role == "student") & ~enrollments.col("classSourcedId").isin(list(self.klass))
+        reasons = self.ref_reasons(enrollments, "classSourcedId", "classes")
+        self.exclude_rows(enrollments, left, "classSourcedId", reasons)
+        # Teams.
+        schools_of_course: dict[str, set[str]] = defaultdict(set)
+        for info in self.klass.values():
+            schools_of_course[info["course"]].add(info["school"])
+        self.team_of: dict[str, str] = {}
+        teams: dict[str, dict] = {}
+        for cls, info in self.klass.items():
+            course = self.course[info["course"]]
+            team_id, row = self._team(info["course"], course, info["school"],
+                                      len(schools_of_course[info["course"]]) > 1)
+            self.team_of[cls] = team_id
+            if team_id not in teams:
+                teams[team_id] = row
+            elif self.team_by == "grade":
+                known = teams[team_id]["subject"].split(", ") if teams[team_id]["subject"] else []
+                teams[team_id]["subject"] = ", ".join(dict.fromkeys(known + course["subjects"]))
+        self.canonical["teams"] = list(teams.values())
+        self.labels["teams"] = self.source("courses").label
+        unused = [c for c in self.course if c not in schools_of_course]
+        if unused:
+            shown = ", ".join(unused[:10]) + (" ..." if len(unused) > 10 else "")
+            self.report.notes.append(f"{len(unused)} course(s) have no usable classes in this export and form "
+                                     f"no team: {shown}")
+        # Sections.
+        self.section_teacher: dict[str, str] = {}
+        self.team_members: dict[str, list[str]] = defaultdict(list)
+        label = enrollments.label
+        for cls, info in self.klass.items():
+            teachers = self.teacher_enr[cls]
+            primaries = [t for t in teachers if t["primary"]]
+            chosen = primaries[0] if primaries else teachers[0]
+            if len(primaries) > 1:
+                self.report.warn(label, chosen["line"], "primary", "true",
+                                 f"class {cls} has {len(primaries)} primary teachers; the first "
+                                 f"({chosen['user']}) is the section's teacher, the others are on the team")
+            elif not primaries and len(teachers) > 1:
+                self.report.warn(label, chosen["line"], "primary", None,
+                                 f"class {cls} has {len(teachers)} teachers and none is primary; the first "
+                                 f"({chosen['user']}) is the section's teacher, the others are on the team")
+            self.section_teacher[cls] = chosen["user"]
+            for t in teachers:
+                self.team_members[t["user"]].append(self.team_of[cls])
+            self.canonical["sections"].append({
+                "section_id": cls, "teacher_id": chosen["user"], "team_id": self.team_of[cls],
+                "period": info["period"], "term": info["term"], LINE: info["line"]})
+        self.labels["sections"] = self.source("classes").label
+
+    def _label_or(self, text: str, fallback: str, file: str, line: int, column: str, what: str) -> str:
+        """A display name, or ``fallback`` (with a warning) when it is blank."""
+        if text:
+            return text
+        self.report.warn(file, line, column, None, f"the {what} has no {column}; {fallback!r} is shown instead")
+        return fallback
+
+    def _once(self, key: str) -> bool:
+        seen = self.__dict__.setdefault("_warned", set())
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    def _team(self, course_id: str, course: dict, school: str, several_schools: bool) -> tuple[str, dict]:
+        if self.team_by == "grade" and course["grades"]:
+            grade = course["grades"][0]
+            team_id = f"{school}-grade-{grade}"
+            row = {"team_id": team_id, "school_id": school, "name": f"Grade {grade}", "grade": grade,
+                   "subject": ", ".join(course["subjects"]), LINE: course["line"]}
+            if len(course["grades"]) > 1 and self._once(course_id):
+                self.report.warn(self.source("courses").label, course["line"], "grades", ",".join(course["grades"]),
+                                 f"course spans grades {', '.join(course['grades'])}; its classes join the grade "
+                                 f"{grade} team")
+            return team_id, row
+        if self.team_by == "grade" and self._once(course_id):
+            self.report.warn(self.source("courses").label, course["line"], "grades", None,
+                             "course has no grades, so its classes form a course team instead of a grade team")
+        team_id = f"{course_id}@{school}" if several_schools else course_id
+        name = f"{course['title']} ({self.schools.get(school, school)})" if several_schools else course["title"]
+        return team_id, {"team_id": team_id, "school_id": school, "name": name,
+                         "grade": ", ".join(course["grades"]), "subject": ", ".join(course["subjects"]),
+                         LINE: course["line"]}
+
+    def people(self) -> None:
+        users = self.source("users")
+        label = users.label
+        # Teachers: one row per team they teach in.
+        placed: set[str] = set()
+        for user, teams in self.team_members.items():
+            info = self.user[user]
+            for team in dict.fromkeys(teams):
+                self.canonical["teachers"].append({
+                    "teacher_id": user, "team_id": team,
+                    "name": f"{info['given']} {info['family']}".strip(), LINE: info["line"]})
+            placed.add(user)
+        self.labels["teachers"] = label
+        unplaced = users.col("sourcedId").map(
+            lambda u: self.user[u]["role"] == "teacher" and u not in placed)
+        self.exclude_rows(users, unplaced, "sourcedId",
+                          "teacher has no teacher enrollment in a class of this export, so belongs to no team",
+                          entity=None)
+        # Students.
+        enrollments = self.source("enrollments")
+        student_rows = enrollments.col("role").str.lower() == "student"
+        classes_of: dict[str, list[str]] = defaultdict(list)
+        for user, cls, line in zip(enrollments.col("userSourcedId")[student_rows],
+                                   enrollments.col("classSourcedId")[student_rows],
+                                   enrollments.frame.loc[student_rows, LINE]):
+            classes_of[user].append(cls)
+            self.canonical["enrollments"].append({"student_id": user, "section_id": cls, LINE: line})
+        self.labels["enrollments"] = enrollments.label
+        self.enrolled_teams: dict[str, set[str]] = {
+            user: {self.team_of[c] for c in classes} for user, classes in classes_of.items()}
+        demographics = self._demographics()
+        other_roles: Counter = Counter()
+        for sid, info in self.user.items():
+            if sid in self.refs.excluded["users"]:
+                continue
+            if info["role"] != "student":
+                if info["role"] != "teacher":
+                    other_roles[info["role"] or "(blank)"] += 1
+                continue
+            grade = info["grades"][0] if info["grades"] else ""
+            if not grade:
+                grades = {g for c in classes_of.get(sid, []) for g in self.course[self.klass[c]["course"]]["grades"][:1]}
+                if len(grades) == 1:
+                    grade = grades.pop()
+                    self.report.warn(label, info["line"], "grades", None,
+                                     f"grades is blank; grade {grade} taken from the student's classes")
+            row = {"student_id": sid, "grade": grade, "first_name": info["given"], "last_name": info["family"],
+                   LINE: info["line"]}
+            row.update(demographics.get(sid, {}))
+            self.canonical["students"].append(row)
+        self.labels["students"] = label
+        if other_roles:
+            listed = ", ".join(f"{n} {r}" for r, n in sorted(other_roles.items()))
+            self.report.notes.append(f"{label}: {listed} user(s) are neither students nor teachers and are not "
+                                     "used")
+
+    def _demographics(self) -> dict[str, dict[str, str]]:
+        source = self.src.get("demographics")
+        if source is None or not len(source):
+            return {}
+        self.drop_unfollowable(source, "sourcedId", "users")
+        columns = [c for c in (*_DEMOGRAPHIC_FLAGS, "sex") if c in source.frame and (source.col(c) != "").any()]
+        students = source.col("sourcedId").map(lambda u: self.user[u]["role"] == "student").astype(bool)
+        not_students = int((~students).sum())
+        frame = source.frame.loc[students.to_numpy()]
+        values: dict[str, list[str]] = {}
+        for column in columns:
+            if column == "sex":
+                values[column] = frame[column].str.lower().tolist()
+                continue
+            parsed, bad = parse_bool(frame[column])
+            for line, value in zip(frame.loc[bad, LINE], frame.loc[bad, column]):
+                self.report.warn(source.label, int(line), column, value,
+                                 "not a true/false value; left blank for this student")
+            values[column] = ["" if pd.isna(v) else ("true" if v else "false") for v in parsed]
+        found = {sid: {column: values[column][position] for column in columns}
+                 for position, sid in enumerate(frame["sourcedId"])}
+        if not_students:
+            self.report.notes.append(f"{source.label}: {not_students} row(s) describe users who are not students "
+                                     "and are not used")
+        return found
+
+    # -- gradebook ----------------------------------------------------------------
+    def line_items(self) -> None:
+        source = self.source("lineItems")
+        self.drop_unfollowable(source, "classSourcedId", "classes")
+        categories = self.source("categories")
+        self.category = dict(zip(categories.col("sourcedId"), categories.col("title")))
+        self.item: dict[str, dict] = {}
+        for (sid, title, cls, category, due, assign, maximum, minimum, line) in zip(
+                source.col("sourcedId"), source.col("title"), source.col("classSourcedId"),
+                source.col("categorySourcedId"), source.col("dueDate"), source.col("assignDate"),
+                source.col("resultValueMax"), source.col("resultValueMin"), source.frame[LINE]):
+            line = int(line)
+            title = self._label_or(title, sid, source.label, line, "title", "line item")
+            kind = "cfa"
+            if category:
+                reason = self.refs.problem("categories", category, "categorySourcedId")
+                if reason:
+                    self.report.warn(source.label, line, "categorySourcedId", category,
+                                     reason + "; the line item is read as a cfa with no category")
+                    category = ""
+                else:
+                    for name, pattern in _KIND_WORDS:
+                        if pattern.search(self.category.get(category, "")):
+                            kind = name
+                            break
+            date = _date_part(due) if due else _date_part(assign)
+            if not due and assign:
+                self.report.column_at[(source.label, line, "date")] = "assignDate"
+            if not maximum:
+                self.report.warn(source.label, line, "resultValueMax", None,
+                                 "resultValueMax is blank; 100 points assumed")
+                maximum = "100"
+            if minimum and _to_float(minimum) not in (None, 0.0):
+                self.report.warn(source.label, line, "resultValueMin", minimum,
+                                 "resultValueMin is not 0; scores are read as points from 0")
+            team = self.team_of[cls]
+            self.item[sid] = {"title": title, "class": cls, "team": team, "category": category, "kind": kind,
+                              "date": date, "max": maximum, "line": line}
+        # Same title in several classes of one team: a common assessment.
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for sid, info in self.item.items():
+            groups[(info["team"], " ".join(info["title"].lower().split()))].append(sid)
+        for (team, title), members in groups.items():
+            first_title = " ".join(self.item[members[0]]["title"].split())
+            common = f"{team}/{first_title}" if len(members) > 1 and title else ""
+            for sid in members:
+                self.item[sid]["common"] = common
+        for sid, info in self.item.items():
+            self.canonical["assessments"].append({
+                "assessment_id": sid, "team_id": info["team"], "title": info["title"], "kind": info["kind"],
+                "date": info["date"], "unit": "", "common_id": info["common"], LINE: info["line"]})
+        self.labels["assessments"] = source.label
+
+    def objectives(self) -> None:
+        """Learning objectives linked to line items (1.2), and per-objective results."""
+        links = self.src.get("lineItemLearningObjectiveIds")
+        self.links: dict[str, list[str]] = defaultdict(list)
+        if links is not None and len(links):
+            self.drop_unfollowable(links, "lineItemSourcedId", "lineItems")
+            pair = links.col("lineItemSourcedId") + "\x1f" + links.col("learningObjectiveId")
+            repeated = pair.duplicated(keep="first")
+            self.exclude_rows(links, repeated, "learningObjectiveId",
+                              "the same line item and learning objective are linked twice")
+            blank = links.col("learningObjectiveId") == ""
+            self.exclude_rows(links, blank, "learningObjectiveId", "learningObjectiveId is blank",
+                              severity="error")
+            for item, objective in zip(links.col("lineItemSourcedId"), links.col("learningObjectiveId")):
+                self.links[item].append(objective)
+
+    def results(self) -> None:
+        source = self.source("results")
+        label = source.label
+        self.drop_unfollowable(source, "lineItemSourcedId", "lineItems")
+        students = {u for u, info in self.user.items() if info["role"] == "student"}
+        self.drop_unfollowable(source, "studentSourcedId", "users", allowed=students,
+                               not_allowed_reason="{column} {value!r} is not a student in users.csv")
+        item = source.col("lineItemSourcedId")
+        student = source.col("studentSourcedId")
+        teams = item.map(lambda i: self.item[i]["team"])
+        enrolled = pd.Series([t in self.enrolled_teams.get(s, ()) for s, t in zip(student, teams)],
+                             index=source.frame.index, dtype=bool)
+        reasons = ("student " + student + " has no enrollment in a class of team " + teams
+                   + " (line item's class " + item.map(lambda i: self.item[i]["class"]) + ") in this export")
+        self.exclude_rows(source, ~enrolled, "studentSourcedId", reasons, entity="results")
+        status = source.col("scoreStatus").str.lower()
+        self.exclude_rows(source, status == "exempt", "scoreStatus",
+                          "the student is exempt from this line item; the result is not counted",
+                          entity="results")
+        rlo = self.src.get("resultLearningObjectiveIds")
+        ids_with_objectives = set(rlo.col("resultSourcedId")) - {""} if rlo is not None else set()
+        has_objectives = source.col("sourcedId").isin(list(ids_with_objectives))
+        status = source.col("scoreStatus").str.lower()
+        score = source.col("score")
+        ungraded = ~has_objectives & (score == "") & (
+            status.isin(["submitted", "partially graded"]) | _flags(source.col("inProgress"))
+            | _flags(source.col("incomplete")))
+        self.exclude_rows(source, ungraded, "scoreStatus",
+                          "submitted but not graded yet (no score); left out until it is graded",
+                          entity="results")
+        has_objectives = source.col("sourcedId").isin(list(ids_with_objectives))
+        status = source.col("scoreStatus").str.lower()
+        score = source.col("score")
+        blank_points = (status == "not submitted") | _flags(source.col("missing"))
+        text_only = ~has_objectives & (score == "") & (source.col("textScore") != "") & ~blank_points
+        self.exclude_rows(source, text_only, "textScore",
+                          "only a text score, no numeric score; it cannot be counted as points",
+                          values=source.col("textScore"), entity="results")
+        self.per_objective_results()
+        source = self.source("results")
+        status = source.col("scoreStatus").str.lower()
+        missing = _flags(source.col("missing"))
+        blank_points = (status == "not submitted") | missing
+        ignored = blank_points & (source.col("score") != "") & (source.col("score").map(_to_float) != 0.0)
+        for line, value, why in zip(source.frame.loc[ignored, LINE], source.col("score")[ignored],
+                                    missing[ignored]):
+            self.report.warn(label, int(line), "score", value,
+                             ("missing is true" if why else "scoreStatus is 'not submitted'")
+                             + "; the score is ignored and the work counted as not attempted")
+        items_of = self.items_of
+        lo_scored = self.lo_scored
+        for sid, lineitem, student, points_text, blank, line in zip(
+                source.col("sourcedId"), source.col("lineItemSourcedId"), source.col("studentSourcedId"),
+                source.col("score"), blank_points, source.frame[LINE]):
+            points = "" if blank else points_text
+            if lineitem in lo_scored:
+                if sid and sid in self.lo_rows and not blank:
+                    continue  # its per-objective scores stand for it (see resultLearningObjectiveIds.csv)
+                for objective in items_of[lineitem]:
+                    self.canonical["scores"].append({
+                        "student_id": student, "assessment_id": lineitem, "item_id": f"{lineitem}:{objective}",
+                        "points": points, LINE: line})
+                continue
+            self.canonical["scores"].append({"student_id": student, "assessment_id": lineitem,
+                                             "item_id": lineitem, "points": points, LINE: line})
+        self.labels["scores"] = label
+
+    def per_objective_results(self) -> None:
+        """Per-objective scores (1.2 resultLearningObjectiveIds.csv) become items of their line items."""
+        source = self.source("results")
+        rlo = self.src.get("resultLearningObjectiveIds")
+        self.lo_rows: set[str] = set()
+        self.lo_scored: set[str] = set()
+        self.items_of: dict[str, list[str]] = {}
+        if rlo is None or not len(rlo):
+            return
+        result_ids = source.col("sourcedId")
+        live = dict(zip(result_ids[result_ids != ""], source.frame.loc[result_ids != "", "lineItemSourcedId"]))
+        self.drop_unfollowable(rlo, "resultSourcedId", "results", allowed=set(live),
+                               not_allowed_reason="{column} {value!r} has no usable row in results.csv")
+        blank = rlo.col("learningObjectiveId") == ""
+        self.exclude_rows(rlo, blank, "learningObjectiveId", "learningObjectiveId is blank", severity="error")
+        text_only = (rlo.col("score") == "") & (rlo.col("textScore") != "")
+        self.exclude_rows(rlo, text_only, "textScore",
+                          "only a text score, no numeric score; it cannot be counted as points",
+                          values=rlo.col("textScore"))
+        status = dict(zip(result_ids, source.col("scoreStatus").str.lower()))
+        missing = dict(zip(result_ids, _flags(source.col("missing"))))
+        students = dict(zip(result_ids, source.col("studentSourcedId")))
+        blank_result = rlo.col("resultSourcedId").map(lambda r: status.get(r) == "not submitted" or missing.get(r))
+        self.exclude_rows(rlo, blank_result, "resultSourcedId",
+                          "its result is missing or not submitted, so the work counts as not attempted "
+                          "(see results.csv)")
+        items_of: dict[str, list[str]] = defaultdict(list)
+        for lineitem, objectives in self.links.items():
+            items_of[lineitem].extend(objectives)
+        for result, objective, line in zip(rlo.col("resultSourcedId"), rlo.col("learningObjectiveId"),
+                                           rlo.frame[LINE]):
+            lineitem = live[result]
+            self.lo_scored.add(lineitem)
+            self.lo_rows.add(result)
+            if objective not in items_of[lineitem]:
+                if self.links.get(lineitem):
+                    self.report.warn(rlo.label, int(line), "learningObjectiveId", objective,
+                                     f"objective is not linked to line item {lineitem} in "
+                                     "lineItemLearningObjectiveIds.csv; it is added as an item")
+                items_of[lineitem].append(objective)
+        self.items_of = {k: v for k, v in items_of.items() if k in self.lo_scored}
+        for result, objective, points, line in zip(rlo.col("resultSourcedId"), rlo.col("learningObjectiveId"),
+                                                   rlo.col("score"), rlo.frame[LINE]):
+            lineitem = live[result]
+            self.extra_scores.append({"student_id": students[result], "assessment_id": lineitem,
+                                      "item_id": f"{lineitem}:{objective}", "points": points, LINE: line})
+        # Results of those line items without per-objective scores.
+        has_rows = source.col("sourcedId").isin(list(self.lo_rows))
+        lacking = (source.col("lineItemSourcedId").isin(list(self.lo_scored)) & ~has_rows
+                   & (source.col("score") != "") & (source.col("scoreStatus").str.lower() != "not submitted")
+                   & ~_flags(source.col("missing")))
+        self.exclude_rows(source, lacking, "score",
+                          "the line item is scored per learning objective, but this result has no "
+                          "per-objective scores in resultLearningObjectiveIds.csv; its total is not loaded",
+                          entity="results")
+
+    def skills_and_items(self) -> None:
+        teams_of_skill: dict[str, set[str]] = defaultdict(set)
+        skills: dict[str, dict] = {}
+        fallback = 0
+        label = self.source("lineItems").label
+
+        def skill(skill_id: str, description: str, team: str, line: int, standard: str = "") -> None:
+            teams_of_skill[skill_id].add(team)
+            skills.setdefault(skill_id, {"skill_id": skill_id, "description": description or skill_id,
+                                         "essential": "true", "proficiency_cut": _number_text(self.cut),
+                                         "standard": standard, LINE: line})
+
+        for sid, info in self.item.items():
+            team, line = info["team"], info["line"]
+            if sid in self.lo_scored:
+                for objective in self.items_of[sid]:
+                    skill(objective, objective, team, line, objective)
+                    self.canonical["items"].append({"assessment_id": sid, "item_id": f"{sid}:{objective}",
+                                                    "skill_id": objective, "max_points": info["max"], LINE: line})
+                continue
+            objectives = self.links.get(sid, [])
+            if objectives:
+                skill_id = objectives[0]
+                skill(skill_id, skill_id, team, line, skill_id)
+                if len(objectives) > 1:
+                    self.report.warn(label, line, "sourcedId", sid,
+                                     f"line item is linked to {len(objectives)} learning objectives but has no "
+                                     f"per-objective results; its one item counts toward the first, {skill_id}")
+            elif info["category"]:
+                skill_id = info["category"]
+                skill(skill_id, self.category.get(skill_id, ""), team, line)
+                fallback += 1
+            else:
+                skill_id = f"{team}:{_OTHER_SKILL}"
+                skill(skill_id, f"Overall ({team}): no skill detail in this export", team, line)
+                fallback += 1
+            self.canonical["items"].append({"assessment_id": sid, "item_id": sid, "skill_id": skill_id,
+                                            "max_points": info["max"], LINE: line})
+        for skill_id, row in skills.items():
+            teams = teams_of_skill[skill_id]
+            row["team_id"] = next(iter(teams)) if len(teams) == 1 else ""
+            self.canonical["skills"].append(row)
+        self.labels["skills"] = label
+        self.labels["items"] = label
+        if fallback:
+            text = (f"no learning objectives for {fallback} line item(s): their skills are gradebook categories "
+                    f"(or one '{_OTHER_SKILL}' skill per team when a line item has no category)")
+            self.report.notes.append(text)
+            self.report.warn(label, None, None, None, text)
+
+    # -- run --------------------------------------------------------------------
+    def run(self) -> None:
+        self.had_results = self.present("results") or self.present("resultLearningObjectiveIds")
+        self.check_files()
+        self.check_status_and_ids()
+        self.orgs()
+        self.sessions()
+        self.courses()
+        self.classes()
+        self.users()
+        self.enrollments()
+        self.sections()
+        self.people()
+        self.line_items()
+        self.objectives()
+        self.results()
+        self.skills_and_items()
+        if not self.had_results:
+            self.report.notes.append(ROSTER_ONLY_NOTE)
+        elif not self.canonical["scores"] and not self.extra_scores:
+            self.report.notes.append("no results could be loaded from this export (see problems)")
+
+    def raw_tables(self, scores: list[dict], scores_label: str) -> dict[str, RawTable]:
+        raw: dict[str, RawTable] = {}
+        for name in CFA_TABLES:
+            rows = scores if name == "scores" else self.canonical[name]
+            label = scores_label if name == "scores" else self.labels.get(name, _TABLE_SOURCES.get(name, ""))
+            raw[name] = _raw_table(name, rows, label)
+        return raw
+
+
+def _to_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _raw_table(name: str, rows: list[dict], label: str) -> RawTable:
+    """A canonical raw table of strings (blank for missing) with ``_line`` from the source."""
+    columns = list(TABLES[name].column_names)
+    for row in rows:
+        for key in row:
+            if key not in columns and key != LINE:
+                columns.append(key)
+    data = {c: pd.Series([str(r.get(c, "") or "") for r in rows], dtype="str") for c in columns}
+    frame = pd.DataFrame(data, columns=columns)
+    frame[LINE] = pd.Series([int(r[LINE]) for r in rows], dtype="int64")
+    return RawTable(name, frame, [], "utf-8", label)
+
+
+# ---------------------------------------------------------------------------
+# validation and the final report
+# ---------------------------------------------------------------------------
+_TABLE_FILE = re.compile(r"\b(" + "|".join(_TABLE_SOURCES) + r")\.csv\b")
+
+
+def _relabel(text: str, labels: dict[str, str]) -> str:
+    """Name OneRoster files, not intermediate canonical tables, in a reason."""
+    return _TABLE_FILE.sub(lambda m: f"{labels.get(m.group(1), m.group(0))} ({m.group(1)})", text)
+
+
+def _source_column(report: _Report, problem: Problem) -> str | None:
+    column = problem.column
+    if column is None or problem.line is None:
+        return column
+    override = report.column_at.get((problem.file, int(problem.line), column))
+    if override:
+        return override
+    return _SOURCE_COLUMNS.get(problem.file, {}).get(column, column)
+
+
+def _validate_parts(converter: _Converter) -> ValidationResult:
+    """Validate the canonical tables; scores from two files are validated in two passes."""
+    report = converter.report
+    main_scores = converter.canonical["scores"]
+    results_label = converter.source("results").label
+    rlo = converter.src.get("resultLearningObjectiveIds")
+    rlo_label = rlo.label if rlo is not None else "resultLearningObjectiveIds.csv"
+    extra = converter.extra_scores
+    upstream = converter.read_problems + report.problems
+    if extra and not main_scores:
+        return validate_tables(converter.raw_tables(extra, rlo_label), extra_problems=upstream)
+    result = validate_tables(converter.raw_tables(main_scores, results_label), extra_problems=upstream)
+    if not extra:
+        return result
+    second = validate_tables(converter.raw_tables(extra, rlo_label))
+    tables = dict(result.tables)
+    tables["scores"] = pd.concat([result.tables["scores"], second.tables["scores"]], ignore_index=True)
+    problems = result.problems + [p for p in second.problems if p.file == rlo_label]
+    rejected = pd.concat([result.rejected, second.rejected[second.rejected["file"] == rlo_label]],
+                         ignore_index=True)
+    return ValidationResult(tables, problems, rejected)
+
+
+def _finish(converter: _Converter, result: ValidationResult) -> ValidationResult:
+    """Name OneRoster columns and files in problems; add the converter's own rejected rows."""
+    report = converter.report
+    labels = {name: converter.labels.get(name, file) for name, file in _TABLE_SOURCES.items()}
+    problems = []
+    for problem in result.problems:
+        column = _source_column(report, problem)
+        reason = _relabel(problem.reason, labels)
+        if column != problem.column or reason != problem.reason:
+            problem = replace(problem, column=column, reason=reason)
+        problems.append(problem)
+    validation_rejected = result.rejected.copy()
+    if len(validation_rejected):
+        validation_rejected["reason"] = validation_rejected["reason"].map(lambda r: _relabel(r, labels))
+        rows = [report.row_json(f, int(l)) or r for f, l, r in
+                zip(validation_rejected["file"], validation_rejected["line"], validation_rejected["row"])]
+        validation_rejected["row"] = rows
+    own = pd.DataFrame(report.rejected, columns=REJECTED_COLUMNS)
+    rejected = pd.concat([frame for frame in (own, validation_rejected) if len(frame)] or [own],
+                         ignore_index=True)
+    rejected["line"] = rejected["line"].astype("Int64")
+    rejected = rejected.sort_values(["file", "line"], kind="stable").reset_index(drop=True)
+    return ValidationResult(result.tables, problems, rejected[REJECTED_COLUMNS])
+
+
+def load_oneroster(path: str | Path, *, errors: Errors = "raise", team_by: str = "course",
+                   proficiency_cut: float = 0.8) -> Dataset:
+    """Load a OneRoster 1.1 or 1.2 CSV export (a folder, or a zip) as a canonical dataset.
+
+    Parameters
+    ----------
+    path : str or Path
+        The export: a folder, or a ``.zip`` whose files may sit in a
+        subfolder.  ``manifest.csv`` is read when present (``file.X`` =
+        ``bulk``/``delta``/``absent``, ``oneroster.version``); column order,
+        extra columns, header case, quoted comma-separated lists, a missing
+        final newline and cp1252 / UTF-8-with-BOM encodings are all handled.
+    errors : {"raise", "quarantine"}
+        ``"raise"`` (default): raise :class:`~plc_analysis.PLCDataError`
+        when any row breaks a canonical rule (warnings, such as
+        ``tobedeleted`` rows or dangling references, never raise).
+        ``"quarantine"``: load the valid rows and keep every left-out row in
+        ``Dataset.rejected``.
+    team_by : {"course", "grade"}
+        ``"course"`` (default): one team per course and school, ``team_id`` =
+        the course ``sourcedId`` (``course@school`` when a course's classes
+        span schools), named by the course title.  ``"grade"``: one team per
+        school and grade (the course's first grade), ``team_id`` =
+        ``<school>-grade-<grade>``.
+    proficiency_cut : float
+        Proficiency cut (share of points, 0-1) given to every skill made from
+        the export.
+
+    Returns
+    -------
+    Dataset
+        Canonical tables built from the export:
+
+        - ``schools`` (``school_id, name``): orgs of type ``school``;
+        - ``teams`` (``team_id, school_id, name, grade, subject``): see
+          ``team_by``; grade and subject are the course's lists, comma-joined;
+        - ``teachers`` (``teacher_id, team_id, name``): teacher users, one row
+          per team they have a teacher enrollment in, name "givenName
+          familyName";
+        - ``sections`` (``section_id, teacher_id, team_id, period, term``):
+          classes; the teacher is the ``primary`` teacher enrollment (the
+          first, with a warning, when several or none are primary); periods
+          comma-joined; term = academic session titles;
+        - ``students`` (``student_id, grade, first_name, last_name`` and, when
+          ``demographics.csv`` is present, the subgroup columns it fills:
+          ``americanIndianOrAlaskaNative, asian, blackOrAfricanAmerican,
+          nativeHawaiianOrOtherPacificIslander, white,
+          demographicRaceTwoOrMoreRaces, hispanicOrLatinoEthnicity`` as
+          booleans and ``sex``); grade = the first of ``grades``;
+        - ``enrollments`` (``student_id, section_id``): student enrollments;
+        - ``assessments`` (``assessment_id, team_id, title, kind, date, unit,
+          common_id``): one per line item; kind ``cfa`` unless the category
+          title says unit, cumulative, practice, state or reassessment; date
+          = ``dueDate`` else ``assignDate``; ``common_id`` links line items of
+          one team with the same title (the same CFA given in several classes);
+        - ``skills`` (``skill_id, description, team_id, essential,
+          proficiency_cut, standard``): 1.2 learning objectives (id as
+          description and standard); else one per gradebook category, or one
+          ``<team>:overall`` skill per team (a warning says so);
+        - ``items`` (``assessment_id, item_id, skill_id, max_points``): one
+          per line item (``item_id`` = its sourcedId; ``max_points`` =
+          ``resultValueMax``, 100 with a warning when blank); when
+          ``resultLearningObjectiveIds.csv`` scores a line item per
+          objective, one item per objective, ``item_id`` =
+          ``<lineItem>:<learningObjectiveId>``;
+        - ``scores`` (``student_id, assessment_id, item_id, points``): one per
+          result (or per-objective result); ``points`` blank (not attempted)
+          for ``not submitted`` and 1.2 ``missing=true``.
+
+        ``Dataset.notes`` summarise what was used and what was not
+        (``"roster only: no assessment results in this export"`` when there
+        are no results); ``Dataset.problems`` lists every problem and warning
+        with the OneRoster file, line and column; ``Dataset.rejected`` holds
+        every left-out row.
+
+    Raises
+    ------
+    PLCDataError
+        With ``errors="raise"``, when any row breaks a canonical rule (all
+        problems are listed at once).
+    FileNotFoundError
+        When ``path`` does not exist.
+    ValueError
+        For a bad ``team_by`` or ``proficiency_cut``, or a zip without
+        OneRoster files.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    if errors not in ("raise", "quarantine"):
+        raise ValueError(f"errors must be 'raise' or 'quarantine', not {errors!r}")
+    if team_by not in TEAM_BY:
+        raise ValueError(f"team_by must be one of {', '.join(TEAM_BY)}, not {team_by!r}")
+    if not 0 < float(proficiency_cut) <= 1:
+        raise ValueError(f"proficiency_cut must be a share between 0 and 1, not {proficiency_cut!r}")
+    tables, others = _read_export(path)
+    if not tables:
+        raise ValueError(f"{path.name}: no OneRoster files (manifest.csv, orgs.csv, users.csv ...) found")
+    converter = _Converter(tables, others, team_by=team_by, proficiency_cut=float(proficiency_cut))
+    converter.run()
+    result = _finish(converter, _validate_parts(converter))
+    notes = list(converter.report.notes)
+    if converter.version:
+        notes.insert(0, f"OneRoster {converter.version} export")
+    return finish_load(result, source=str(path), errors=errors, notes=tuple(notes))

@@ -1,0 +1,381 @@
+"""OneRoster 1.1 / 1.2 CSV exports (folder and zip) converted to the canonical dataset."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from plc_analysis import PLCDataError, load_dataset
+from plc_analysis.oneroster import ROSTER_ONLY_NOTE, load_oneroster
+
+DATA = Path(__file__).parent / "data"
+OR11 = DATA / "oneroster11"
+OR12 = DATA / "oneroster12"
+ROSTER_ONLY = DATA / "oneroster_roster_only"
+
+
+def data_rows(path: Path, encoding: str = "utf-8") -> int:
+    """Number of data rows (records after the header) in a CSV file."""
+    with open(path, encoding=encoding, newline="") as handle:
+        return sum(1 for row in csv.reader(handle) if any(cell.strip() for cell in row)) - 1
+
+
+def copy_export(tmp_path: Path, source: Path = OR11) -> Path:
+    return Path(shutil.copytree(source, tmp_path / source.name))
+
+
+def edit_csv(path: Path, change, encoding: str = "utf-8") -> None:
+    """Rewrite a CSV file: ``change(rows)`` edits the list of dict rows in place (header kept)."""
+    with open(path, encoding=encoding, newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = reader.fieldnames, list(reader)
+    change(rows)
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def problem(ds_or_frame, file: str, line: int | None = None, column: str | None = None) -> pd.DataFrame:
+    frame = ds_or_frame.problems if hasattr(ds_or_frame, "problems") else ds_or_frame
+    hit = frame["file"] == file
+    if line is not None:
+        hit &= frame["line"] == line
+    if column is not None:
+        hit &= frame["column"] == column
+    return frame[hit]
+
+
+@pytest.fixture(scope="module")
+def or11():
+    return load_dataset(OR11)  # a folder with manifest.csv and no scores.csv: read as OneRoster
+
+
+# -- OneRoster 1.1 folder -------------------------------------------------------------
+def test_oneroster11_counts(or11):
+    counts = {name: len(or11[name]) for name in
+              ("schools", "teams", "teachers", "sections", "students", "enrollments", "skills", "assessments",
+               "items", "scores")}
+    assert counts == {"schools": 1, "teams": 2, "teachers": 5, "sections": 4, "students": 29, "enrollments": 58,
+                      "skills": 2, "assessments": 3, "items": 3, "scores": 43}
+    assert or11.schools.to_dict("records") == [{"school_id": "s1", "name": "Boones Mill Elementary"}]
+    assert "OneRoster 1.1 export" in or11.notes
+    assert any("district" in note and "not schools" in note for note in or11.notes)
+    # nothing here breaks a canonical rule: warnings only
+    assert set(or11.problems["severity"]) == {"warning"}
+
+
+def test_identifiers_stay_strings(or11):
+    assert "0101" in set(or11.students["student_id"])
+    assert or11.students["student_id"].str.len().eq(4).all()
+
+
+def test_teams_sections_and_teachers(or11):
+    teams = or11.teams.set_index("team_id")
+    assert teams.loc["c-m3", "name"] == "Grade 3 Math"
+    assert teams.loc["c-ela34", "grade"] == "3, 4"  # quoted list "3,4"
+    assert teams.loc["c-ela34", "subject"] == "English Language Arts, Reading"
+    sections = or11.sections.set_index("section_id")
+    assert sections.loc["k-ela-cruz", "teacher_id"] == "t-cruz"  # the primary teacher, not the co-teacher
+    assert sections.loc["k-ela-ames", "period"] == "3, 4"
+    assert sections.loc["k-m3-ames", "term"] == "Fall Semester, Spring Semester"  # "T1,T2" -> titles
+    members = set(zip(or11.teachers["teacher_id"], or11.teachers["team_id"]))
+    assert members == {("t-ames", "c-m3"), ("t-ames", "c-ela34"), ("t-bell", "c-m3"), ("t-bell", "c-ela34"),
+                       ("t-cruz", "c-ela34")}
+    assert or11.teachers.set_index(["teacher_id", "team_id"]).loc[("t-ames", "c-m3"), "name"] == "Alice Ames"
+
+
+def test_assessments_items_and_skills(or11):
+    assessments = or11.assessments.set_index("assessment_id")
+    assert assessments.loc["li-ela-unit1", "kind"] == "unit"  # category "Unit Test"
+    assert assessments.loc["li-m3-cfa1-ames", "kind"] == "cfa"
+    assert assessments.loc["li-ela-unit1", "date"] == pd.Timestamp("2025-10-06")  # assignDate: dueDate blank
+    assert assessments.loc["li-m3-cfa1-bell", "date"] == pd.Timestamp("2025-09-26")  # "2025-09-26T00:00:00Z"
+    common = assessments.loc[["li-m3-cfa1-ames", "li-m3-cfa1-bell"], "common_id"]
+    assert common.nunique() == 1 and common.notna().all()
+    items = or11.items.set_index("item_id")
+    assert items.loc["li-ela-unit1", "max_points"] == 20
+    assert items.loc["li-m3-cfa1-ames", "skill_id"] == "cat-cfa"
+    # no learning objectives in 1.1: one skill per category, said plainly
+    assert set(or11.skills["skill_id"]) == {"cat-cfa", "cat-unit"}
+    assert any("no learning objectives" in note for note in or11.notes)
+
+
+def test_scores_not_submitted_and_exempt(or11):
+    scores = or11.scores.set_index(["student_id", "assessment_id"])
+    assert pd.isna(scores.loc[("0108", "li-m3-cfa1-ames"), "points"])  # not submitted = not attempted
+    assert ("0105", "li-m3-cfa1-ames") not in scores.index  # exempt: excluded
+    exempt = problem(or11, "results.csv", 6, "scoreStatus")
+    assert list(exempt["severity"]) == ["warning"] and "exempt" in exempt["reason"].iloc[0]
+    assert ((or11.rejected["file"] == "results.csv") & (or11.rejected["line"] == 6)).sum() == 1
+
+
+def test_tobedeleted_rows_reported(or11):
+    user = problem(or11, "users.csv", 35, "status")
+    enrollment = problem(or11, "enrollments.csv", 65, "status")
+    for found in (user, enrollment):
+        assert len(found) == 1
+        assert found["severity"].iloc[0] == "warning"
+        assert found["value"].iloc[0] == "tobedeleted"
+    rejected = or11.rejected.set_index(["file", "line"])
+    assert rejected.loc[("users.csv", 35), "severity"] == "warning"
+    assert rejected.loc[("enrollments.csv", 65), "severity"] == "warning"
+    assert "0130" not in set(or11.students["student_id"])
+    # what pointed at the deleted user is left out too, and says why
+    cascade = problem(or11, "results.csv", 31, "studentSourcedId")
+    assert "users.csv line 35" in cascade["reason"].iloc[0]
+    assert len(problem(or11, "demographics.csv", 31)) == 1
+
+
+def test_dangling_references_reported_with_file_and_line(or11):
+    enrollment = problem(or11, "enrollments.csv", 66, "userSourcedId")
+    assert enrollment["value"].iloc[0] == "0999"
+    assert "not in users.csv" in enrollment["reason"].iloc[0]
+    assert enrollment["severity"].iloc[0] == "warning"
+    # the last row of results.csv (no final newline) is read, and its line item does not exist
+    result = problem(or11, "results.csv", 47, "lineItemSourcedId")
+    assert result["value"].iloc[0] == "li-m3-cfa2"
+    assert "not in lineItems.csv" in result["reason"].iloc[0]
+    rejected = or11.rejected.set_index(["file", "line"])
+    assert rejected.loc[("enrollments.csv", 66), "severity"] == "warning"
+    assert json.loads(rejected.loc[("results.csv", 47), "row"])["lineItemSourcedId"] == "li-m3-cfa2"
+
+
+def test_encodings_cp1252_and_bom(or11):
+    students = or11.students.set_index("student_id")
+    assert students.loc["0103", "first_name"] == "José"
+    assert students.loc["0103", "last_name"] == "Peña"
+    assert students.loc["0106", "first_name"] == "Zoë"
+    decoded = problem(or11, "users.csv")
+    assert decoded["reason"].str.contains("cp1252").any()
+    # demographics.csv starts with a UTF-8 BOM: its first column is still sourcedId
+    assert str(or11.students["hispanicOrLatinoEthnicity"].dtype) == "boolean"
+    assert bool(students.loc["0101", "hispanicOrLatinoEthnicity"]) is True
+    assert bool(students.loc["0102", "hispanicOrLatinoEthnicity"]) is False
+    assert students.loc["0102", "sex"] == "female"
+    assert "hispanicOrLatinoEthnicity" in or11.subgroup_columns
+
+
+def test_blank_grade_taken_from_classes(or11):
+    assert or11.students.set_index("student_id").loc["0112", "grade"] == "3"
+    warning = problem(or11, "users.csv", 17, "grades")
+    assert warning["severity"].iloc[0] == "warning"
+
+
+def test_rejected_rows_are_the_oneroster_rows_without_personal_data(or11):
+    row = json.loads(or11.rejected.set_index(["file", "line"]).loc[("users.csv", 35), "row"])
+    assert row["sourcedId"] == "0130"
+    assert row["password"] == "<redacted>" and row["givenName"] == "<redacted>"
+    assert "hunter2" not in or11.rejected["row"].str.cat()
+
+
+def test_accounting_for_results(or11):
+    loaded = len(or11.scores)
+    rejected = or11.rejected.loc[or11.rejected["file"] == "results.csv", "line"].nunique()
+    assert loaded + rejected == data_rows(OR11 / "results.csv") == 46
+
+
+# -- errors: raise lists everything, quarantine keeps everything -----------------------------
+def broken_results(tmp_path: Path) -> Path:
+    folder = copy_export(tmp_path)
+
+    def change(rows):
+        rows[1]["score"] = "12"  # line 3: above resultValueMax 10
+        rows[2]["score"] = "eight"  # line 4: not a number
+    edit_csv(folder / "results.csv", change)
+    return folder
+
+
+def test_raise_lists_every_error_with_oneroster_file_line_and_column(tmp_path):
+    folder = broken_results(tmp_path)
+    with pytest.raises(PLCDataError) as caught:
+        load_oneroster(folder)
+    errors = caught.value.problems[caught.value.problems["severity"] == "error"]
+    found = set(zip(errors["file"], errors["line"], errors["column"], errors["value"]))
+    assert ("results.csv", 3, "score", "12") in found
+    assert ("results.csv", 4, "score", "eight") in found
+    assert len(errors) == 2
+    assert "results.csv, line 3, column 'score'" in str(caught.value)
+
+
+def test_quarantine_accounts_for_every_results_row(tmp_path):
+    folder = broken_results(tmp_path)
+    ds = load_oneroster(folder, errors="quarantine")
+    assert len(ds.scores) == 41
+    rejected = ds.rejected[ds.rejected["file"] == "results.csv"]
+    assert len(ds.scores) + rejected["line"].nunique() == data_rows(folder / "results.csv")
+    assert set(rejected.loc[rejected["severity"] == "error", "line"]) == {3, 4}
+    assert set(rejected.loc[rejected["severity"] == "warning", "line"]) == {6, 31, 47}
+    # enrollments.csv: student rows loaded + rejected + teacher rows = every row
+    enrolled = ds.rejected[ds.rejected["file"] == "enrollments.csv"]["line"].nunique()
+    teacher_rows = 5
+    assert len(ds.enrollments) + enrolled + teacher_rows == data_rows(folder / "enrollments.csv")
+
+
+def test_class_without_teacher_is_left_out_with_everything_in_it(tmp_path):
+    folder = copy_export(tmp_path)
+    edit_csv(folder / "enrollments.csv",
+             lambda rows: rows.__setitem__(slice(None), [r for r in rows if r["userSourcedId"] != "t-bell"]))
+    ds = load_oneroster(folder, errors="raise")  # warnings only
+    assert "k-m3-bell" not in set(ds.sections["section_id"])
+    warning = problem(ds, "classes.csv", 3, "sourcedId")
+    assert "no teacher enrollment" in warning["reason"].iloc[0]
+    # its line item and its results are reported, not lost
+    assert "li-m3-cfa1-bell" not in set(ds.assessments["assessment_id"])
+    assert len(problem(ds, "lineItems.csv", 3, "classSourcedId")) == 1
+    assert len(ds.scores) + ds.rejected.query("file == 'results.csv'")["line"].nunique() == 46
+
+
+def test_no_primary_teacher_first_is_used_with_a_warning(tmp_path):
+    folder = copy_export(tmp_path)
+
+    def change(rows):
+        for row in rows:
+            if row["classSourcedId"] == "k-ela-cruz" and row["role"] == "teacher":
+                row["primary"] = ""
+    edit_csv(folder / "enrollments.csv", change)
+    ds = load_oneroster(folder)
+    assert ds.sections.set_index("section_id").loc["k-ela-cruz", "teacher_id"] == "t-cruz"
+    assert problem(ds, "enrollments.csv", 5, "primary")["reason"].str.contains("none is primary").any()
+
+
+def test_missing_required_file_and_duplicate_ids_are_errors(tmp_path):
+    folder = copy_export(tmp_path)
+    (folder / "courses.csv").unlink()
+    with pytest.raises(PLCDataError) as caught:
+        load_oneroster(folder)
+    assert "courses.csv" in str(caught.value)
+    folder = copy_export(tmp_path / "dup")
+    edit_csv(folder / "lineItems.csv", lambda rows: rows.append(dict(rows[0])))
+    with pytest.raises(PLCDataError) as caught:
+        load_oneroster(folder)
+    assert "sourcedId repeats line 2" in str(caught.value)
+
+
+def test_team_by_grade_and_proficiency_cut():
+    ds = load_oneroster(OR11, team_by="grade", proficiency_cut=0.7)
+    assert list(ds.teams["team_id"]) == ["s1-grade-3"]
+    assert set(ds.sections["team_id"]) == {"s1-grade-3"}
+    assert len(ds.scores) == 43
+    assert (ds.skills["proficiency_cut"] == 0.7).all()
+    with pytest.raises(ValueError, match="team_by"):
+        load_oneroster(OR11, team_by="department")
+    with pytest.raises(ValueError, match="errors"):
+        load_oneroster(OR11, errors="ignore")
+
+
+# -- OneRoster 1.2, zipped in a subfolder ------------------------------------------------
+def zip_export(folder: Path, target: Path, subfolder: str = "export_2025-10-20") -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder.iterdir()):
+            archive.write(file, f"{subfolder}/{file.name}")
+    return target
+
+
+@pytest.fixture(scope="module")
+def or12(tmp_path_factory):
+    target = zip_export(OR12, tmp_path_factory.mktemp("zip") / "oneroster12.zip")
+    return load_dataset(target)
+
+
+def test_oneroster12_zip_loads(or12):
+    assert "OneRoster 1.2 export" in or12.notes
+    assert len(or12.students) == 12 and len(or12.sections) == 2
+    # users.csv has no role column in 1.2: roles.csv says who is a teacher
+    assert set(or12.teachers["teacher_id"]) == {"u-okafor", "u-lindqvist"}
+    assert set(or12.problems["severity"]) <= {"warning"}
+
+
+def test_oneroster12_learning_objectives_become_skills(or12):
+    skills = or12.skills.set_index("skill_id")
+    assert set(skills.index) == {"MS-PS1-1", "MS-PS1-4"}
+    assert skills.loc["MS-PS1-1", "team_id"] == "crs-sci6"
+    items = or12.items.set_index("item_id")
+    # per-objective results: one item per line item and objective
+    assert items.loc["li-cfa2-p1:MS-PS1-1", "skill_id"] == "MS-PS1-1"
+    assert items.loc["li-cfa2-p1:MS-PS1-4", "max_points"] == 4
+    # a line item with one linked objective and total results only: one item, that skill
+    assert items.loc["li-quiz3-p1", "skill_id"] == "MS-PS1-4"
+    assert len(or12.items) == 6
+
+
+def test_oneroster12_per_objective_scores_and_missing(or12):
+    scores = or12.scores
+    cfa = scores[scores["assessment_id"].str.startswith("li-cfa2")]
+    assert len(cfa) == 24  # 12 students x 2 objectives
+    missing = cfa[cfa["student_id"] == "stu-603"]
+    assert len(missing) == 2 and missing["points"].isna().all()  # missing=true: not attempted
+    rlo = OR12 / "resultLearningObjectiveIds.csv"
+    assert cfa["points"].notna().sum() == data_rows(rlo) == 22
+
+
+def test_oneroster12_folder_and_zip_agree(or12):
+    folder = load_oneroster(OR12)
+    key = ["student_id", "assessment_id", "item_id"]
+    pd.testing.assert_frame_equal(folder.scores.sort_values(key).reset_index(drop=True),
+                                  or12.scores.sort_values(key).reset_index(drop=True))
+
+
+def test_per_objective_problems_point_at_that_file(tmp_path):
+    folder = copy_export(tmp_path, OR12)
+
+    def change(rows):
+        rows[0]["score"] = "9"  # above the line item's 4 points
+    edit_csv(folder / "resultLearningObjectiveIds.csv", change)
+    with pytest.raises(PLCDataError) as caught:
+        load_oneroster(folder)
+    errors = caught.value.problems.query("severity == 'error'")
+    assert list(zip(errors["file"], errors["line"], errors["column"])) == [
+        ("resultLearningObjectiveIds.csv", 2, "score")]
+
+
+# -- roster only ---------------------------------------------------------------------------
+def test_roster_only_export():
+    ds = load_dataset(ROSTER_ONLY)
+    assert ROSTER_ONLY_NOTE in ds.notes
+    assert len(ds.students) == 8 and len(ds.sections) == 2 and len(ds.teachers) == 2
+    assert len(ds.scores) == 0 and len(ds.assessments) == 0
+    assert not (ds.problems["severity"] == "error").any()
+
+
+def test_text_only_and_exempt_results_in_1_2(tmp_path):
+    folder = copy_export(tmp_path, OR12)
+    (folder / "roles.csv").unlink()  # no roles anywhere: roles come from enrollments, with a note
+
+    def change(rows):
+        for row in rows:
+            if row["sourcedId"] == "res-quiz3-stu-601":
+                row["score"], row["textScore"] = "", "Proficient"
+            if row["sourcedId"] == "res-cfa2-stu-607":
+                row["scoreStatus"] = "exempt"
+    edit_csv(folder / "results.csv", change)
+    ds = load_oneroster(folder)
+    assert any("roles are taken from enrollments" in note for note in ds.notes)
+    assert set(ds.teachers["teacher_id"]) == {"u-okafor", "u-lindqvist"}
+    assert problem(ds, "results.csv", 5, "textScore")["value"].tolist() == ["Proficient"]
+    # the exempt result's per-objective scores are left out with it
+    assert set(problem(ds, "resultLearningObjectiveIds.csv", None, "resultSourcedId")["line"]) == {14, 15}
+    assert len(ds.scores) == 36 - 1 - 2
+
+
+def test_malformed_row_delta_manifest_and_header_case(tmp_path):
+    folder = copy_export(tmp_path)
+    lines = (folder / "results.csv").read_text(encoding="utf-8").split("\n")
+    lines[0] = lines[0].replace("studentSourcedId", "StudentSourcedID")
+    lines[9] += ",one,field,too,many"  # line 10
+    (folder / "results.csv").write_text("\n".join(lines), encoding="utf-8")
+    manifest = (folder / "manifest.csv").read_text(encoding="utf-8")
+    (folder / "manifest.csv").write_text(manifest.replace("file.users,bulk", "file.users,delta"), encoding="utf-8")
+    with pytest.raises(PLCDataError, match="results.csv, line 10"):
+        load_oneroster(folder)
+    ds = load_oneroster(folder, errors="quarantine")
+    assert problem(ds, "users.csv")["value"].eq("delta").any()
+    rejected = ds.rejected[ds.rejected["file"] == "results.csv"]
+    assert 10 in set(rejected["line"])
+    assert len(ds.scores) + rejected["line"].nunique() == 46

@@ -14,7 +14,17 @@ from .items import distractor_analysis, item_statistics, reliability, reliabilit
 from .loading import load_dataset, load_sample
 from .proficiency import mastery_matrix, proficiency_by_skill, skill_evidence, student_skill_mastery
 from .stats import cronbach_alpha_interval, proportion_difference_interval, wilson_interval
+from .curriculum import coverage_gaps, coverage_matrix
+from .equity import subgroup_gaps, suppress_small_cells
+from .goals import GOAL_STATUSES, goal_progress, goal_series
+from .support import (enrichment_list, intervention_effectiveness, intervention_outcomes, students_needing_support,
+                      support_by_student, support_groups)
+from .support_plots import (plot_coverage, plot_goal, plot_intervention_effectiveness, plot_subgroup_gaps,
+                            plot_support_groups, plot_tiers)
+from .plots import plot_item_map, plot_mastery_heatmap, plot_proficiency, plot_teacher_comparison
 from .talking_points import talking_points
+from .tiers import DEFAULT_POLICY, load_policy, support_tiers, tier_checks, tier_counts, tier_history
+from .widgets import Explorer, explore
 
 __all__ = [
     # data
@@ -48,6 +58,41 @@ __all__ = [
     "icc",
     "calibration_table",
     "rater_calibration",
+    # question 3: time and support
+    "students_needing_support",
+    "support_by_student",
+    "support_groups",
+    "enrichment_list",
+    "intervention_outcomes",
+    "intervention_effectiveness",
+    "DEFAULT_POLICY",
+    "load_policy",
+    "tier_checks",
+    "tier_history",
+    "support_tiers",
+    "tier_counts",
+    # results: SMART goals
+    "goal_series",
+    "goal_progress",
+    "GOAL_STATUSES",
+    # equity and curriculum
+    "suppress_small_cells",
+    "subgroup_gaps",
+    "coverage_matrix",
+    "coverage_gaps",
+    # plots and the coach explorer
+    "plot_proficiency",
+    "plot_teacher_comparison",
+    "plot_item_map",
+    "plot_mastery_heatmap",
+    "plot_support_groups",
+    "plot_tiers",
+    "plot_intervention_effectiveness",
+    "plot_goal",
+    "plot_subgroup_gaps",
+    "plot_coverage",
+    "Explorer",
+    "explore",
     # statistics helpers
     "wilson_interval",
     "proportion_difference_interval",

@@ -294,7 +294,11 @@ class Dataset:
             assessments = assessments[assessments["date"] >= start_ts]
         if end_ts is not None:
             assessments = assessments[assessments["date"] <= end_ts]
-        skills = t["skills"][t["skills"]["team_id"].isna() | t["skills"]["team_id"].isin(team_ids)]
+        # Skills shared by several teams (blank team_id) belong to a team through its items.
+        team_items = t["items"][t["items"]["assessment_id"].isin(
+            t["assessments"].loc[t["assessments"]["team_id"].isin(team_ids), "assessment_id"])]
+        skills = t["skills"][t["skills"]["team_id"].isin(team_ids)
+                             | (t["skills"]["team_id"].isna() & t["skills"]["skill_id"].isin(team_items["skill_id"]))]
         if many(skill_id):
             skills = skills[skills["skill_id"].isin(many(skill_id))]
         items = t["items"][t["items"]["assessment_id"].isin(assessments["assessment_id"])

@@ -85,7 +85,9 @@ def plot_proficiency(table: pd.DataFrame, ax: Axes | None = None, *, title: str 
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("Students proficient (bar), 95% interval (line)")
     ax.set_title(title or "Proficiency by skill (★ essential)", loc="left")
-    _legend(ax, {k: v for k, v in LEVEL_COLORS.items() if k != "no data"}, loc="lower right", fontsize=8)
+    _legend(ax, {f"{k} (≥80%)" if k == "proficient" else (f"{k} (60–79%)" if k == "approaching" else
+                     f"{k} (<60%)"): v for k, v in LEVEL_COLORS.items() if k != "no data"},
+            loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / max(len(table), 1)), ncols=3, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 

@@ -49,6 +49,11 @@ __all__ = [
     "fig_item_map",
     "team_proficiency_table",
     "teacher_skill_table",
+    "support_groups_table",
+    "support_students_table",
+    "enrichment_note",
+    "goals_table",
+    "fig_goals",
 ]
 
 _TINTS = {"below": "#F7D9C4", "approaching": "#FBE8C0", "proficient": "#CCE3F2", "no data": "#EEEEEE"}
@@ -256,7 +261,7 @@ def style_table(frame: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals:
                             subset=[signal])
     styler = styler.set_table_styles([
         {"selector": "th", "props": "text-align:left;background:#F2F2F2;padding:4px 8px;font-weight:600"},
-        {"selector": "td", "props": "padding:3px 8px;border-bottom:1px solid #E5E5E5"},
+        {"selector": "td", "props": "padding:3px 8px;border-bottom:1px solid #E5E5E5;text-align:left"},
         {"selector": "caption", "props": "caption-side:top;text-align:left;font-weight:600;padding:4px 0"},
         {"selector": "", "props": "border-collapse:collapse;font-size:13px;margin:6px 0 14px 0"},
     ])
@@ -491,3 +496,107 @@ def teacher_skill_table(ctx: TeamContext) -> Styler | None:
         return None
     return teacher_table(compare_to_team(ctx.team, "skill", min_n=ctx.min_n),
                          "Each teacher's students against the rest of the team (their own students excluded)")
+
+
+# -- question 3 and goals (team report) ------------------------------------------
+
+
+def support_groups_table(ctx: TeamContext, group_size: int = 10) -> Styler | HTML | None:
+    """Flexible regrouping: for each essential skill, the groups of students who need reteaching."""
+    if not ctx.has_data:
+        return None
+    from .support import support_groups
+
+    groups = ctx.memo("support_groups", lambda: support_groups(ctx.team, ctx.rule, group_size))
+    if groups.empty:
+        return note_html("Every assessed student is proficient on every essential skill.", "good")
+    view = pd.DataFrame({"Skill": groups["description"], "Group": groups["group"], "Students": groups["n_students"],
+                         "From classes": groups["n_sections"], "Teachers": groups["teachers"],
+                         "Lowest score": groups["lowest_score"], "Highest score": groups["highest_score"],
+                         "In short": groups["summary"]})
+    return style_table(view, percent=("Lowest score", "Highest score"),
+                       caption=f"Who needs time and support, by skill (groups of at most {group_size})")
+
+
+def support_students_table(ctx: TeamContext) -> Styler | HTML | None:
+    """The support list by student (names: the team's own report only)."""
+    if not ctx.has_data:
+        return None
+    from .support import support_by_student
+
+    table = support_by_student(ctx.team, ctx.rule, names=True)
+    if table.empty:
+        return None
+    view = pd.DataFrame({"Student": table.get("student", table["student_id"]), "Teacher": table["teacher"],
+                         "Skills below": table["n_skills_below"], "Which": table["skills"],
+                         "Lowest score": table["lowest_score"], "Below since": table["below_since"].dt.strftime(
+                             "%d %b %Y"), "Weeks below": table["weeks_below"], "Group(s)": table["groups"]})
+    return style_table(view, percent=("Lowest score",), decimals={"Weeks below": 0},
+                       caption="Each student below the cut on an essential skill")
+
+
+def enrichment_note(ctx: TeamContext) -> HTML | None:
+    """Students proficient on every essential skill assessed: ready for enrichment."""
+    if not ctx.has_data:
+        return None
+    from .support import enrichment_list
+
+    table = enrichment_list(ctx.team, ctx.rule, names=True)
+    if table.empty:
+        return note_html("No student is yet proficient on every essential skill assessed.")
+    names = table.get("student", table["student_id"]).astype(str)
+    return note_html(f"Ready for enrichment ({len(table)} students proficient on every essential skill "
+                     f"assessed): " + ", ".join(names), "good")
+
+
+def _goals(ctx: TeamContext, dataset: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from .goals import goal_progress, goal_series
+
+    def compute():
+        series = goal_series(dataset)
+        return goal_progress(dataset, series=series), series
+    return ctx.memo(f"goals-{id(dataset)}", compute)
+
+
+def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> Styler | HTML | None:
+    """SMART goals: baseline, target, current, pace and projection, with a plain status."""
+    dataset = dataset if dataset is not None else ctx.district.filter(team_id=ctx.team_id)
+    if dataset is ctx.team and not ctx.has_data:
+        return None
+    progress, _ = _goals(ctx, dataset)
+    if progress.empty:
+        return note_html("This team has no SMART goal recorded in goals.csv.")
+    status_tints = {"met": "#CDEBDF", "on track": "#CCE3F2", "at risk": "#FBE8C0", "off track": "#F7D9C4",
+                    "not enough data": "#EEEEEE"}
+    view = pd.DataFrame({"Goal": progress["statement"], "Baseline": progress["baseline"],
+                         "Target": progress["target"], "Now": progress["current"],
+                         "Due": progress["due_date"].dt.strftime("%d %b %Y"),
+                         "Pace needed / week": progress["required_pace"], "Pace so far / week": progress["actual_pace"],
+                         "Projected": progress["projected"], "Status": progress["status"],
+                         "In short": progress["summary"]})
+    styler = style_table(view, percent=("Baseline", "Target", "Now", "Projected"),
+                         decimals={"Pace needed / week": 3, "Pace so far / week": 3}, caption="SMART goals")
+    return styler.map(lambda v: f"background-color:{status_tints.get(v, '')}" if v in status_tints else "",
+                      subset=["Status"])
+
+
+def fig_goals(ctx: TeamContext, dataset: Dataset | None = None):
+    """Figure: one panel per goal with baseline, target line, actual points and projection."""
+    import matplotlib.pyplot as plt
+
+    from .support_plots import plot_goal
+
+    dataset = dataset if dataset is not None else ctx.district.filter(team_id=ctx.team_id)
+    progress, series = _goals(ctx, dataset)
+    if progress.empty:
+        return None
+    n = len(progress)
+    cols = min(n, 2)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.8 * rows), layout="constrained", squeeze=False)
+    for ax, (_, goal) in zip(axes.flat, progress.iterrows()):
+        plot_goal(goal, series, ax=ax)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    plt.close(fig)
+    return fig

@@ -90,8 +90,81 @@ min_n: int = 10  # fewest students on each side of a comparison'''),
 ]
 
 
+SCOPE_SETUP = """\
+%matplotlib inline
+from plc_analysis import report as R, report_scopes as S"""
+
+SUPPORT_PLAN = [
+    params('''\
+school_id: str = "S03"  # school whose support plan this is; blank to use team_id instead
+team_id: str = ""  # one team instead of a whole school (names are shown only for one team)
+as_of: str = ""  # date of the check, YYYY-MM-DD; blank for the latest data
+group_size: int = 10  # largest support group (guided study hall of 10 or fewer)
+data_path: str = ""  # canonical data folder or batch extract; blank for the sample district'''),
+    code(SCOPE_SETUP + "\nsc = S.scope_context(data_path, school_id=school_id, team_id=team_id, as_of=as_of)\n"
+                       "S.scope_header(sc, 'Support plan: timely, directive, systematic')"),
+    code('R.HTML("<h2>Tiers of support</h2><p>Below standard at a progress report starts tier 1; still below '
+         'six weeks later, tier 2; six more weeks, tier 3 (daily guided study hall).</p>")'),
+    code("S.fig_tiers(sc)"),
+    code("S.tier_counts_table(sc)"),
+    code("S.escalations_table(sc)", "escalations"),
+    code("S.tiers_table(sc)"),
+    code('R.HTML("<h2>Regrouping by skill</h2>")'),
+    code("S.regroup_table(sc, group_size)"),
+    code('R.HTML("<h2>Did the support work?</h2>")'),
+    code("S.fig_effectiveness(sc)"),
+    code("S.effectiveness_table(sc)"),
+]
+
+GOALS = [
+    params('''\
+school_id: str = ""  # school whose goals to show; blank for every school
+as_of: str = ""  # date to judge the goals on, YYYY-MM-DD; blank for the latest data
+data_path: str = ""  # canonical data folder or batch extract; blank for the sample district'''),
+    code(SCOPE_SETUP + "\nsc = S.scope_context(data_path, school_id=school_id, as_of=as_of)\n"
+                       "S.scope_header(sc, 'SMART goals: are we making progress on what matters most?')"),
+    code("S.goals_overview_table(sc)", "goals"),
+    code("S.fig_scope_goals(sc)"),
+]
+
+DISTRICT = [
+    params('''\
+as_of: str = ""  # date of the overview, YYYY-MM-DD; blank for the latest data
+data_path: str = ""  # canonical data folder; blank for the sample district'''),
+    code(SCOPE_SETUP + "\nsc = S.scope_context(data_path, as_of=as_of)\n"
+                       "S.scope_header(sc, 'District overview')"),
+    code("S.district_summary(sc)", "summary"),
+    code('R.HTML("<h2>Essential skills by team</h2>")'),
+    code("S.district_proficiency_table(sc)"),
+    code('R.HTML("<h2>SMART goals</h2>")'),
+    code("S.goals_overview_table(sc)"),
+    code("S.fig_scope_goals(sc)"),
+    code('R.HTML("<h2>Tiers of support</h2>")'),
+    code("S.fig_tiers(sc)"),
+    code("S.tier_counts_table(sc)"),
+    code('R.HTML("<h2>Equity: each subgroup against the other students</h2>")'),
+    code("S.fig_equity(sc)"),
+    code("S.equity_table(sc)"),
+    code('R.HTML("<h2>Intended, implemented, attained</h2>")'),
+    code("S.coverage_gaps_table(sc)"),
+]
+
+EXPLORE = [
+    params('''\
+data_path: str = ""  # canonical data folder, OneRoster export or score sheet; blank for the sample district'''),
+    new_markdown_cell("# Explore\n\nPick a school, team, assessment, skill, teacher or subgroup; change the "
+                      "mastery rule or override the team's cuts. Tables and the chart update as you go."),
+    code("from plc_analysis import report as R\nfrom plc_analysis.widgets import Explorer\n"
+         "explorer = Explorer(R.load_data(data_path))\nexplorer.widget()"),
+]
+
+
 def main() -> None:
     build("team_report.ipynb", "Team report", TEAM_REPORT)
+    build("support_plan.ipynb", "Support plan", SUPPORT_PLAN)
+    build("goals.ipynb", "Goals", GOALS)
+    build("district_overview.ipynb", "District overview", DISTRICT)
+    build("explore.ipynb", "Explore", EXPLORE)
 
 
 if __name__ == "__main__":

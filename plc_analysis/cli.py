@@ -56,16 +56,40 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_report(args: argparse.Namespace) -> int:
-    from .loading import load_dataset, load_sample
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import batch_from_args
 
-    dataset = load_dataset(args.data) if args.data else load_sample()
+    return batch_from_args(args)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    """The main output: one HTML team report per team, an index, and the district overview."""
+    from .batch import batch_from_args
+
+    code = batch_from_args(args)
+    overview = _render_district_overview(args)
+    index = Path(args.out).resolve() / "index.html"
+    print(f"\nTeam reports: {index}")
+    if overview:
+        print(f"District overview (no student names, small groups suppressed): {overview}")
+    return code
+
+
+def _render_district_overview(args: argparse.Namespace) -> Path | None:
+    import papermill as pm
+
+    from .batch import NOTEBOOK_DIR
+    from .export import export_html, remove_stale_temp_files, write_notebook
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    dataset.summary().to_csv(out / "tables.csv", index=False)
-    print(dataset)
-    print(f"Table summary written to {out / 'tables.csv'}")
-    return 0
+    executed = pm.execute_notebook(str(NOTEBOOK_DIR / "district_overview.ipynb"), None,
+                                   parameters={"data_path": str(args.data or "")}, kernel_name="python3",
+                                   progress_bar=False, request_save_on_cell_execute=False, log_output=False)
+    write_notebook(executed, out / "district_overview.ipynb")
+    path = export_html(executed, out / "district_overview.html", title="District overview")
+    remove_stale_temp_files(out)
+    return path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,11 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--students", type=int, default=None, help="high-school size (default 600; 4000 = full)")
     sample.set_defaults(func=_cmd_sample)
 
-    report = sub.add_parser("report", help="write the reports for a district (default: the sample)")
-    report.add_argument("--data", default="", help="data folder (default: the sample district)")
-    report.add_argument("--out", default="out")
-    report.add_argument("--jobs", type=int, default=None)
+    from .batch import add_batch_arguments
+
+    report = sub.add_parser("report", help="team reports for every team, an index and the district overview "
+                                           "(default: the sample district)")
+    add_batch_arguments(report)
     report.set_defaults(func=_cmd_report)
+
+    batch = sub.add_parser("batch", help="run a notebook once per team (or school) with papermill, in parallel")
+    add_batch_arguments(batch)
+    batch.set_defaults(func=_cmd_batch)
 
     summary = sub.add_parser("summary", help="print table sizes for a dataset (default: the sample)")
     summary.add_argument("path", nargs="?")

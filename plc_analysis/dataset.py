@@ -317,9 +317,9 @@ class Dataset:
         interventions = t["interventions"][t["interventions"]["student_id"].isin(students["student_id"])]
         if end_ts is not None:
             interventions = interventions[interventions["start_date"] <= end_ts]
-        if many(skill_id):
-            interventions = interventions[interventions["skill_id"].isna()
-                                          | interventions["skill_id"].isin(many(skill_id))]
+        # an intervention on a skill belongs with that skill's team; one without a skill (a tier) stays
+        interventions = interventions[interventions["skill_id"].isna()
+                                      | interventions["skill_id"].isin(skills["skill_id"])]
         goals = t["goals"][t["goals"]["team_id"].isin(team_ids)]
         schools = t["schools"][t["schools"]["school_id"].isin(teams["school_id"])]
         new = dict(schools=schools, teams=teams, teachers=teachers, sections=sections, students=students,

@@ -1,0 +1,59 @@
+"""Dataset joins and filters: a filtered dataset is itself valid canonical data."""
+
+from __future__ import annotations
+
+import pytest
+
+import plc_analysis as plc
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return plc.load_sample()
+
+
+def test_repr_shows_table_sizes(sample):
+    text = repr(sample)
+    for name in ("schools=3", "teams=9", "scores=", "interventions="):
+        assert name in text
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_every_team_extract_round_trips_and_validates(sample, tmp_path, fmt):
+    for team_id in sample.teams["team_id"]:
+        part = sample.filter(team_id=team_id)
+        again = plc.load_dataset(part.write(tmp_path / f"{team_id}-{fmt}", fmt=fmt))  # raises if invalid
+        assert len(again.scores) == len(part.scores) > 0
+        assert set(again.teams["team_id"]) == {team_id}
+        assert len(again.interventions) == len(part.interventions)
+
+
+def test_filters_combine(sample):
+    g3 = sample.filter(team_id="T-G3")
+    teacher = g3.teachers["teacher_id"].iloc[0]
+    one = sample.filter(team_id="T-G3", teacher_id=teacher, start="2025-10-01", end="2025-12-31")
+    responses = one.responses()
+    assert set(responses["teacher_id"]) == {teacher}
+    assert responses["date"].between("2025-10-01", "2025-12-31").all()
+    assert one.filters == {"team_id": "T-G3", "teacher_id": teacher, "start": "2025-10-01", "end": "2025-12-31"}
+    skill = g3.skills["skill_id"].iloc[0]
+    assert set(sample.filter(team_id="T-G3", skill_id=skill).responses()["skill_id"]) == {skill}
+
+
+def test_shared_skills_follow_items(sample):
+    blue = sample.filter(team_id="T-6MB")
+    g3 = sample.filter(team_id="T-G3")
+    assert blue.skills["skill_id"].str.startswith("6M").all() and len(blue.skills) > 0
+    assert not g3.skills["skill_id"].str.startswith("6M").any()
+
+
+def test_responses_attribute_each_score_to_the_students_section(sample):
+    r = sample.responses()
+    assert r["teacher_id"].notna().all() and r["section_id"].notna().all()
+    assert len(r) == len(sample.scores_of_record())
+    assert (r["earned"] <= r["max_points"]).all()
+
+
+def test_roster_marks_absences(sample):
+    roster = sample.roster()
+    assert 0.9 < roster["present"].mean() < 1.0  # the sample plants about 4% absences

@@ -43,3 +43,14 @@ def test_readme_opens_with_the_two_commands():
     block = lines[lines.index("```bash") + 1: lines.index("```")]
     assert [line.split("#")[0].strip() for line in block] == ["make report", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_python_api_example_prints_the_planted_findings(capsys):
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Python API"):]
+    code = section[section.index("```python") + len("```python"): section.index("```", section.index("```python") + 3)]
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Make inferences using evidence from the text")
+    assert out[1].startswith("Mr. Quinn's students") and "Use context clues" in out[1]
+    assert "G3-c04-01" in out[2] and "check the key" in out[2]

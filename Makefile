@@ -34,7 +34,7 @@ browser:
 	  else echo "chromium not installed and no root: browser tests will skip"; fi; }
 
 test: $(STAMP) browser
-	$(PY) -m pytest -n 2 --nbval-lax -p no:cacheprovider
+	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

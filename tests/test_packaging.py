@@ -50,7 +50,7 @@ def test_readme_python_api_example_prints_the_planted_findings(capsys):
     section = text[text.index("## Python API"):]
     code = section[section.index("```python") + len("```python"): section.index("```", section.index("```python") + 3)]
     exec(compile(code, "README.md", "exec"), {})
-    out = capsys.readouterr().out.splitlines()
+    out = capsys.readouterr().out.splitlines()[1:]  # after print(d)
     assert out[0].startswith("Make inferences using evidence from the text")
     assert out[1].startswith("Mr. Quinn's students") and "Use context clues" in out[1]
     assert "G3-c04-01" in out[2] and "check the key" in out[2]

@@ -1,0 +1,256 @@
+"""Executed notebook → standalone HTML report, and atomic file writes.
+
+Teacher teams read reports, not code: :func:`notebook_to_html` renders a
+notebook with nbconvert's HTML exporter (``lab`` template, styles inlined) with
+every code input and every ``In``/``Out`` prompt hidden.  Outputs, markdown and
+error tracebacks stay visible, so a notebook that failed half way still shows
+what it managed to compute and, where papermill marked it, the error.
+
+Every file is written atomically (:func:`atomic_write`): the bytes go to a
+temporary file in the destination folder, are flushed to disk, and only then
+replace the destination with :func:`os.replace`.  A crash or Ctrl-C part way
+through leaves the previous file (or no file), never half a report.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # nbformat/nbconvert are imported lazily: they take seconds to import
+    from nbformat import NotebookNode
+
+__all__ = [
+    "TEMP_SUFFIX",
+    "atomic_write",
+    "write_text_atomic",
+    "notebook_to_html",
+    "export_html",
+    "write_notebook",
+    "error_page",
+    "remove_stale_temp_files",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Suffix of the temporary files :func:`atomic_write` creates (and removes).
+TEMP_SUFFIX = ".tmp"
+
+_EXPORTER: Any = None
+
+
+@contextmanager
+def atomic_write(path: str | Path, mode: str = "w", *, encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Open a temporary file that replaces ``path`` only if the block succeeds.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination file; its folder must exist.
+    mode : {"w", "wb"}
+        Text or binary.
+    encoding : str or None
+        Text encoding (ignored for ``"wb"``).
+
+    Yields
+    ------
+    file object
+        Write to it; on normal exit it is flushed, fsynced and moved over
+        ``path`` with :func:`os.replace`.  On any exception (including
+        ``KeyboardInterrupt``) the temporary file is deleted and ``path`` is
+        left as it was.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', not {mode!r}")
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": encoding, "newline": ""})) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates 0600 files; give the report the permissions a normal file would get.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination file.
+    text : str
+        Content.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    with atomic_write(path, "w") as handle:
+        handle.write(text)
+    return Path(path)
+
+
+def remove_stale_temp_files(folder: str | Path) -> int:
+    """Delete temporary files an interrupted run left behind under ``folder``.
+
+    Only files named like :func:`atomic_write`'s temporaries
+    (``.<name>.<random>.tmp``) are removed.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Output folder to clean (searched recursively).
+
+    Returns
+    -------
+    int
+        Number of files removed.
+    """
+    removed = 0
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    for tmp in folder.rglob(f".*{TEMP_SUFFIX}"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _exporter() -> Any:
+    """One HTML exporter per process (building its template environment costs ~0.3 s)."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+
+        _EXPORTER = HTMLExporter(
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+        )
+    return _EXPORTER
+
+
+def notebook_to_html(nb: NotebookNode | str | Path, *, title: str | None = None) -> str:
+    """Render a notebook as a standalone HTML page with the code hidden.
+
+    Parameters
+    ----------
+    nb : NotebookNode or str or Path
+        An (executed) notebook, or the path of an ``.ipynb`` file.
+    title : str, optional
+        The page ``<title>``; default: the notebook's ``metadata.title`` or
+        file name.
+
+    Returns
+    -------
+    str
+        The HTML document (CSS inlined; code inputs and prompts removed;
+        outputs, markdown and error tracebacks kept).
+    """
+    import nbformat
+
+    name = "report"
+    if isinstance(nb, (str, Path)):
+        name = Path(nb).stem
+        nb = nbformat.read(str(nb), as_version=4)
+    metadata_title = nb.get("metadata", {}).get("title")
+    resources = {"metadata": {"name": title or metadata_title or name}}
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    return body
+
+
+def export_html(nb: NotebookNode | str | Path, path: str | Path, *, title: str | None = None) -> Path:
+    """Render ``nb`` with :func:`notebook_to_html` and write it atomically.
+
+    The HTML is rendered completely in memory before anything is written, so
+    an exporter failure leaves ``path`` untouched.
+
+    Parameters
+    ----------
+    nb : NotebookNode or str or Path
+        The notebook or its path.
+    path : str or Path
+        Destination ``.html`` file.
+    title : str, optional
+        Page title.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    return write_text_atomic(path, notebook_to_html(nb, title=title))
+
+
+def write_notebook(nb: NotebookNode, path: str | Path) -> Path:
+    """Write a notebook as ``.ipynb`` atomically.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        The notebook.
+    path : str or Path
+        Destination file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    import nbformat
+
+    return write_text_atomic(path, nbformat.writes(nb))
+
+
+def error_page(title: str, error_name: str, error_value: str, *, detail: str = "") -> str:
+    """A minimal standalone HTML page saying a report could not be produced.
+
+    Used when there is no notebook to render at all (the kernel could not
+    start, the exporter itself failed).
+
+    Parameters
+    ----------
+    title : str
+        Page title (e.g. the team's name).
+    error_name, error_value : str
+        The exception's class name and message.
+    detail : str
+        Optional extra text (e.g. a traceback), shown preformatted.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    esc = html.escape
+    extra = f"<pre>{esc(detail)}</pre>" if detail else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
+       max-width: 50rem; padding: 0 1rem; color: #1f2328; line-height: 1.5; }}
+.error {{ border-left: 4px solid #b42318; background: #fef3f2; padding: .75rem 1rem; }}
+pre {{ white-space: pre-wrap; background: #f6f8fa; padding: .75rem; overflow-x: auto; }}
+</style></head>
+<body><h1>{esc(title)}</h1>
+<p class="error"><strong>This report could not be produced.</strong><br>
+<code>{esc(error_name)}: {esc(error_value)}</code></p>
+{extra}</body></html>
+"""

@@ -26,13 +26,18 @@ Notebook parameters passed to every run: ``team_id`` (team reports only),
 ``""`` for no bound); ``extract_path`` (same folder) when the notebook declares
 it; and any ``-p name value`` given by the user.
 
-Execution model (measured on 2 cores, see the module's tests and
-``benchmarks/``): a :class:`concurrent.futures.ProcessPoolExecutor` whose
-workers are forked from a ``forkserver`` that has papermill and nbconvert
-already imported; each worker starts one ``python3`` kernel per report.  The
-time limit is enforced twice: papermill's per-cell ``execution_timeout`` and a
-wall-clock guard thread that kills the kernel's process group when the whole
-notebook overruns.
+Execution model.  Each report runs in its own ``python3`` kernel (a separate
+process), so the parallel work is in the kernels; the batch only drives them
+and renders HTML.  By default ``--jobs`` threads of the batch process drive
+the kernels (papermill in threads, each with its own kernel): on 2 cores this
+measured faster than a :class:`concurrent.futures.ProcessPoolExecutor`, whose
+workers must import papermill and nbconvert again (seconds) for little gain.
+``executor="process"`` (``--executor process``) runs worker processes forked
+from a ``forkserver`` instead, for many-core machines where rendering HTML
+under one GIL would become the bottleneck.  The time limit is enforced twice:
+papermill's per-cell ``execution_timeout`` and a guard thread that kills the
+kernel's process group when the whole notebook overruns; Ctrl-C (or SIGTERM)
+kills the running kernels, keeps the finished reports and saves the manifest.
 """
 
 from __future__ import annotations
@@ -98,7 +103,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 #: The team report run by default.
 DEFAULT_NOTEBOOK = NOTEBOOK_DIR / "team_report.ipynb"
 #: The school report run by default with ``per="school"`` (falls back to the team report).
-DEFAULT_SCHOOL_NOTEBOOK = NOTEBOOK_DIR / "school_report.ipynb"
+DEFAULT_SCHOOL_NOTEBOOK = NOTEBOOK_DIR / "support_plan.ipynb"
 #: Default per-report time limit, in seconds.
 DEFAULT_TIMEOUT = 600.0
 #: Kernel startup limit, in seconds (not counted in the per-report time limit).
@@ -926,7 +931,7 @@ def run_batch(
     errors: Literal["raise", "quarantine"] = "raise",
     kernel_name: str = "python3",
     progress: bool | None = None,
-    executor: Literal["process", "thread"] = "process",
+    executor: Literal["thread", "process"] = "thread",
 ) -> BatchResult:
     """Run a report notebook once per team (or school) and write HTML reports, a manifest and an index.
 
@@ -941,12 +946,10 @@ def run_batch(
         ``<out_dir>/<school_id>/<team_id>.{ipynb,html}``.
     notebook : str or Path, optional
         The notebook to run.  Default: ``notebooks/team_report.ipynb``
-        (``notebooks/school_report.ipynb`` with ``per="school"``, falling back
-        to the team report when there is none).
+        (``notebooks/support_plan.ipynb`` with ``per="school"``).
     jobs : int, optional
-        Reports run at once (default: the number of CPU cores available).
-        ``jobs=1`` runs them one after another in a thread of this process;
-        more run in worker processes (see ``executor``).
+        Reports run at once, each in its own kernel (default: the number of
+        CPU cores available).
     timeout : float, optional
         Time limit per report, in seconds, counted from a ready kernel
         (default 600).  Enforced per cell by papermill and for the whole
@@ -977,9 +980,10 @@ def run_batch(
         Jupyter kernel.
     progress : bool, optional
         Show a progress bar on stderr (default: when stderr is a terminal).
-    executor : {"process", "thread"}
-        Worker processes (default), or threads in this process (each report
-        still has its own kernel).
+    executor : {"thread", "process"}
+        How the kernels are driven: threads of this process (default,
+        fastest on a few cores) or worker processes (for many cores).  Either
+        way every report has its own kernel process.
 
     Returns
     -------
@@ -1025,8 +1029,7 @@ def run_batch(
     if notebook is None:
         notebook = recorded.get("notebook")
     if notebook is None:
-        use_school = per == "school" and DEFAULT_SCHOOL_NOTEBOOK.exists()
-        notebook = DEFAULT_SCHOOL_NOTEBOOK if use_school else DEFAULT_NOTEBOOK
+        notebook = DEFAULT_SCHOOL_NOTEBOOK if per == "school" else DEFAULT_NOTEBOOK
     nb_path = Path(notebook).expanduser().resolve()
     if not nb_path.is_file():
         raise BatchError(f"notebook not found: {nb_path}")
@@ -1208,9 +1211,9 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                              "(default: the sample district)")
     parser.add_argument("--out", default="out", help="output folder (default: out)")
     parser.add_argument("--notebook", default=None,
-                        help="notebook to run (default: notebooks/team_report.ipynb)")
+                        help="notebook to run (default: notebooks/team_report.ipynb, or support_plan.ipynb with --per school)")
     parser.add_argument("--jobs", "-j", type=int, default=None,
-                        help="worker processes (default: number of CPU cores)")
+                        help="reports run at once, each in its own kernel (default: number of CPU cores)")
     parser.add_argument("--timeout", type=float, default=None,
                         help=f"time limit per report in seconds (default: {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--team", action="append", default=None, metavar="TEAM_ID",
@@ -1229,6 +1232,8 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="skip invalid rows (listed in the data's rejected rows) instead of stopping")
     parser.add_argument("--no-extract", action="store_true",
                         help="give each notebook the whole district instead of its team's extract (slower)")
+    parser.add_argument("--executor", choices=("thread", "process"), default="thread",
+                        help="drive the kernels from threads (default) or worker processes (many cores)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.add_argument("--verbose", "-v", action="store_true", help="log diagnostics to stderr")
     return parser
@@ -1260,7 +1265,7 @@ def batch_from_args(args: argparse.Namespace) -> int:
             teams=args.team, schools=args.school, per=args.per, start=args.start, end=args.end,
             parameters=parameters, only_failed=args.only_failed, extract=not args.no_extract,
             errors="quarantine" if args.quarantine else "raise",
-            progress=False if args.quiet else None,
+            progress=False if args.quiet else None, executor=getattr(args, "executor", "thread"),
         )
     except BatchError as exc:
         print(f"plc batch: {exc}", file=sys.stderr)

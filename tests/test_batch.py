@@ -203,8 +203,9 @@ def test_batch_end_to_end_with_failures_and_resume(district: Path, tmp_path: Pat
 
 @pytest.mark.slow
 def test_per_school_reports(district: Path, tmp_path: Path) -> None:
+    # also covers the worker-process executor (forkserver workers)
     result = run_batch(district, tmp_path / "out", notebook=COUNTS_NB, per="school", jobs=2, timeout=60,
-                       progress=False)
+                       progress=False, executor="process")
     assert result.exit_code == 0
     assert [(r["kind"], r["school_id"], r["status"]) for r in result.manifest["reports"]] == [
         ("school", "S1", "ok"), ("school", "S2", "ok")]
@@ -327,6 +328,7 @@ def test_cli_defaults_and_parameter_types() -> None:
     args = parser.parse_args([])
     assert args.data is None and args.out == "out" and args.jobs is None and args.notebook is None
     assert args.team is None and args.per is None and args.only_failed is False
+    assert args.executor == "thread" and args.quiet is False
     args = parser.parse_args(["-p", "n", "3", "-p", "x", "0.5", "-p", "flag", "true", "-p", "s", "007",
                               "--team", "A", "--team", "B", "-j", "2"])
     assert args.team == ["A", "B"] and args.jobs == 2

@@ -62,6 +62,9 @@ _SIGNAL_TINTS = {"stronger than team": "#CDEBDF", "weaker than team": "#F7D9C4",
                  "weaker than other teams": "#F7D9C4"}
 
 
+SHARE_BAR_COLOUR = "#56B4E9"  # Okabe–Ito sky blue
+
+
 class HTML:
     """Minimal rich-display wrapper (what IPython.display.HTML does) without importing IPython here."""
 
@@ -101,6 +104,11 @@ class TeamContext:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def team_call(self, func, *args, **kwargs):
+        """``func(self.team, *args, **kwargs)``, computed once per report for the same arguments."""
+        key = (func.__name__, args, tuple(sorted(kwargs.items())))
+        return self.memo(key, lambda: func(self.team, *args, **kwargs))
 
     @property
     def has_data(self) -> bool:
@@ -186,7 +194,7 @@ def principal_summary(ctx: TeamContext) -> list[str]:
     """
     if not ctx.has_data:
         return [f"No assessments for {ctx.team_name} in this period ({ctx.period})."]
-    table = proficiency_by_skill(ctx.team, by="team", rule=ctx.rule)
+    table = ctx.team_call(proficiency_by_skill, by="team", rule=ctx.rule)
     essential = table[table["essential"] & (table["n_assessed"] > 0)]
     points = _talking_points(ctx)
     n_students = ctx.team.scores["student_id"].nunique()
@@ -201,7 +209,7 @@ def principal_summary(ctx: TeamContext) -> list[str]:
     lines.append(f"Bright spot: {bright['detail'].iloc[0]}" if len(bright) else
                  "No teacher is clearly ahead of the rest of the team on any skill.")
     from .proficiency import student_skill_mastery
-    mastery = student_skill_mastery(ctx.team, ctx.rule)
+    mastery = ctx.team_call(student_skill_mastery, ctx.rule)
     essential_ids = set(ctx.team.skills.loc[ctx.team.skills["essential"], "skill_id"])
     below = mastery[mastery["skill_id"].isin(essential_ids) & ~mastery["proficient"]]
     lines.append(f"{below['student_id'].nunique()} students are below the cut on at least one essential skill "
@@ -284,8 +292,12 @@ def skills_table(ctx: TeamContext) -> Styler:
     return style_table(view, percent=("Proficient at",), caption="What we want each student to learn")
 
 
-def proficiency_table(table: pd.DataFrame, caption: str, group: str | None = None) -> Styler:
-    """A proficiency_by_skill frame for reading: counts first, then share with its interval."""
+def proficiency_table(table: pd.DataFrame, caption: str, group: str | None = None, *, bars: bool = False) -> Styler:
+    """A proficiency_by_skill frame for reading: counts first, then share with its interval.
+
+    With ``bars`` the share is drawn as a bar in its cell (0–100%): a chart that
+    costs no image rendering, for views that must update instantly.
+    """
     columns = {"description": "Skill", **({group: group.replace("_", " ").title()} if group else {}),
                "n_proficient": "Proficient", "n_assessed": "Assessed", "share_proficient": "Share",
                "ci_low": "95% low", "ci_high": "95% high", "n_absent": "Absent", "n_not_attempted": "Skipped items",
@@ -293,8 +305,12 @@ def proficiency_table(table: pd.DataFrame, caption: str, group: str | None = Non
     view = table[[c for c in columns if c in table]].rename(columns=columns)
     if "essential" in table:
         view.insert(0, "", table["essential"].map({True: "★", False: ""}).to_numpy())
-    return style_table(view, percent=("Share", "95% low", "95% high", "Mean score"), level=("Share",),
-                       caption=caption)
+    styler = style_table(view, percent=("Share", "95% low", "95% high", "Mean score"),
+                         level=() if bars else ("Share",), caption=caption)
+    if bars:
+        styler = styler.bar(subset=["Share"], vmin=0, vmax=1, color=SHARE_BAR_COLOUR, height=70,
+                            props="width:9em")
+    return styler
 
 
 def teacher_table(compared: pd.DataFrame, caption: str) -> Styler:
@@ -313,7 +329,7 @@ def item_comparison_table(ctx: TeamContext) -> Styler | HTML:
     """Per item, the teachers whose students did clearly better or worse than the rest of the team."""
     if not ctx.has_data:
         return None
-    compared = compare_to_team(ctx.team, "item", min_n=ctx.min_n)
+    compared = ctx.team_call(compare_to_team, "item", min_n=ctx.min_n)
     notable = compared[compared["signal"].isin(["stronger than team", "weaker than team"])]
     if notable.empty:
         return note_html("On every item, no teacher's students did clearly better or worse than the rest of "
@@ -373,7 +389,7 @@ def reliability_table(ctx: TeamContext) -> Styler | HTML:
     """Cronbach's alpha per assessment."""
     if not ctx.has_data:
         return None
-    table = assessment_reliability(ctx.team)
+    table = ctx.team_call(assessment_reliability)
     if table.empty:
         return note_html("Too few students or items to estimate reliability.")
     view = pd.DataFrame({"Assessment": table["title"], "Date": table["date"].dt.strftime("%d %b %Y"),
@@ -387,7 +403,7 @@ def calibration_table_view(ctx: TeamContext) -> Styler | HTML:
     """Rater agreement on double-scored rubric work."""
     if not ctx.has_data:
         return None
-    table = rater_calibration(ctx.team)
+    table = ctx.team_call(rater_calibration)
     if table.empty:
         return note_html("No rubric work was double-scored in this period.")
     view = pd.DataFrame({"Rater": table["rater_a_name"], "Second rater": table["rater_b_name"],
@@ -449,7 +465,7 @@ def fig_proficiency(ctx: TeamContext):
     """Figure: share proficient per skill with intervals."""
     from .plots import plot_proficiency
 
-    table = proficiency_by_skill(ctx.team, by="team", rule=ctx.rule)
+    table = ctx.team_call(proficiency_by_skill, by="team", rule=ctx.rule)
     return _figure(lambda: plot_proficiency(table, title=f"{ctx.team_name}: students proficient by skill").figure,
                    ctx)
 
@@ -458,7 +474,7 @@ def fig_teacher_comparison(ctx: TeamContext, essential_only: bool = True):
     """Figure: each teacher minus the rest of the team per skill."""
     from .plots import plot_teacher_comparison
 
-    compared = compare_to_team(ctx.team, "skill", min_n=ctx.min_n)
+    compared = ctx.team_call(compare_to_team, "skill", min_n=ctx.min_n)
     if essential_only:
         compared = compared[compared["essential"]]
     return _figure(lambda: plot_teacher_comparison(compared).figure, ctx)
@@ -478,7 +494,7 @@ def team_proficiency_table(ctx: TeamContext, by: str | None = None) -> Styler | 
     """Proficiency by skill for the team (or per teacher / subgroup with ``by``)."""
     if not ctx.has_data:
         return None
-    table = proficiency_by_skill(ctx.team, by=by or "team", rule=ctx.rule)
+    table = ctx.team_call(proficiency_by_skill, by=by or "team", rule=ctx.rule)
     group = None
     if by == "teacher":
         table = table.assign(teacher=table["teacher_id"].map(teacher_names(ctx.team)))
@@ -494,7 +510,7 @@ def teacher_skill_table(ctx: TeamContext) -> Styler | None:
     """Each teacher against the rest of the team on every skill (table)."""
     if not ctx.has_data:
         return None
-    return teacher_table(compare_to_team(ctx.team, "skill", min_n=ctx.min_n),
+    return teacher_table(ctx.team_call(compare_to_team, "skill", min_n=ctx.min_n),
                          "Each teacher's students against the rest of the team (their own students excluded)")
 
 

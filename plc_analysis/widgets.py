@@ -100,6 +100,41 @@ class Explorer:
             teachers = teachers[teachers["teacher_id"] == state.teacher_id]
         return {"skills": skills, "teachers": teachers}
 
+    def render(self, state: ExplorerState) -> list:
+        """What the explorer shows for a selection, ready to display.
+
+        The proficiency table carries the chart: each skill's share proficient
+        is a bar in its cell, so an update needs no image rendering (the
+        matplotlib figure is drawn only on request, see :meth:`figure`).
+
+        Returns
+        -------
+        list of pandas Styler
+            Proficiency by skill (by subgroup when one is chosen) with share
+            bars, then each teacher against the rest of the team by skill.
+        """
+        from .report import proficiency_table, teacher_table
+
+        tables = self.compute(state)
+        group = None if state.subgroup == ALL else state.subgroup
+        caption = "Students proficient on each skill" + (f", by {group}" if group else "")
+        return [proficiency_table(tables["skills"], caption, group, bars=True),
+                teacher_table(tables["teachers"], "Each teacher against the rest of the team")]
+
+    def figure(self, state: ExplorerState):
+        """The proficiency chart for a selection (matplotlib Figure), or None with a subgroup or no data."""
+        import matplotlib.pyplot as plt
+
+        from .plots import plot_proficiency
+
+        skills = self.compute(state)["skills"]
+        if state.subgroup != ALL or skills.empty:
+            return None
+        fig, ax = plt.subplots(figsize=(8, 0.4 * max(len(skills), 3) + 1.2), layout="constrained")
+        plot_proficiency(skills, ax=ax)
+        plt.close(fig)
+        return fig
+
     # -- widgets --------------------------------------------------------------
     def widget(self):
         """Build the ipywidgets interface (needs ipywidgets and a live kernel).
@@ -109,11 +144,7 @@ class Explorer:
         ipywidgets.VBox
         """
         import ipywidgets as w
-        import matplotlib.pyplot as plt
         from IPython.display import display
-
-        from .plots import plot_proficiency
-        from .report import proficiency_table, teacher_table
 
         schools = self.schools()
         school = w.Dropdown(options=schools, description="School")
@@ -126,8 +157,13 @@ class Explorer:
                           description="Mastery")
         override = w.Checkbox(value=False, description="Override team cuts")
         cut = w.FloatSlider(value=0.8, min=0.5, max=1.0, step=0.05, description="Cut", readout_format=".0%")
-        out = w.Output()
+        draw = w.Button(description="Draw figure", tooltip="the proficiency chart as an image, for slides")
+        out, figure_out = w.Output(), w.Output()
         busy = {"updating": False}
+
+        def state() -> ExplorerState:
+            return ExplorerState(team.value, assessment.value, skill.value, teacher.value, subgroup.value,
+                                 rule.value, cut.value if override.value else None)
 
         def set_choices(*_):
             busy["updating"] = True
@@ -144,29 +180,30 @@ class Explorer:
         def refresh(*_):
             if busy["updating"] or team.value is None:
                 return
-            state = ExplorerState(team.value, assessment.value, skill.value, teacher.value, subgroup.value,
-                                  rule.value, cut.value if override.value else None)
-            tables = self.compute(state)
+            shown = self.render(state())
+            figure_out.clear_output()
             with out:
                 out.clear_output(wait=True)
-                fig, ax = plt.subplots(figsize=(8, 0.4 * max(len(tables["skills"]), 3) + 1.2), layout="constrained")
-                if state.subgroup == ALL and len(tables["skills"]):
-                    plot_proficiency(tables["skills"], ax=ax)
+                for item in shown:
+                    display(item)
+
+        def on_draw(_):
+            fig = self.figure(state())
+            with figure_out:
+                figure_out.clear_output(wait=True)
+                if fig is not None:
                     display(fig)
-                plt.close(fig)
-                group = None if state.subgroup == ALL else state.subgroup
-                display(proficiency_table(tables["skills"], "Students proficient", group))
-                display(teacher_table(tables["teachers"], "Each teacher against the rest of the team"))
 
         school.observe(on_school, names="value")
         team.observe(lambda *_: (set_choices(), refresh()), names="value")
         for control in (assessment, skill, teacher, subgroup, rule, override, cut):
             control.observe(refresh, names="value")
+        draw.on_click(on_draw)
         set_choices()
         refresh()
         controls = w.VBox([w.HBox([school, team]), w.HBox([assessment, skill]), w.HBox([teacher, subgroup]),
-                           w.HBox([rule, override, cut])])
-        return w.VBox([controls, out])
+                           w.HBox([rule, override, cut]), draw])
+        return w.VBox([controls, out, figure_out])
 
 
 def explore(dataset: Dataset):

@@ -153,7 +153,8 @@ EXPLORE = [
     params('''\
 data_path: str = ""  # canonical data folder, OneRoster export or score sheet; blank for the sample district'''),
     new_markdown_cell("# Explore\n\nPick a school, team, assessment, skill, teacher or subgroup; change the "
-                      "mastery rule or override the team's cuts. Tables and the chart update as you go."),
+                      "mastery rule or override the team's cuts. The tables update as you go; the bars in the Share "
+                      "column are the chart. *Draw figure* makes the same chart as an image, for slides."),
     code("from plc_analysis import report as R\nfrom plc_analysis.widgets import Explorer\n"
          "explorer = Explorer(R.load_data(data_path))\nexplorer.widget()"),
 ]

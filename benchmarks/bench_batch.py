@@ -1,0 +1,173 @@
+"""Batch throughput: the naive papermill + nbconvert loop against ``plc batch``, and the kernel floor.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_batch.py [--copies 5] [--jobs 2] [--naive-teams 6]
+
+What it does, all in the same run on the same machine:
+
+1. builds a district of ``9 × copies`` teams (default 45) from the sample
+   generator: ``copies`` sample districts with different seeds, their
+   identifiers prefixed so they do not collide, written as one canonical CSV
+   folder;
+2. measures the **floor**: starting and stopping an empty ``python3`` kernel
+   (median of a few), divided by the number of jobs: no batch of kernels can
+   do better per report;
+3. runs **(a) the naive loop** a user would write: for each team, the
+   ``papermill`` command on ``notebooks/team_report.ipynb`` with the whole
+   district as ``data_path``, then ``jupyter nbconvert --to html --no-input``,
+   one team after another (on ``--naive-teams`` teams spread over the
+   schools, to keep the run short; the figure is seconds per team);
+4. runs **(b) ``plc batch --jobs N``** on every team of the district;
+5. prints seconds per team for each, the ratio (a)/(b) and the ratio of (b)
+   to the floor, with the targets: (a)/(b) ≥ 4 and (b) ≤ 2 × floor.
+
+This is a script, not a test: it prints and exits 0 whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+
+from plc_analysis.sample import generate_sample  # noqa: E402
+from plc_analysis.schema import TABLES  # noqa: E402
+
+BIN = Path(sys.executable).parent
+TEAM_NOTEBOOK = ROOT / "notebooks" / "team_report.ipynb"
+TARGET_RATIO = 4.0
+TARGET_FLOOR_MULTIPLE = 2.0
+
+
+def build_district(out: Path, copies: int) -> pd.DataFrame:
+    """Write ``copies`` sample districts (seeds 1..copies) as one canonical folder; return its teams."""
+    tables: dict[str, list[pd.DataFrame]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for copy in range(1, copies + 1):
+            folder = Path(scratch) / f"copy{copy}"
+            generate_sample(folder, seed=copy)
+            for name, spec in TABLES.items():
+                path = folder / f"{name}.csv"
+                if not path.exists():
+                    continue
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+                for column in spec.columns:
+                    if column.kind == "id" and column.name in frame:
+                        filled = frame[column.name] != ""
+                        frame.loc[filled, column.name] = f"D{copy}-" + frame.loc[filled, column.name]
+                if name in ("schools", "teams"):
+                    frame["name"] = frame["name"] + f" ({copy})"
+                tables.setdefault(name, []).append(frame)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frames in tables.items():
+        pd.concat(frames, ignore_index=True).to_csv(out / f"{name}.csv", index=False)
+    return pd.concat(tables["teams"], ignore_index=True)
+
+
+def kernel_floor(repeat: int = 5) -> float:
+    """Median seconds to start an empty python3 kernel, wait until it answers, and shut it down."""
+    from jupyter_client.manager import start_new_kernel
+
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        km, kc = start_new_kernel(kernel_name="python3", stderr=subprocess.DEVNULL)
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def naive_loop(district: Path, teams: list[str], out: Path) -> float:
+    """Seconds for papermill CLI + nbconvert CLI, one team after another; raises if any run fails."""
+    out.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    start = time.perf_counter()
+    for team in teams:
+        executed = out / f"{team}.ipynb"
+        subprocess.run([str(BIN / "papermill"), str(TEAM_NOTEBOOK), str(executed), "-k", "python3",
+                        "--no-progress-bar", "--log-level", "WARNING", "-p", "team_id", team,
+                        "-p", "data_path", str(district)], check=True, env=env, capture_output=True)
+        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)],
+                       check=True, env=env, capture_output=True)
+    return time.perf_counter() - start
+
+
+def plc_batch(district: Path, out: Path, jobs: int) -> tuple[float, dict]:
+    """Seconds for ``plc batch`` on every team, and its manifest."""
+    start = time.perf_counter()
+    subprocess.run([str(BIN / "plc"), "batch", "--data", str(district), "--out", str(out), "--jobs", str(jobs),
+                    "--quiet"], check=False, capture_output=True)
+    seconds = time.perf_counter() - start
+    return seconds, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def spread(teams: pd.DataFrame, k: int) -> list[str]:
+    """``k`` teams taken evenly through the list (so every school kind is represented)."""
+    ids = list(teams["team_id"])
+    if k >= len(ids):
+        return ids
+    step = len(ids) / k
+    return [ids[int(i * step)] for i in range(k)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=5, help="sample districts merged (9 teams each)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--naive-teams", type=int, default=6, help="teams run by the naive loop")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the district and outputs in this folder")
+    args = parser.parse_args(argv)
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="plc-bench-batch-"))
+    district = work / "district"
+    shutil.rmtree(district, ignore_errors=True)
+    teams = build_district(district, args.copies)
+    n_scores = sum(1 for _ in open(district / "scores.csv", encoding="utf-8")) - 1
+    print(f"district: {len(teams)} teams, {n_scores:,} scores ({district})")
+    print(f"machine: {os.cpu_count()} cores; jobs {args.jobs}")
+
+    floor = kernel_floor()
+    floor_per_team = floor / args.jobs
+    naive_ids = spread(teams, args.naive_teams)
+    naive_seconds = naive_loop(district, naive_ids, work / "naive")
+    naive_per_team = naive_seconds / len(naive_ids)
+    shutil.rmtree(work / "batch", ignore_errors=True)
+    batch_seconds, manifest = plc_batch(district, work / "batch", args.jobs)
+    statuses = pd.Series([r["status"] for r in manifest["reports"]]).value_counts().to_dict()
+    batch_per_team = batch_seconds / len(manifest["reports"])
+
+    ratio = naive_per_team / batch_per_team
+    floor_multiple = batch_per_team / floor_per_team
+    print()
+    print(f"{'':44s}{'teams':>6s}{'seconds':>10s}{'s/team':>9s}")
+    print(f"{'empty kernel start+stop (floor, per job)':44s}{'':>6s}{floor:>10.2f}{floor_per_team:>9.2f}")
+    print(f"{'(a) naive loop: papermill + nbconvert CLIs':44s}{len(naive_ids):>6d}{naive_seconds:>10.1f}"
+          f"{naive_per_team:>9.2f}")
+    print(f"{f'(b) plc batch --jobs {args.jobs}':44s}{len(manifest['reports']):>6d}{batch_seconds:>10.1f}"
+          f"{batch_per_team:>9.2f}   statuses {statuses}")
+    print()
+    print(f"(a)/(b) speed-up      {ratio:5.1f}x   target >= {TARGET_RATIO:g}x   "
+          f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'}")
+    print(f"(b) / floor per team  {floor_multiple:5.1f}x   target <= {TARGET_FLOOR_MULTIPLE:g}x   "
+          f"{'PASS' if floor_multiple <= TARGET_FLOOR_MULTIPLE else 'MISS'}")
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

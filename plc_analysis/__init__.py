@@ -12,6 +12,7 @@ from .errors import PLCDataError, Problem
 from .item_analysis import assessment_reliability, item_analysis, option_analysis, rater_calibration
 from .items import distractor_analysis, item_statistics, reliability, reliability_summary
 from .loading import load_dataset, load_sample
+from .partitioned import load_partitioned, write_partitioned
 from .proficiency import mastery_matrix, proficiency_by_skill, skill_evidence, student_skill_mastery
 from .stats import cronbach_alpha_interval, proportion_difference_interval, wilson_interval
 from .curriculum import coverage_gaps, coverage_matrix
@@ -33,6 +34,8 @@ __all__ = [
     "Problem",
     "load_dataset",
     "load_sample",
+    "load_partitioned",
+    "write_partitioned",
     # question 2: proficiency
     "skill_evidence",
     "student_skill_mastery",

@@ -2,9 +2,9 @@
 
 ``plc batch`` (and :func:`run_batch`) loads and validates the district once,
 writes each team's rows to a small Parquet extract, and runs the report
-notebook for every team in a pool of worker processes.  Each executed notebook
-is converted to standalone HTML in the worker, with the code hidden.  The
-output folder holds::
+notebook for every team, several at once.  Each executed notebook is converted
+to standalone HTML where it ran, with the code hidden; the batch process
+writes the files.  The output folder holds::
 
     out/
       index.html                 every report, grouped by school, with its status
@@ -13,18 +13,27 @@ output folder holds::
       <school_id>/<team_id>.html
       <school_id>/index-school.{ipynb,html}     (with ``--per school``)
 
-One report's failure (an exception, a dead kernel, a timeout) never stops the
-others: its HTML shows the partially executed notebook with the failing cell
-marked, the manifest records it, and the exit code is 1.  Every file is written
-atomically and the manifest is rewritten after every report, so an interrupted
-batch can be resumed with ``--only-failed`` (teams missing from the manifest
-count as still to do).
+One report's failure (an exception, a dead kernel, a timeout, an unreadable
+partition of the data) never stops the others: its HTML shows the partially
+executed notebook with the failing cell marked, the manifest records it, and
+the exit code is 1.  Every file is written atomically and the manifest is
+rewritten after every report, so an interrupted batch can be resumed with
+``--only-failed`` (teams missing from the manifest count as still to do).  A
+full disk (or an output folder that turns read-only) stops the batch: no
+partial file is left, the manifest keeps every report finished until then and
+the exit code is 2; free some space and resume with ``--only-failed``.
 
 Notebook parameters passed to every run: ``team_id`` (team reports only),
 ``school_id``, ``data_path`` (the team's extract, a canonical folder that
 :func:`plc_analysis.load_dataset` reads), ``start`` and ``end`` (ISO dates or
 ``""`` for no bound); ``extract_path`` (same folder) when the notebook declares
 it; and any ``-p name value`` given by the user.
+
+Data.  ``data_path`` is anything :func:`plc_analysis.load_dataset` reads, or a
+district partitioned by school (:mod:`plc_analysis.partitioned`): then only
+the schools' and teams' tables of every partition are read to plan the batch,
+and each team's extract is built from its own school's partition alone, read
+when that school's first report is prepared.
 
 Execution model.  Each report runs in its own ``python3`` kernel (a separate
 process), so the parallel work is in the kernels; the batch only drives them
@@ -34,15 +43,21 @@ measured faster than a :class:`concurrent.futures.ProcessPoolExecutor`, whose
 workers must import papermill and nbconvert again (seconds) for little gain.
 ``executor="process"`` (``--executor process``) runs worker processes forked
 from a ``forkserver`` instead, for many-core machines where rendering HTML
-under one GIL would become the bottleneck.  The time limit is enforced twice:
-papermill's per-cell ``execution_timeout`` and a guard thread that kills the
-kernel's process group when the whole notebook overruns; Ctrl-C (or SIGTERM)
-kills the running kernels, keeps the finished reports and saves the manifest.
+under one GIL would become the bottleneck.  ``scheduler=`` (``--scheduler
+tcp://host:8786``) runs the reports on a Dask distributed cluster instead: the
+task carries the notebook's text and the team's extract (bytes) and returns
+the executed notebook and its HTML, so the workers need the package and a
+``python3`` kernel but no access to the batch's folders.  The time limit is
+enforced twice: papermill's per-cell ``execution_timeout`` and a guard thread
+that kills the kernel's process group when the whole notebook overruns; Ctrl-C
+(or SIGTERM) kills the running kernels (on a cluster too), keeps the finished
+reports and saves the manifest.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import html
 import json
@@ -60,8 +75,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -70,9 +85,8 @@ import pandas as pd
 
 from .export import (
     error_page,
-    export_html,
+    notebook_to_html,
     remove_stale_temp_files,
-    write_notebook,
     write_text_atomic,
 )
 
@@ -108,6 +122,8 @@ DEFAULT_SCHOOL_NOTEBOOK = NOTEBOOK_DIR / "support_plan.ipynb"
 DEFAULT_TIMEOUT = 600.0
 #: Kernel startup limit, in seconds (not counted in the per-report time limit).
 START_TIMEOUT = 60
+#: How long to wait for a Dask scheduler and its first worker, in seconds.
+DASK_CONNECT_TIMEOUT = 30.0
 MANIFEST_NAME = "manifest.json"
 INDEX_NAME = "index.html"
 #: File stem of a per-school report inside the school's folder.
@@ -154,6 +170,17 @@ class ReportJob:
     has_data : bool
         Whether there are assessments in the period (``False`` → status
         ``"no data"`` when the notebook succeeds).
+    cwd : str or None
+        Working folder of the kernel (default: the notebook's folder).
+    notebook_source : str or None
+        The notebook's JSON, for workers that cannot read ``notebook``
+        (a Dask cluster without a shared filesystem).
+    extract_files : dict of str to bytes, or None
+        The team's extract (file name → content), written to a scratch
+        folder on the worker; the parameters named in ``extract_parameters``
+        whose value is the placeholder ``"{plc-extract}"`` then point to it.
+    extract_parameters : tuple of str
+        See ``extract_files``.
     """
 
     kind: str
@@ -168,6 +195,10 @@ class ReportJob:
     timeout: float | None = DEFAULT_TIMEOUT
     kernel_name: str = "python3"
     has_data: bool = True
+    cwd: str | None = None
+    notebook_source: str | None = field(default=None, repr=False)
+    extract_files: dict[str, bytes] | None = field(default=None, repr=False)
+    extract_parameters: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -201,6 +232,8 @@ class BatchResult:
     interrupted : bool
         True when the batch stopped early (Ctrl-C); finished reports are in the
         manifest and ``--only-failed`` resumes the rest.
+    executor : str
+        ``"thread"``, ``"process"`` or ``"dask"``.
     """
 
     out_dir: Path
@@ -209,6 +242,7 @@ class BatchResult:
     seconds: float = 0.0
     jobs: int = 1
     interrupted: bool = False
+    executor: str = "thread"
 
     @property
     def counts(self) -> dict[str, int]:
@@ -377,6 +411,28 @@ def _engine_classes() -> tuple[type, type]:
             lines = [line.strip() for line in tail.splitlines() if line.strip()]
             return " | ".join(lines[-3:])
 
+        def kernel_exit_text(self) -> str:
+            """How the kernel process ended: ``"killed by SIGKILL, ..."`` or ``"exit code 1"`` (may be empty)."""
+            process = getattr(getattr(self.km, "provisioner", None), "process", None)
+            if process is None:
+                return ""
+            try:
+                code = process.wait(timeout=2)
+            except Exception:  # still running (a lost connection) or not a Popen
+                return ""
+            if code is None:
+                return ""
+            if code < 0:
+                try:
+                    name = signal.Signals(-code).name
+                except ValueError:
+                    name = f"signal {-code}"
+                text = f"killed by {name}"
+                if -code == getattr(signal, "SIGKILL", 9):
+                    text += "; often the machine running out of memory"
+                return text
+            return f"exit code {code}"
+
         def papermill_execute_cells(self) -> None:
             for index, cell in enumerate(self.nb.cells):
                 try:
@@ -397,6 +453,9 @@ def _engine_classes() -> tuple[type, type]:
                             f"the report ran longer than its {guard.seconds:g} s limit and was stopped")
                     else:
                         ename, evalue = "DeadKernelError", "the kernel died while running this cell"
+                        how = self.kernel_exit_text()
+                        if how:
+                            evalue += f" ({how})"
                         said = self.kernel_log_tail()
                         if said:
                             evalue += f" (kernel output: {said})"
@@ -472,18 +531,20 @@ def _error_banner(title: str, ename: str, evalue: str) -> Any:
     return cell
 
 
-def _execute(job: ReportJob) -> tuple[Any, str, str | None, str | None]:
+def _execute(job: ReportJob, abort: Any = None) -> tuple[Any, str, str | None, str | None]:
     """Run the notebook; return ``(notebook or None, status, error name, error value)``.
 
-    The status is ``"interrupted"`` when the batch's abort event stopped it.
+    The status is ``"interrupted"`` when the batch's abort event (``abort``,
+    else this worker process's) stopped it.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     _engine_classes()
-    if _ABORT is not None and _ABORT.is_set():  # queued before Ctrl-C: do not even start a kernel
+    abort = abort if abort is not None else _ABORT
+    if abort is not None and abort.is_set():  # queued before Ctrl-C: do not even start a kernel
         return None, "interrupted", "KeyboardInterrupt", "the batch was interrupted"
-    guard = _Guard(job.timeout, _ABORT)
+    guard = _Guard(job.timeout, abort)
     cell_timeout = math.ceil(job.timeout) if job.timeout else None
     try:
         nb = pm.execute_notebook(
@@ -498,7 +559,7 @@ def _execute(job: ReportJob) -> tuple[Any, str, str | None, str | None]:
             start_timeout=START_TIMEOUT,
             execution_timeout=cell_timeout,
             guard=guard,
-            kernel_cwd=str(Path(job.notebook).parent),
+            kernel_cwd=job.cwd or str(Path(job.notebook).parent),
         )
         return nb, "ok", None, None
     except PapermillExecutionError as exc:
@@ -517,12 +578,103 @@ def _execute(job: ReportJob) -> tuple[Any, str, str | None, str | None]:
         guard.stop()
 
 
+def _render(job: ReportJob, abort: Any = None, *, input_path: str | None = None) -> dict:
+    """Execute one report and render it in memory; write nothing.
+
+    Returns a dict with ``status``, ``seconds``, ``error_name``,
+    ``error_value``, ``finished``, ``notebook`` (the executed notebook as
+    JSON text, or None) and ``html`` (the page, or None when interrupted).
+    Never raises for a notebook problem.
+    """
+    import nbformat
+
+    started = time.perf_counter()
+    nb, status, ename, evalue = _execute(job, abort)
+    rendered: dict[str, Any] = {"status": status, "error_name": ename, "error_value": evalue,
+                                "notebook": None, "html": None}
+    if status != "interrupted":  # an interrupted report is not recorded: the batch leaves its files alone
+        if nb is not None:
+            if input_path is not None:
+                nb.metadata.setdefault("papermill", {})["input_path"] = input_path
+            try:
+                rendered["notebook"] = nbformat.writes(nb)
+            except Exception as exc:
+                logger.warning("report %s: could not serialise the notebook: %s", job.key, type(exc).__name__)
+                if status not in FAILED_STATUSES:
+                    status, ename, evalue = "failed", type(exc).__name__, f"saving the notebook failed: {exc}"
+        page = None
+        if nb is not None:
+            try:
+                page = notebook_to_html(nb, title=job.title)
+            except Exception as exc:
+                logger.warning("report %s: HTML export failed: %s", job.key, type(exc).__name__)
+                if status not in FAILED_STATUSES:
+                    status, ename, evalue = "failed", type(exc).__name__, f"HTML export failed: {exc}"
+        rendered["html"] = page if page is not None else error_page(job.title, ename or "Error", evalue or "")
+        if status == "ok" and not job.has_data:
+            status = "no data"
+        rendered.update(status=status, error_name=ename, error_value=evalue)
+    rendered.update(seconds=round(time.perf_counter() - started, 3), finished=_now())
+    return rendered
+
+
+#: errno values after which nothing more can be written to the output folder.
+_FATAL_ERRNOS = frozenset(e for e in (getattr(errno, "ENOSPC", None), getattr(errno, "EDQUOT", None),
+                                      getattr(errno, "EROFS", None)) if e is not None)
+
+
+def _write_outputs(job: ReportJob, rendered: Mapping[str, Any]) -> tuple[dict, OSError | None]:
+    """Write a rendered report's ``.ipynb`` and ``.html`` atomically; return (outcome, fatal error).
+
+    When a file cannot be written the report is ``failed`` with the reason,
+    and neither of its files is left (no new notebook beside last week's
+    page).  The second value is the :class:`OSError` when the folder can take
+    no more writes (disk full, quota, read-only filesystem), else None.
+    """
+    status, ename, evalue = rendered["status"], rendered["error_name"], rendered["error_value"]
+    ipynb_written: str | None = None
+    html_written: str | None = None
+    fatal: OSError | None = None
+    try:
+        Path(job.html_path).parent.mkdir(parents=True, exist_ok=True)
+        if rendered.get("notebook") is not None:
+            write_text_atomic(job.ipynb_path, rendered["notebook"])
+            ipynb_written = job.ipynb_path
+        page = rendered.get("html") or error_page(job.title, ename or "Error", evalue or "")
+        write_text_atomic(job.html_path, page)
+        html_written = job.html_path
+    except OSError as exc:
+        fatal = exc if exc.errno in _FATAL_ERRNOS else None
+        logger.warning("report %s: could not write its files: %s", job.key, exc.strerror or type(exc).__name__)
+        why = f"could not write the report: {exc.strerror or exc}"
+        if status in FAILED_STATUSES:
+            why += f" (the notebook itself: {ename}: {evalue})"
+        status, ename, evalue = "failed", type(exc).__name__, why
+        for path in (job.ipynb_path, job.html_path):
+            try:
+                Path(path).unlink(missing_ok=True)
+            except OSError:
+                pass
+        ipynb_written = html_written = None
+    outcome = {
+        "status": status,
+        "seconds": rendered.get("seconds"),
+        "error_name": ename,
+        "error_value": evalue,
+        "finished": rendered.get("finished") or _now(),
+        "ipynb": ipynb_written,
+        "html": html_written,
+    }
+    return outcome, fatal
+
+
 def run_report(job: ReportJob) -> dict:
     """Execute one report notebook and write its ``.ipynb`` and ``.html`` atomically.
 
-    This is the worker function of :func:`run_batch`; it never raises for a
-    notebook problem (exception, dead kernel, timeout): the problem is written
-    into the report and returned as the status.
+    :func:`run_batch` runs the same steps, rendering where the report runs
+    and writing in the batch process.  It never raises for a notebook problem
+    (exception, dead kernel, timeout): the problem is written into the report
+    and returned as the status.
 
     Parameters
     ----------
@@ -536,42 +688,65 @@ def run_report(job: ReportJob) -> dict:
         ``seconds``, ``error_name``, ``error_value``, ``finished``, and
         ``ipynb``/``html`` (absolute paths, None when not written).
     """
-    started = time.perf_counter()
-    Path(job.html_path).parent.mkdir(parents=True, exist_ok=True)
-    nb, status, ename, evalue = _execute(job)
-    if status == "interrupted":  # leave whatever report was there; the batch will not record this one
-        return {"status": status, "seconds": round(time.perf_counter() - started, 3), "error_name": ename,
-                "error_value": evalue, "finished": _now(), "ipynb": None, "html": None}
-    ipynb_written = None
-    if nb is not None:
-        try:
-            write_notebook(nb, job.ipynb_path)
-            ipynb_written = job.ipynb_path
-        except Exception as exc:
-            logger.warning("report %s: could not write the notebook: %s", job.key, type(exc).__name__)
-            if status not in FAILED_STATUSES:
-                status, ename, evalue = "failed", type(exc).__name__, f"writing the notebook failed: {exc}"
-    try:
-        if nb is None:
-            raise RuntimeError("no notebook to export")
-        export_html(nb, job.html_path, title=job.title)
-    except Exception as exc:
-        if nb is not None:
-            logger.warning("report %s: HTML export failed: %s", job.key, type(exc).__name__)
-            if status not in FAILED_STATUSES:
-                status, ename, evalue = "failed", type(exc).__name__, f"HTML export failed: {exc}"
-        write_text_atomic(job.html_path, error_page(job.title, ename or "Error", evalue or ""))
-    if status == "ok" and not job.has_data:
-        status = "no data"
-    return {
-        "status": status,
-        "seconds": round(time.perf_counter() - started, 3),
-        "error_name": ename,
-        "error_value": evalue,
-        "finished": _now(),
-        "ipynb": ipynb_written,
-        "html": job.html_path,
-    }
+    rendered = _render(job)
+    if rendered["status"] == "interrupted":
+        return {**{k: rendered[k] for k in ("status", "seconds", "error_name", "error_value", "finished")},
+                "ipynb": None, "html": None}
+    outcome, _ = _write_outputs(job, rendered)
+    return outcome
+
+
+#: Value of a parameter that the worker replaces with its local copy of the extract.
+EXTRACT_PLACEHOLDER = "{plc-extract}"
+
+
+class _RemoteAbort:
+    """The batch's abort flag on a Dask worker: a :class:`distributed.Event`, asked at most once a second."""
+
+    def __init__(self, name: str) -> None:
+        from distributed import Event
+
+        self._event = Event(name)
+        self._checked = 0.0
+        self._set = False
+
+    def is_set(self) -> bool:
+        if not self._set and time.monotonic() - self._checked >= 1.0:
+            self._checked = time.monotonic()
+            try:
+                self._set = bool(self._event.is_set())
+            except Exception:  # scheduler unreachable: keep running; the driver's own guard applies
+                pass
+        return self._set
+
+
+def _render_remote(job: ReportJob, abort_name: str | None = None) -> dict:
+    """Dask task: materialize the notebook and extract in a scratch folder, run, render, return.
+
+    Nothing is written outside the scratch folder (removed at the end), so a
+    worker needs no access to the batch's data or output folders.
+    """
+    abort = _RemoteAbort(abort_name) if abort_name else None
+    with tempfile.TemporaryDirectory(prefix="plc-report-") as scratch_name:
+        scratch = Path(scratch_name)
+        changes: dict[str, Any] = {"notebook_source": None, "extract_files": None}
+        if job.notebook_source is not None:
+            local = scratch / (Path(job.notebook).name or "report.ipynb")
+            local.write_text(job.notebook_source, encoding="utf-8")
+            changes["notebook"] = str(local)
+            home = Path(job.notebook).parent  # relative paths in the notebook work where the folder is shared
+            changes["cwd"] = job.cwd or (str(home) if home.is_dir() else str(scratch))
+        if job.extract_files is not None:
+            folder = scratch / "extract"
+            folder.mkdir()
+            for name, content in job.extract_files.items():
+                (folder / Path(name).name).write_bytes(content)
+            params = dict(job.parameters)
+            for key in job.extract_parameters:
+                if params.get(key) == EXTRACT_PLACEHOLDER:
+                    params[key] = str(folder)
+            changes["parameters"] = params
+        return _render(replace(job, **changes), abort, input_path=job.notebook)
 
 
 #: Set by the parent to stop every running report at once (Ctrl-C); one per worker process.
@@ -579,7 +754,12 @@ _ABORT: Any = None
 
 
 def _worker_init(abort: Any = None) -> None:
-    """Pool initializer: import the slow modules and register the engine once per worker."""
+    """Pool initializer: import the slow modules and register the engine once per worker.
+
+    ``abort`` is set only in worker processes (each serves one batch); threads
+    get their batch's event with every task, so batches running side by side
+    in one process never stop each other's reports.
+    """
     global _ABORT
     if abort is not None:
         _ABORT = abort
@@ -877,12 +1057,12 @@ def _has_assessments(subset: Any, start: str, end: str) -> bool:
 
 
 def _make_executor(kind: str, workers: int) -> tuple[Executor, Any]:
-    """The pool that runs :func:`run_report`, and the event that aborts its running reports."""
+    """The pool that renders the reports, and the event that aborts its running reports."""
     if kind not in ("process", "thread"):
         raise ValueError(f"executor must be 'process' or 'thread', not {kind!r}")
     if kind == "thread" or workers == 1:
         abort: Any = threading.Event()
-        pool: Executor = ThreadPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(abort,),
+        pool: Executor = ThreadPoolExecutor(max_workers=workers, initializer=_worker_init,
                                             thread_name_prefix="plc-batch")
     else:
         methods = multiprocessing.get_all_start_methods()
@@ -910,6 +1090,153 @@ def _warm_up(pool: Executor, workers: int) -> None:
         pass
 
 
+class _LocalRunner:
+    """Reports run by a thread or process pool on this machine."""
+
+    remote = False
+
+    def __init__(self, kind: str, workers: int) -> None:
+        self.pool, self.event = _make_executor(kind, workers)
+        self.threads = isinstance(self.pool, ThreadPoolExecutor)
+        self.kind = "thread" if self.threads else "process"
+        self.slots = workers
+        self.window = 2 * workers  # a couple queued, so no worker waits while the batch writes files
+        self.address: str | None = None
+
+    def submit(self, job: ReportJob) -> Future:
+        if self.threads:  # each task carries its batch's event (no process-wide state)
+            return self.pool.submit(_render, job, self.event)
+        return self.pool.submit(_render, job)
+
+    def abort(self) -> None:
+        self.event.set()
+
+    def close(self, pending: Iterable[Future] = ()) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask_client(scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:
+    """Connect to the cluster ``scheduler`` names; return the client and what to close afterwards."""
+    try:
+        import distributed
+    except ImportError as exc:
+        raise BatchError("running on a Dask cluster needs dask[distributed]: "
+                         "pip install 'plc-analysis[dask]'") from exc
+    if isinstance(scheduler, distributed.Client):
+        return scheduler, []
+    if isinstance(scheduler, distributed.deploy.Cluster):
+        client = distributed.Client(scheduler)
+        return client, [client]
+    if not isinstance(scheduler, (str, os.PathLike)):
+        raise BatchError(f"scheduler must be an address, 'local', a scheduler file, a dask Client or Cluster, "
+                         f"not {type(scheduler).__name__}")
+    text = os.fspath(scheduler)
+    if text == "local":
+        cluster = distributed.LocalCluster(n_workers=workers or _default_jobs(), threads_per_worker=1,
+                                           processes=True, dashboard_address=":0",
+                                           silence_logs=logging.ERROR)
+        client = distributed.Client(cluster)
+        return client, [client, cluster]
+    try:
+        if text.endswith(".json") and Path(text).is_file():
+            client = distributed.Client(scheduler_file=text, timeout=DASK_CONNECT_TIMEOUT)
+        else:
+            client = distributed.Client(text, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise BatchError(f"cannot connect to the Dask scheduler at {text}: {exc}") from exc
+    return client, [client]
+
+
+class _DaskRunner:
+    """Reports run as tasks on a Dask distributed cluster (no shared filesystem needed)."""
+
+    remote = True
+    kind = "dask"
+
+    def __init__(self, scheduler: Any, workers: int | None) -> None:
+        self.client, self._owned = _dask_client(scheduler, workers)
+        try:
+            self.client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
+        except Exception as exc:
+            self._close_owned()
+            raise BatchError(f"no Dask worker joined the scheduler at {self.client.scheduler.address} "
+                             f"within {DASK_CONNECT_TIMEOUT:g} s") from exc
+        self.address = str(self.client.scheduler.address)
+        threads = sum(self.client.nthreads().values())
+        # At most this many reports are handed to the cluster at once (queued ones wait here, not in its memory).
+        self.slots = max(1, int(workers or threads or 1))
+        self.window = self.slots
+        self._batch = uuid.uuid4().hex[:12]
+        self._abort_name = f"plc-batch-abort-{self._batch}"
+        self._count = 0
+        self._remote: dict[Future, Any] = {}
+
+    def submit(self, job: ReportJob) -> Future:
+        self._count += 1
+        remote = self.client.submit(_render_remote, job, self._abort_name, pure=False, retries=0,
+                                    key=f"plc-report-{self._batch}-{self._count}")
+        local: Future = Future()
+        local.set_running_or_notify_cancel()
+
+        def done(finished: Any) -> None:
+            try:
+                local.set_result(finished.result())
+            except BaseException as exc:  # noqa: BLE001 - handed to the batch, which records it
+                local.set_exception(exc)
+
+        remote.add_done_callback(done)
+        self._remote[local] = remote
+        return local
+
+    def abort(self) -> None:
+        from distributed import Event
+
+        try:
+            Event(self._abort_name, client=self.client).set()
+        except Exception as exc:  # the scheduler is gone: nothing is running there any more
+            logger.info("could not signal the Dask workers: %s", type(exc).__name__)
+
+    def close(self, pending: Iterable[Future] = ()) -> None:
+        pending = [f for f in pending if not f.done()]
+        if pending:  # stopped reports return within a second or two; give them that before cancelling
+            wait(pending, timeout=15)
+        leftovers = [r for f, r in self._remote.items() if not f.done()]
+        if leftovers:
+            try:
+                self.client.cancel(leftovers)
+            except Exception:
+                pass
+        self._remote.clear()
+        self._close_owned()
+
+    def _close_owned(self) -> None:
+        for thing in self._owned:
+            try:
+                thing.close()
+            except Exception as exc:
+                logger.info("closing %s: %s", type(thing).__name__, type(exc).__name__)
+        self._owned = []
+
+
+def _make_runner(executor: str, jobs: int | None, scheduler: Any) -> _LocalRunner | _DaskRunner:
+    if scheduler is not None:
+        return _DaskRunner(scheduler, jobs)
+    return _LocalRunner(executor, max(1, int(jobs or _default_jobs())))
+
+
+class _OutputError(Exception):
+    """The output folder can take no more writes (disk full, read-only): the batch must stop."""
+
+    def __init__(self, path: str | Path, error: OSError) -> None:
+        self.path = Path(path)
+        self.error = error
+        reason = error.strerror or str(error)
+        if error.errno in (getattr(errno, "ENOSPC", -1), getattr(errno, "EDQUOT", -1)):
+            reason += " (the disk is full)"
+        super().__init__(f"cannot write {self.path}: {reason}")
+
+
+
 # ---------------------------------------------------------------------------
 # the batch
 # ---------------------------------------------------------------------------
@@ -932,13 +1259,16 @@ def run_batch(
     kernel_name: str = "python3",
     progress: bool | None = None,
     executor: Literal["thread", "process"] = "thread",
+    scheduler: Any = None,
 ) -> BatchResult:
     """Run a report notebook once per team (or school) and write HTML reports, a manifest and an index.
 
     Parameters
     ----------
     data_path : str or Path, optional
-        The district: anything :func:`plc_analysis.load_dataset` reads.
+        The district: anything :func:`plc_analysis.load_dataset` reads, or a
+        folder partitioned by school (:func:`plc_analysis.write_partitioned`),
+        of which only the partitions of the schools reported on are read.
         Default: the sample district (or, with ``only_failed``, the one the
         manifest records).
     out_dir : str or Path
@@ -949,7 +1279,7 @@ def run_batch(
         (``notebooks/support_plan.ipynb`` with ``per="school"``).
     jobs : int, optional
         Reports run at once, each in its own kernel (default: the number of
-        CPU cores available).
+        CPU cores available; on a Dask cluster, its worker threads).
     timeout : float, optional
         Time limit per report, in seconds, counted from a ready kernel
         (default 600).  Enforced per cell by papermill and for the whole
@@ -973,7 +1303,8 @@ def run_batch(
         to the values the manifest records.
     extract : bool
         Pass each notebook a per-team Parquet extract as ``data_path``
-        (default, fast); False passes the whole district's path.
+        (default, fast); False passes the whole district's path (for a
+        partitioned district, the school's partition folder).
     errors : {"raise", "quarantine"}
         How the district is validated (see :func:`plc_analysis.load_dataset`).
     kernel_name : str
@@ -981,9 +1312,20 @@ def run_batch(
     progress : bool, optional
         Show a progress bar on stderr (default: when stderr is a terminal).
     executor : {"thread", "process"}
-        How the kernels are driven: threads of this process (default,
-        fastest on a few cores) or worker processes (for many cores).  Either
-        way every report has its own kernel process.
+        How the kernels are driven on this machine: threads of this process
+        (default, fastest on a few cores) or worker processes (for many
+        cores).  Either way every report has its own kernel process.
+    scheduler : str or distributed.Client or distributed.deploy.Cluster, optional
+        Run the reports on a Dask distributed cluster instead (needs the
+        ``dask`` extra): a scheduler address (``"tcp://host:8786"``), the
+        path of a scheduler file (``.json``), ``"local"`` (a
+        :class:`~distributed.LocalCluster` of ``jobs`` single-threaded worker
+        processes, closed afterwards), or a connected ``Client`` or a
+        ``Cluster`` (left open).  Each task receives the notebook's text and
+        the team's extract and returns the executed notebook and its HTML,
+        which this process writes: the workers need this package and the
+        kernel installed, not the batch's folders.  With ``extract=False``
+        the data path must be readable on the workers under the same path.
 
     Returns
     -------
@@ -993,10 +1335,16 @@ def run_batch(
     Raises
     ------
     BatchError
-        The output folder cannot be written, the notebook does not exist, or a
-        requested team or school is not in the data.
+        The output folder cannot be written (at the start, or later because
+        the disk is full: the manifest then keeps the reports finished so
+        far), the notebook does not exist, a requested team or school is not
+        in the data, or the Dask cluster cannot be reached.
     PLCDataError
-        The district does not validate (with ``errors="raise"``).
+        The district does not validate (with ``errors="raise"``).  For a
+        partitioned district only the schools' and teams' tables are checked
+        before the batch starts; a school whose partition does not validate
+        (or cannot be read) gets its reports marked ``failed`` with the
+        problems, and the other schools run.
     KeyboardInterrupt
         Re-raised after the manifest has been saved (finished reports kept).
 
@@ -1012,6 +1360,7 @@ def run_batch(
     reports are kept.
     """
     from .loading import SAMPLE_PATH, load_dataset
+    from .partitioned import is_partitioned, load_partitioned, partition_path
 
     begun = time.perf_counter()
     out = Path(out_dir).expanduser().resolve()
@@ -1025,6 +1374,8 @@ def run_batch(
     per = per or recorded.get("per") or "team"
     if per not in ("team", "school"):
         raise ValueError(f"per must be 'team' or 'school', not {per!r}")
+    if executor not in ("thread", "process"):
+        raise ValueError(f"executor must be 'process' or 'thread', not {executor!r}")
     data = Path(data_path if data_path is not None else recorded.get("data_path") or SAMPLE_PATH).expanduser()
     if notebook is None:
         notebook = recorded.get("notebook")
@@ -1038,15 +1389,21 @@ def run_batch(
     start = _date_param(start if start is not None else recorded.get("start"))
     end = _date_param(end if end is not None else recorded.get("end"))
     extra = {**dict(recorded.get("parameters") or {}), **dict(parameters or {})}
-    jobs = max(1, int(jobs or _default_jobs()))
+    partitioned = is_partitioned(data)
 
     # Start the workers first: their imports (papermill, nbconvert: seconds) overlap with loading the data.
-    pool, abort = _make_executor(executor, jobs)
+    runner = _make_runner(executor, jobs, scheduler)
+    jobs = runner.slots
+    dataset: Any = None
     try:
-        dataset = load_dataset(data, errors=errors)
-        units = _units(dataset, per, _as_list(teams), _as_list(schools))
+        if partitioned:  # plan from the small tables; each school's partition is read when its turn comes
+            catalog = load_partitioned(data, tables=("schools", "teams"), errors=errors)
+            units = sorted(_units(catalog, per, _as_list(teams), _as_list(schools)), key=lambda u: u["school_id"])
+        else:
+            dataset = load_dataset(data, errors=errors)
+            units = _units(dataset, per, _as_list(teams), _as_list(schools))
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        runner.close()
         raise
 
     keep_old = previous is not None and (only_failed or teams is not None or schools is not None)
@@ -1067,26 +1424,37 @@ def run_batch(
         "timeout": timeout,
         "parameters": extra,
         "jobs": jobs,
+        "executor": runner.kind,
         "reports": [],
     }
+    if runner.address:
+        manifest["scheduler"] = runner.address
 
     def save() -> None:
         manifest["generated"] = _now()
         manifest["reports"] = _sort_entries(entries.values())
-        write_text_atomic(out / MANIFEST_NAME,
-                          json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n")
-        write_text_atomic(out / INDEX_NAME, render_index(manifest))
+        for path, text in ((out / MANIFEST_NAME, json.dumps(manifest, indent=2, ensure_ascii=False, default=str)
+                            + "\n"), (out / INDEX_NAME, None)):
+            try:
+                write_text_atomic(path, text if text is not None else render_index(manifest))
+            except OSError as exc:
+                raise _OutputError(path, exc) from exc
 
-    result = BatchResult(out_dir=out, jobs=jobs, manifest=manifest)
+    result = BatchResult(out_dir=out, jobs=jobs, manifest=manifest, executor=runner.kind)
     if not units:
-        pool.shutdown(wait=False, cancel_futures=True)
+        runner.close()
         manifest["complete"] = True
         save()
         result.seconds = time.perf_counter() - begun
         return result
-    save()
+    try:
+        save()
+    except _OutputError as exc:
+        runner.close()
+        raise BatchError(str(exc)) from exc
 
     declared = _declared_parameters(nb_path)
+    notebook_source = nb_path.read_text(encoding="utf-8") if runner.remote else None
     show = (sys.stderr.isatty() if progress is None else progress)
     from tqdm import tqdm
 
@@ -1118,76 +1486,150 @@ def run_batch(
         if outcome["status"] in FAILED_STATUSES:
             logger.info("report %s: %s (%s)", job.key, outcome["status"], outcome["error_name"])
 
+    def finish(job: ReportJob, rendered: Mapping[str, Any]) -> None:
+        outcome, fatal = _write_outputs(job, rendered)
+        record(job, outcome)
+        if fatal is not None:
+            raise _OutputError(job.html_path, fatal)
+
     def collect(future: Future) -> None:
         job, extract_dir = pending.pop(future)
         try:
-            outcome = future.result()
-        except Exception as exc:  # the worker itself broke (e.g. a killed worker process)
-            ename, evalue = type(exc).__name__, str(exc) or "the worker process stopped"
-            try:
-                write_text_atomic(job.html_path, error_page(job.title, ename, evalue))
-                html_path: str | None = job.html_path
-            except OSError:
-                html_path = None
-            outcome = {"status": "failed", "seconds": None, "error_name": ename, "error_value": evalue,
-                       "finished": _now(), "ipynb": None, "html": html_path}
+            rendered = future.result()
+        except Exception as exc:  # the worker itself broke (a killed worker process, a lost Dask worker)
+            ename, evalue = type(exc).__name__, (str(exc).strip() or "the worker process stopped").splitlines()[0]
+            rendered = {"status": "failed", "seconds": None, "error_name": ename, "error_value": evalue,
+                        "finished": _now(), "notebook": None, "html": error_page(job.title, ename, evalue)}
         if extract_dir is not None:
             shutil.rmtree(extract_dir, ignore_errors=True)
-        if outcome["status"] != "interrupted":
-            record(job, outcome)
+        if rendered["status"] != "interrupted":
+            finish(job, rendered)
+
+    def collect_some(block: bool) -> None:
+        if block and pending:
+            wait(list(pending), timeout=1.0, return_when=FIRST_COMPLETED)
+        for future in [f for f in pending if f.done()]:
+            collect(future)
+
+    current: list[Any] = [None, None]  # partitioned: [school id, its Dataset or the exception reading it]
+
+    def source_for(school_id: str) -> Any:
+        if dataset is not None:
+            return dataset
+        if current[0] != school_id:
+            current[:] = [school_id, None]
+            try:
+                current[1] = load_partitioned(data, schools=[school_id], errors=errors)
+            except Exception as exc:  # this school's reports fail; the other schools run
+                logger.warning("school %s: its partition could not be loaded: %s", school_id, type(exc).__name__)
+                current[1] = exc
+        return current[1]
 
     try:
         for unit in units:
-            subset = (dataset.filter(school_id=unit["school_id"]) if unit["kind"] == "school"
-                      else dataset.filter(team_id=unit["team_id"]))
+            while len(pending) >= runner.window:
+                collect_some(block=True)
+            collect_some(block=False)
             folder = out / _safe_name(unit["school_id"])
-            folder.mkdir(exist_ok=True)
+            try:
+                folder.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise _OutputError(folder, exc) from exc
             stem = SCHOOL_REPORT_STEM if unit["kind"] == "school" else _safe_name(unit["team_id"])
+            job = ReportJob(
+                kind=unit["kind"], school_id=unit["school_id"], team_id=unit["team_id"],
+                school_name=unit["school_name"], team_name=unit["team_name"], notebook=str(nb_path),
+                parameters={}, ipynb_path=str(folder / f"{stem}.ipynb"),
+                html_path=str(folder / f"{stem}.html"), timeout=timeout, kernel_name=kernel_name,
+            )
+            source = source_for(unit["school_id"])
+            if isinstance(source, Exception):
+                ename, evalue = type(source).__name__, _short(str(source))
+                finish(job, {"status": "failed", "seconds": 0.0, "error_name": ename, "error_value": evalue,
+                             "finished": _now(), "notebook": None,
+                             "html": error_page(job.title, ename, evalue, detail=str(source))})
+                continue
+            subset = (source.filter(school_id=unit["school_id"]) if unit["kind"] == "school"
+                      else source.filter(team_id=unit["team_id"]))
             extract_dir: Path | None = None
-            data_param = str(data.resolve())
+            extract_files: dict[str, bytes] | None = None
+            data_param = str(partition_path(data, unit["school_id"]).resolve() if partitioned else data.resolve())
             if extract:
                 extract_dir = scratch / (_safe_name(unit["school_id"]) + "__" + stem)
-                subset.write(extract_dir, fmt="parquet")
+                try:
+                    subset.write(extract_dir, fmt="parquet")
+                except OSError as exc:  # the scratch folder (the system's temporary folder) is full
+                    raise _OutputError(extract_dir, exc) from exc
                 data_param = str(extract_dir)
+                if runner.remote:  # the worker gets the bytes, not a path it may not see
+                    extract_files = {p.name: p.read_bytes() for p in sorted(extract_dir.iterdir()) if p.is_file()}
+                    shutil.rmtree(extract_dir, ignore_errors=True)
+                    extract_dir, data_param = None, EXTRACT_PLACEHOLDER
             builtin: dict[str, Any] = {"school_id": unit["school_id"]}
             if unit["kind"] == "team":
                 builtin["team_id"] = unit["team_id"]
             builtin.update(data_path=data_param, start=start, end=end)
             if "extract_path" in declared:
-                builtin["extract_path"] = str(extract_dir) if extract_dir is not None else ""
+                builtin["extract_path"] = data_param if extract else ""
             if declared:  # pass only what the parameters cell declares (no "unknown parameter" noise)
                 builtin = {k: v for k, v in builtin.items() if k in declared}
-            params = {**builtin, **extra}
-            job = ReportJob(
-                kind=unit["kind"], school_id=unit["school_id"], team_id=unit["team_id"],
-                school_name=unit["school_name"], team_name=unit["team_name"], notebook=str(nb_path),
-                parameters=params, ipynb_path=str(folder / f"{stem}.ipynb"),
-                html_path=str(folder / f"{stem}.html"), timeout=timeout, kernel_name=kernel_name,
-                has_data=_has_assessments(subset, start, end),
+            job = replace(
+                job, parameters={**builtin, **extra}, has_data=_has_assessments(subset, start, end),
+                notebook_source=notebook_source, extract_files=extract_files,
+                extract_parameters=tuple(k for k in ("data_path", "extract_path") if k in builtin)
+                if extract_files is not None else (),
             )
-            future = pool.submit(run_report, job)
+            future = runner.submit(job)
             pending[future] = (job, extract_dir)
-            for finished in [f for f in pending if f.done()]:  # keep the manifest current meanwhile
-                collect(finished)
-        for future in as_completed(list(pending)):
-            collect(future)
+        while pending:
+            collect_some(block=True)
         manifest["complete"] = True
         save()
     except KeyboardInterrupt:
         result.interrupted = True
-        abort.set()  # running reports kill their kernels within a quarter second
-        pool.shutdown(wait=True, cancel_futures=True)
-        save()
+        runner.abort()  # running reports kill their kernels within a second
+        runner.close(list(pending))
+        _collect_finished(pending, collect)  # reports that finished as Ctrl-C came are kept
+        try:
+            save()
+        except _OutputError:
+            logger.warning("interrupted, and the manifest could not be saved")
         logger.info("interrupted: %d report(s) finished, manifest saved", len(result.reports))
         raise
+    except _OutputError as exc:
+        result.interrupted = True
+        runner.abort()
+        runner.close(list(pending))
+        try:
+            save()
+        except _OutputError:
+            pass
+        raise BatchError(f"{exc}. The manifest keeps the reports finished so far; free some space "
+                         f"(or make the folder writable) and resume with --only-failed.") from exc
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        runner.close()
         if previous_sigterm is not None:
             signal.signal(signal.SIGTERM, previous_sigterm)
         bar.close()
         shutil.rmtree(scratch, ignore_errors=True)
         result.seconds = time.perf_counter() - begun
     return result
+
+
+def _collect_finished(pending: Mapping[Future, Any], collect: Any) -> None:
+    """After a stop: record the reports whose results arrived (not the interrupted ones)."""
+    for future in [f for f in pending if f.done() and not f.cancelled()]:
+        try:
+            collect(future)
+        except (_OutputError, Exception) as exc:  # best effort while stopping
+            logger.info("while stopping: %s", type(exc).__name__)
+
+
+def _short(text: str, lines: int = 3, limit: int = 400) -> str:
+    """The first lines of a long message (e.g. a PLCDataError's list of problems), on one line."""
+    kept = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    short = " ".join(kept[:lines]) + (" …" if len(kept) > lines else "")
+    return short if len(short) <= limit else short[: limit - 1] + "…"
 
 
 # ---------------------------------------------------------------------------
@@ -1234,6 +1676,9 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="give each notebook the whole district instead of its team's extract (slower)")
     parser.add_argument("--executor", choices=("thread", "process"), default="thread",
                         help="drive the kernels from threads (default) or worker processes (many cores)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the reports on a Dask cluster: scheduler address (tcp://host:8786), "
+                             "scheduler file (.json) or 'local' (needs the dask extra)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.add_argument("--verbose", "-v", action="store_true", help="log diagnostics to stderr")
     return parser
@@ -1250,9 +1695,12 @@ def batch_from_args(args: argparse.Namespace) -> int:
     Returns
     -------
     int
-        Exit code: 0 every report ran, 1 some failed or timed out (or the
-        batch was interrupted), 2 the batch could not start (bad output
-        folder, notebook, team id or data).
+        Exit code: 0 every report ran, 1 some failed or timed out, 2 the
+        batch could not start (bad output folder, notebook, team id, data or
+        cluster address) or had to stop because the output folder could no
+        longer be written (disk full), 130 interrupted (Ctrl-C or SIGTERM).
+        After 1, 2 (once the cause is fixed) or 130, ``--only-failed``
+        resumes.
     """
     from .errors import PLCDataError
 
@@ -1266,6 +1714,7 @@ def batch_from_args(args: argparse.Namespace) -> int:
             parameters=parameters, only_failed=args.only_failed, extract=not args.no_extract,
             errors="quarantine" if args.quarantine else "raise",
             progress=False if args.quiet else None, executor=getattr(args, "executor", "thread"),
+            scheduler=getattr(args, "scheduler", None),
         )
     except BatchError as exc:
         print(f"plc batch: {exc}", file=sys.stderr)
@@ -1286,7 +1735,9 @@ def batch_from_args(args: argparse.Namespace) -> int:
         print("Nothing to run" + (" (no failed reports)." if args.only_failed else "."))
     else:
         summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
-        print(f"{len(result.reports)} report(s) in {result.seconds:.1f} s with {result.jobs} job(s): {summary}")
+        where = (f"on the Dask cluster at {result.manifest.get('scheduler')}" if result.executor == "dask"
+                 else f"with {result.jobs} job(s)")
+        print(f"{len(result.reports)} report(s) in {result.seconds:.1f} s {where}: {summary}")
         for entry in result.failed:
             who = entry["team_id"] if entry["kind"] == "team" else "(school)"
             print(f"  {entry['status']:<7} {entry['school_id']}/{who}: {entry['error_name']}: {entry['error_value']}")

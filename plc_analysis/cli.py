@@ -63,33 +63,28 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    """The main output: one HTML team report per team, an index, and the district overview."""
-    from .batch import batch_from_args
+    """The main output: one HTML team report per team, the district overview, and an index linking them all."""
+    from .batch import FAILED_STATUSES, BatchError, run_batch_from_args, run_district_overview
 
-    code = batch_from_args(args)
-    overview = _render_district_overview(args)
-    index = Path(args.out).resolve() / "index.html"
-    print(f"\nTeam reports: {index}")
-    if overview:
-        print(f"District overview (no student names, small groups suppressed): {overview}")
+    result, code = run_batch_from_args(args)
+    if result is None:  # the batch could not start, stopped on a full disk or was interrupted (said on stderr)
+        return code
+    try:
+        overview = run_district_overview(result.out_dir, args.data, timeout=args.timeout)
+    except BatchError as exc:
+        print(f"plc report: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("plc report: interrupted while rendering the district overview; the team reports are in "
+              f"{result.index_path}.", file=sys.stderr)
+        return 130
+    if overview["status"] in FAILED_STATUSES:
+        print(f"District overview {overview['status']}: {overview['error_name']}: {overview['error_value']}")
+        code = max(code, 1)
+    if overview["html"]:
+        print(f"District overview (aggregates only): {overview['html']}")
+    print(f"Index: {result.index_path}")
     return code
-
-
-def _render_district_overview(args: argparse.Namespace) -> Path | None:
-    import papermill as pm
-
-    from .batch import NOTEBOOK_DIR
-    from .export import export_html, remove_stale_temp_files, write_notebook
-
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    executed = pm.execute_notebook(str(NOTEBOOK_DIR / "district_overview.ipynb"), None,
-                                   parameters={"data_path": str(args.data or "")}, kernel_name="python3",
-                                   progress_bar=False, request_save_on_cell_execute=False, log_output=False)
-    write_notebook(executed, out / "district_overview.ipynb")
-    path = export_html(executed, out / "district_overview.html", title="District overview")
-    remove_stale_temp_files(out)
-    return path
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -366,6 +366,22 @@ def test_index_escapes_and_groups(tmp_path: Path) -> None:
     assert "2.2" in page and "batch incomplete" in page and "r.ipynb" in page
 
 
+def test_index_links_the_district_overview_at_the_top() -> None:
+    entry = {"kind": "team", "team_id": "T1", "team_name": "Algebra", "school_id": "S1", "school_name": "North",
+             "status": "ok", "seconds": 1.0, "html": "S1/T1.html", "ipynb": "S1/T1.ipynb"}
+    overview = {"kind": "district", "status": "ok", "html": "district_overview.html",
+                "ipynb": "district_overview.ipynb", "error_name": None, "error_value": None}
+    page = render_index({"reports": [entry], "overview": overview})
+    assert '<a href="district_overview.html"><strong>District overview (aggregates only)</strong></a>' in page
+    assert page.index("district_overview.html") < page.index("S1/T1.html")
+    assert "1 report:" in page  # the overview is not counted among the team reports
+    failed = render_index({"reports": [entry], "overview": {**overview, "status": "failed", "ipynb": None,
+                                                            "error_name": "KeyError", "error_value": "<x>"}})
+    assert 'class="badge failed"' in failed and "KeyError: &lt;x&gt;" in failed
+    assert "district_overview.ipynb" not in failed
+    assert "District overview" not in render_index({"reports": [entry]})
+
+
 def test_notebook_to_html_hides_code() -> None:
     import nbformat
 

@@ -142,7 +142,7 @@ def test_local_scheduler_and_unreachable_scheduler(district: Path, tmp_path: Pat
     assert [e["status"] for e in result.reports] == ["ok"]
     assert "extract files:" in outputs(tmp_path / "out" / "S1" / "T-OK1.ipynb")
 
-    monkeypatch.setattr(batch_module, "DASK_CONNECT_TIMEOUT", 2.0)
+    monkeypatch.setattr(batch_module.dask_runner, "DASK_CONNECT_TIMEOUT", 2.0)
     code, _, stderr = cli(["--data", str(district), "--out", str(tmp_path / "none"), "--notebook", str(FAULTS_NB),
                            "--scheduler", "tcp://127.0.0.1:9", "--quiet"])
     assert code == 2 and "cannot connect to the Dask scheduler at tcp://127.0.0.1:9" in stderr

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -53,15 +54,25 @@ def test_notebooks_hold_no_analysis_logic(path):
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    """Two team reports and the district overview rendered from the sample, as a user gets them."""
+def report_run(tmp_path_factory):
+    """Two team reports and the district overview rendered from the sample, as a user gets them.
+
+    ``plc report`` runs in its own process, so that whatever its kernels print
+    on the terminal is captured (returns the output folder and the finished process).
+    """
     out = tmp_path_factory.mktemp("reports")
     result = run_batch(SAMPLE_PATH, out, teams=["T-G3", "T-ALG1"], jobs=2, progress=False)
     assert result.exit_code == 0, result.reports
-    from plc_analysis.cli import main
+    report = subprocess.run([sys.executable, "-m", "plc_analysis.cli", "report", "--out", str(out),
+                             "--team", "T-G3", "--only-failed", "--quiet"],
+                            capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert report.returncode == 0, report.stdout + report.stderr
+    return out, report
 
-    assert main(["report", "--out", str(out), "--team", "T-G3", "--only-failed", "--quiet"]) == 0
-    return out
+
+@pytest.fixture(scope="module")
+def rendered(report_run):
+    return report_run[0]
 
 
 def _text(path: Path) -> str:
@@ -105,6 +116,22 @@ def test_district_overview_never_names_a_student(rendered):
     assert not [n for n in forms if n in html]
     assert "fewer than 10" in html  # the small ELL cell of T-G3 is suppressed
     assert "Traceback" not in html
+
+
+def test_plc_report_links_the_district_overview_and_keeps_kernel_logs_quiet(report_run):
+    out, report = report_run
+    index = _text(out / "index.html")
+    assert 'href="district_overview.html"' in index and "District overview (aggregates only)" in index
+    assert index.index("District overview") < index.index('href="S01/')  # at the top, above the team reports
+    overview = json.loads(_text(out / "manifest.json"))["overview"]
+    assert overview["status"] == "ok" and overview["html"] == "district_overview.html"
+    assert (out / "district_overview.ipynb").is_file()
+    assert "IPKernelApp" not in report.stdout + report.stderr  # kernels' own logging stays off the terminal
+    assert report.stderr.strip() == ""
+    index_path, overview_path = out.resolve() / "index.html", out.resolve() / "district_overview.html"
+    lines = report.stdout.splitlines()
+    assert f"District overview (aggregates only): {overview_path}" in lines
+    assert lines[-1] == f"Index: {index_path}"  # absolute paths, the index last
 
 
 def _chromium() -> str | None:

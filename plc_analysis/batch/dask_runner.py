@@ -1,0 +1,186 @@
+"""Reports run as tasks on a Dask distributed cluster (no shared filesystem needed).
+
+Each task (:func:`_render_remote`) receives the notebook's text and the
+team's extract as bytes, runs the report in a scratch folder on the worker
+and returns the executed notebook and its HTML, which the batch writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable
+from concurrent.futures import Future, wait
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .execute import _render
+from .jobs import BatchError, ReportJob
+from .local_runner import _default_jobs
+from .settings import EXTRACT_PLACEHOLDER
+
+__all__ = ["_DaskRunner", "_dask_client", "_render_remote", "DASK_CONNECT_TIMEOUT"]
+
+logger = logging.getLogger(__name__)
+
+#: How long to wait for a Dask scheduler and its first worker, in seconds.
+DASK_CONNECT_TIMEOUT = 30.0
+
+
+class _RemoteAbort:
+    """The batch's abort flag on a Dask worker: a :class:`distributed.Event`, asked at most once a second."""
+
+    def __init__(self, name: str) -> None:
+        from distributed import Event
+
+        self._event = Event(name)
+        self._checked = 0.0
+        self._set = False
+
+    def is_set(self) -> bool:
+        if not self._set and time.monotonic() - self._checked >= 1.0:
+            self._checked = time.monotonic()
+            try:
+                self._set = bool(self._event.is_set())
+            except Exception:  # scheduler unreachable: keep running; the driver's own guard applies
+                pass
+        return self._set
+
+
+def _render_remote(job: ReportJob, abort_name: str | None = None) -> dict:
+    """Dask task: materialize the notebook and extract in a scratch folder, run, render, return.
+
+    Nothing is written outside the scratch folder (removed at the end), so a
+    worker needs no access to the batch's data or output folders.
+    """
+    abort = _RemoteAbort(abort_name) if abort_name else None
+    with tempfile.TemporaryDirectory(prefix="plc-report-") as scratch_name:
+        scratch = Path(scratch_name)
+        changes: dict[str, Any] = {"notebook_source": None, "extract_files": None}
+        if job.notebook_source is not None:
+            local = scratch / (Path(job.notebook).name or "report.ipynb")
+            local.write_text(job.notebook_source, encoding="utf-8")
+            changes["notebook"] = str(local)
+            home = Path(job.notebook).parent  # relative paths in the notebook work where the folder is shared
+            changes["cwd"] = job.cwd or (str(home) if home.is_dir() else str(scratch))
+        if job.extract_files is not None:
+            folder = scratch / "extract"
+            folder.mkdir()
+            for name, content in job.extract_files.items():
+                (folder / Path(name).name).write_bytes(content)
+            params = dict(job.parameters)
+            for key in job.extract_parameters:
+                if params.get(key) == EXTRACT_PLACEHOLDER:
+                    params[key] = str(folder)
+            changes["parameters"] = params
+        return _render(replace(job, **changes), abort, input_path=job.notebook)
+
+
+def _dask_client(scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:
+    """Connect to the cluster ``scheduler`` names; return the client and what to close afterwards."""
+    try:
+        import distributed
+    except ImportError as exc:
+        raise BatchError("running on a Dask cluster needs dask[distributed]: "
+                         "pip install 'plc-analysis[dask]'") from exc
+    if isinstance(scheduler, distributed.Client):
+        return scheduler, []
+    if isinstance(scheduler, distributed.deploy.Cluster):
+        client = distributed.Client(scheduler)
+        return client, [client]
+    if not isinstance(scheduler, (str, os.PathLike)):
+        raise BatchError(f"scheduler must be an address, 'local', a scheduler file, a dask Client or Cluster, "
+                         f"not {type(scheduler).__name__}")
+    text = os.fspath(scheduler)
+    if text == "local":
+        cluster = distributed.LocalCluster(n_workers=workers or _default_jobs(), threads_per_worker=1,
+                                           processes=True, dashboard_address=":0",
+                                           silence_logs=logging.ERROR)
+        client = distributed.Client(cluster)
+        return client, [client, cluster]
+    try:
+        if text.endswith(".json") and Path(text).is_file():
+            client = distributed.Client(scheduler_file=text, timeout=DASK_CONNECT_TIMEOUT)
+        else:
+            client = distributed.Client(text, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise BatchError(f"cannot connect to the Dask scheduler at {text}: {exc}") from exc
+    return client, [client]
+
+
+class _DaskRunner:
+    """Reports run as tasks on a Dask distributed cluster (no shared filesystem needed)."""
+
+    remote = True
+    kind = "dask"
+
+    def __init__(self, scheduler: Any, workers: int | None) -> None:
+        self.client, self._owned = _dask_client(scheduler, workers)
+        try:
+            self.client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
+        except Exception as exc:
+            self._close_owned()
+            raise BatchError(f"no Dask worker joined the scheduler at {self.client.scheduler.address} "
+                             f"within {DASK_CONNECT_TIMEOUT:g} s") from exc
+        self.address = str(self.client.scheduler.address)
+        threads = sum(self.client.nthreads().values())
+        # At most this many reports are handed to the cluster at once (queued ones wait here, not in its memory).
+        self.slots = max(1, int(workers or threads or 1))
+        self.window = self.slots
+        self._batch = uuid.uuid4().hex[:12]
+        self._abort_name = f"plc-batch-abort-{self._batch}"
+        self._count = 0
+        self._remote: dict[Future, Any] = {}
+
+    def submit(self, job: ReportJob) -> Future:
+        """Start rendering ``job`` on the cluster; the future's result is :func:`_render`'s dict."""
+        self._count += 1
+        remote = self.client.submit(_render_remote, job, self._abort_name, pure=False, retries=0,
+                                    key=f"plc-report-{self._batch}-{self._count}")
+        local: Future = Future()
+        local.set_running_or_notify_cancel()
+
+        def done(finished: Any) -> None:
+            try:
+                local.set_result(finished.result())
+            except BaseException as exc:  # noqa: BLE001 - handed to the batch, which records it
+                local.set_exception(exc)
+
+        remote.add_done_callback(done)
+        self._remote[local] = remote
+        return local
+
+    def abort(self) -> None:
+        """Stop every running report (their kernels are killed within a second or two)."""
+        from distributed import Event
+
+        try:
+            Event(self._abort_name, client=self.client).set()
+        except Exception as exc:  # the scheduler is gone: nothing is running there any more
+            logger.info("could not signal the Dask workers: %s", type(exc).__name__)
+
+    def close(self, pending: Iterable[Future] = ()) -> None:
+        """Shut the cluster down, cancelling the queued reports."""
+        pending = [f for f in pending if not f.done()]
+        if pending:  # stopped reports return within a second or two; give them that before cancelling
+            wait(pending, timeout=15)
+        leftovers = [r for f, r in self._remote.items() if not f.done()]
+        if leftovers:
+            try:
+                self.client.cancel(leftovers)
+            except Exception:
+                pass
+        self._remote.clear()
+        self._close_owned()
+
+    def _close_owned(self) -> None:
+        for thing in self._owned:
+            try:
+                thing.close()
+            except Exception as exc:
+                logger.info("closing %s: %s", type(thing).__name__, type(exc).__name__)
+        self._owned = []

@@ -1,0 +1,197 @@
+"""The papermill engine of the batch: quiet kernels on Unix sockets, guarded by a time limit.
+
+:func:`_engine_classes` registers (once per process) an nbclient engine whose
+kernel a :class:`~plc_analysis.batch.guard._Guard` can kill, which writes
+timeouts and kernel deaths into the notebook instead of losing it, and which
+sends the kernel's own stdout/stderr (ipykernel's startup warnings, a crash
+message) to a scratch file rather than the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from .guard import _Guard
+from .settings import ENGINE_NAME, START_TIMEOUT
+
+__all__ = ["_engine_classes", "_kernel_env"]
+
+#: Logger of the kernels' nbclient messages (the name the batch always used).
+KERNEL_LOGGER = "plc_analysis.batch.kernel"
+
+
+def _engine_classes() -> tuple[type, type]:
+    """Build (once) the papermill engine and client that honour a :class:`_Guard`."""
+    global _ENGINE_CLASSES
+    if _ENGINE_CLASSES is not None:
+        return _ENGINE_CLASSES
+    import nbformat
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class GuardedClient(PapermillNotebookClient):
+        """Papermill's client, plus: timeouts and kernel deaths are recorded in the notebook."""
+
+        guard: _Guard | None = None
+
+        def create_kernel_manager(self) -> Any:
+            km = super().create_kernel_manager()
+            if os.name == "posix":
+                # Unix sockets: no TCP port races between parallel kernels, no plain-text TCP
+                # traffic (ipykernel warns about it on every start).  The sockets sit beside the
+                # connection file in the Jupyter runtime folder and are removed with it.
+                from jupyter_core.paths import jupyter_runtime_dir
+
+                runtime = Path(jupyter_runtime_dir())
+                runtime.mkdir(parents=True, exist_ok=True)
+                km.transport = "ipc"
+                km.ip = str(runtime / f"plc-batch-{uuid.uuid4().hex[:12]}-ipc")
+            return km
+
+        kernel_log: Any = None
+
+        def execute(self, **kwargs: Any) -> Any:
+            self.reset_execution_trackers()
+            kwargs.setdefault("env", _kernel_env())
+            # The kernel's own stdout/stderr (startup warnings, a crash message) go to a scratch
+            # file instead of the terminal; its tail explains a kernel death in the report.
+            with tempfile.TemporaryFile() as log:
+                self.kernel_log = log
+                kwargs.setdefault("stdout", log)
+                kwargs.setdefault("stderr", log)
+                with self.setup_kernel(**kwargs):
+                    if self.guard is not None:
+                        self.guard.arm()  # the time limit counts from a ready kernel
+                    self.papermill_execute_cells()
+                    if self.guard is None or self.guard.status is None:
+                        info_msg = self.wait_for_reply(self.kc.kernel_info())
+                        self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+                    self.set_widgets_metadata()
+            return self.nb
+
+        def kernel_log_tail(self, limit: int = 400) -> str:
+            """The last lines the kernel process wrote outside the notebook (may be empty)."""
+            try:
+                fd = self.kernel_log.fileno()
+                size = os.fstat(fd).st_size
+                tail = os.pread(fd, limit, max(0, size - limit)).decode("utf-8", "replace")
+            except (AttributeError, OSError, ValueError):
+                return ""
+            lines = [line.strip() for line in tail.splitlines() if line.strip()]
+            return " | ".join(lines[-3:])
+
+        def kernel_exit_text(self) -> str:
+            """How the kernel process ended: ``"killed by SIGKILL, ..."`` or ``"exit code 1"`` (may be empty)."""
+            process = getattr(getattr(self.km, "provisioner", None), "process", None)
+            if process is None:
+                return ""
+            try:
+                code = process.wait(timeout=2)
+            except Exception:  # still running (a lost connection) or not a Popen
+                return ""
+            if code is None:
+                return ""
+            if code < 0:
+                try:
+                    name = signal.Signals(-code).name
+                except ValueError:
+                    name = f"signal {-code}"
+                text = f"killed by {name}"
+                if -code == getattr(signal, "SIGKILL", 9):
+                    text += "; often the machine running out of memory"
+                return text
+            return f"exit code {code}"
+
+        def papermill_execute_cells(self) -> None:
+            for index, cell in enumerate(self.nb.cells):
+                try:
+                    self.nb_man.cell_start(cell, index)
+                    self.execute_cell(cell, index)
+                except CellExecutionError as ex:
+                    self.nb_man.cell_exception(self.nb.cells[index], cell_index=index, exception=ex)
+                    if self.guard is not None:
+                        self.guard.status = "failed"
+                    break
+                except (CellTimeoutError, DeadKernelError) as ex:
+                    guard = self.guard
+                    timed_out = isinstance(ex, CellTimeoutError) or (guard is not None and guard.fired)
+                    if isinstance(ex, CellTimeoutError):
+                        ename, evalue = "CellTimeoutError", f"a cell ran longer than {self.timeout} s"
+                    elif timed_out:
+                        ename, evalue = "NotebookTimeout", (
+                            f"the report ran longer than its {guard.seconds:g} s limit and was stopped")
+                    else:
+                        ename, evalue = "DeadKernelError", "the kernel died while running this cell"
+                        how = self.kernel_exit_text()
+                        if how:
+                            evalue += f" ({how})"
+                        said = self.kernel_log_tail()
+                        if said:
+                            evalue += f" (kernel output: {said})"
+                    cell = self.nb.cells[index]
+                    cell.setdefault("outputs", []).append(nbformat.v4.new_output(
+                        "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
+                    self.nb_man.cell_exception(cell, cell_index=index, exception=ex)
+                    if guard is not None:
+                        guard.status = "timeout" if timed_out else "failed"
+                    break
+                finally:
+                    self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
+
+    class GuardedEngine(NBClientEngine):
+        """NBClient engine whose kernel a :class:`_Guard` can kill, keeping the partial notebook."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None,
+                                     start_timeout: int = START_TIMEOUT, execution_timeout: int | None = None,
+                                     guard: _Guard | None = None, kernel_cwd: str | None = None,
+                                     **kwargs: Any) -> Any:
+            guard = guard or _Guard(None)
+            guard.nb = nb_man.nb
+            client = GuardedClient(
+                nb_man,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=logging.getLogger(KERNEL_LOGGER),
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                shutdown_kernel="immediate",  # nothing to save in a finished (or stuck) kernel
+                resources={"metadata": {"path": kernel_cwd}} if kernel_cwd else {},
+            )
+            client.guard = guard
+            guard.client = client
+            guard.start()
+            try:
+                return client.execute()
+            finally:
+                guard.stop()
+
+    papermill_engines.register(ENGINE_NAME, GuardedEngine)
+    _ENGINE_CLASSES = (GuardedEngine, GuardedClient)
+    return _ENGINE_CLASSES
+
+
+_ENGINE_CLASSES: tuple[type, type] | None = None
+
+
+def _kernel_env() -> dict[str, str]:
+    """The kernel's environment: ours, with this plc_analysis first on ``PYTHONPATH``.
+
+    Every kernel then imports the same plc_analysis as the batch that wrote its
+    extract, wherever the notebook is and however the package is installed.
+    """
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+    env["PYTHONPATH"] = os.pathsep.join([root, *paths])
+    return env

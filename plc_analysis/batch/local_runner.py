@@ -1,0 +1,99 @@
+"""Reports run on this machine: a pool of threads (default) or forkserver worker processes.
+
+Either way every report has its own kernel process; the pool only drives the
+kernels and renders HTML.  A runner offers ``submit(job) -> Future``,
+``abort()`` (kill the running kernels) and ``close(pending)``, like
+:class:`~plc_analysis.batch.dask_runner._DaskRunner`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any
+
+from .execute import _render, _worker_init
+from .jobs import ReportJob
+
+__all__ = ["_LocalRunner", "_default_jobs", "_make_executor"]
+
+
+def _default_jobs() -> int:
+    """Number of CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _process_worker_init(abort: Any) -> None:
+    """Initializer of worker processes: Ctrl-C and SIGTERM are the parent's to handle (it sets ``abort``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _worker_init(abort)
+
+
+def _make_executor(kind: str, workers: int) -> tuple[Executor, Any]:
+    """The pool that renders the reports, and the event that aborts its running reports."""
+    if kind not in ("process", "thread"):
+        raise ValueError(f"executor must be 'process' or 'thread', not {kind!r}")
+    if kind == "thread" or workers == 1:
+        abort: Any = threading.Event()
+        pool: Executor = ThreadPoolExecutor(max_workers=workers, initializer=_worker_init,
+                                            thread_name_prefix="plc-batch")
+    else:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if context.get_start_method() == "forkserver":
+            context.set_forkserver_preload(["plc_analysis.batch", "papermill", "nbconvert"])
+        abort = context.Event()
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_process_worker_init,
+                                   initargs=(abort,))
+    # Start the workers in the background: their imports (papermill, nbconvert: seconds; for
+    # processes the forkserver's first start waits for them) overlap with loading the district.
+    threading.Thread(target=_warm_up, args=(pool, workers), name="plc-batch-warm-up", daemon=True).start()
+    return pool, abort
+
+
+def _noop() -> None:
+    return None
+
+
+def _warm_up(pool: Executor, workers: int) -> None:
+    try:
+        for _ in range(workers):
+            pool.submit(_noop)
+    except RuntimeError:  # the pool was shut down meanwhile
+        pass
+
+
+class _LocalRunner:
+    """Reports run by a thread or process pool on this machine."""
+
+    remote = False
+
+    def __init__(self, kind: str, workers: int) -> None:
+        self.pool, self.event = _make_executor(kind, workers)
+        self.threads = isinstance(self.pool, ThreadPoolExecutor)
+        self.kind = "thread" if self.threads else "process"
+        self.slots = workers
+        self.window = 2 * workers  # a couple queued, so no worker waits while the batch writes files
+        self.address: str | None = None
+
+    def submit(self, job: ReportJob) -> Future:
+        """Start rendering ``job`` on the pool; the future's result is :func:`_render`'s dict."""
+        if self.threads:  # each task carries its batch's event (no process-wide state)
+            return self.pool.submit(_render, job, self.event)
+        return self.pool.submit(_render, job)
+
+    def abort(self) -> None:
+        """Stop every running report (their kernels are killed within a second or two)."""
+        self.event.set()
+
+    def close(self, pending: Iterable[Future] = ()) -> None:
+        """Shut the pool down, cancelling the queued reports."""
+        self.pool.shutdown(wait=True, cancel_futures=True)

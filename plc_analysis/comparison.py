@@ -12,8 +12,9 @@ from typing import Literal
 
 import pandas as pd
 
+from .coded import decode
 from .dataset import Dataset
-from .proficiency import MasteryRule, student_skill_mastery
+from .proficiency import MasteryRule, _mastery, student_skill_mastery
 from .stats import proportion_difference_interval, signal_from_interval, wilson_interval
 
 __all__ = ["compare_to_team", "compare_teams", "item_success", "teacher_names", "COMPARISON_RULE"]
@@ -124,7 +125,7 @@ def compare_to_team(dataset: Dataset, by: Literal["skill", "item"] = "skill", ru
     if filters:
         dataset = dataset.filter(**filters)
     if by == "skill":
-        units = student_skill_mastery(dataset, rule, weight=weight, cut=cut)
+        units = _mastery(dataset, rule, weight=weight, cut=cut)
         units = units.assign(_credit=units["score"])
         keys, outcome = ["team_id", "skill_id"], "proficient"
     elif by == "item":
@@ -134,7 +135,7 @@ def compare_to_team(dataset: Dataset, by: Literal["skill", "item"] = "skill", ru
     else:
         raise ValueError(f"by must be 'skill' or 'item', not {by!r}")
     units = units[units["teacher_id"].notna()]
-    out = _against_rest(units, keys, "teacher_id", outcome, min_n=min_n, confidence=confidence)
+    out = decode(_against_rest(units, keys, "teacher_id", outcome, min_n=min_n, confidence=confidence))
     out["teacher"] = out["teacher_id"].map(teacher_names(dataset))
     if by == "skill":
         out = out.merge(dataset.skills[["skill_id", "description", "essential"]], on="skill_id", how="left")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from .coded import Factor, combine, factor, repeated_keys, roster_present
 from .errors import problems_frame
 from .schema import TABLE_ORDER, TABLES
 from .validation import REJECTED_COLUMNS, empty_table
@@ -144,6 +147,13 @@ class Dataset:
         scores = self.scores
         if scores["rater_id"].isna().all() or not len(scores):
             return scores
+        if not (scores.index.is_monotonic_increasing and scores.index.is_unique):
+            return self._resolve_raters(scores)
+        positions = self._record_positions()
+        return scores if positions is None else scores.iloc[positions]
+
+    def _resolve_raters(self, scores: pd.DataFrame) -> pd.DataFrame:
+        """The row of record of each key among ``scores`` (rows in index order)."""
         keys = ["student_id", "assessment_id", "item_id"]
         own = self._own_teacher(scores)
         priority = pd.Series(2, index=scores.index)
@@ -152,6 +162,57 @@ class Dataset:
         ordered = scores.assign(_p=priority, _r=scores["rater_id"].fillna("")).sort_values(
             keys + ["_p", "_r"], kind="stable")
         return ordered.drop_duplicates(keys).drop(columns=["_p", "_r"]).sort_index()
+
+    def _score_codes(self) -> dict[str, Factor]:
+        """``student``, ``assessment`` and ``item``: the score rows' ids as integer codes (cached)."""
+        if "score_codes" not in self._cache:
+            scores = self.scores
+            columns = {"student": "student_id", "assessment": "assessment_id", "item": "item_id"}
+            if len(scores) < 100_000:
+                self._cache["score_codes"] = {name: factor(scores[c]) for name, c in columns.items()}
+            else:  # hashing text releases the GIL: the three columns at once
+                with ThreadPoolExecutor(max_workers=len(columns)) as pool:
+                    done = pool.map(lambda c: factor(scores[c]), columns.values())
+                    self._cache["score_codes"] = dict(zip(columns, done))
+        return self._cache["score_codes"]
+
+    def _record_positions(self) -> np.ndarray | None:
+        """Positions of the scores of record in ``scores`` (None: every row; cached).
+
+        Only the keys scored more than once are resolved (by
+        :meth:`_resolve_raters`); every other row is its own row of record.
+        A validated load passes the rows that may repeat a key
+        (``record_candidates``), so the whole table need not be searched.
+        """
+        if "record_positions" in self._cache:
+            return self._cache["record_positions"]
+        scores = self.scores
+        positions = None
+        if len(scores) and not scores["rater_id"].isna().all():
+            repeated = self._repeated_keys()
+            if repeated.any():
+                at = np.flatnonzero(repeated)
+                chosen = self._resolve_raters(scores.iloc[at].set_axis(at))
+                keep = ~repeated
+                keep[chosen.index.to_numpy()] = True
+                positions = np.flatnonzero(keep)
+        self._cache["record_positions"] = positions
+        return positions
+
+    def _repeated_keys(self) -> np.ndarray:
+        """Mask of the score rows whose ``student_id, assessment_id, item_id`` appears more than once."""
+        scores = self.scores
+        keys = ["student_id", "assessment_id", "item_id"]
+        candidates = self._cache.get("record_candidates")
+        if candidates is not None:
+            repeated = np.zeros(len(scores), dtype=bool)
+            repeated[candidates] = scores.iloc[candidates].duplicated(keys, keep=False).to_numpy()
+            return repeated
+        codes = self._score_codes()
+        key = combine(*((codes[c].codes + 1, len(codes[c]) + 1) for c in ("student", "assessment", "item")))
+        if key is None:
+            return scores.duplicated(keys, keep=False).to_numpy()
+        return repeated_keys(key)
 
     def _own_teacher(self, scores: pd.DataFrame) -> pd.Series:
         teams = scores[["student_id", "assessment_id"]].merge(
@@ -234,8 +295,11 @@ class Dataset:
             assessments = assessments[assessments["assessment_id"].isin(assessment_ids)]
         placement = self.student_sections().drop_duplicates(["student_id", "team_id"])
         roster = assessments.merge(placement, on="team_id", how="inner")
-        sat = self.scores[["student_id", "assessment_id"]].drop_duplicates().assign(present=True)
-        roster = roster.merge(sat, on=["student_id", "assessment_id"], how="left")
+        if not self.scores[["student_id", "assessment_id"]].isna().any().any():
+            roster["present"] = roster_present(self, roster)
+        else:
+            sat = self.scores[["student_id", "assessment_id"]].drop_duplicates().assign(present=True)
+            roster = roster.merge(sat, on=["student_id", "assessment_id"], how="left")
         roster["present"] = roster["present"].fillna(False).astype(bool)
         return roster[["assessment_id", "student_id", "section_id", "teacher_id", "team_id", "school_id",
                        "present"]]

@@ -51,7 +51,8 @@ def finish_load(result: ValidationResult, *, source: str, errors: Errors,
     if errors == "raise" and any(p.severity == "error" for p in result.problems):
         raise PLCDataError(result.problems, source=source)
     return Dataset(tables=result.tables, problems=problems_frame(result.problems),
-                   rejected=result.rejected, source=source, notes=tuple(notes))
+                   rejected=result.rejected, source=source, notes=tuple(notes),
+                   _cache=dict(getattr(result, "hints", {}).get("scores", {})))
 
 
 def load_canonical(path: str | Path, *, errors: Errors = "raise",
@@ -100,7 +101,8 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
     Parameters
     ----------
     path : str or Path
-        A canonical data folder; a OneRoster 1.1 or 1.2 CSV export (folder or
+        A canonical data folder; a school-partitioned Parquet folder (see
+        :func:`plc_analysis.write_partitioned`); a OneRoster 1.1 or 1.2 CSV export (folder or
         ``.zip`` with ``manifest.csv``); or a wide score sheet (``.csv`` or
         ``.xlsx``), in which case pass ``item_map=`` (see
         :func:`plc_analysis.load_score_sheet`).
@@ -127,6 +129,9 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {path}")
     if path.is_dir():
+        from .partitioned import is_partitioned, load_partitioned
+        if is_partitioned(path):
+            return load_partitioned(path, errors=errors, **options)
         if _is_oneroster_folder(path) and not (path / "scores.csv").exists():
             from .oneroster import load_oneroster
             return load_oneroster(path, errors=errors, **options)

@@ -257,17 +257,6 @@ def _read_piece(folder: Path, name: str, label_prefix: str, problems: list[Probl
     return None
 
 
-def _as_text(series: pd.Series) -> pd.Series:
-    """Cells as the text a CSV would hold (blank for missing), for a typed table joined to text ones."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        text = series.dt.strftime("%Y-%m-%d")
-    elif pd.api.types.is_bool_dtype(series):
-        text = series.map({True: "true", False: "false"})
-    else:
-        text = series.astype("str")
-    return text.where(series.notna(), "").astype("str")
-
-
 def _combine(name: str, pieces: list[_Piece]) -> tuple[RawTable, list[tuple[int, int, str]]]:
     """One raw table from several files; line numbers are shifted so every row stays traceable.
 
@@ -288,7 +277,7 @@ def _combine(name: str, pieces: list[_Piece]) -> tuple[RawTable, list[tuple[int,
         if not typed:
             for column in frame.columns.drop(LINE):
                 if not pd.api.types.is_string_dtype(frame[column]):
-                    frame[column] = _as_text(frame[column])
+                    frame[column] = readers.cell_text(frame[column])
         frame[LINE] = frame[LINE] + offset
         frames.append(frame)
         dropped += [{**row, "line": row["line"] + offset} for row in raw.dropped]

@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .coded import ID_COLUMNS, categorical, decode, evidence_frame, factor, lookup
 from .dataset import Dataset
 from .stats import wilson_interval
 
@@ -55,6 +56,19 @@ def skill_evidence(dataset: Dataset, **filters) -> pd.DataFrame:
     """
     if filters:
         dataset = dataset.filter(**filters)
+    return decode(_evidence(dataset))
+
+
+def _evidence(dataset: Dataset) -> pd.DataFrame:
+    """:func:`skill_evidence` of ``dataset`` (cached); ids may be sorted categoricals — never modify it."""
+    if "evidence" not in dataset._cache:
+        frame = evidence_frame(dataset)
+        dataset._cache["evidence"] = _plain_evidence(dataset) if frame is None else frame
+    return dataset._cache["evidence"]
+
+
+def _plain_evidence(dataset: Dataset) -> pd.DataFrame:
+    """:func:`skill_evidence` from :meth:`Dataset.responses` with pandas joins (any data)."""
     responses = dataset.responses()
     keys = ["student_id", "skill_id", "assessment_id"]
     got = (responses.assign(missed=~responses["attempted"])
@@ -112,17 +126,38 @@ def student_skill_mastery(dataset: Dataset, rule: MasteryRule = "most_recent", *
         evidence), ``first_date, n_assessments, score, earned, possible,
         n_not_attempted, proficiency_cut, proficient``.
     """
+    _check_rule(rule, weight)
+    if filters:
+        dataset = dataset.filter(**filters)
+    return decode(_mastery(dataset, rule, weight=weight, cut=cut))
+
+
+def _check_rule(rule: str, weight: float) -> None:
     if rule not in MASTERY_RULES:
         raise ValueError(f"rule must be one of {', '.join(MASTERY_RULES)}, not {rule!r}")
     if not 0 < weight <= 1:
         raise ValueError(f"weight must be in (0, 1], not {weight}")
-    evidence = _chronological(skill_evidence(dataset, **filters))
+
+
+def _mastery(dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: float = 0.65,
+             cut: float | None = None) -> pd.DataFrame:
+    """:func:`student_skill_mastery` of ``dataset`` (cached per rule); ids may be categoricals — never modify it."""
+    _check_rule(rule, weight)
+    key = ("mastery", rule, float(weight), None if cut is None else float(cut))
+    if key not in dataset._cache:
+        dataset._cache[key] = _combine_evidence(_evidence(dataset), rule, weight=weight, cut=cut)
+    return dataset._cache[key]
+
+
+def _combine_evidence(evidence: pd.DataFrame, rule: MasteryRule, *, weight: float,
+                      cut: float | None) -> pd.DataFrame:
+    evidence = _chronological(evidence)
     keys = ["student_id", "skill_id"]
     if rule == "all":
         mastery = evidence.assign(first_date=evidence["date"], n_assessments=1)
     else:
         grouped = evidence.groupby(keys, sort=False)
-        last = grouped.tail(1).set_index(keys)
+        last = evidence[_last_of_runs(evidence, keys)].set_index(keys)
         mastery = last.copy()
         mastery["first_date"] = grouped["date"].min()
         mastery["n_assessments"] = grouped.size()
@@ -148,6 +183,20 @@ def student_skill_mastery(dataset: Dataset, rule: MasteryRule = "most_recent", *
     return mastery[columns].reset_index(drop=True)
 
 
+def _last_of_runs(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Mask of each group's last row, for a frame whose groups are contiguous (as ``groupby(...).tail(1)``)."""
+    if not len(frame):
+        return np.zeros(0, dtype=bool)
+    change = np.zeros(len(frame), dtype=bool)
+    change[-1] = True
+    for key in keys:
+        column = frame[key]
+        codes = column.cat.codes.to_numpy() if isinstance(column.dtype, pd.CategoricalDtype) else \
+            pd.factorize(column)[0]
+        change[:-1] |= codes[1:] != codes[:-1]
+    return change
+
+
 def _group_columns(by: str | list[str] | None, dataset: Dataset) -> list[str]:
     levels = [] if by is None else ([by] if isinstance(by, str) else list(by))
     columns: list[str] = []
@@ -166,7 +215,16 @@ def _with_subgroups(frame: pd.DataFrame, dataset: Dataset, columns: list[str]) -
     wanted = [c for c in columns if c in dataset.subgroup_columns]
     if not wanted:
         return frame
-    return frame.merge(dataset.students[["student_id", *wanted]], on="student_id", how="left")
+    students = dataset.students[["student_id", *wanted]]
+    ids = frame["student_id"]
+    if (isinstance(ids.dtype, pd.CategoricalDtype) and isinstance(frame.index, pd.RangeIndex)
+            and not set(wanted) & set(frame.columns) and students["student_id"].is_unique
+            and not students["student_id"].isna().any()):
+        # a left join on a unique key: look each category up once
+        at = lookup(pd.Index(students["student_id"]), ids.cat.categories)
+        row = np.append(at, -1)[ids.cat.codes.to_numpy()]
+        return frame.assign(**{c: students[c].array.take(row, allow_fill=True) for c in wanted})
+    return frame.merge(students, on="student_id", how="left")
 
 
 def proficiency_by_skill(dataset: Dataset, by: str | list[str] | None = "team",
@@ -203,13 +261,13 @@ def proficiency_by_skill(dataset: Dataset, by: str | list[str] | None = "team",
     if filters:
         dataset = dataset.filter(**filters)
     groups = _group_columns(by, dataset)
-    mastery = _with_subgroups(student_skill_mastery(dataset, rule, weight=weight, cut=cut), dataset, groups)
+    mastery = _with_subgroups(_mastery(dataset, rule, weight=weight, cut=cut), dataset, groups)
     keys = ["skill_id", *(["assessment_id", "date"] if rule == "all" else []), *groups]
-    counted = (mastery.assign(missed=mastery["n_not_attempted"] > 0)
-               .groupby(keys, observed=True, dropna=False)
-               .agg(n_assessed=("student_id", "nunique"), n_proficient=("proficient", "sum"),
-                    n_not_attempted=("missed", "sum"), mean_score=("score", "mean"))
-               .reset_index())
+    counted = decode(mastery.assign(missed=mastery["n_not_attempted"] > 0)
+                     .groupby(keys, observed=True, dropna=False)
+                     .agg(n_assessed=("student_id", "nunique"), n_proficient=("proficient", "sum"),
+                          n_not_attempted=("missed", "sum"), mean_score=("score", "mean"))
+                     .reset_index())
     absent = _absences(dataset, groups, per_assessment=rule == "all")
     counted = counted.merge(absent, on=[k for k in keys if k != "date"], how="outer")
     for column in ("n_assessed", "n_proficient", "n_not_attempted", "n_absent"):
@@ -232,12 +290,33 @@ def _absences(dataset: Dataset, groups: list[str], *, per_assessment: bool) -> p
     """Students on an assessment's roster who sat none of the assessments of a skill."""
     roster = dataset.roster()
     covers = dataset.items[["assessment_id", "skill_id"]].drop_duplicates()
+    roster, covers = _as_codes(roster, covers)
     roster = _with_subgroups(roster.merge(covers, on="assessment_id"), dataset, groups)
     unit = ["student_id", "skill_id", *(["assessment_id"] if per_assessment else [])]
     seen = roster.groupby(unit + groups, observed=True, dropna=False)["present"].any().reset_index()
     seen = seen.assign(absent=~seen["present"])
     keys = ["skill_id", *(["assessment_id"] if per_assessment else []), *groups]
-    return seen.groupby(keys, observed=True, dropna=False)["absent"].sum().rename("n_absent").reset_index()
+    return decode(seen.groupby(keys, observed=True, dropna=False)["absent"].sum().rename("n_absent").reset_index())
+
+
+def _as_codes(roster: pd.DataFrame, covers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The roster's and the covers' ids as sorted categoricals (the same categories for the join key)."""
+    ids = [c for c in roster.columns if c in ID_COLUMNS]
+    if not all(pd.api.types.is_string_dtype(roster[c]) for c in ids) or not all(
+            pd.api.types.is_string_dtype(covers[c]) for c in covers.columns) or roster["assessment_id"].hasnans:
+        return roster, covers
+    coded = {}
+    for column in ids:
+        f = factor(roster[column])
+        coded[column] = categorical(f.codes, f.values)
+    roster = roster.assign(**coded)
+    assessments = roster["assessment_id"].cat.categories
+    known = covers["assessment_id"].isin(assessments)
+    covers = covers[known]
+    skill = factor(covers["skill_id"])
+    covers = pd.DataFrame({"assessment_id": pd.Categorical(covers["assessment_id"], categories=assessments),
+                           "skill_id": categorical(skill.codes, skill.values)})
+    return roster, covers
 
 
 def mastery_matrix(dataset: Dataset, rule: MasteryRule = "most_recent", *, names: bool = True,

@@ -1,4 +1,4 @@
-"""Read raw tables: every cell as a string, every row with its line number.
+"""Read raw tables: every CSV cell as a string, every row with its line number.
 
 Nothing here interprets values; :mod:`plc_analysis.validation` does that.  The
 readers only decode bytes (UTF-8, UTF-8 with BOM, UTF-16 with BOM, or
@@ -13,11 +13,16 @@ import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .errors import Problem
 
-__all__ = ["RawTable", "read_raw_csv", "read_raw_bytes", "read_raw_parquet", "decode_bytes", "LINE"]
+__all__ = ["RawTable", "read_raw_csv", "read_raw_bytes", "read_raw_parquet", "decode_bytes", "cell_text", "text_frame",
+           "LINE"]
 
 #: Name of the column holding each row's 1-based line number in its file.
 LINE = "_line"
@@ -39,6 +44,23 @@ class RawTable:
         self.frame = frame
         self.problems = problems
         self.encoding = encoding
+        #: true when the frame keeps a typed source's column types (Parquet); text otherwise
+        self.typed = False
+        self._codes: dict[str, tuple[object, np.ndarray, pd.Series]] = {}
+
+    @property
+    def codes(self) -> dict[str, tuple[np.ndarray, pd.Series]]:
+        """Text columns read dictionary-encoded: column -> (per-row code, -1 missing; distinct values).
+
+        Only columns still holding the very data read are listed: replacing
+        the frame or a column drops their codes.
+        """
+        return {c: (codes, values) for c, (data, codes, values) in self._codes.items()
+                if c in self.frame.columns and self.frame[c].array is data}
+
+    @codes.setter
+    def codes(self, codes: dict[str, tuple[np.ndarray, pd.Series]]) -> None:
+        self._codes = {c: (self.frame[c].array, *pair) for c, pair in codes.items()}
 
 
 def decode_bytes(data: bytes, file: str) -> tuple[str, str, list[Problem]]:
@@ -176,24 +198,109 @@ def _mojibake_problems(frame: pd.DataFrame, label: str) -> list[Problem]:
     return found
 
 
-def read_raw_parquet(path: str | Path, *, name: str | None = None) -> RawTable:
-    """Read a Parquet file as strings (blank for missing), rows numbered from 2.
+def cell_text(series: pd.Series) -> pd.Series:
+    """Cells as a CSV file would hold them: ISO dates, ``true``/``false``, blank for missing.
+
+    Parameters
+    ----------
+    series : Series
+        A column as read from a typed source (e.g. Parquet), or text.
+
+    Returns
+    -------
+    Series
+        ``str`` cells, same index; a text column without missing cells is
+        returned as it is.
+    """
+    if series.dtype == "str" and not series.hasnans:
+        return series
+    if pd.api.types.is_datetime64_any_dtype(series):
+        text = series.dt.strftime("%Y-%m-%d")
+    elif pd.api.types.is_bool_dtype(series):
+        text = series.map({True: "true", False: "false"})
+    else:
+        text = series.astype("str")
+    return text.where(series.notna(), "").astype("str")
+
+
+def text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every column of ``frame`` but ``_line`` as :func:`cell_text` (``_line`` kept as it is)."""
+    return pd.DataFrame({c: (frame[c] if c == LINE else cell_text(frame[c])) for c in frame.columns},
+                        index=frame.index)
+
+
+def read_raw_parquet(path: str | Path, *, name: str | None = None,
+                     columns: list[str] | None = None) -> RawTable:
+    """Read a Parquet file keeping its column types, rows numbered from 2.
 
     Parquet has no lines; ``_line`` is the row position plus 2 so that it
-    reads like the equivalent CSV line.
+    reads like the equivalent CSV line.  Unlike a CSV table, the frame keeps
+    the file's types (strings, numbers, booleans, timestamps; missing cells
+    as NA): :mod:`plc_analysis.validation` checks typed columns directly and
+    reads any other column through :func:`cell_text`, exactly as it reads the
+    same table written as CSV.  ``RawTable.typed`` is true.
+
+    Parameters
+    ----------
+    path : str or Path
+        The Parquet file.
+    name : str, optional
+        Table name (default: the file stem).
+    columns : list of str, optional
+        Read only these columns (column pruning); default every data column
+        (a stored pandas index is never read).
+
+    Returns
+    -------
+    RawTable
     """
     path = Path(path)
-    frame = pd.read_parquet(path)
-    as_text = pd.DataFrame(index=frame.index)
-    for column in frame.columns:
-        series = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            text = series.dt.strftime("%Y-%m-%d")
-        elif pd.api.types.is_bool_dtype(series):
-            text = series.map({True: "true", False: "false"})
-        else:
-            text = series.astype("str")
-        as_text[str(column)] = text.where(series.notna(), "")
-    as_text = as_text.reset_index(drop=True)
-    as_text[LINE] = pd.RangeIndex(2, len(as_text) + 2)
-    return RawTable(name or path.stem, as_text, [], "parquet", path.name)
+    schema = pq.read_schema(path)
+    if columns is None:
+        index_columns = _pandas_index_columns(schema)
+        columns = [c for c in schema.names if c not in index_columns]
+    text = [c for c in columns if c in schema.names and _is_arrow_text(schema.field(c).type)]
+    others = [c for c in columns if c not in text]
+    n_rows = pq.ParquetFile(path).metadata.num_rows
+    parts = pd.read_parquet(path, columns=others).reset_index(drop=True) if others else \
+        pd.DataFrame(index=pd.RangeIndex(n_rows))
+    codes: dict[str, tuple[np.ndarray, pd.Series]] = {}
+    if text:
+        encoded = pq.ParquetFile(path, read_dictionary=text).read(columns=text).unify_dictionaries()
+        for column in text:
+            series, codes[column] = _decoded(encoded.column(column), parts.index)
+            parts[column] = series
+    frame = parts[columns]
+    frame.columns = [str(c) for c in frame.columns]
+    frame[LINE] = pd.RangeIndex(2, len(frame) + 2)
+    table = RawTable(name or path.stem, frame, [], "parquet", path.name)
+    table.typed = True
+    table.codes = {str(c): v for c, v in codes.items()}
+    return table
+
+
+def _is_arrow_text(arrow_type) -> bool:
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def _decoded(column: pa.ChunkedArray, index: pd.Index) -> tuple[pd.Series, tuple[np.ndarray, pd.Series]]:
+    """A dictionary-encoded text column as a ``str`` Series, plus its codes (-1 missing) and distinct values.
+
+    Parquet stores text dictionary-encoded: reading the codes as they are
+    spares hashing every cell again to find the distinct values.
+    """
+    encoded = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if not pa.types.is_dictionary(encoded.type):  # no rows: nothing was encoded
+        encoded = pc.dictionary_encode(encoded)
+    dictionary = encoded.dictionary.cast(pa.large_string())
+    indices = encoded.indices
+    codes = pc.fill_null(indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    text = pd.array(pc.take(dictionary, indices), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    values = pd.Series(pd.array(dictionary, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    return pd.Series(text, index=index), (codes, values)
+
+
+def _pandas_index_columns(schema) -> set[str]:
+    """Columns holding a pandas index stored by ``DataFrame.to_parquet`` (not data)."""
+    metadata = schema.pandas_metadata or {}
+    return {c for c in metadata.get("index_columns", []) if isinstance(c, str)}

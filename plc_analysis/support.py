@@ -19,7 +19,8 @@ import pandas as pd
 from .comparison import teacher_names
 from .dataset import Dataset
 from .equity import MIN_CELL, Audience, names_allowed, resolve_audience, student_names, suppress_small_cells
-from .proficiency import MasteryRule, skill_evidence, student_skill_mastery
+from .coded import decode
+from .proficiency import MasteryRule, _evidence, _mastery, skill_evidence, student_skill_mastery
 from .stats import wilson_interval
 
 __all__ = [
@@ -48,13 +49,15 @@ def latest_data_date(dataset: Dataset) -> pd.Timestamp | None:
 
 
 def _pct(values: pd.Series) -> pd.Series:
-    """0.734 → "73%" (missing → "")."""
-    return values.map(lambda x: "" if pd.isna(x) else f"{float(x):.0%}").astype("str")
+    """0.734 → "73%" (missing → ""); each distinct value formatted once."""
+    codes, uniques = pd.factorize(values)
+    text = np.array(["" if pd.isna(x) else f"{float(x):.0%}" for x in uniques] + [""], dtype=object)
+    return pd.Series(text[codes], index=values.index, dtype="str")
 
 
 def _chronological(evidence: pd.DataFrame) -> pd.DataFrame:
     # a reassessment on the same day as the original counts as the later evidence
-    later = (evidence["assessment_kind"].astype("str") == "reassessment").astype(int)
+    later = (evidence["assessment_kind"] == "reassessment").astype(int)
     return evidence.assign(_later=later).sort_values(
         ["student_id", "skill_id", "date", "_later", "assessment_id"], kind="stable").drop(columns="_later")
 
@@ -132,17 +135,19 @@ def students_needing_support(dataset: Dataset, rule: MasteryRule = "most_recent"
         dataset = dataset.filter(end=as_of)
     show = names_allowed(dataset, names)
     reference = pd.Timestamp(as_of) if as_of is not None else latest_data_date(dataset)
-    mastery = student_skill_mastery(dataset, rule, weight=weight, cut=cut)
+    mastery = _mastery(dataset, rule, weight=weight, cut=cut)
     skills = dataset.skills[["skill_id", "description", "essential"]]
-    mastery = mastery.merge(skills, on="skill_id", how="left")
+    if skills["skill_id"].is_unique:  # the join below keeps rows one for one: leave the proficient out first
+        mastery = mastery[~mastery["proficient"].to_numpy()]
+    mastery = decode(mastery).merge(skills, on="skill_id", how="left")
     if essential_only:
         mastery = mastery[mastery["essential"].fillna(True).astype(bool)]
     below = mastery[~mastery["proficient"]].copy()
-    evidence = skill_evidence(dataset)
+    evidence = _evidence(dataset)
     if cut is not None:
-        evidence["proficiency_cut"] = float(cut)
-    since = _below_since(evidence).rename("below_since")
-    below = below.merge(since.reset_index(), on=["student_id", "skill_id"], how="left")
+        evidence = evidence.assign(proficiency_cut=float(cut))
+    since = decode(_below_since(evidence).rename("below_since").reset_index())
+    below = below.merge(since, on=["student_id", "skill_id"], how="left")
     below["below_since"] = below["below_since"].fillna(below["first_date"])
     titles = dataset.assessments[["assessment_id", "title", "kind"]].rename(columns={"kind": "assessment_kind"})
     below = below.merge(titles, on="assessment_id", how="left")

@@ -10,13 +10,14 @@ with a reason that says so.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .errors import REDACTED, SENSITIVE_COLUMNS, Problem
-from .readers import LINE, RawTable
+from .coded import Factor, repeated_keys
+from .readers import LINE, RawTable, cell_text, text_frame
 from .schema import CFA_TABLES, TABLE_ORDER, TABLES, Column, TableSpec
 
 __all__ = ["ValidationResult", "validate_tables", "empty_table", "parse_bool", "REJECTED_COLUMNS"]
@@ -34,6 +35,8 @@ class ValidationResult:
     tables: dict[str, pd.DataFrame]
     problems: list[Problem]
     rejected: pd.DataFrame
+    #: per table, facts found while validating that spare a Dataset work (see :func:`_scores_hints`)
+    hints: dict[str, dict] = field(default_factory=dict)
 
 
 def parse_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -72,33 +75,57 @@ def empty_table(name: str) -> pd.DataFrame:
 
 
 class _TableCheck:
-    """Collects problems for one table, row by row (vectorised masks)."""
+    """Collects problems for one table, row by row (vectorised masks).
+
+    It also keeps, per id column, integer codes of the parsed values
+    (``codes``) so that key and reference checks compare integers, not text,
+    and the parent row each reference resolves to (``parents``).
+    """
 
     def __init__(self, spec: TableSpec, raw: RawTable, file: str):
         self.spec = spec
         self.file = file
         self.frame = raw.frame
+        self.raw_codes: dict[str, tuple[np.ndarray, pd.Series]] = getattr(raw, "codes", {})
         self.problems: list[Problem] = list(raw.problems)
         self.reasons: dict[int, list[str]] = {}  # position -> reasons (errors)
+        #: column -> (per-row code, -1 for missing; the distinct parsed values, by code)
+        self.codes: dict[str, tuple[np.ndarray, pd.Series]] = {}
+        #: (parent table, columns) -> per-row position of the referenced parent row, -1 for none
+        self.parents: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        #: facts for the loaded Dataset (e.g. which score rows share a student × item)
+        self.hints: dict[str, np.ndarray] = {}
 
-    def flag(self, mask: pd.Series, column: str | None, reason, values: pd.Series | None = None,
-             report: bool = True) -> None:
+    def flag(self, mask, column: str | None, reason, values=None, report: bool = True) -> None:
         """Record an error for each row where ``mask`` is true.
 
-        ``reason`` is a string, a function of the cell's value, or a Series
-        of per-row reasons aligned with the table.  ``report=False`` rejects
-        the rows without a problem per row (one problem already covers them).
+        ``reason`` is a string, a function of the cell's value, a Series of
+        per-row reasons aligned with the table, or a dict of reasons by row
+        position.  ``values`` (the cell text shown in the problem) defaults to
+        the raw cell; it may be a Series aligned with the table or a function
+        of the flagged positions returning their texts.  ``report=False``
+        rejects the rows without a problem per row (one problem already
+        covers them).
         """
-        if not mask.any():
+        flagged = np.asarray(mask, dtype=bool)
+        if not flagged.any():
             return
-        positions = np.flatnonzero(mask.to_numpy())
+        positions = np.flatnonzero(flagged)
         lines = self.frame[LINE].to_numpy()[positions]
-        cells = (values if values is not None else
-                 (self.frame[column] if column in self.frame else None))
-        for pos, line in zip(positions, lines):
-            value = None if cells is None else str(cells.iloc[pos])
+        if callable(values):
+            cells = list(values(positions))
+        elif values is not None:
+            cells = cell_text(values.iloc[positions]).tolist()
+        elif column in self.frame:
+            cells = cell_text(self.frame[column].iloc[positions]).tolist()
+        else:
+            cells = None
+        for i, (pos, line) in enumerate(zip(positions, lines)):
+            value = None if cells is None else str(cells[i])
             if isinstance(reason, pd.Series):
                 text = str(reason.iloc[pos])
+            elif isinstance(reason, dict):
+                text = str(reason[int(pos)])
             else:
                 text = reason(value) if callable(reason) else reason
             if report:
@@ -112,31 +139,108 @@ class _TableCheck:
         mask[list(self.reasons)] = True
         return pd.Series(mask, index=self.frame.index)
 
+    def column_codes(self, typed: pd.DataFrame, column: str) -> tuple[np.ndarray, pd.Series]:
+        """Integer codes of a parsed column (-1 for missing) and its distinct values."""
+        if column not in self.codes:
+            codes, uniques = pd.factorize(typed[column])
+            self.codes[column] = (codes.astype(np.int64, copy=False), pd.Series(uniques))
+        return self.codes[column]
+
+
+def _text_codes(check: _TableCheck, column: str) -> tuple[np.ndarray, pd.Series]:
+    """Codes of the distinct raw cells (-1 for missing) and those cells as CSV text.
+
+    A reader that kept a column's dictionary encoding (Parquet) gives them
+    without hashing every cell.
+    """
+    if column in check.raw_codes:
+        codes, uniques = check.raw_codes[column]
+    else:
+        codes, uniques = pd.factorize(check.frame[column])
+    return codes.astype(np.int64, copy=False), cell_text(pd.Series(uniques)).reset_index(drop=True)
+
+
+def _parse_text(check: _TableCheck, column: Column, raw: pd.Series) -> pd.Series:
+    """An id or text column: stripped, blank as missing; every distinct cell parsed once."""
+    codes, cells = _text_codes(check, column.name)
+    stripped = cells.str.strip()
+    blank_value = (stripped == "").to_numpy()
+    blank = np.append(blank_value, True)[codes]  # a missing cell (code -1) is blank
+    if column.required and not column.nullable:
+        check.flag(blank, column.name, "blank, but this column needs a value")
+    value_codes, values = pd.factorize(stripped.where(~blank_value, None))
+    row_codes = np.append(value_codes, -1)[codes]
+    values = pd.Series(values, dtype="str").reset_index(drop=True)
+    check.codes[column.name] = (row_codes, values)
+    # text already stripped, blank only where missing: the parsed column is the column read
+    if raw.dtype == "str" and not blank_value.any() and bool((stripped == cells).all()):
+        return raw
+    taken = values.array.take(row_codes, allow_fill=True)
+    return pd.Series(taken, index=raw.index, dtype="str")
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``(numbers, blank, not_number)`` of a numeric column, typed or text."""
+    if pd.api.types.is_bool_dtype(raw) or not (pd.api.types.is_float_dtype(raw)
+                                               or pd.api.types.is_integer_dtype(raw)):
+        text = cell_text(raw).str.strip()
+        blank = text == ""
+        numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").astype("float64")
+        return numbers, blank, ~blank & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
+    numbers = pd.Series(raw.to_numpy(dtype="float64", na_value=np.nan), index=raw.index)
+    blank = numbers.isna()
+    return numbers, blank, pd.Series(np.isinf(numbers.to_numpy()), index=raw.index)
+
+
+def _parse_number(check: _TableCheck, column: Column, raw: pd.Series) -> pd.Series:
+    numbers, blank, not_number = _numbers(raw)
+    if column.required and not column.nullable:
+        check.flag(blank, column.name, "blank, but this column needs a value")
+    check.flag(not_number, column.name, "not a number")
+    ok = ~blank & ~not_number
+    if column.kind == "int":
+        check.flag(ok & (numbers % 1 != 0), column.name, "not a whole number")
+    if column.minimum is not None:
+        below = ok & ((numbers <= column.minimum) if column.exclusive_minimum else (numbers < column.minimum))
+        check.flag(below, column.name,
+                   f"must be {'greater than' if column.exclusive_minimum else 'at least'} {column.minimum:g}")
+    if column.maximum is not None:
+        check.flag(ok & (numbers > column.maximum), column.name, f"must be at most {column.maximum:g}")
+    if column.default is not None:
+        numbers = numbers.fillna(column.default)
+    return numbers
+
+
+def _typed_dates(raw: pd.Series) -> pd.Series | None:
+    """Timestamps of a typed date column as the text path reads them (the day), or None."""
+    if not pd.api.types.is_datetime64_dtype(raw) or isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return None
+    try:
+        return raw.dt.normalize().astype("datetime64[ns]")
+    except (OverflowError, ValueError):
+        return None
+
 
 def _parse_column(check: _TableCheck, column: Column) -> pd.Series:
-    frame = check.frame
-    text = frame[column.name].str.strip()
+    raw = check.frame[column.name]
+    if column.kind in ("id", "text"):
+        return _parse_text(check, column, raw)
+    if column.kind in ("float", "int"):
+        return _parse_number(check, column, raw)
+    if column.kind == "bool" and pd.api.types.is_bool_dtype(raw):
+        blank = raw.isna()
+        if column.required and not column.nullable:
+            check.flag(blank, column.name, "blank, but this column needs a value")
+        parsed = raw.astype("boolean")
+        return parsed.fillna(column.default).astype("bool") if column.default is not None else parsed
+    if column.kind == "date" and (dates := _typed_dates(raw)) is not None:
+        if column.required and not column.nullable:
+            check.flag(dates.isna(), column.name, "blank, but this column needs a value")
+        return dates
+    text = cell_text(raw).str.strip()
     blank = text == ""
     if column.required and not column.nullable:
         check.flag(blank, column.name, "blank, but this column needs a value")
-    if column.kind in ("id", "text"):
-        return text.where(~blank, None).astype("str")
-    if column.kind in ("float", "int"):
-        numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").astype("float64")
-        not_number = ~blank & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
-        check.flag(not_number, column.name, "not a number")
-        ok = ~blank & ~not_number
-        if column.kind == "int":
-            check.flag(ok & (numbers % 1 != 0), column.name, "not a whole number")
-        if column.minimum is not None:
-            below = ok & ((numbers <= column.minimum) if column.exclusive_minimum else (numbers < column.minimum))
-            check.flag(below, column.name,
-                       f"must be {'greater than' if column.exclusive_minimum else 'at least'} {column.minimum:g}")
-        if column.maximum is not None:
-            check.flag(ok & (numbers > column.maximum), column.name, f"must be at most {column.maximum:g}")
-        if column.default is not None:
-            numbers = numbers.fillna(column.default)
-        return numbers
     if column.kind == "bool":
         parsed, bad = parse_bool(text)
         check.flag(bad, column.name, "not a true/false value (use true/false, yes/no, 1/0 or Y/N)")
@@ -180,7 +284,7 @@ def _parse_table(spec: TableSpec, raw: RawTable, file: str) -> tuple[_TableCheck
             if column.kind == "enum":
                 typed[column.name] = pd.Categorical(typed[column.name], categories=list(column.choices))
     for extra in frame.columns.drop([LINE, *spec.column_names], errors="ignore"):
-        text = frame[extra].str.strip()
+        text = cell_text(frame[extra]).str.strip()
         if spec.extra == "subgroup":
             parsed, bad = parse_bool(text)
             filled = int((text != "").sum())
@@ -205,28 +309,118 @@ def _key_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return joined
 
 
+def _combined_codes(parts: list[np.ndarray]) -> np.ndarray:
+    """One int64 code per row for a tuple of per-column codes (-1, missing, is a value of its own)."""
+    combined = parts[0] + 1
+    bound = int(combined.max(initial=0)) + 1
+    for part in parts[1:]:
+        width = int(part.max(initial=-1)) + 2
+        if bound * width >= 2**62:
+            combined, uniques = pd.factorize(combined)
+            bound = len(uniques)
+        combined = combined * width + (part + 1)
+        bound *= width
+    return combined
+
+
+def _key_codes(check: _TableCheck, typed: pd.DataFrame, columns: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
+    """One int64 code per row of ``rows`` for the values of ``columns`` (equal codes, equal values)."""
+    every = len(rows) == len(typed)  # rows are sorted positions: all of them means every row
+    return _combined_codes([check.column_codes(typed, c)[0] if every else check.column_codes(typed, c)[0][rows]
+                            for c in columns])
+
+
+#: The scores columns identifying one piece of work (the key without the rater).
+_WORK = ("student_id", "assessment_id", "item_id")
+
+
 def _check_keys(spec: TableSpec, check: _TableCheck, typed: pd.DataFrame) -> None:
-    """Reject later rows repeating the key of an earlier valid row."""
+    """Reject later rows repeating the key of an earlier valid row.
+
+    Keys are compared as integer codes; only rows whose key occurs more than
+    once (found by sorting the codes) are looked at row by row.  For scores,
+    the rows sharing a student × item with another row (double scoring) are
+    kept in ``check.hints["shared"]``: the rows of record are chosen among them.
+    """
     if not spec.key:
         return
-    usable = ~check.bad
-    keys = _key_text(typed, spec.key)[usable]
-    repeated = keys.duplicated(keep="first")
-    if not repeated.any():
+    usable = np.flatnonzero(~check.bad.to_numpy())
+    if spec.name == "scores" and all(c in typed for c in _WORK):
+        usable = usable[repeated_keys(_key_codes(check, typed, _WORK, usable))]
+        check.hints["shared"] = usable
+    keys = _key_codes(check, typed, spec.key, usable)
+    involved = repeated_keys(keys)
+    if not involved.any():
         return
-    first_line = dict(zip(keys[~repeated], typed.loc[usable, LINE][~repeated]))
+    usable, keys = usable[involved], keys[involved]
+    repeated = pd.Series(keys).duplicated(keep="first").to_numpy()
+    lines = typed[LINE].to_numpy()[usable]
+    firsts = pd.Series(lines[~repeated], index=keys[~repeated])
+    first_line = firsts.reindex(keys[repeated]).to_numpy()
+    positions = usable[repeated]
     if spec.name == "scores":
         column = "item_id"
-        unrated = typed["rater_id"].isna()
-        what = unrated.map({True: "the same student and item scored twice without a rater_id",
-                            False: "the same student, item and rater scored twice"})
+        unrated = typed["rater_id"].isna().to_numpy()[positions]
+        what = np.where(unrated, "the same student and item scored twice without a rater_id",
+                        "the same student, item and rater scored twice")
     else:
         column = spec.key[-1]
-        what = pd.Series(f"duplicate key ({', '.join(spec.key)})", index=typed.index)
-    mask = pd.Series(False, index=typed.index)
-    mask[repeated[repeated].index] = True
-    reasons = what + " (first seen on line " + keys.map(first_line).astype("str") + ")"
-    check.flag(mask, column, reasons.reindex(typed.index))
+        what = np.full(len(positions), f"duplicate key ({', '.join(spec.key)})", dtype=object)
+    reasons = {int(p): f"{w} (first seen on line {int(line)})" for p, w, line in zip(positions, what, first_line)}
+    mask = np.zeros(len(typed), dtype=bool)
+    mask[positions] = True
+    check.flag(mask, column, reasons)
+
+
+def _parent_positions(check: _TableCheck, typed: pd.DataFrame, columns: tuple[str, ...],
+                      parent: pd.DataFrame, ref_columns: tuple[str, ...]) -> np.ndarray:
+    """Per row, the position in ``parent`` of the first row whose ``ref_columns`` match ``columns`` (-1: none).
+
+    Each distinct combination of values is looked up once, then spread back
+    to the rows through its integer code.
+    """
+    parts = [check.column_codes(typed, c) for c in columns]
+    widths = [len(values) + 1 for _, values in parts]
+    if np.prod(np.array(widths, dtype=float)) < 2.0**62:
+        combined = np.zeros(len(typed), dtype=np.int64)
+        for (codes, _), width in zip(parts, widths):
+            combined = combined * width + (codes + 1)
+        group, distinct = _distinct(combined)
+        per_column = []
+        for width in reversed(widths):
+            distinct, code = np.divmod(distinct, width)
+            per_column.append(code - 1)
+        per_column.reverse()
+    else:  # too many combinations for one int64: one representative row per distinct combination
+        group, firsts = pd.factorize(_combined_codes([codes for codes, _ in parts]))
+        row = np.zeros(len(firsts), dtype=np.int64)
+        row[group] = np.arange(len(group))
+        per_column = [codes[row] for codes, _ in parts]
+    representative = {c: pd.Series(values.array.take(code, allow_fill=True))
+                      for c, (_, values), code in zip(columns, parts, per_column)}
+    child = _key_text(pd.DataFrame({c: representative[c] for c in columns}), columns).to_numpy()
+    if not len(parent):
+        return np.full(len(typed), -1, dtype=np.int64)
+    parent_keys = _key_text(parent, ref_columns)
+    unique = ~parent_keys.duplicated().to_numpy()
+    found = pd.Index(parent_keys.to_numpy()[unique]).get_indexer(child)
+    at = np.flatnonzero(unique)
+    per_distinct = np.where(found >= 0, at[found], -1)
+    return per_distinct[group]
+
+
+def _distinct(combined: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the index of its value among the distinct values, and those values (non-negative int64)."""
+    top = int(combined.max(initial=0)) + 1
+    if top <= 1 << 25:  # small range: a dense table, no hashing
+        seen = np.zeros(top, dtype=bool)
+        seen[combined] = True
+        distinct = np.flatnonzero(seen)
+        index = np.zeros(top, dtype=np.int32)
+        index[distinct] = np.arange(len(distinct), dtype=np.int32)
+        return index[combined].astype(np.int64), distinct
+    group, distinct = pd.factorize(combined)
+    return group.astype(np.int64, copy=False), np.asarray(distinct)
 
 
 def _check_foreign_keys(spec: TableSpec, check: _TableCheck, typed: pd.DataFrame,
@@ -235,17 +429,17 @@ def _check_foreign_keys(spec: TableSpec, check: _TableCheck, typed: pd.DataFrame
         parent = clean.get(fk.table)
         if parent is None or any(c not in typed for c in fk.columns):
             continue
-        present = typed[list(fk.columns)].notna().all(axis=1)
-        if fk.table == "teachers" and fk.columns == ("rater_id",):
-            present &= typed["rater_id"].notna()
-        child = _key_text(typed, fk.columns)
-        parent_keys = set(_key_text(parent, fk.ref_columns)) if len(parent) else set()
-        missing = present & ~child.isin(parent_keys) & ~check.bad
+        present = np.logical_and.reduce([check.column_codes(typed, c)[0] >= 0 for c in fk.columns])
+        where = _parent_positions(check, typed, fk.columns, parent, fk.ref_columns)
+        check.parents[(fk.table, fk.columns)] = where
+        missing = present & (where < 0) & ~check.bad.to_numpy()
         if not missing.any():
             continue
         rejected_parent = rejected_keys.get(fk.table, {}).get(fk.ref_columns, {})
         column = fk.columns[-1]
-        values = child.str.replace("\x1f", " / ")
+
+        def values(positions, _columns=fk.columns):
+            return _key_text(typed.iloc[positions], _columns).str.replace("\x1f", " / ").tolist()
 
         def reason(value, _fk=fk, _rej=rejected_parent):
             key = value.replace(" / ", "\x1f")
@@ -260,11 +454,13 @@ def _check_foreign_keys(spec: TableSpec, check: _TableCheck, typed: pd.DataFrame
 def _cross_checks(name: str, check: _TableCheck, typed: pd.DataFrame, clean: dict[str, pd.DataFrame]) -> None:
     ok = ~check.bad
     if name == "scores" and "items" in clean and len(typed):
-        items = clean["items"][["assessment_id", "item_id", "max_points"]]
-        merged = typed[["assessment_id", "item_id", "points"]].merge(
-            items, on=["assessment_id", "item_id"], how="left")
-        merged.index = typed.index
-        over = ok & (merged["points"] > merged["max_points"] + 1e-9)
+        items = clean["items"]
+        columns = ("assessment_id", "item_id")
+        where = check.parents.get(("items", columns))
+        if where is None:
+            where = _parent_positions(check, typed, columns, items, columns)
+        max_points = np.append(items["max_points"].to_numpy(dtype="float64"), np.nan)[where]
+        over = ok.to_numpy() & (typed["points"].to_numpy() > max_points + 1e-9)
         check.flag(over, "points", lambda v: f"more than the item's max_points")
         _check_enrolled(check, typed, clean)
     if name == "goals" and len(typed):
@@ -284,14 +480,32 @@ def _check_enrolled(check: _TableCheck, typed: pd.DataFrame, clean: dict[str, pd
     if not {"enrollments", "sections", "assessments"} <= clean.keys():
         return
     enrolled = clean["enrollments"].merge(clean["sections"][["section_id", "team_id"]], on="section_id")
-    pairs = set(zip(enrolled["student_id"], enrolled["team_id"]))
     team_of = clean["assessments"].set_index("assessment_id")["team_id"]
-    teams = typed["assessment_id"].map(team_of)
-    candidates = ~check.bad & teams.notna()
+    assessment_codes, assessments = check.column_codes(typed, "assessment_id")
+    team_codes, teams = pd.factorize(assessments.map(team_of))
+    row_team = np.where(assessment_codes < 0, -1, np.append(team_codes, -1)[assessment_codes])
+    candidates = ~check.bad.to_numpy() & (row_team >= 0)
     if not candidates.any():
         return
-    known = pd.Series([(s, t) in pairs for s, t in zip(typed["student_id"], teams)], index=typed.index)
-    values = typed["student_id"] + " / " + teams.fillna("")
+    student_codes, students = check.column_codes(typed, "student_id")
+    width = len(teams) + 1
+    pairs = (student_codes + 1) * width + (row_team + 1)
+    enrolled_student = pd.Index(students).get_indexer(enrolled["student_id"])
+    enrolled_team = pd.Index(teams).get_indexer(enrolled["team_id"])
+    valid = (enrolled_student >= 0) & (enrolled_team >= 0)
+    enrolled_pairs = (enrolled_student[valid] + 1) * width + (enrolled_team[valid] + 1)
+    if (len(students) + 1) * width <= 1 << 26:  # a dense table of the enrolled pairs
+        table = np.zeros((len(students) + 1) * width, dtype=bool)
+        table[enrolled_pairs] = True
+        known = table[pairs]
+    else:
+        known = pd.Series(pairs).isin(enrolled_pairs).to_numpy()
+    known = known & (student_codes >= 0)
+
+    def values(positions):
+        team = [teams[t] if t >= 0 else "" for t in row_team[positions]]
+        return [f"{s} / {t}" for s, t in zip(typed["student_id"].iloc[positions], team)]
+
     check.flag(candidates & ~known, "student_id",
                lambda v: "student {!r} is not enrolled in any section of team {!r}, which gives this assessment"
                .format(*v.split(" / ")), values=values)
@@ -336,6 +550,7 @@ def validate_tables(raw: dict[str, RawTable], *, required: tuple[str, ...] = CFA
         row`` (``row`` is the raw row as JSON).
     """
     problems: list[Problem] = list(extra_problems or [])
+    hints: dict[str, dict] = {}
     clean: dict[str, pd.DataFrame] = {}
     rejected_rows: list[dict] = []
     rejected_keys: dict[str, dict] = {}
@@ -359,17 +574,36 @@ def validate_tables(raw: dict[str, RawTable], *, required: tuple[str, ...] = CFA
             rejected_rows.append({"file": file, "line": row["line"], "severity": "error",
                                   "reason": row["reason"], "row": json.dumps(row["row"], ensure_ascii=False)})
         if table.frame.shape[0] and bad.any():
-            lines = table.frame[LINE].to_numpy()
-            for pos in np.flatnonzero(bad.to_numpy()):
+            positions = np.flatnonzero(bad.to_numpy())
+            rows = text_frame(table.frame.iloc[positions])
+            for i, pos in enumerate(positions):
                 rejected_rows.append({
-                    "file": file, "line": int(lines[pos]), "severity": "error",
+                    "file": file, "line": int(rows[LINE].iloc[i]), "severity": "error",
                     "reason": "; ".join(check.reasons[int(pos)]),
-                    "row": _raw_row_json(table.frame, int(pos)),
+                    "row": _raw_row_json(rows, i),
                 })
-            rejected_keys[name] = _rejected_keys(spec, table.frame.loc[bad])
+            rejected_keys[name] = _rejected_keys(spec, rows)
         if LINE in typed:
-            typed = typed.loc[~bad].drop(columns=LINE).reset_index(drop=True)
+            typed = (typed.loc[~bad] if bad.any() else typed).drop(columns=LINE).reset_index(drop=True)
+            if name == "scores" and "shared" in check.hints:
+                hints[name] = _scores_hints(check, bad.to_numpy())
         clean[name] = typed
     rejected = pd.DataFrame(rejected_rows, columns=REJECTED_COLUMNS)
     rejected["line"] = rejected["line"].astype("Int64")
-    return ValidationResult(clean, problems, rejected)
+    return ValidationResult(clean, problems, rejected, hints)
+
+
+def _scores_hints(check: _TableCheck, bad: np.ndarray) -> dict:
+    """What a Dataset would otherwise recompute over every score row (see ``Dataset._cache``).
+
+    ``score_codes``: the student, assessment and item ids of the loaded rows
+    as integer codes; ``record_candidates``: the loaded rows that may share a
+    student × item with another row (the only ones double scoring can involve).
+    """
+    keep = ~bad
+    position = np.cumsum(keep) - 1
+    shared = check.hints["shared"]
+    codes = {name: Factor(check.codes[column][0][keep] if bad.any() else check.codes[column][0],
+                          pd.Index(check.codes[column][1], dtype="str"))
+             for name, column in (("student", "student_id"), ("assessment", "assessment_id"), ("item", "item_id"))}
+    return {"score_codes": codes, "record_candidates": position[shared[keep[shared]]]}

@@ -74,6 +74,7 @@ def test_layout_and_round_trip(canonical: Path, partitioned: Path) -> None:
     assert (partitioned / SHARED_NAME / "students.parquet").exists()  # the student enrolled nowhere
 
     assert_same_tables(whole, load_partitioned(partitioned))  # nothing lost, nothing doubled
+    assert_same_tables(whole, load_dataset(partitioned))  # load_dataset recognises the layout
     for school in ("S1", "S2"):
         assert_same_tables(whole.filter(school_id=school), load_partitioned(partitioned, schools=[school]))
     both = load_partitioned(partitioned, schools=["S1", "S2"])

@@ -56,6 +56,9 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="give each notebook the whole district instead of its team's extract (slower)")
     parser.add_argument("--executor", choices=("thread", "process"), default="thread",
                         help="drive the kernels from threads (default) or worker processes (many cores)")
+    parser.add_argument("--fresh-kernels", action="store_true",
+                        help="a new kernel for every report (default: each worker reuses its kernel, cleared "
+                             "between reports; use this for notebooks that change process-wide state)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="run the reports on a Dask cluster: scheduler address (tcp://host:8786), "
                              "scheduler file (.json) or 'local' (needs the dask extra)")
@@ -130,7 +133,7 @@ def run_batch_from_args(args: argparse.Namespace) -> tuple[BatchResult | None, i
             parameters=parameters, only_failed=args.only_failed, extract=not args.no_extract,
             errors="quarantine" if args.quarantine else "raise",
             progress=False if args.quiet else None, executor=getattr(args, "executor", "thread"),
-            scheduler=getattr(args, "scheduler", None),
+            scheduler=getattr(args, "scheduler", None), fresh_kernels=getattr(args, "fresh_kernels", False),
         )
     except BatchError as exc:
         print(f"plc batch: {exc}", file=sys.stderr)

@@ -60,7 +60,9 @@ def _render_remote(job: ReportJob, abort_name: str | None = None) -> dict:
     abort = _RemoteAbort(abort_name) if abort_name else None
     with tempfile.TemporaryDirectory(prefix="plc-report-") as scratch_name:
         scratch = Path(scratch_name)
-        changes: dict[str, Any] = {"notebook_source": None, "extract_files": None}
+        # a fresh kernel per task: kernels outliving the task would sit in its removed scratch folder
+        # and in worker processes the cluster may stop at any time
+        changes: dict[str, Any] = {"notebook_source": None, "extract_files": None, "reuse_kernel": False}
         if job.notebook_source is not None:
             local = scratch / (Path(job.notebook).name or "report.ipynb")
             local.write_text(job.notebook_source, encoding="utf-8")

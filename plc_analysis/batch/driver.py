@@ -194,6 +194,7 @@ class _BatchDriver:
             school_name=unit["school_name"], team_name=unit["team_name"], notebook=str(settings.notebook),
             parameters={}, ipynb_path=str(folder / f"{stem}.ipynb"),
             html_path=str(folder / f"{stem}.html"), timeout=settings.timeout, kernel_name=settings.kernel_name,
+            reuse_kernel=settings.reuse_kernels,
         )
         source = self.school_data(unit["school_id"])
         if isinstance(source, Exception):

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from . import warm
 from .guard import _Guard
 from .settings import ENGINE_NAME, START_TIMEOUT
 
@@ -55,25 +56,23 @@ def _engine_classes() -> tuple[type, type]:
                 km.ip = str(runtime / f"plc-batch-{uuid.uuid4().hex[:12]}-ipc")
             return km
 
-        kernel_log: Any = None
+        kernel_log: Any = None  # scratch file for the kernel's own stdout/stderr (set by the engine)
 
         def execute(self, **kwargs: Any) -> Any:
             self.reset_execution_trackers()
             kwargs.setdefault("env", _kernel_env())
             # The kernel's own stdout/stderr (startup warnings, a crash message) go to a scratch
             # file instead of the terminal; its tail explains a kernel death in the report.
-            with tempfile.TemporaryFile() as log:
-                self.kernel_log = log
-                kwargs.setdefault("stdout", log)
-                kwargs.setdefault("stderr", log)
-                with self.setup_kernel(**kwargs):
-                    if self.guard is not None:
-                        self.guard.arm()  # the time limit counts from a ready kernel
-                    self.papermill_execute_cells()
-                    if self.guard is None or self.guard.status is None:
-                        info_msg = self.wait_for_reply(self.kc.kernel_info())
-                        self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
-                    self.set_widgets_metadata()
+            kwargs.setdefault("stdout", self.kernel_log)
+            kwargs.setdefault("stderr", self.kernel_log)
+            with self.setup_kernel(**kwargs):
+                if self.guard is not None:
+                    self.guard.arm()  # the time limit counts from a ready kernel
+                self.papermill_execute_cells()
+                if self.guard is None or self.guard.status is None:
+                    info_msg = self.wait_for_reply(self.kc.kernel_info())
+                    self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+                self.set_widgets_metadata()
             return self.nb
 
         def kernel_log_tail(self, limit: int = 400) -> str:
@@ -153,11 +152,13 @@ def _engine_classes() -> tuple[type, type]:
                                      stdout_file: Any = None, stderr_file: Any = None,
                                      start_timeout: int = START_TIMEOUT, execution_timeout: int | None = None,
                                      guard: _Guard | None = None, kernel_cwd: str | None = None,
-                                     **kwargs: Any) -> Any:
+                                     reuse_kernel: bool = False, **kwargs: Any) -> Any:
             guard = guard or _Guard(None)
             guard.nb = nb_man.nb
+            lent = warm.take(kernel_name, kernel_cwd or "") if reuse_kernel else None
             client = GuardedClient(
                 nb_man,
+                km=lent.km if lent else None,
                 timeout=execution_timeout,
                 startup_timeout=start_timeout,
                 kernel_name=kernel_name,
@@ -168,13 +169,20 @@ def _engine_classes() -> tuple[type, type]:
                 shutdown_kernel="immediate",  # nothing to save in a finished (or stuck) kernel
                 resources={"metadata": {"path": kernel_cwd}} if kernel_cwd else {},
             )
+            client.kc = lent.kc if lent else None
+            client.kernel_log = lent.log if lent else tempfile.TemporaryFile()
             client.guard = guard
             guard.client = client
             guard.start()
             try:
-                return client.execute()
+                # a kernel to be reused stays up when the notebook is done (its owner decides below)
+                return client.execute(**({"cleanup_kc": False} if reuse_kernel else {}))
             finally:
                 guard.stop()
+                if reuse_kernel:
+                    _keep_or_shut_down(client, lent, guard, (kernel_name, kernel_cwd or ""))
+                else:
+                    client.kernel_log.close()
 
     papermill_engines.register(ENGINE_NAME, GuardedEngine)
     _ENGINE_CLASSES = (GuardedEngine, GuardedClient)
@@ -182,6 +190,20 @@ def _engine_classes() -> tuple[type, type]:
 
 
 _ENGINE_CLASSES: tuple[type, type] | None = None
+
+
+def _keep_or_shut_down(client: Any, lent: warm.WarmKernel | None, guard: _Guard, key: tuple[str, str]) -> None:
+    """After a report: hand a healthy kernel back to :mod:`~plc_analysis.batch.warm`, else shut it down."""
+    if client.km is None or client.kc is None:  # never started
+        if lent is None:
+            client.kernel_log.close()
+        return
+    kernel = lent or warm.WarmKernel(km=client.km, kc=client.kc, log=client.kernel_log, key=key)
+    if guard.fired or guard.aborted or guard.status == "timeout":
+        kernel.shut_down()
+    else:
+        warm.give_back(kernel, client)
+
 
 
 def _kernel_env() -> dict[str, str]:

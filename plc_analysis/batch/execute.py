@@ -69,6 +69,7 @@ def _execute(job: ReportJob, abort: Any = None) -> tuple[Any, str, str | None, s
             execution_timeout=cell_timeout,
             guard=guard,
             kernel_cwd=job.cwd or str(Path(job.notebook).parent),
+            reuse_kernel=job.reuse_kernel,
         )
         return nb, "ok", None, None
     except PapermillExecutionError as exc:

@@ -55,6 +55,10 @@ class ReportJob:
         whose value is the placeholder ``"{plc-extract}"`` then point to it.
     extract_parameters : tuple of str
         See ``extract_files``.
+    reuse_kernel : bool
+        Run in a warm kernel left by an earlier report of this worker (see
+        :mod:`plc_analysis.batch.warm`) and leave the kernel warm for the
+        next; False starts and stops a new kernel for this report.
     """
 
     kind: str
@@ -73,6 +77,7 @@ class ReportJob:
     notebook_source: str | None = field(default=None, repr=False)
     extract_files: dict[str, bytes] | None = field(default=None, repr=False)
     extract_parameters: tuple[str, ...] = ()
+    reuse_kernel: bool = True
 
     @property
     def key(self) -> str:

@@ -1,7 +1,8 @@
 """Reports run on this machine: a pool of threads (default) or forkserver worker processes.
 
-Either way every report has its own kernel process; the pool only drives the
-kernels and renders HTML.  A runner offers ``submit(job) -> Future``,
+Either way the reports run in kernel processes, kept warm from one report to
+the next (:mod:`plc_analysis.batch.warm`); the pool only drives the kernels
+and renders HTML.  A runner offers ``submit(job) -> Future``,
 ``abort()`` (kill the running kernels) and ``close(pending)``, like
 :class:`~plc_analysis.batch.dask_runner._DaskRunner`.
 """
@@ -9,6 +10,7 @@ kernels and renders HTML.  A runner offers ``submit(job) -> Future``,
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
 import signal
 import threading
@@ -16,6 +18,7 @@ from collections.abc import Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
+from . import warm
 from .execute import _render, _worker_init
 from .jobs import ReportJob
 
@@ -35,6 +38,8 @@ def _process_worker_init(abort: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _worker_init(abort)
+    # the worker's warm kernels stop with it (multiprocessing runs its finalizers, not atexit)
+    multiprocessing.util.Finalize(None, warm.close_idle, exitpriority=10)
 
 
 def _make_executor(kind: str, workers: int) -> tuple[Executor, Any]:
@@ -95,5 +100,7 @@ class _LocalRunner:
         self.event.set()
 
     def close(self, pending: Iterable[Future] = ()) -> None:
-        """Shut the pool down, cancelling the queued reports."""
+        """Shut the pool down, cancelling the queued reports, and stop the kernels kept warm."""
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.threads:
+            warm.close_idle()

@@ -189,3 +189,4 @@ class _BatchSettings:
     errors: str
     kernel_name: str
     partitioned: bool
+    reuse_kernels: bool = True  # keep kernels warm between reports (plc_analysis.batch.warm)

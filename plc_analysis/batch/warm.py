@@ -1,0 +1,143 @@
+"""Kernels kept warm between the reports of a batch.
+
+Starting a kernel and importing pandas, matplotlib and plc_analysis in it
+costs about two seconds: a third of a team report.  A worker therefore
+hands its kernel back here when a report ends with the kernel alive, after clearing
+the report's variables and figures and returning to the kernel's start
+folder; the next report run with the same kernel name and folder takes it
+instead of starting a new one.  A kernel that died, timed out, was stopped
+by Ctrl-C or has served :data:`MAX_REPORTS` reports is shut down instead.
+
+Reports are independent all the same: each starts from an empty namespace
+and numbers its cells from 1, and the notebooks' results depend only on their
+parameters.  Notebooks that change process-wide state (environment
+variables, ``sys.path``, logging, matplotlib defaults) should be run with
+``plc batch --fresh-kernels``, one new kernel per report.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+from dataclasses import dataclass
+from typing import IO, Any
+
+__all__ = ["WarmKernel", "MAX_REPORTS", "take", "give_back", "close_idle", "RESET_CODE"]
+
+logger = logging.getLogger(__name__)
+
+#: A kernel is retired after this many reports (bounds any slow growth of its memory).
+MAX_REPORTS = 25
+#: Run in a kernel between two reports: no variables, no open figures, back in its start folder, and
+#: cells numbered from 1 again (the notebook and its tracebacks read as if from a fresh kernel).
+RESET_CODE = (
+    "get_ipython().reset(new_session=True)\n"  # what %reset -f does, and execution counts from 1 again
+    "import sys as _s, os as _o\n"
+    "if 'matplotlib.pyplot' in _s.modules:\n"
+    "    _s.modules['matplotlib.pyplot'].close('all')\n"
+    "_o.chdir({cwd!r})\n"
+    "del _s, _o\n"
+)
+
+
+@dataclass
+class WarmKernel:
+    """A running kernel with its manager, client and scratch log, between reports."""
+
+    km: Any
+    kc: Any
+    log: IO[bytes]
+    key: tuple[str, str]
+    reports: int = 0
+
+    def alive(self) -> bool:
+        try:
+            return bool(_sync(self.km.is_alive()))
+        except Exception:
+            return False
+
+    def shut_down(self) -> None:
+        """Stop the kernel and release its sockets and log (never raises)."""
+        try:
+            self.kc.stop_channels()
+        except Exception:
+            pass
+        try:
+            if self.alive():
+                _sync(self.km.shutdown_kernel(now=True))
+            _sync(self.km.cleanup_resources())
+        except Exception as exc:
+            logger.debug("shutting down a warm kernel: %s", type(exc).__name__)
+        try:
+            self.log.close()
+        except Exception:
+            pass
+
+
+def _sync(value: Any) -> Any:
+    """The value of a kernel manager call (nbclient's managers are asynchronous)."""
+    if not inspect.isawaitable(value):
+        return value
+    from jupyter_core.utils import run_sync
+
+    async def wait() -> Any:
+        return await value
+
+    return run_sync(wait)()
+
+
+_LOCK = threading.Lock()
+_IDLE: list[WarmKernel] = []
+
+
+def take(kernel_name: str, cwd: str) -> WarmKernel | None:
+    """An idle live kernel of this name started in ``cwd``, or None (the caller starts one)."""
+    key = (kernel_name, cwd)
+    while True:
+        with _LOCK:
+            found = next((k for k in _IDLE if k.key == key), None)
+            if found is None:
+                return None
+            _IDLE.remove(found)
+        if found.alive():
+            return found
+        found.shut_down()
+
+
+def give_back(kernel: WarmKernel, client: Any) -> None:
+    """Clear ``kernel`` after a report run by ``client`` and keep it for the next one, or shut it down.
+
+    Parameters
+    ----------
+    kernel : WarmKernel
+        The kernel the report ran in.
+    client : nbclient.NotebookClient
+        The client that ran it (used to wait for the reset's reply).
+    """
+    kernel.reports += 1
+    if kernel.reports >= MAX_REPORTS or not kernel.alive():
+        kernel.shut_down()
+        return
+    try:
+        msg_id = kernel.kc.execute(RESET_CODE.format(cwd=kernel.key[1]), silent=True, store_history=False)
+        reply = client.wait_for_reply(msg_id)  # within the client's cell time limit
+        ok = reply is not None and reply.get("content", {}).get("status") == "ok"
+    except Exception as exc:
+        logger.info("could not clear a kernel for reuse (%s): shutting it down", type(exc).__name__)
+        ok = False
+    if not ok:
+        kernel.shut_down()
+        return
+    with _LOCK:
+        _IDLE.append(kernel)
+
+
+def close_idle() -> int:
+    """Shut down every idle kernel of this process; return how many there were."""
+    with _LOCK:
+        idle = list(_IDLE)
+        _IDLE.clear()
+    for kernel in idle:
+        kernel.shut_down()
+    return len(idle)

@@ -1,0 +1,78 @@
+"""Kernels kept warm between reports (plc_analysis.batch.warm): reused, cleared, replaced when they die, stopped at the end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plc_analysis.batch import run_batch, warm
+
+from test_batch import build_district, by_team
+from test_batch_faults import FAULTS_NB, TEAMS, kernels_gone
+
+WARM_NB = Path(__file__).parent / "notebooks" / "warm_kernel.ipynb"
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_district(tmp_path_factory.mktemp("warm") / "data", TEAMS)
+
+
+def pids_of(folder: Path) -> dict[str, int]:
+    return {p.stem: int(p.read_text()) for p in folder.glob("*.pid")}
+
+
+def test_one_worker_reuses_its_kernel_and_each_report_starts_clean(district: Path, tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    result = run_batch(district, tmp_path / "out", notebook=WARM_NB, jobs=1, progress=False,
+                       parameters={"pid_dir": str(pids)})
+    entries = by_team(result.manifest)
+    assert {t: e["status"] for t, e in entries.items()} == {"T-A": "ok", "T-B": "ok", "T-C": "ok"}, entries
+    assert len(set(pids_of(pids).values())) == 1  # one kernel served the three reports
+    # execution counts start from 1 in every report, as in a fresh kernel
+    import nbformat
+    for entry in entries.values():
+        nb = nbformat.read(tmp_path / "out" / entry["ipynb"], as_version=4)
+        counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+        assert counts == list(range(1, len(counts) + 1)), counts
+    assert kernels_gone(pids) == []  # stopped when the batch ended
+    assert warm.close_idle() == 0
+
+
+def test_fresh_kernels_start_one_kernel_per_report(district: Path, tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    result = run_batch(district, tmp_path / "out", notebook=WARM_NB, jobs=1, progress=False,
+                       parameters={"pid_dir": str(pids)}, fresh_kernels=True)
+    assert result.exit_code == 0
+    assert len(set(pids_of(pids).values())) == 3
+    assert kernels_gone(pids) == []
+
+
+def test_a_killed_warm_kernel_is_replaced_for_the_next_report(district: Path, tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    result = run_batch(district, tmp_path / "out", notebook=FAULTS_NB, jobs=1, progress=False,
+                       parameters={"kill_for": "T-B", "pid_dir": str(pids)})
+    entries = by_team(result.manifest)
+    assert {t: e["status"] for t, e in entries.items()} == {"T-A": "ok", "T-B": "failed", "T-C": "ok"}
+    assert entries["T-B"]["error_name"] == "DeadKernelError"
+    seen = pids_of(pids)
+    assert seen["T-A"] == seen["T-B"]  # T-B ran in the kernel T-A left warm, and killed it
+    assert seen["T-C"] != seen["T-B"]  # so T-C got a new one
+    assert kernels_gone(pids) == []
+
+
+def test_a_timed_out_kernel_is_not_reused(district: Path, tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    result = run_batch(district, tmp_path / "out", notebook=FAULTS_NB, jobs=1, timeout=4, progress=False,
+                       teams=["T-A", "T-B"], parameters={"stubborn_for": "T-A", "step_seconds": 1.5,
+                                                         "pid_dir": str(pids)})
+    entries = by_team(result.manifest)
+    assert {t: e["status"] for t, e in entries.items()} == {"T-A": "timeout", "T-B": "ok"}
+    seen = pids_of(pids)
+    assert seen["T-A"] != seen["T-B"]
+    assert kernels_gone(pids) == []

@@ -11,8 +11,9 @@ What it does, all in the same run on the same machine:
    identifiers prefixed so they do not collide, written as one canonical CSV
    folder;
 2. measures the **floor**: starting and stopping an empty ``python3`` kernel
-   (median of a few), divided by the number of jobs: no batch of kernels can
-   do better per report;
+   (median of a few), divided by the number of jobs: the floor of a batch
+   that starts a kernel per report (``plc batch`` reuses warm kernels, so the
+   floor does not bound it, but the rest of a report is real work);
 3. runs **(a) the naive loop** a user would write: for each team, the
    ``papermill`` command on ``notebooks/team_report.ipynb`` with the whole
    district as ``data_path``, then ``jupyter nbconvert --to html --no-input``,

@@ -118,6 +118,7 @@ def plot_teacher_comparison(compared: pd.DataFrame, ax: Axes | None = None, *, t
     ax.axvline(0, color="#333333", lw=1)
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(-1, 1)
+    ax.set_xticks([-1, -0.5, 0, 0.5, 1])  # the default eight labels run into each other at this width
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("Teacher's share proficient minus the rest of the team (95% interval)")
     ax.set_title(title or "Each teacher against the rest of the team", loc="left")

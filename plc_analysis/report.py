@@ -4,6 +4,10 @@ Notebooks stay thin: each cell calls one function here, and every function is
 testable without a notebook.  Tables are pandas Stylers with proficiency
 colours; text is plain HTML.  Names of students appear only in a team's own
 report (:class:`TeamContext` is always exactly one team).
+
+Importing this module sets matplotlib's ``svg.fonttype`` to ``"none"``: the
+report notebooks show figures as SVG, and text kept as text (not glyph
+outlines) makes them faster to draw, smaller and searchable in the page.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import html
 from dataclasses import dataclass, field
 from datetime import date
 
+import matplotlib
 import pandas as pd
 from pandas.io.formats.style import Styler
 
@@ -22,6 +27,8 @@ from .loading import load_dataset, load_sample
 from .plots import level_of
 from .proficiency import mastery_matrix, proficiency_by_skill
 from .talking_points import talking_points
+
+matplotlib.rcParams["svg.fonttype"] = "none"
 
 __all__ = [
     "TeamContext",

@@ -21,6 +21,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+#: How a bright spot's counts were reached, said in its sentence (they differ from a most-recent table).
+_BASIS = {"mean": " over all the period's assessments", "highest": " at their best",
+          "decaying_average": " weighting recent work", "all": " per assessment"}
+
+
 def talking_points(dataset: Dataset, rule: MasteryRule = "most_recent", *, comparison_rule: MasteryRule = COMPARISON_RULE,
                    top: int = 3, min_n: int = 10,
                    min_difference: float = 0.15, hard_share: float = 0.5, **filters) -> pd.DataFrame:
@@ -76,8 +81,9 @@ def talking_points(dataset: Dataset, rule: MasteryRule = "most_recent", *, compa
                              description=row.description, teacher_id=row.teacher_id, teacher=row.teacher,
                              value=row.difference,
                              detail=f"{row.teacher}'s students: {row.x} of {row.n} proficient on "
-                                    f"{row.description} ({_pct(row.share)}) vs {row.x_rest} of {row.n_rest} "
-                                    f"({_pct(row.share_rest)}) for the rest of the team — study this practice."))
+                                    f"{row.description}{_BASIS.get(comparison_rule, '')} ({_pct(row.share)}) vs "
+                                    f"{row.x_rest} of {row.n_rest} ({_pct(row.share_rest)}) for the rest of the "
+                                    "team — study this practice."))
     rows += _hard_items(dataset, top=top, hard_share=hard_share, min_n=min_n)
     items = item_analysis(dataset)
     for team, part in items[items["likely_miskey"]].groupby("team_id", sort=True):

@@ -66,7 +66,9 @@ min_n: int = 10  # fewest students on each side of a comparison'''),
     code('R.team_proficiency_table(ctx, by="teacher")'),
     code('R.section(ctx, "A basis of comparison: each teacher against the rest of the team", "Each teacher\'s '
          'students against the rest of the team, their own students excluded. A signal appears only when the '
-         'interval excludes zero; with fewer than 10 students on a side we say so rather than guess.")'),
+         'interval excludes zero; with fewer than 10 students on a side we say so rather than guess. '
+         'Teachers are compared over all the assessments of the period (each student\'s mean score on a skill), '
+         'not only the most recent one, so these shares differ from the tables above.")'),
     code("R.fig_teacher_comparison(ctx)"),
     code("R.teacher_skill_table(ctx)"),
     code("R.item_comparison_table(ctx)"),

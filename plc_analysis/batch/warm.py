@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 #: A kernel is retired after this many reports (bounds any slow growth of its memory).
 MAX_REPORTS = 25
+#: Seconds a kernel may take to clear itself between reports before it is shut down instead.
+RESET_TIMEOUT = 30
 #: Run in a kernel between two reports: no variables, no open figures, back in its start folder, and
 #: cells numbered from 1 again (the notebook and its tracebacks read as if from a fresh kernel).
 RESET_CODE = (
@@ -121,7 +123,8 @@ def give_back(kernel: WarmKernel, client: Any) -> None:
         return
     try:
         msg_id = kernel.kc.execute(RESET_CODE.format(cwd=kernel.key[1]), silent=True, store_history=False)
-        reply = client.wait_for_reply(msg_id)  # within the client's cell time limit
+        client.timeout = RESET_TIMEOUT  # the report is over: its time limit no longer applies
+        reply = client.wait_for_reply(msg_id)
         ok = reply is not None and reply.get("content", {}).get("status") == "ok"
     except Exception as exc:
         logger.info("could not clear a kernel for reuse (%s): shutting it down", type(exc).__name__)

@@ -205,7 +205,6 @@ def _keep_or_shut_down(client: Any, lent: warm.WarmKernel | None, guard: _Guard,
         warm.give_back(kernel, client)
 
 
-
 def _kernel_env() -> dict[str, str]:
     """The kernel's environment: ours, with this plc_analysis first on ``PYTHONPATH``.
 

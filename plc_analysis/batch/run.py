@@ -205,7 +205,7 @@ def run_batch(
 def _resolve_settings(out: Path, recorded: Mapping[str, Any] | None, *, data_path: str | Path | None,
                       notebook: str | Path | None, timeout: float | None, per: str | None, start: str | None,
                       end: str | None, parameters: Mapping[str, Any] | None, extract: bool, errors: str,
-                      kernel_name: str, executor: str, reuse_kernels: bool = True) -> _BatchSettings:
+                      kernel_name: str, executor: str, reuse_kernels: bool) -> _BatchSettings:
     """Check the options and fill in what is left as None: from ``recorded`` (a resumed manifest), else defaults.
 
     Raises

@@ -267,7 +267,10 @@ def style_table(frame: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals:
     for column, places in (decimals or {}).items():
         if column in frame:
             formats[column] = (lambda v, p=places: "–" if pd.isna(v) else f"{v:.{p}f}")
-    styler = frame.style.hide(axis="index").format(formats, na_rep="–")
+    # Cells and headers hold names and descriptions typed by people: escaped, so "<" or "&" show as typed
+    # and markup in the data cannot run in the report.
+    styler = (frame.style.hide(axis="index").format(formats, na_rep="–", escape="html")
+              .format_index(escape="html", axis="columns"))
     for column in level:
         if column in frame:
             styler = styler.map(lambda v: f"background-color:{_TINTS[str(level_of([v])[0])]}", subset=[column])
@@ -281,7 +284,7 @@ def style_table(frame: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals:
         {"selector": "", "props": "border-collapse:collapse;font-size:13px;margin:6px 0 14px 0"},
     ])
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(html.escape(caption))
     return styler
 
 

@@ -20,8 +20,9 @@ from .equity import subgroup_gaps, suppress_small_cells
 from .goals import GOAL_STATUSES, goal_progress, goal_series
 from .support import (enrichment_list, intervention_effectiveness, intervention_outcomes, students_needing_support,
                       support_by_student, support_groups)
-from .support_plots import (plot_coverage, plot_goal, plot_intervention_effectiveness, plot_subgroup_gaps,
-                            plot_support_groups, plot_tiers)
+from .support_plots import (plot_coverage, plot_goal, plot_goals, plot_intervention_effectiveness,
+                            plot_subgroup_gaps, plot_support_groups, plot_tiers)
+from .figure_output import ReportFigure, report_figure
 from .plots import plot_item_map, plot_mastery_heatmap, plot_proficiency, plot_teacher_comparison
 from .talking_points import talking_points
 from .tiers import DEFAULT_POLICY, load_policy, support_tiers, tier_checks, tier_counts, tier_history
@@ -92,6 +93,9 @@ __all__ = [
     "plot_tiers",
     "plot_intervention_effectiveness",
     "plot_goal",
+    "plot_goals",
+    "ReportFigure",
+    "report_figure",
     "plot_subgroup_gaps",
     "plot_coverage",
     "Explorer",

@@ -112,9 +112,9 @@ def plot_teacher_comparison(compared: pd.DataFrame, ax: Axes | None = None, *, t
     y = np.arange(len(frame))[::-1]
     colours = [SIGNAL_COLORS.get(s, "#777777") for s in frame["signal"]]
     diff = frame["difference"].to_numpy(float)
-    for yi, d, lo, hi, c in zip(y, diff, frame["ci_low"], frame["ci_high"], colours):
-        ax.plot([lo, hi], [yi, yi], color=c, lw=2)
-        ax.plot(d, yi, "o", color=c)
+    # one collection for all the intervals and one for all the points (two artists, not two per row)
+    ax.hlines(y, frame["ci_low"].to_numpy(float), frame["ci_high"].to_numpy(float), colors=colours, lw=2)
+    ax.scatter(diff, y, c=colours, s=36, zorder=3)
     ax.axvline(0, color="#333333", lw=1)
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(-1, 1)

@@ -5,9 +5,8 @@ testable without a notebook.  Tables are pandas Stylers with proficiency
 colours; text is plain HTML.  Names of students appear only in a team's own
 report (:class:`TeamContext` is always exactly one team).
 
-Importing this module sets matplotlib's ``svg.fonttype`` to ``"none"``: the
-report notebooks show figures as SVG, and text kept as text (not glyph
-outlines) makes them faster to draw, smaller and searchable in the page.
+Figures are returned as :class:`~plc_analysis.figure_output.ReportFigure`:
+drawn once, as SVG, with alt text.
 """
 
 from __future__ import annotations
@@ -16,19 +15,17 @@ import html
 from dataclasses import dataclass, field
 from datetime import date
 
-import matplotlib
 import pandas as pd
 from pandas.io.formats.style import Styler
 
 from .comparison import compare_teams, compare_to_team, teacher_names
 from .dataset import Dataset
+from .figure_output import ReportFigure, report_figure
 from .item_analysis import assessment_reliability, item_analysis, rater_calibration
 from .loading import load_dataset, load_sample
 from .plots import level_of
 from .proficiency import mastery_matrix, proficiency_by_skill
 from .talking_points import talking_points
-
-matplotlib.rcParams["svg.fonttype"] = "none"
 
 __all__ = [
     "TeamContext",
@@ -460,18 +457,12 @@ def section(ctx: TeamContext, title: str, text: str = "") -> HTML | None:
     return HTML(f"<h2>{html.escape(title)}</h2>{intro}")
 
 
-def _figure(draw, ctx: TeamContext):
-    """Run ``draw(ax)`` on a new figure, close it (so it shows once) and return it; None without data."""
-    if not ctx.has_data:
-        return None
-    import matplotlib.pyplot as plt
-
-    fig = draw()
-    plt.close(fig)
-    return fig
+def _figure(draw, ctx: TeamContext) -> ReportFigure | None:
+    """``draw()``'s figure as a report figure; None without data."""
+    return report_figure(draw()) if ctx.has_data else None
 
 
-def fig_proficiency(ctx: TeamContext):
+def fig_proficiency(ctx: TeamContext) -> ReportFigure | None:
     """Figure: share proficient per skill with intervals."""
     from .plots import plot_proficiency
 
@@ -480,7 +471,7 @@ def fig_proficiency(ctx: TeamContext):
                    ctx)
 
 
-def fig_teacher_comparison(ctx: TeamContext, essential_only: bool = True):
+def fig_teacher_comparison(ctx: TeamContext, essential_only: bool = True) -> ReportFigure | None:
     """Figure: each teacher minus the rest of the team per skill."""
     from .plots import plot_teacher_comparison
 
@@ -490,7 +481,7 @@ def fig_teacher_comparison(ctx: TeamContext, essential_only: bool = True):
     return _figure(lambda: plot_teacher_comparison(compared).figure, ctx)
 
 
-def fig_item_map(ctx: TeamContext):
+def fig_item_map(ctx: TeamContext) -> ReportFigure | None:
     """Figure: item difficulty against discrimination."""
     from .plots import plot_item_map
 
@@ -606,23 +597,12 @@ def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> Styler | HT
                       subset=["Status"])
 
 
-def fig_goals(ctx: TeamContext, dataset: Dataset | None = None):
+def fig_goals(ctx: TeamContext, dataset: Dataset | None = None) -> ReportFigure | None:
     """Figure: one panel per goal with baseline, target line, actual points and projection."""
-    import matplotlib.pyplot as plt
-
-    from .support_plots import plot_goal
+    from .support_plots import plot_goals
 
     dataset = dataset if dataset is not None else ctx.district.filter(team_id=ctx.team_id)
     progress, series = _goals(ctx, dataset)
     if progress.empty:
         return None
-    n = len(progress)
-    cols = min(n, 2)
-    rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.8 * rows), layout="constrained", squeeze=False)
-    for ax, (_, goal) in zip(axes.flat, progress.iterrows()):
-        plot_goal(goal, series, ax=ax)
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    plt.close(fig)
-    return fig
+    return report_figure(plot_goals(progress, series))

@@ -16,6 +16,7 @@ from pandas.io.formats.style import Styler
 
 from .dataset import Dataset
 from .equity import MIN_CELL, suppress_small_cells
+from .figure_output import ReportFigure, report_figure
 from .report import HTML, load_data, note_html, style_table
 
 __all__ = [
@@ -152,18 +153,15 @@ def tier_counts_table(sc: ScopeContext) -> Styler:
     return style_table(view, percent=("Share",), caption="Students in each tier")
 
 
-def fig_tiers(sc: ScopeContext):
+def fig_tiers(sc: ScopeContext) -> ReportFigure | None:
     """Figure: students per tier for each team."""
-    import matplotlib.pyplot as plt
-
     from .support_plots import plot_tiers
     from .tiers import tier_counts
 
     counts = sc.memo("tier_counts", lambda: tier_counts(sc.data, as_of=sc.as_of or None, tiers=_tiers(sc),
                                                         audience=sc.audience))
     ax = plot_tiers(counts, level="team")
-    plt.close(ax.figure)
-    return ax.figure
+    return report_figure(ax.figure)
 
 
 # -- regrouping and effectiveness -------------------------------------------------
@@ -203,18 +201,15 @@ def effectiveness_table(sc: ScopeContext) -> Styler | HTML:
                        caption="Did the support work? (same students before and after)")
 
 
-def fig_effectiveness(sc: ScopeContext):
+def fig_effectiveness(sc: ScopeContext) -> ReportFigure | None:
     """Figure: share meeting the standard before and after each kind of support."""
-    import matplotlib.pyplot as plt
-
     from .support_plots import plot_intervention_effectiveness
 
     effect = _effect(sc)
     if effect.empty:
         return None
     ax = plot_intervention_effectiveness(effect)
-    plt.close(ax.figure)
-    return ax.figure
+    return report_figure(ax.figure)
 
 
 # -- goals ----------------------------------------------------------------------------
@@ -243,24 +238,14 @@ def goals_overview_table(sc: ScopeContext) -> Styler | HTML:
     return styler.map(lambda v: f"background-color:{tints[v]}" if v in tints else "", subset=["Status"])
 
 
-def fig_scope_goals(sc: ScopeContext):
+def fig_scope_goals(sc: ScopeContext) -> ReportFigure | None:
     """Figure: one panel per goal (baseline, target, actual points, projection)."""
-    import matplotlib.pyplot as plt
-
-    from .support_plots import plot_goal
+    from .support_plots import plot_goals
 
     progress, series = _goals(sc)
     if progress.empty:
         return None
-    cols = min(len(progress), 2)
-    rows = -(-len(progress) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.8 * rows), layout="constrained", squeeze=False)
-    for ax, (_, goal) in zip(axes.flat, progress.iterrows()):
-        plot_goal(goal, series, ax=ax)
-    for ax in list(axes.flat)[len(progress):]:
-        ax.set_visible(False)
-    plt.close(fig)
-    return fig
+    return report_figure(plot_goals(progress, series))
 
 
 # -- curriculum and equity --------------------------------------------------------
@@ -278,10 +263,8 @@ def coverage_gaps_table(sc: ScopeContext) -> Styler | HTML:
     return style_table(view, caption="Intended but not implemented: essential skills never assessed")
 
 
-def fig_coverage(sc: ScopeContext, team_id: str):
+def fig_coverage(sc: ScopeContext, team_id: str) -> ReportFigure | None:
     """Figure: teacher × skill coverage for one team."""
-    import matplotlib.pyplot as plt
-
     from .curriculum import coverage_matrix
     from .support_plots import plot_coverage
 
@@ -289,8 +272,7 @@ def fig_coverage(sc: ScopeContext, team_id: str):
     if matrix.empty:
         return None
     ax = plot_coverage(matrix, team_id=team_id)
-    plt.close(ax.figure)
-    return ax.figure
+    return report_figure(ax.figure)
 
 
 def _gaps(sc: ScopeContext, by: str) -> pd.DataFrame:
@@ -318,18 +300,15 @@ def equity_table(sc: ScopeContext, by: str = "team") -> Styler | HTML:
                        caption="Each subgroup against the other students (share proficient)")
 
 
-def fig_equity(sc: ScopeContext, by: str = "team"):
+def fig_equity(sc: ScopeContext, by: str = "team") -> ReportFigure | None:
     """Figure: subgroup gaps with intervals (suppressed cells left out)."""
-    import matplotlib.pyplot as plt
-
     from .support_plots import plot_subgroup_gaps
 
     gaps = _gaps(sc, by)
     if gaps.empty:
         return None
     ax = plot_subgroup_gaps(gaps)
-    plt.close(ax.figure)
-    return ax.figure
+    return report_figure(ax.figure)
 
 
 # -- district overview ------------------------------------------------------------

@@ -3,7 +3,8 @@
 Every function takes the tidy table computed by :mod:`plc_analysis.support`,
 :mod:`~plc_analysis.tiers`, :mod:`~plc_analysis.goals`,
 :mod:`~plc_analysis.equity` or :mod:`~plc_analysis.curriculum`, draws on
-``ax`` (a new figure when None) and returns the Axes; none calls
+``ax`` (a new figure, with constrained layout, when None) and returns the
+Axes (:func:`plot_goals`, a grid, returns its Figure); none calls
 ``plt.show()``.  Colours come from the Okabe–Ito palette, which readers with
 the common colour-vision deficiencies can tell apart; ordered categories
 (proficiency levels, tiers) also differ in lightness or hatching so they
@@ -18,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
@@ -30,6 +32,7 @@ __all__ = [
     "plot_tiers",
     "plot_intervention_effectiveness",
     "plot_goal",
+    "plot_goals",
     "plot_subgroup_gaps",
     "plot_coverage",
 ]
@@ -53,7 +56,7 @@ _SIGNAL_COLORS = {"lower than the rest": OKABE_ITO["vermillion"], "higher than t
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     if ax is None:
-        _, ax = plt.subplots(figsize=size)
+        _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
 
 
@@ -250,6 +253,32 @@ def plot_goal(goal: pd.Series | pd.DataFrame, series: pd.DataFrame, ax: Axes | N
     ax.figure.autofmt_xdate()
     ax.spines[["top", "right"]].set_visible(False)
     return ax
+
+
+def plot_goals(progress: pd.DataFrame, series: pd.DataFrame) -> Figure:
+    """Every goal of ``progress`` in a grid of :func:`plot_goal` panels, two a row.
+
+    Parameters
+    ----------
+    progress : DataFrame
+        :func:`~plc_analysis.goal_progress` (one panel per row; not empty).
+    series : DataFrame
+        :func:`~plc_analysis.goal_series`.
+
+    Returns
+    -------
+    Figure
+    """
+    if progress.empty:
+        raise ValueError("plot_goals needs at least one goal")
+    cols = min(len(progress), 2)
+    rows = -(-len(progress) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 3.8 * rows), layout="constrained", squeeze=False)
+    for ax, (_, goal) in zip(axes.flat, progress.iterrows()):
+        plot_goal(goal, series, ax=ax)
+    for ax in list(axes.flat)[len(progress):]:
+        ax.set_visible(False)
+    return fig
 
 
 def plot_subgroup_gaps(gaps: pd.DataFrame, ax: Axes | None = None, *, label_columns: list[str] | None = None,

@@ -393,3 +393,38 @@ def test_notebook_to_html_hides_code() -> None:
     page = notebook_to_html(nb, title="My team")
     assert "Title here" in page and "visible output" in page and "<title>My team</title>" in page
     assert "secret_code" not in page and "In&nbsp;[1]" not in page
+
+
+def test_notebook_to_html_matches_nbconvert_with_alt_text() -> None:
+    """Our exporter skips nbconvert's BeautifulSoup pass: same page, same focusable outputs, better alt text."""
+    import nbformat
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="5" height="5"/></svg>'
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title & <things>"),
+        nbformat.v4.new_code_cell("x", execution_count=1, outputs=[
+            nbformat.v4.new_output("execute_result", {"text/html": "<table><tr><td>&lt;div class=&quot;jp-Rendered"
+                                                                   "&quot;</td></tr></table>"}, execution_count=1),
+            nbformat.v4.new_output("display_data", {"image/svg+xml": svg},
+                                   metadata={"image/svg+xml": {"alt": "T-G3: students proficient by skill"}}),
+            nbformat.v4.new_output("display_data", {"image/svg+xml": svg}),
+            nbformat.v4.new_output("display_data", {"image/png": png}),
+            nbformat.v4.new_output("stream", text="printed <text>"),
+        ]),
+    ])
+    nb.metadata["language_info"] = {"name": "python"}
+    ours = BeautifulSoup(notebook_to_html(nb), "html.parser")
+    theirs = BeautifulSoup(HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                                        exclude_output_prompt=True).from_notebook_node(
+        nb, resources={"metadata": {"name": "report"}})[0], "html.parser")
+    assert ours.get_text() == theirs.get_text()
+
+    def focusable(soup):
+        return [(el.name, el.get("class")) for el in soup.find_all(tabindex="0")]
+    assert focusable(ours) == focusable(theirs) and len(focusable(ours)) == 6  # markdown cell + 5 outputs
+    assert [img.get("alt") for img in ours.find_all("img")] == [
+        "T-G3: students proficient by skill", "Figure", "Figure"]
+    assert [img["src"][:40] for img in ours.find_all("img")] == [img["src"][:40] for img in theirs.find_all("img")]

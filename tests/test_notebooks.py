@@ -90,7 +90,9 @@ def test_team_report_answers_the_three_questions(rendered):
     assert "Weakest essential skill: Make inferences using evidence from the text" in html
     assert planted["miskeyed_item"]["item_id"] in html
     assert "Traceback" not in html and "Warning" not in html and "def " not in html  # code hidden, no warnings
-    assert html.count('<img alt="') >= 4 and html.count('src="data:image/svg+xml;base64,') >= 4  # vector figures
+    assert html.count('<img src="data:image/svg+xml;base64,') >= 4  # vector figures, with alt text from their titles
+    assert 'alt="Grade 3 Language Arts: students proficient by skill"' in html
+    assert 'alt="Each teacher against the rest of the team"' in html and 'alt="Figure"' not in html
     assert (rendered / "S01" / "T-G3.html").stat().st_size < 3_000_000
 
 

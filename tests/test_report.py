@@ -14,3 +14,37 @@ def test_table_cells_headers_and_caption_are_escaped():
     assert "Skill &lt;b&gt;" in markup
     assert "Team &lt;A &amp; B&gt;" in markup
     assert "50%" in markup  # formatting still applies to escaped tables
+
+
+def test_report_figure_is_svg_with_text_alt_text_and_closed():
+    import matplotlib.pyplot as plt
+
+    from plc_analysis import report_figure
+
+    fig, axes = plt.subplots(1, 2, layout="constrained")
+    axes[0].set_title("Share proficient", loc="left")
+    axes[1].set_title("By teacher")
+    axes[0].set_xlabel("Fractions & decimals <3")
+    shown = report_figure(fig)
+    assert not plt.fignum_exists(fig.number)  # closed: the inline backend will not show it a second time
+    svg, metadata = shown._repr_svg_()
+    assert metadata == {"alt": "Share proficient; By teacher"}
+    assert svg.lstrip().startswith("<?xml") and "Fractions &amp; decimals &lt;3" in svg  # text kept as text
+    assert shown.to_svg() is svg  # drawn once
+    assert report_figure(plt.figure(), alt="Empty").alt == "Empty"
+    assert report_figure(plt.figure()).alt == "Figure" and report_figure(None) is None
+    import matplotlib
+
+    assert matplotlib.rcParams["svg.fonttype"] == "path"  # the SVG settings are not left behind
+
+
+def test_report_figure_without_layout_engine_is_cropped_to_its_labels():
+    import matplotlib.pyplot as plt
+
+    from plc_analysis import report_figure
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.set_yticks([0, 1], ["a very long label that would be cut off without cropping", "b"])
+    wide = report_figure(fig).to_svg()
+    width = float(wide.split('width="', 1)[1].split("pt", 1)[0])
+    assert width > 4 * 72  # the page grew to hold the label instead of cutting it

@@ -13,12 +13,8 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-#: Figures as SVG: sharp at any zoom and in print, a quarter of the PNG's bytes, and about a third
-#: faster to draw (text is written as text, not rasterised glyphs; see plc_analysis.report).
-FIGURES = '%config InlineBackend.figure_formats = ["svg"]'
-SETUP = f"""\
+SETUP = """\
 %matplotlib inline
-{FIGURES}
 from plc_analysis import report as R"""
 
 
@@ -96,9 +92,8 @@ min_n: int = 10  # fewest students on each side of a comparison'''),
 ]
 
 
-SCOPE_SETUP = f"""\
+SCOPE_SETUP = """\
 %matplotlib inline
-{FIGURES}
 from plc_analysis import report as R, report_scopes as S"""
 
 SUPPORT_PLAN = [

@@ -6,7 +6,7 @@ then ask the three PLC questions of it with pure functions that take a
 """
 
 from .calibration import agreement, calibration_table, cohen_kappa, fleiss_kappa, icc
-from .comparison import compare_teams, compare_to_team, item_success
+from .comparison import compare_teams, compare_to_team, item_success, peer_counts
 from .dataset import Dataset
 from .errors import PLCDataError, Problem
 from .item_analysis import assessment_reliability, item_analysis, option_analysis, rater_calibration
@@ -45,6 +45,7 @@ __all__ = [
     # a basis of comparison
     "compare_to_team",
     "compare_teams",
+    "peer_counts",
     "item_success",
     "talking_points",
     # items and reliability

@@ -8,6 +8,7 @@ guessing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 import pandas as pd
@@ -17,7 +18,8 @@ from .dataset import Dataset
 from .proficiency import MasteryRule, _mastery, student_skill_mastery
 from .stats import proportion_difference_interval, signal_from_interval, wilson_interval
 
-__all__ = ["compare_to_team", "compare_teams", "item_success", "teacher_names", "COMPARISON_RULE"]
+__all__ = ["compare_to_team", "compare_teams", "peer_counts", "item_success", "teacher_names", "COMPARISON_RULE",
+           "PEER_COLUMNS"]
 
 
 def teacher_names(dataset: Dataset) -> pd.Series:
@@ -67,6 +69,11 @@ def _against_rest(units: pd.DataFrame, keys: list[str], group: str, outcome: str
     out = per_group.merge(totals, on=keys)
     out["n_rest"] = out["n_all"] - out["n"]
     out["x_rest"] = out["x_all"] - out["x"]
+    return _rest_comparison(out.drop(columns=["n_all", "x_all"]), min_n=min_n, confidence=confidence)
+
+
+def _rest_comparison(out: pd.DataFrame, *, min_n: int, confidence: float) -> pd.DataFrame:
+    """Add shares, difference, interval and signal to counts ``n, x`` (the group) and ``n_rest, x_rest``."""
     out["share"] = out["x"] / out["n"]
     out["share_rest"] = out["x_rest"] / out["n_rest"].where(out["n_rest"] > 0)
     out["difference"] = out["share"] - out["share_rest"]
@@ -78,7 +85,7 @@ def _against_rest(units: pd.DataFrame, keys: list[str], group: str, outcome: str
     out["ci_high"] = pd.Series(high, index=out.index).where(has_rest)
     out["signal"] = signal_from_interval(out["ci_low"].to_numpy(), out["ci_high"].to_numpy(),
                                          out["n"].to_numpy(), out["n_rest"].to_numpy(), min_n=min_n)
-    return out.drop(columns=["n_all", "x_all"])
+    return out
 
 
 #: Default mastery rule for comparing teaching: every piece of evidence in the period, averaged per
@@ -152,7 +159,7 @@ def compare_to_team(dataset: Dataset, by: Literal["skill", "item"] = "skill", ru
 
 def compare_teams(dataset: Dataset, by: Literal["skill", "item"] = "skill", *, min_n: int = 10,
                   confidence: float = 0.95, success: float = 0.75, cut: float | None = None,
-                  **filters) -> pd.DataFrame:
+                  peers: pd.DataFrame | None = None, **filters) -> pd.DataFrame:
     """Each team against the other teams giving the same common assessment.
 
     Assessments are the same when they share a ``common_id`` (each team keeps
@@ -170,6 +177,11 @@ def compare_teams(dataset: Dataset, by: Literal["skill", "item"] = "skill", *, m
         succeeding per item.
     min_n, confidence, success, cut
         As in :func:`compare_to_team`.
+    peers : DataFrame, optional
+        :func:`peer_counts` computed on the whole district, for a dataset
+        holding only some teams (a team's batch extract): each team of
+        ``dataset`` is compared with the other teams' students pooled there.
+        By skill only.
     **filters
         Passed to :meth:`Dataset.filter`.
 
@@ -185,30 +197,106 @@ def compare_teams(dataset: Dataset, by: Literal["skill", "item"] = "skill", *, m
     """
     if filters:
         dataset = dataset.filter(**filters)
-    assessments = dataset.assessments[dataset.assessments["common_id"].notna()]
-    shared = assessments.groupby("common_id")["team_id"].nunique()
-    shared = shared[shared >= 2].index
-    if not len(shared):
-        columns = ["common_id", "title", "skill_id", *(["item_id"] if by == "item" else []), "team_id", "n", "x",
-                   "share", "n_rest", "x_rest", "share_rest", "difference", "ci_low", "ci_high", "signal", "n_teams"]
-        return pd.DataFrame(columns=columns)
-    subset = dataset.filter(assessment_id=assessments.loc[assessments["common_id"].isin(shared), "assessment_id"])
+    columns = ["common_id", "title", "skill_id", *(["item_id"] if by == "item" else []), "team_id", "n", "x",
+               "share", "n_rest", "x_rest", "share_rest", "difference", "ci_low", "ci_high", "signal", "n_teams"]
     if by == "skill":
-        units = student_skill_mastery(subset, "all", cut=cut)
-        units = units.merge(subset.assessments[["assessment_id", "common_id"]], on="assessment_id")
-        units = units.assign(_credit=units["score"])
-        keys, outcome = ["common_id", "skill_id"], "proficient"
+        counts, givers = _skill_counts(dataset, cut)
+        if peers is None:
+            out = _pooled(counts, givers)
+        else:  # this dataset's teams against the other teams' students pooled in peers
+            mine = peers[peers["team_id"].isin(dataset.teams["team_id"])]
+            out = counts.merge(mine.astype({key: "str" for key in _SKILL_KEYS}), on=_SKILL_KEYS)
+        out = _rest_comparison(out, min_n=min_n, confidence=confidence)
+        keys = ["common_id", "skill_id"]
+    elif peers is not None:
+        raise ValueError("peers (peer_counts) hold counts per skill: compare_teams(..., by='skill')")
     elif by == "item":
+        assessments = dataset.assessments[dataset.assessments["common_id"].notna()]
+        shared = assessments.groupby("common_id")["team_id"].nunique()
+        subset = dataset.filter(assessment_id=list(assessments.loc[
+            assessments["common_id"].isin(shared[shared >= 2].index), "assessment_id"]))
         units = item_success(subset, success=success)
         units = units.assign(_credit=units["credit"])
-        keys, outcome = ["common_id", "skill_id", "item_id"], "correct"
+        keys = ["common_id", "skill_id", "item_id"]
+        out = _against_rest(units, keys, "team_id", "correct", min_n=min_n, confidence=confidence)
+        out["n_teams"] = out.groupby(keys)["team_id"].transform("nunique")
+        titles = assessments.drop_duplicates("common_id").set_index("common_id")["title"]
+        out["title"] = out["common_id"].map(titles)
     else:
         raise ValueError(f"by must be 'skill' or 'item', not {by!r}")
-    out = _against_rest(units, keys, "team_id", outcome, min_n=min_n, confidence=confidence)
+    if out.empty:
+        return pd.DataFrame(columns=columns)
     out["signal"] = out["signal"].str.replace("than team", "than other teams", regex=False)
-    out["n_teams"] = out.groupby(keys)["team_id"].transform("nunique")
-    titles = assessments.drop_duplicates("common_id").set_index("common_id")["title"]
-    out["title"] = out["common_id"].map(titles)
-    columns = ["common_id", "title", *keys[1:], "team_id", "n", "x", "share", "n_rest", "x_rest", "share_rest",
-               "difference", "ci_low", "ci_high", "signal", "n_teams"]
     return out.sort_values([*keys, "team_id"], kind="stable")[columns].reset_index(drop=True)
+
+
+_SKILL_KEYS = ["common_id", "skill_id", "team_id"]
+
+
+def _skill_counts(dataset: Dataset, cut: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Students and students proficient per common assessment × skill × team; which teams gave which.
+
+    Returns ``(counts, givers)``: ``common_id, skill_id, team_id, n, x`` (identifiers as strings) and the
+    common assessments' ``common_id, team_id, title``.
+    """
+    givers = dataset.assessments.loc[dataset.assessments["common_id"].notna(), ["assessment_id", "common_id",
+                                                                               "team_id", "title"]]
+    subset = dataset.filter(assessment_id=list(givers["assessment_id"]))
+    units = student_skill_mastery(subset, "all", cut=cut).merge(givers[["assessment_id", "common_id"]],
+                                                                on="assessment_id")
+    counts = (units.groupby(_SKILL_KEYS, observed=True).agg(n=("proficient", "size"), x=("proficient", "sum"))
+              .reset_index().astype({key: "str" for key in _SKILL_KEYS}))
+    return counts, givers[["common_id", "team_id", "title"]].astype("str")
+
+
+def _pooled(counts: pd.DataFrame, givers: pd.DataFrame) -> pd.DataFrame:
+    """``counts`` of the common assessments two or more teams gave, with every other team's students pooled.
+
+    Adds ``n_rest, x_rest`` (the other teams), ``n_teams`` (teams with students on the assessment × skill)
+    and ``title`` (of the first team's version of the assessment).
+    """
+    given_by = givers.groupby("common_id")["team_id"].nunique()
+    counts = counts[counts["common_id"].isin(given_by[given_by >= 2].index)]
+    totals = counts.groupby(["common_id", "skill_id"]).agg(n_all=("n", "sum"), x_all=("x", "sum"),
+                                                          n_teams=("team_id", "nunique")).reset_index()
+    out = counts.merge(totals, on=["common_id", "skill_id"])
+    out["n_rest"] = out["n_all"] - out["n"]
+    out["x_rest"] = out["x_all"] - out["x"]
+    out["title"] = out["common_id"].map(givers.drop_duplicates("common_id").set_index("common_id")["title"])
+    return out.drop(columns=["n_all", "x_all"])
+
+
+#: Columns of :func:`peer_counts`.
+PEER_COLUMNS = ["common_id", "title", "skill_id", "team_id", "n_rest", "x_rest", "n_teams"]
+
+
+def peer_counts(datasets: Dataset | Iterable[Dataset], *, cut: float | None = None) -> pd.DataFrame:
+    """For each team and shared common assessment × skill, the other teams' students pooled (counts only).
+
+    What one team's data lacks to compare itself with other teams: a batch
+    computes it once from the whole district and hands each team's report
+    its rows, for :func:`compare_teams` with ``peers=``.  Other teams appear
+    only pooled, never by name or one by one.
+
+    Parameters
+    ----------
+    datasets : Dataset or iterable of Dataset
+        The whole district, in one dataset or in parts that do not split a
+        team (e.g. a generator reading one school partition at a time: only
+        the counts are kept).
+    cut : float, optional
+        As in :func:`compare_teams`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``common_id, title, skill_id, team_id, n_rest, x_rest``
+        (students of the other teams, and how many proficient) and
+        ``n_teams``; empty when no common assessment is shared.
+    """
+    parts = [_skill_counts(dataset, cut) for dataset in ([datasets] if isinstance(datasets, Dataset) else datasets)]
+    if not parts:
+        return pd.DataFrame(columns=PEER_COLUMNS)
+    pooled = _pooled(pd.concat([c for c, _ in parts], ignore_index=True),
+                     pd.concat([g for _, g in parts], ignore_index=True))
+    return pooled.sort_values(_SKILL_KEYS, kind="stable")[PEER_COLUMNS].reset_index(drop=True)

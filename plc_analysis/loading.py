@@ -22,7 +22,9 @@ __all__ = ["load_dataset", "load_sample", "load_canonical", "finish_load", "SAMP
 Errors = Literal["raise", "quarantine"]
 #: The committed synthetic district.
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample"
-IGNORED_FILES = {"rejected.csv", "manifest.json", "planted.json"}
+#: Other teams' pooled counts a batch puts beside a team's extract (see plc_analysis.comparison.peer_counts).
+PEER_COUNTS_FILE = "peer_counts.parquet"
+IGNORED_FILES = {"rejected.csv", "manifest.json", "planted.json", PEER_COUNTS_FILE}
 
 
 def finish_load(result: ValidationResult, *, source: str, errors: Errors,

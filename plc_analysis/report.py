@@ -14,15 +14,16 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from .comparison import compare_teams, compare_to_team, teacher_names
+from .comparison import PEER_COLUMNS, compare_teams, compare_to_team, teacher_names
 from .dataset import Dataset
 from .figure_output import ReportFigure, report_figure
 from .item_analysis import assessment_reliability, item_analysis, rater_calibration
-from .loading import load_dataset, load_sample
+from .loading import PEER_COUNTS_FILE, load_dataset, load_sample
 from .plots import level_of
 from .proficiency import mastery_matrix, proficiency_by_skill
 from .talking_points import talking_points
@@ -89,7 +90,12 @@ def load_data(data_path: str = "") -> Dataset:
 
 @dataclass
 class TeamContext:
-    """Everything a team report needs: the district (for comparisons) and the team's slice."""
+    """Everything a team report needs: the district (for comparisons) and the team's slice.
+
+    ``peers`` holds the other teams' pooled counts
+    (:func:`~plc_analysis.comparison.peer_counts`) when ``district`` is one
+    team's batch extract rather than the whole district.
+    """
 
     district: Dataset
     team: Dataset
@@ -101,6 +107,7 @@ class TeamContext:
     rule: str = "most_recent"
     min_n: int = 10
     filters: dict = field(default_factory=dict)
+    peers: pd.DataFrame | None = None
     _memo: dict = field(default_factory=dict, repr=False)
 
     def memo(self, key: str, compute):
@@ -144,6 +151,7 @@ def team_context(data_path: str | Dataset = "", team_id: str = "", *, assessment
     TeamContext
     """
     district = data_path if isinstance(data_path, Dataset) else load_data(data_path)
+    peers = None if isinstance(data_path, Dataset) or not data_path else _peers_beside(Path(data_path))
     if not team_id:
         team_id = str(district.teams["team_id"].iloc[0])
     teams = district.teams.set_index("team_id")
@@ -163,7 +171,20 @@ def team_context(data_path: str | Dataset = "", team_id: str = "", *, assessment
         dates = team.assessments["date"]
         period = (f"{dates.min():%d %b %Y} to {dates.max():%d %b %Y}" if len(dates) else "all dates")
     return TeamContext(district, team, team_id, str(teams.loc[team_id, "name"]), school_id, school_name, period,
-                       rule, min_n, filters)
+                       rule, min_n, filters, peers)
+
+
+def _peers_beside(folder: Path) -> pd.DataFrame | None:
+    """Other teams' pooled counts a batch put beside a team's extract (:data:`PEER_COUNTS_FILE`), if any."""
+    path = folder / PEER_COUNTS_FILE
+    if not path.is_file():
+        return None
+    peers = pd.read_parquet(path)
+    missing = [c for c in PEER_COLUMNS if c not in peers]
+    if missing:
+        raise ValueError(f"{path}: not peer counts (missing columns {', '.join(missing)}); "
+                         f"delete it or write it with plc_analysis.comparison.peer_counts")
+    return peers
 
 
 def note_html(text: str, kind: str = "note") -> HTML:
@@ -350,8 +371,10 @@ def team_comparison_table(ctx: TeamContext) -> Styler | HTML:
     """This team against other teams giving the same common assessments (aggregates only)."""
     if not ctx.has_data:
         return None
-    compared = compare_teams(ctx.district, "skill", min_n=ctx.min_n)
-    mine = compared[compared["team_id"] == ctx.team_id]
+    compared = compare_teams(ctx.district, "skill", min_n=ctx.min_n, peers=ctx.peers)
+    # the team's common assessments in the period, against every other team's version of them
+    mine = compared[(compared["team_id"] == ctx.team_id)
+                    & compared["common_id"].isin(ctx.team.assessments["common_id"].dropna())]
     if mine.empty:
         return note_html("No other team gave the same common assessments, so there is no team-to-team comparison.")
     descriptions = ctx.district.skills.set_index("skill_id")["description"]

@@ -127,9 +127,12 @@ def test_batch_reads_each_school_partition_only(canonical: Path, partitioned: Pa
     code, stdout, stderr = cli(["--data", str(partitioned), "--out", str(out), "--notebook", str(COUNTS_NB),
                                 "--team", "T-C", "--jobs", "1", "--timeout", "60", "--quiet"])
     assert code == 0, (stdout, stderr)
-    data_files = {r for r in reads if not r.endswith(("/schools.parquet", "/teams.parquet"))}
+    # the catalogue (schools, teams, and assessments to find common assessments shared with other teams)
+    # is read everywhere; the rest of the data only in T-C's school: no other team shares its assessments
+    catalogue = ("/schools.parquet", "/teams.parquet", "/assessments.parquet")
+    data_files = {r for r in reads if not r.endswith(catalogue)}
     assert data_files and all(r.startswith("school_id=S2/") for r in data_files), sorted(reads)
-    assert not any(r.startswith("school_id=S1/") and not r.endswith("teams.parquet") for r in reads)
+    assert not any(r.startswith("school_id=S1/") and not r.endswith(catalogue) for r in reads)
     entry = by_team(load_manifest(out))["T-C"]
     assert entry["status"] == "ok" and entry["html"] == "S2/T-C.html"
 
@@ -174,3 +177,20 @@ def test_batch_over_a_truncated_partition_fails_that_school_only(partitioned: Pa
     resumed = run_batch(out_dir=out, only_failed=True, jobs=2, progress=False)
     assert resumed.exit_code == 0 and sorted(e["team_id"] for e in resumed.reports) == ["T-A", "T-B"]
     assert {e["status"] for e in by_team(load_manifest(out)).values()} == {"ok"}
+
+
+def test_peer_counts_of_a_partitioned_district_read_only_the_sharing_schools(tmp_path: Path, reads: list[str]) -> None:
+    """The team-to-team comparison needs other teams' counts: only schools sharing a common assessment are read."""
+    from types import SimpleNamespace
+
+    from plc_analysis import load_sample, peer_counts
+    from plc_analysis.batch.driver import _SchoolData
+
+    sample = load_sample()
+    folder = write_partitioned(sample, tmp_path / "district")
+    reads.clear()
+    peers = _SchoolData(SimpleNamespace(data=folder, errors="raise")).peers()
+    pd.testing.assert_frame_equal(peers, peer_counts(sample))
+    assert set(peers["team_id"]) == {"T-6MB", "T-6MG"}  # the sample's two teams sharing assessments (school S02)
+    scores_read = sorted(r for r in reads if r.endswith("/scores.parquet"))
+    assert scores_read == ["school_id=S02/scores.parquet"]

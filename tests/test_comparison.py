@@ -14,6 +14,13 @@ from plc_analysis import compare_teams, compare_to_team, student_skill_mastery, 
 
 
 @pytest.fixture(scope="module")
+def sample():
+    from plc_analysis import load_sample
+
+    return load_sample()
+
+
+@pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     # teacher t2 much stronger on skill K1; nothing else planted
     return synthetic_team(tmp_path_factory.mktemp("syn"), effect={(2, 1): 3.0}, seed=11)
@@ -100,3 +107,27 @@ def test_team_vs_other_teams_uses_common_id(tmp_path):
     # identical data: each team equals the other exactly
     assert np.allclose(compared["difference"], 0) and (compared["signal"] == "no clear difference").all()
     assert compare_teams(a).empty
+
+
+def test_one_team_with_peer_counts_equals_the_whole_district(sample):
+    """A batch extract holds one team; with the district's peer counts it compares exactly as the district does."""
+    from plc_analysis.comparison import PEER_COLUMNS, peer_counts
+
+    whole = compare_teams(sample, "skill")
+    peers = peer_counts(sample)
+    assert list(peers.columns) == PEER_COLUMNS and len(peers) == len(whole)
+    assert "student_id" not in peers and (peers["n_teams"] >= 2).all()  # pooled counts, never students
+    # pooled by school partition (teams never span schools): the same counts
+    by_school = peer_counts(sample.filter(school_id=s) for s in sample.schools["school_id"])
+    pd.testing.assert_frame_equal(by_school, peers)
+    shared = set(whole["team_id"])
+    assert {"T-6MB", "T-6MG"} <= shared
+    for team in sample.teams["team_id"]:
+        alone = sample.filter(team_id=team)
+        assert compare_teams(alone, "skill").empty  # no other team in the extract
+        got, expected = compare_teams(alone, "skill", peers=peers), whole[whole["team_id"] == team]
+        assert got.empty == expected.empty == (team not in shared)
+        if len(expected):
+            pd.testing.assert_frame_equal(got, expected.reset_index(drop=True))
+    with pytest.raises(ValueError, match="by='skill'"):
+        compare_teams(sample, "item", peers=peers)

@@ -55,13 +55,13 @@ def test_notebooks_hold_no_analysis_logic(path):
 
 @pytest.fixture(scope="module")
 def report_run(tmp_path_factory):
-    """Two team reports and the district overview rendered from the sample, as a user gets them.
+    """Three team reports and the district overview rendered from the sample, as a user gets them.
 
     ``plc report`` runs in its own process, so that whatever its kernels print
     on the terminal is captured (returns the output folder and the finished process).
     """
     out = tmp_path_factory.mktemp("reports")
-    result = run_batch(SAMPLE_PATH, out, teams=["T-G3", "T-ALG1"], jobs=2, progress=False)
+    result = run_batch(SAMPLE_PATH, out, teams=["T-G3", "T-ALG1", "T-6MB"], jobs=2, progress=False)
     assert result.exit_code == 0, result.reports
     report = subprocess.run([sys.executable, "-m", "plc_analysis.cli", "report", "--out", str(out),
                              "--team", "T-G3", "--only-failed", "--quiet"],
@@ -94,6 +94,22 @@ def test_team_report_answers_the_three_questions(rendered):
     assert 'alt="Grade 3 Language Arts: students proficient by skill"' in html
     assert 'alt="Each teacher against the rest of the team"' in html and 'alt="Figure"' not in html
     assert (rendered / "S01" / "T-G3.html").stat().st_size < 3_000_000
+
+
+def test_batch_report_compares_the_team_with_the_other_teams(rendered):
+    """A batch hands each report an extract of its own team; the other teams come pooled beside it."""
+    from bs4 import BeautifulSoup
+
+    from plc_analysis import compare_teams, load_sample
+
+    page = BeautifulSoup(_text(rendered / "S02" / "T-6MB.html"), "html.parser")
+    caption = page.find("caption", string="Our team against the other teams giving the same assessment")
+    assert caption is not None, "the team-to-team comparison is missing"
+    rows = [[td.get_text() for td in tr.find_all("td")] for tr in caption.find_parent("table").tbody.find_all("tr")]
+    expected = compare_teams(load_sample(), "skill").query("team_id == 'T-6MB'")
+    assert len(rows) == len(expected) > 0
+    assert [int(row[3]) for row in rows] == expected["n"].tolist()  # Students
+    assert [int(row[6]) for row in rows] == expected["n_rest"].tolist()  # Other teams' students
 
 
 def test_team_report_names_only_its_own_students(rendered):

@@ -19,7 +19,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..export import error_page
+from ..loading import PEER_COUNTS_FILE
 from .dask_runner import _DaskRunner
 from .jobs import BatchError, BatchResult, ReportJob, now
 from .index_page import _sort_entries
@@ -48,6 +51,48 @@ class _SchoolData:
         self.dataset = dataset
         self._school_id: str | None = None
         self._data: Any = None
+        self._peers: Any = None
+
+    def peers(self) -> Any:
+        """The district's :func:`~plc_analysis.comparison.peer_counts`, computed on the first call.
+
+        A team's extract holds only that team, so the team-to-team comparison
+        takes the other teams from these pooled counts.  A partitioned district
+        is read for them one school at a time, and only the schools whose teams
+        gave a common assessment some other team gave too (found from each
+        school's assessments table); an unreadable school is left out (its own
+        reports fail).
+        """
+        if self._peers is None:
+            from ..comparison import peer_counts
+
+            if self.dataset is not None:
+                self._peers = peer_counts(self.dataset)
+            else:
+                self._peers = peer_counts(data for data in map(self, self._sharing_schools())
+                                          if not isinstance(data, Exception))
+        return self._peers
+
+    def _sharing_schools(self) -> list[str]:
+        """The schools of a partitioned district with a team giving a common assessment another team gave."""
+        from ..partitioned import load_partitioned, partition_schools
+
+        given = []
+        for school_id in partition_schools(self.settings.data):
+            try:
+                part = load_partitioned(self.settings.data, schools=[school_id],
+                                        tables=("schools", "teams", "assessments"), errors=self.settings.errors)
+            except Exception as exc:  # reported when the school's own reports run
+                logger.warning("school %s: its assessments could not be read: %s", school_id, type(exc).__name__)
+                continue
+            common = part.assessments.dropna(subset=["common_id"])
+            given.append(common.assign(school_id=common["team_id"].map(part.teams.set_index("team_id")["school_id"])))
+        if not given:
+            return []
+        given = pd.concat(given, ignore_index=True)
+        teams_per_assessment = given.groupby("common_id")["team_id"].nunique()
+        shared = given[given["common_id"].isin(teams_per_assessment[teams_per_assessment >= 2].index)]
+        return sorted(shared["school_id"].dropna().unique())
 
     def __call__(self, school_id: str) -> Any:
         """The Dataset holding ``school_id``'s rows, or the exception raised reading it."""
@@ -230,8 +275,12 @@ class _BatchDriver:
         if not settings.extract:
             return data_param, None, None
         extract_dir = self.scratch / (_safe_name(unit["school_id"]) + "__" + stem)
+        peers = self.school_data.peers()
+        peers = peers[peers["team_id"].isin(subset.teams["team_id"])]
         try:
             subset.write(extract_dir, fmt="parquet")
+            if len(peers):
+                peers.to_parquet(extract_dir / PEER_COUNTS_FILE, index=False)
         except OSError as exc:  # the scratch folder (the system's temporary folder) is full
             raise _OutputError(extract_dir, exc) from exc
         if not self.runner.remote:

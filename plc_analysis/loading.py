@@ -103,7 +103,9 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
     Parameters
     ----------
     path : str or Path
-        A canonical data folder; a school-partitioned Parquet folder (see
+        A canonical data folder (a batch's extract, unchanged since the batch
+        validated it, is read without validating again: see
+        :mod:`plc_analysis.extract`); a school-partitioned Parquet folder (see
         :func:`plc_analysis.write_partitioned`); a OneRoster 1.1 or 1.2 CSV export (folder or
         ``.zip`` with ``manifest.csv``); or a wide score sheet (``.csv`` or
         ``.xlsx``), in which case pass ``item_map=`` (see
@@ -137,7 +139,9 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
         if _is_oneroster_folder(path) and not (path / "scores.csv").exists():
             from .oneroster import load_oneroster
             return load_oneroster(path, errors=errors, **options)
-        return load_canonical(path, errors=errors, **options)
+        from .extract import EXTRACT_MARKER, read_extract
+        trusted = read_extract(path) if (path / EXTRACT_MARKER).is_file() and not options else None
+        return trusted if trusted is not None else load_canonical(path, errors=errors, **options)
     suffix = path.suffix.lower()
     if suffix == ".zip":
         with zipfile.ZipFile(path) as archive:

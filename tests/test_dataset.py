@@ -57,3 +57,36 @@ def test_responses_attribute_each_score_to_the_students_section(sample):
 def test_roster_marks_absences(sample):
     roster = sample.roster()
     assert 0.9 < roster["present"].mean() < 1.0  # the sample plants about 4% absences
+
+
+def test_batch_extract_is_read_as_validated_until_it_changes(sample, tmp_path):
+    """A batch's extract skips validation only while its tables are the ones the batch wrote."""
+    import json
+
+    import pandas as pd
+
+    from plc_analysis import PLCDataError, load_dataset
+    from plc_analysis.extract import EXTRACT_MARKER, read_extract, write_extract
+    from plc_analysis.loading import load_canonical
+
+    folder = write_extract(sample.filter(team_id="T-G3"), tmp_path / "extract")
+    trusted, validated = load_dataset(folder), load_canonical(folder)
+    assert any("validated there" in note for note in trusted.notes)
+    for name, table in validated.tables.items():
+        pd.testing.assert_frame_equal(trusted.tables[name], table, obj=name)  # same rows, same dtypes
+
+    scores = pd.read_parquet(folder / "scores.parquet")
+    scores.loc[0, "points"] = 99.0  # edited after the batch wrote it: validated again, and refused
+    scores.to_parquet(folder / "scores.parquet", index=False)
+    assert read_extract(folder) is None
+    with pytest.raises(PLCDataError, match="points"):
+        load_dataset(folder)
+
+    folder = write_extract(sample.filter(team_id="T-G3"), tmp_path / "extract2")
+    (folder / "goals.csv").write_text("goal_id\n", encoding="utf-8")  # a table the marker does not list
+    assert read_extract(folder) is None
+    (folder / "goals.csv").unlink()
+    (folder / EXTRACT_MARKER).write_text(json.dumps({"format": "other"}), encoding="utf-8")
+    assert read_extract(folder) is None
+    (folder / EXTRACT_MARKER).write_text("{not json", encoding="utf-8")
+    assert read_extract(folder) is None and len(load_dataset(folder).scores) == len(trusted.scores)

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..export import error_page
+from ..extract import write_extract
 from ..loading import PEER_COUNTS_FILE
 from .dask_runner import _DaskRunner
 from .jobs import BatchError, BatchResult, ReportJob, now
@@ -278,7 +279,7 @@ class _BatchDriver:
         peers = self.school_data.peers()
         peers = peers[peers["team_id"].isin(subset.teams["team_id"])]
         try:
-            subset.write(extract_dir, fmt="parquet")
+            write_extract(subset, extract_dir)
             if len(peers):
                 peers.to_parquet(extract_dir / PEER_COUNTS_FILE, index=False)
         except OSError as exc:  # the scratch folder (the system's temporary folder) is full

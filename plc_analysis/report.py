@@ -12,9 +12,11 @@ drawn once, as SVG, with alt text.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pandas.io.formats.style import Styler
@@ -110,7 +112,7 @@ class TeamContext:
     peers: pd.DataFrame | None = None
     _memo: dict = field(default_factory=dict, repr=False)
 
-    def memo(self, key: str, compute):
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """Compute once per report (several sections share talking points, item statistics…)."""
         if key not in self._memo:
             self._memo[key] = compute()
@@ -541,13 +543,21 @@ def teacher_skill_table(ctx: TeamContext) -> Styler | None:
 # -- question 3 and goals (team report) ------------------------------------------
 
 
+def _needing(ctx: TeamContext, group_size: int = 10) -> pd.DataFrame:
+    """Every student below the cut on an essential skill (names shown: the team's own report), once per report."""
+    from .support import students_needing_support
+
+    return ctx.team_call(students_needing_support, ctx.rule, group_size, names=True)
+
+
 def support_groups_table(ctx: TeamContext, group_size: int = 10) -> Styler | HTML | None:
     """Flexible regrouping: for each essential skill, the groups of students who need reteaching."""
     if not ctx.has_data:
         return None
     from .support import support_groups
 
-    groups = ctx.memo("support_groups", lambda: support_groups(ctx.team, ctx.rule, group_size))
+    groups = ctx.memo(("support_groups", group_size),
+                      lambda: support_groups(ctx.team, ctx.rule, group_size, needing=_needing(ctx, group_size)))
     if groups.empty:
         return note_html("Every assessed student is proficient on every essential skill.", "good")
     view = pd.DataFrame({"Skill": groups["description"], "Group": groups["group"], "Students": groups["n_students"],
@@ -564,7 +574,7 @@ def support_students_table(ctx: TeamContext) -> Styler | HTML | None:
         return None
     from .support import support_by_student
 
-    table = support_by_student(ctx.team, ctx.rule, names=True)
+    table = support_by_student(ctx.team, ctx.rule, names=True, needing=_needing(ctx))
     if table.empty:
         return None
     view = pd.DataFrame({"Student": table.get("student", table["student_id"]), "Teacher": table["teacher"],

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .coded import decode
 from .dataset import Dataset
+from .metric_cache import cached_metric
 from .proficiency import MasteryRule, _mastery, student_skill_mastery
 from .stats import proportion_difference_interval, signal_from_interval, wilson_interval
 
@@ -94,6 +95,7 @@ def _rest_comparison(out: pd.DataFrame, *, min_n: int, confidence: float) -> pd.
 COMPARISON_RULE: MasteryRule = "mean"
 
 
+@cached_metric
 def compare_to_team(dataset: Dataset, by: Literal["skill", "item"] = "skill", rule: MasteryRule = COMPARISON_RULE,
                     *, min_n: int = 10, confidence: float = 0.95, success: float = 0.75, weight: float = 0.65,
                     cut: float | None = None, **filters) -> pd.DataFrame:
@@ -213,8 +215,10 @@ def compare_teams(dataset: Dataset, by: Literal["skill", "item"] = "skill", *, m
     elif by == "item":
         assessments = dataset.assessments[dataset.assessments["common_id"].notna()]
         shared = assessments.groupby("common_id")["team_id"].nunique()
-        subset = dataset.filter(assessment_id=list(assessments.loc[
-            assessments["common_id"].isin(shared[shared >= 2].index), "assessment_id"]))
+        shared_ids = list(assessments.loc[assessments["common_id"].isin(shared[shared >= 2].index), "assessment_id"])
+        if not shared_ids:  # (an empty filter would keep every assessment)
+            return pd.DataFrame(columns=columns)
+        subset = dataset.filter(assessment_id=shared_ids)
         units = item_success(subset, success=success)
         units = units.assign(_credit=units["credit"])
         keys = ["common_id", "skill_id", "item_id"]
@@ -241,6 +245,10 @@ def _skill_counts(dataset: Dataset, cut: float | None) -> tuple[pd.DataFrame, pd
     """
     givers = dataset.assessments.loc[dataset.assessments["common_id"].notna(), ["assessment_id", "common_id",
                                                                                "team_id", "title"]]
+    if givers.empty:  # (an empty filter would keep every assessment)
+        return (pd.DataFrame({key: pd.Series(dtype="str") for key in _SKILL_KEYS}
+                             | {"n": pd.Series(dtype="int64"), "x": pd.Series(dtype="int64")}),
+                givers[["common_id", "team_id", "title"]].astype("str"))
     subset = dataset.filter(assessment_id=list(givers["assessment_id"]))
     units = student_skill_mastery(subset, "all", cut=cut).merge(givers[["assessment_id", "common_id"]],
                                                                 on="assessment_id")

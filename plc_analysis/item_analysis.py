@@ -27,6 +27,7 @@ from .items import (
     item_statistics,
     reliability_summary,
 )
+from .metric_cache import cached_metric
 
 __all__ = ["item_analysis", "assessment_reliability", "option_analysis", "rater_calibration"]
 
@@ -161,6 +162,7 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
     return parts
 
 
+@cached_metric
 def item_analysis(dataset: Dataset, *, easy: float = 0.9, hard: float = 0.2, low_discrimination: float = 0.2,
                   **filters) -> pd.DataFrame:
     """Classical item statistics for every item of every assessment, with flags in words.
@@ -292,6 +294,7 @@ def assessment_reliability(dataset: Dataset, *, confidence: float = 0.95, **filt
                                        "n_students", "n_items", "sem"])
 
 
+@cached_metric
 def rater_calibration(dataset: Dataset, *, threshold: float = 0.6, by_item: bool = False,
                       **filters) -> pd.DataFrame:
     """Agreement of each pair of raters on double-scored rubric work.

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .coded import ID_COLUMNS, categorical, decode, evidence_frame, factor, lookup
 from .dataset import Dataset
+from .metric_cache import cached_metric
 from .stats import wilson_interval
 
 __all__ = [
@@ -227,6 +228,7 @@ def _with_subgroups(frame: pd.DataFrame, dataset: Dataset, columns: list[str]) -
     return frame.merge(students, on="student_id", how="left")
 
 
+@cached_metric
 def proficiency_by_skill(dataset: Dataset, by: str | list[str] | None = "team",
                          rule: MasteryRule = "most_recent", *, weight: float = 0.65, cut: float | None = None,
                          confidence: float = 0.95, **filters) -> pd.DataFrame:

@@ -599,18 +599,22 @@ def enrichment_note(ctx: TeamContext) -> HTML | None:
                      f"assessed): " + ", ".join(names), "good")
 
 
-def _goals(ctx: TeamContext, dataset: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _goals(ctx: TeamContext, dataset: Dataset | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Goal progress and series: of ``dataset``, or (once per report) of the team over all its data."""
     from .goals import goal_progress, goal_series
 
-    def compute():
-        series = goal_series(dataset)
-        return goal_progress(dataset, series=series), series
-    return ctx.memo(f"goals-{id(dataset)}", compute)
+    def compute(data: Dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+        series = goal_series(data)
+        return goal_progress(data, series=series), series
+
+    if dataset is not None:  # a caller's own data: not memoised
+        return compute(dataset)
+    # goals run over the whole year, whatever the report's period or assessment
+    return ctx.memo("goals", lambda: compute(ctx.district.filter(team_id=ctx.team_id)))
 
 
 def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> Styler | HTML | None:
     """SMART goals: baseline, target, current, pace and projection, with a plain status."""
-    dataset = dataset if dataset is not None else ctx.district.filter(team_id=ctx.team_id)
     if dataset is ctx.team and not ctx.has_data:
         return None
     progress, _ = _goals(ctx, dataset)
@@ -634,7 +638,6 @@ def fig_goals(ctx: TeamContext, dataset: Dataset | None = None) -> ReportFigure 
     """Figure: one panel per goal with baseline, target line, actual points and projection."""
     from .support_plots import plot_goals
 
-    dataset = dataset if dataset is not None else ctx.district.filter(team_id=ctx.team_id)
     progress, series = _goals(ctx, dataset)
     if progress.empty:
         return None

@@ -124,7 +124,7 @@ def test_one_team_with_peer_counts_equals_the_whole_district(sample):
     assert {"T-6MB", "T-6MG"} <= shared
     for team in sample.teams["team_id"]:
         alone = sample.filter(team_id=team)
-        assert compare_teams(alone, "skill").empty  # no other team in the extract
+        assert compare_teams(alone, "skill").empty and compare_teams(alone, "item").empty  # no other team
         got, expected = compare_teams(alone, "skill", peers=peers), whole[whole["team_id"] == team]
         assert got.empty == expected.empty == (team not in shared)
         if len(expected):

@@ -48,3 +48,14 @@ def test_report_figure_without_layout_engine_is_cropped_to_its_labels():
     wide = report_figure(fig).to_svg()
     width = float(wide.split('width="', 1)[1].split("pt", 1)[0])
     assert width > 4 * 72  # the page grew to hold the label instead of cutting it
+
+
+def test_a_foreign_peer_counts_file_is_named_in_the_error(tmp_path):
+    import pytest
+
+    from plc_analysis.loading import SAMPLE_PATH, load_dataset
+
+    folder = load_dataset(SAMPLE_PATH).filter(team_id="T-6MB").write(tmp_path / "extract", fmt="parquet")
+    pd.DataFrame({"team_id": ["T-6MB"], "n": [3]}).to_parquet(folder / "peer_counts.parquet")
+    with pytest.raises(ValueError, match=r"peer_counts.parquet: not peer counts \(missing columns common_id, title"):
+        R.team_context(str(folder), "T-6MB")

@@ -31,6 +31,8 @@ def test_one_worker_reuses_its_kernel_and_each_report_starts_clean(district: Pat
     entries = by_team(result.manifest)
     assert {t: e["status"] for t, e in entries.items()} == {"T-A": "ok", "T-B": "ok", "T-C": "ok"}, entries
     assert len(set(pids_of(pids).values())) == 1  # one kernel served the three reports
+    # started while the batch loaded the data, with the report modules imported before the first report
+    assert (pids / "T-A.warm").read_text() == "True"
     # execution counts start from 1 in every report, as in a fresh kernel
     import nbformat
     for entry in entries.values():
@@ -48,6 +50,7 @@ def test_fresh_kernels_start_one_kernel_per_report(district: Path, tmp_path: Pat
                        parameters={"pid_dir": str(pids)}, fresh_kernels=True)
     assert result.exit_code == 0
     assert len(set(pids_of(pids).values())) == 3
+    assert (pids / "T-A.warm").read_text() == "False"  # no kernel started ahead
     assert kernels_gone(pids) == []
 
 
@@ -76,3 +79,19 @@ def test_a_timed_out_kernel_is_not_reused(district: Path, tmp_path: Path) -> Non
     seen = pids_of(pids)
     assert seen["T-A"] != seen["T-B"]
     assert kernels_gone(pids) == []
+
+
+def test_a_batch_that_fails_to_load_stops_the_kernels_it_started_ahead(tmp_path: Path) -> None:
+    import psutil
+
+    from plc_analysis import PLCDataError
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "schools.csv").write_text("school_id,name\nS1,One\n", encoding="utf-8")  # no teams, no scores
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    with pytest.raises(PLCDataError):
+        run_batch(bad, tmp_path / "out", notebook=WARM_NB, jobs=2, progress=False)
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
+            and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == [] and warm.close_idle() == 0

@@ -21,10 +21,13 @@ from . import warm
 from .guard import _Guard
 from .settings import ENGINE_NAME, START_TIMEOUT
 
-__all__ = ["_engine_classes", "_kernel_env"]
+__all__ = ["_engine_classes", "_kernel_env", "_prestart_kernel"]
 
 #: Logger of the kernels' nbclient messages (the name the batch always used).
 KERNEL_LOGGER = "plc_analysis.batch.kernel"
+#: Run in a kernel started before the batch's first report: the imports of the bundled report notebooks.
+WARM_UP_CODE = "%matplotlib inline\nimport plc_analysis.report, plc_analysis.report_scopes"
+logger = logging.getLogger(__name__)
 
 
 def _engine_classes() -> tuple[type, type]:
@@ -216,3 +219,38 @@ def _kernel_env() -> dict[str, str]:
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
     env["PYTHONPATH"] = os.pathsep.join([root, *paths])
     return env
+
+
+def _prestart_kernel(kernel_name: str, cwd: str, closed: Any) -> None:
+    """Start a kernel as a report would, import the report modules in it, and keep it warm for a report.
+
+    Runs while the batch loads and checks the district, on the core that
+    loading leaves idle: the first reports then find a kernel ready.  A kernel
+    that cannot start is left for the first report to start and report; one
+    ready after the batch closed (``closed`` set) is shut down.  Never raises.
+    """
+    from types import SimpleNamespace
+
+    import nbformat
+
+    key = (kernel_name, cwd)
+    with warm.starting(key):
+        kernel = None
+        try:
+            _, client_class = _engine_classes()
+            client = client_class(SimpleNamespace(nb=nbformat.v4.new_notebook()), kernel_name=kernel_name,
+                                  startup_timeout=START_TIMEOUT, timeout=warm.RESET_TIMEOUT,
+                                  resources={"metadata": {"path": cwd}}, log=logging.getLogger(KERNEL_LOGGER))
+            client.kernel_log = tempfile.TemporaryFile()
+            with client.setup_kernel(env=_kernel_env(), stdout=client.kernel_log, stderr=client.kernel_log,
+                                     cleanup_kc=False):
+                kernel = warm.WarmKernel(km=client.km, kc=client.kc, log=client.kernel_log, key=key)
+                reply = client.wait_for_reply(client.kc.execute(WARM_UP_CODE, silent=True, store_history=False))
+            if reply is None or reply["content"].get("status") != "ok" or closed.is_set():
+                kernel.shut_down()
+            else:
+                warm.give_back(kernel, client)
+        except Exception as exc:
+            logger.debug("could not start a kernel ahead of the reports: %s", type(exc).__name__)
+            if kernel is not None:
+                kernel.shut_down()

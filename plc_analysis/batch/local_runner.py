@@ -88,6 +88,8 @@ class _LocalRunner:
         self.slots = workers
         self.window = 2 * workers  # a couple queued, so no worker waits while the batch writes files
         self.address: str | None = None
+        self.closed = threading.Event()
+        self.starters: list[threading.Thread] = []
 
     def submit(self, job: ReportJob) -> Future:
         """Start rendering ``job`` on the pool; the future's result is :func:`_render`'s dict."""
@@ -99,8 +101,27 @@ class _LocalRunner:
         """Stop every running report (their kernels are killed within a second or two)."""
         self.event.set()
 
+    def prestart(self, kernel_name: str, cwd: str, count: int) -> None:
+        """Start ``count`` kernels (at most one per worker) now, while the batch loads its data.
+
+        Thread workers only: kernels of process workers live in those processes, so they start with
+        their first report.
+        """
+        if not self.threads:
+            return
+        from .engine import _prestart_kernel
+
+        for _ in range(min(count, self.slots)):
+            starter = threading.Thread(target=_prestart_kernel, args=(kernel_name, cwd, self.closed),
+                                       name="plc-batch-kernel-start", daemon=True)
+            starter.start()
+            self.starters.append(starter)
+
     def close(self, pending: Iterable[Future] = ()) -> None:
         """Shut the pool down, cancelling the queued reports, and stop the kernels kept warm."""
+        self.closed.set()
+        for starter in self.starters:  # a kernel still starting is shut down when it is ready
+            starter.join()
         self.pool.shutdown(wait=True, cancel_futures=True)
         if self.threads:
             warm.close_idle()

@@ -8,6 +8,10 @@ folder; the next report run with the same kernel name and folder takes it
 instead of starting a new one.  A kernel that died, timed out, was stopped
 by Ctrl-C or has served :data:`MAX_REPORTS` reports is shut down instead.
 
+The batch starts its workers' kernels while it loads the district (see
+:func:`~plc_analysis.batch.engine._prestart_kernel`): the first reports find
+them started, with the report modules imported.
+
 Reports are independent all the same: each starts from an empty namespace
 and numbers its cells from 1, and the notebooks' results depend only on their
 parameters.  Notebooks that change process-wide state (environment
@@ -20,10 +24,12 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
-__all__ = ["WarmKernel", "MAX_REPORTS", "take", "give_back", "close_idle", "RESET_CODE"]
+__all__ = ["WarmKernel", "MAX_REPORTS", "take", "give_back", "close_idle", "starting", "RESET_CODE"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,15 +96,37 @@ def _sync(value: Any) -> Any:
 
 
 _LOCK = threading.Lock()
+_CHANGED = threading.Condition(_LOCK)  # a kernel went idle, or a kernel start ended
 _IDLE: list[WarmKernel] = []
+_STARTING: dict[tuple[str, str], int] = {}
+
+
+@contextmanager
+def starting(key: tuple[str, str]) -> Iterator[None]:
+    """Mark a kernel of ``key`` as being started ahead of its first report (see :func:`take`)."""
+    with _CHANGED:
+        _STARTING[key] = _STARTING.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        with _CHANGED:
+            _STARTING[key] -= 1
+            _CHANGED.notify_all()
 
 
 def take(kernel_name: str, cwd: str) -> WarmKernel | None:
-    """An idle live kernel of this name started in ``cwd``, or None (the caller starts one)."""
+    """An idle live kernel of this name started in ``cwd``, or None (the caller starts one).
+
+    While a kernel of that name and folder is being started ahead of time
+    (:func:`starting`), waits for it rather than start another.
+    """
     key = (kernel_name, cwd)
     while True:
-        with _LOCK:
+        with _CHANGED:
             found = next((k for k in _IDLE if k.key == key), None)
+            while found is None and _STARTING.get(key):
+                _CHANGED.wait(timeout=1)
+                found = next((k for k in _IDLE if k.key == key), None)
             if found is None:
                 return None
             _IDLE.remove(found)
@@ -132,8 +160,9 @@ def give_back(kernel: WarmKernel, client: Any) -> None:
     if not ok:
         kernel.shut_down()
         return
-    with _LOCK:
+    with _CHANGED:
         _IDLE.append(kernel)
+        _CHANGED.notify_all()
 
 
 def close_idle() -> int:

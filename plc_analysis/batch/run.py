@@ -173,7 +173,7 @@ def run_batch(
     runner = _make_runner(executor, jobs, scheduler)
     if settings.reuse_kernels and isinstance(runner, _LocalRunner):  # the kernels start while the data loads
         expected = len(_as_list(teams)) if teams is not None else runner.slots  # no more kernels than reports
-        runner.prestart(settings.kernel_name, str(settings.notebook.parent), min(runner.slots, expected))
+        runner.prestart(settings.kernel_name, str(settings.notebook.parent), expected)
     try:
         dataset, units = _plan_units(settings, _as_list(teams), _as_list(schools))
     except BaseException:

@@ -5,12 +5,13 @@ Jupyter shows it through ``_repr_svg_``, whatever the notebook's inline-backend
 settings, and the HTML export gives the image its ``alt`` text (the figure's
 titles) from the output's metadata.
 
-Why not let the inline backend show the figure: it saves with
-``bbox_inches="tight"``, which draws the figure twice, once to measure it and
-once to write it.  Report figures use constrained layout, which already fits
-the labels inside the figure, so one draw is enough; the SVG keeps text as
-``<text>`` (``svg.fonttype = "none"``), which is faster to write than glyph
-outlines, smaller, sharp at any zoom and searchable in the page.
+The figure is saved with ``bbox_inches="tight"``: constrained layout fits
+labels and legends between the axes and the figure's edge, but not a title
+longer than the figure is wide (a long team name), which only cropping to
+the drawn extent keeps whole.  The SVG keeps text as ``<text>``
+(``svg.fonttype = "none"``), which is faster to write than glyph outlines,
+smaller, sharp at any zoom and searchable in the page; the settings apply
+while the figure is written, not to the session.
 """
 
 from __future__ import annotations
@@ -62,10 +63,8 @@ class ReportFigure:
         """The figure as an SVG document (drawn on the first call only)."""
         if self._svg is None:
             buffer = io.StringIO()
-            # constrained layout fits labels and legends already; otherwise crop to the drawn extent
-            tight = None if self.figure.get_layout_engine() is not None else "tight"
             with matplotlib.rc_context(SVG_RC):
-                self.figure.savefig(buffer, format="svg", bbox_inches=tight)
+                self.figure.savefig(buffer, format="svg", bbox_inches="tight")
             self._svg = buffer.getvalue()
         return self._svg
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from plc_analysis import report as R
 
@@ -38,21 +39,21 @@ def test_report_figure_is_svg_with_text_alt_text_and_closed():
     assert matplotlib.rcParams["svg.fonttype"] == "path"  # the SVG settings are not left behind
 
 
-def test_report_figure_without_layout_engine_is_cropped_to_its_labels():
+@pytest.mark.parametrize("layout", [None, "constrained"])
+def test_report_figure_keeps_long_labels_and_titles_whole(layout):
     import matplotlib.pyplot as plt
 
     from plc_analysis import report_figure
 
-    fig, ax = plt.subplots(figsize=(4, 3))
-    ax.set_yticks([0, 1], ["a very long label that would be cut off without cropping", "b"])
+    fig, ax = plt.subplots(figsize=(5, 3), layout=layout)
+    ax.set_yticks([0, 1], ["a long label, cut off without cropping", "b"])
+    ax.set_title("Grade 6 Mathematics, House Blue and House Green: students proficient by skill", loc="left")
     wide = report_figure(fig).to_svg()
     width = float(wide.split('width="', 1)[1].split("pt", 1)[0])
-    assert width > 4 * 72  # the page grew to hold the label instead of cutting it
+    assert width > 5 * 72  # the picture grew to hold the label and the title instead of cutting them
 
 
 def test_a_foreign_peer_counts_file_is_named_in_the_error(tmp_path):
-    import pytest
-
     from plc_analysis.loading import SAMPLE_PATH, load_dataset
 
     folder = load_dataset(SAMPLE_PATH).filter(team_id="T-6MB").write(tmp_path / "extract", fmt="parquet")

@@ -1,4 +1,4 @@
-"""Figures as report outputs: drawn once, as SVG with text kept as text, with alt text for screen readers.
+"""Figures as report outputs: shown once, as SVG with text kept as text, with alt text for screen readers.
 
 A report cell returns a :class:`ReportFigure` instead of a matplotlib figure.
 Jupyter shows it through ``_repr_svg_``, whatever the notebook's inline-backend

@@ -6,7 +6,7 @@ colours; text is plain HTML.  Names of students appear only in a team's own
 report (:class:`TeamContext` is always exactly one team).
 
 Figures are returned as :class:`~plc_analysis.figure_output.ReportFigure`:
-drawn once, as SVG, with alt text.
+shown once, as SVG, with alt text.
 """
 
 from __future__ import annotations

@@ -70,7 +70,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if result is None:  # the batch could not start, stopped on a full disk or was interrupted (said on stderr)
         return code
     try:
-        overview = run_district_overview(result.out_dir, args.data, timeout=args.timeout)
+        # the batch's own data: --data, else (with --only-failed) what the manifest recorded, else the sample
+        overview = run_district_overview(result.out_dir, result.manifest["data_path"], timeout=args.timeout)
     except BatchError as exc:
         print(f"plc report: {exc}", file=sys.stderr)
         return 2

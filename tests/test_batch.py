@@ -428,3 +428,23 @@ def test_notebook_to_html_matches_nbconvert_with_alt_text() -> None:
     assert [img.get("alt") for img in ours.find_all("img")] == [
         "T-G3: students proficient by skill", "Figure", "Figure"]
     assert [img["src"][:40] for img in ours.find_all("img")] == [img["src"][:40] for img in theirs.find_all("img")]
+
+
+def test_report_only_failed_renders_the_overview_from_the_batch_data(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``plc report --only-failed`` without --data: the overview comes from the data the batch recorded."""
+    from plc_analysis import cli
+
+    district = build_district(tmp_path / "district")
+    out = tmp_path / "out"
+    assert run_batch(district, out, notebook=COUNTS_NB, jobs=1, timeout=60, progress=False).exit_code == 0
+    seen: dict[str, object] = {}
+
+    def overview(out_dir, data_path=None, **kwargs):
+        seen["data_path"] = data_path
+        return {"status": "ok", "html": None, "error_name": None, "error_value": None}
+
+    monkeypatch.setattr(batch_module, "run_district_overview", overview)
+    with redirect_stdout(io.StringIO()):
+        assert cli.main(["report", "--out", str(out), "--only-failed", "--quiet"]) == 0
+    assert Path(str(seen["data_path"])) == district.resolve()

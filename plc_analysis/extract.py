@@ -12,6 +12,7 @@ file, or no ``extract.json``) like any canonical folder.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -28,8 +29,8 @@ EXTRACT_MARKER = "extract.json"
 _FORMAT = "plc-extract/1"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def write_extract(dataset: Dataset, folder: str | Path) -> Path:
@@ -48,7 +49,7 @@ def write_extract(dataset: Dataset, folder: str | Path) -> Path:
         ``folder``.
     """
     folder = dataset.write(folder, fmt="parquet")
-    tables = {f"{name}.parquet": _sha256(folder / f"{name}.parquet") for name in TABLES
+    tables = {f"{name}.parquet": _sha256((folder / f"{name}.parquet").read_bytes()) for name in TABLES
               if (folder / f"{name}.parquet").is_file()}
     marker = {"format": _FORMAT, "source": dataset.source, "tables": tables}
     (folder / EXTRACT_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
@@ -79,9 +80,12 @@ def read_extract(folder: str | Path) -> Dataset | None:
         return None
     present = {f"{name}.{suffix}" for name in TABLES for suffix in ("parquet", "csv")
                if (folder / f"{name}.{suffix}").is_file()}
-    if present != set(listed) or any(_sha256(folder / name) != digest for name, digest in listed.items()):
+    if present != set(listed):
         return None
-    tables = {name: (pd.read_parquet(folder / f"{name}.parquet") if f"{name}.parquet" in listed
+    contents = {name: (folder / name).read_bytes() for name in listed}  # read once: checked, then parsed
+    if any(_sha256(data) != listed[name] for name, data in contents.items()):
+        return None
+    tables = {name: (pd.read_parquet(io.BytesIO(contents[f"{name}.parquet"])) if f"{name}.parquet" in contents
                      else empty_table(name)) for name in TABLES}
     return Dataset(tables=tables, source=str(folder),
                    notes=(f"batch extract of {marker.get('source') or 'a district'}, validated there",))

@@ -235,13 +235,13 @@ def _prestart_kernel(kernel_name: str, cwd: str, closed: Any) -> None:
 
     key = (kernel_name, cwd)
     with warm.starting(key):
-        kernel = None
+        kernel, log = None, tempfile.TemporaryFile()
         try:
             _, client_class = _engine_classes()
             client = client_class(SimpleNamespace(nb=nbformat.v4.new_notebook()), kernel_name=kernel_name,
                                   startup_timeout=START_TIMEOUT, timeout=warm.RESET_TIMEOUT,
                                   resources={"metadata": {"path": cwd}}, log=logging.getLogger(KERNEL_LOGGER))
-            client.kernel_log = tempfile.TemporaryFile()
+            client.kernel_log = log
             with client.setup_kernel(env=_kernel_env(), stdout=client.kernel_log, stderr=client.kernel_log,
                                      cleanup_kc=False):
                 kernel = warm.WarmKernel(km=client.km, kc=client.kc, log=client.kernel_log, key=key)
@@ -253,4 +253,6 @@ def _prestart_kernel(kernel_name: str, cwd: str, closed: Any) -> None:
         except Exception as exc:
             logger.debug("could not start a kernel ahead of the reports: %s", type(exc).__name__)
             if kernel is not None:
-                kernel.shut_down()
+                kernel.shut_down()  # closes the log too
+            else:
+                log.close()

@@ -216,7 +216,7 @@ def compare_teams(dataset: Dataset, by: Literal["skill", "item"] = "skill", *, m
         assessments = dataset.assessments[dataset.assessments["common_id"].notna()]
         shared = assessments.groupby("common_id")["team_id"].nunique()
         shared_ids = list(assessments.loc[assessments["common_id"].isin(shared[shared >= 2].index), "assessment_id"])
-        if not shared_ids:  # (an empty filter would keep every assessment)
+        if not shared_ids:  # no assessment given by two teams: nothing to compare
             return pd.DataFrame(columns=columns)
         subset = dataset.filter(assessment_id=shared_ids)
         units = item_success(subset, success=success)
@@ -245,7 +245,7 @@ def _skill_counts(dataset: Dataset, cut: float | None) -> tuple[pd.DataFrame, pd
     """
     givers = dataset.assessments.loc[dataset.assessments["common_id"].notna(), ["assessment_id", "common_id",
                                                                                "team_id", "title"]]
-    if givers.empty:  # (an empty filter would keep every assessment)
+    if givers.empty:  # no common assessment shared: no counts
         return (pd.DataFrame({key: pd.Series(dtype="str") for key in _SKILL_KEYS}
                              | {"n": pd.Series(dtype="int64"), "x": pd.Series(dtype="int64")}),
                 givers[["common_id", "team_id", "title"]].astype("str"))

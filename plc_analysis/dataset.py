@@ -312,7 +312,8 @@ class Dataset:
                end: str | pd.Timestamp | None = None) -> "Dataset":
         """A dataset restricted to some schools, teams, teachers, assessments, skills or dates.
 
-        Filters combine with AND; each accepts one id or a list.  Teams,
+        Filters combine with AND; each accepts one id or a list (an empty
+        list keeps nothing; ``None`` does not filter).  Teams,
         sections, teachers, students and enrollments are cut to those the
         filter reaches; scores to the kept assessments, items (skills) and
         students; ``start``/``end`` (inclusive ISO dates) cut assessments,
@@ -332,25 +333,25 @@ class Dataset:
                    if v is not None}
         t = dict(self.tables)
         teams = t["teams"]
-        if many(school_id):
+        if school_id is not None:
             teams = teams[teams["school_id"].isin(many(school_id))]
-        if many(team_id):
+        if team_id is not None:
             teams = teams[teams["team_id"].isin(many(team_id))]
         team_ids = set(teams["team_id"])
         sections = t["sections"][t["sections"]["team_id"].isin(team_ids)]
-        if many(teacher_id):
+        if teacher_id is not None:
             sections = sections[sections["teacher_id"].isin(many(teacher_id))]
-        if many(section_id):
+        if section_id is not None:
             sections = sections[sections["section_id"].isin(many(section_id))]
         enrollments = t["enrollments"][t["enrollments"]["section_id"].isin(sections["section_id"])]
         students = t["students"][t["students"]["student_id"].isin(enrollments["student_id"])]
         teachers = t["teachers"][t["teachers"]["team_id"].isin(team_ids)]
-        if many(teacher_id):
+        if teacher_id is not None:
             teachers = teachers[teachers["teacher_id"].isin(many(teacher_id))]
         assessments = t["assessments"][t["assessments"]["team_id"].isin(team_ids)]
-        if many(assessment_id):
+        if assessment_id is not None:
             assessments = assessments[assessments["assessment_id"].isin(many(assessment_id))]
-        if many(kind):
+        if kind is not None:
             assessments = assessments[assessments["kind"].isin(many(kind))]
         start_ts = pd.Timestamp(start) if start is not None else None
         end_ts = pd.Timestamp(end) if end is not None else None
@@ -363,11 +364,11 @@ class Dataset:
             t["assessments"].loc[t["assessments"]["team_id"].isin(team_ids), "assessment_id"])]
         skills = t["skills"][t["skills"]["team_id"].isin(team_ids)
                              | (t["skills"]["team_id"].isna() & t["skills"]["skill_id"].isin(team_items["skill_id"]))]
-        if many(skill_id):
+        if skill_id is not None:
             skills = skills[skills["skill_id"].isin(many(skill_id))]
         items = t["items"][t["items"]["assessment_id"].isin(assessments["assessment_id"])
                            & t["items"]["skill_id"].isin(skills["skill_id"])]
-        if many(skill_id):
+        if skill_id is not None:
             assessments = assessments[assessments["assessment_id"].isin(items["assessment_id"])]
         scores = t["scores"]
         scores = scores[scores["assessment_id"].isin(assessments["assessment_id"])

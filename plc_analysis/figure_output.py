@@ -12,19 +12,68 @@ the drawn extent keeps whole.  The SVG keeps text as ``<text>``
 (``svg.fonttype = "none"``), which is faster to write than glyph outlines,
 smaller, sharp at any zoom and searchable in the page; the settings apply
 while the figure is written, not to the session.
+
+Measuring text is most of the time it takes to draw a report figure, and
+matplotlib measures each label again for every renderer: the layout pass,
+the cropping pass and the final drawing each use a new one.  In SVG a
+text's size depends only on the string and its font (glyph outlines at a
+fixed scale, never the renderer or its resolution), so
+:func:`_share_svg_text_metrics` lets every SVG renderer of the process share
+one table of them; the figures are unchanged, byte for byte (tested).
 """
 
 from __future__ import annotations
 
 import io
+import threading
+from typing import Any
 
 import matplotlib
+from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
 
 __all__ = ["ReportFigure", "report_figure", "figure_alt_text"]
 
 #: SVG settings used while a report figure is written (not set globally).
 SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "plc"}
+#: Text sizes kept for SVG renderers; the table is emptied when it reaches this many strings.
+TEXT_METRICS_LIMIT = 50_000
+
+
+def _share_svg_text_metrics() -> None:
+    """Make SVG renderers share their measurements of plain text (once per process).
+
+    ``RendererSVG.get_text_width_height_descent`` asks a ``TextToPath`` for
+    the string's extent in its font; the answer depends only on the string
+    and the font properties (size included), so it is kept in one table for
+    every renderer.  Mathtext and TeX go through matplotlib as before.
+    """
+    original = RendererSVG.get_text_width_height_descent
+    if getattr(original, "_plc_shared", False):
+        return
+    table: dict[tuple[str, Any], tuple[float, float, float]] = {}
+    lock = threading.Lock()
+
+    def get_text_width_height_descent(self: RendererSVG, s: str, prop: Any, ismath: Any) -> tuple:
+        if ismath:
+            return original(self, s, prop, ismath)
+        key = (s, prop.copy())  # FontProperties is mutable: key on a snapshot
+        found = table.get(key)
+        if found is None:
+            found = original(self, s, prop, ismath)
+            with lock:
+                if len(table) >= TEXT_METRICS_LIMIT:
+                    table.clear()
+                table[key] = found
+        return found
+
+    get_text_width_height_descent._plc_shared = True  # type: ignore[attr-defined]
+    get_text_width_height_descent.__wrapped__ = original  # type: ignore[attr-defined]
+    get_text_width_height_descent.__doc__ = original.__doc__
+    RendererSVG.get_text_width_height_descent = get_text_width_height_descent
+
+
+_share_svg_text_metrics()
 
 
 def figure_alt_text(figure: Figure) -> str:

@@ -90,3 +90,16 @@ def test_batch_extract_is_read_as_validated_until_it_changes(sample, tmp_path):
     assert read_extract(folder) is None
     (folder / EXTRACT_MARKER).write_text("{not json", encoding="utf-8")
     assert read_extract(folder) is None and len(load_dataset(folder).scores) == len(trusted.scores)
+
+
+def test_an_empty_selection_keeps_nothing_rather_than_everything():
+    from plc_analysis.loading import SAMPLE_PATH, load_dataset
+
+    ds = load_dataset(SAMPLE_PATH)
+    none = ds.filter(team_id=[])
+    assert none.teams.empty and none.scores.empty and none.students.empty and none.goals.empty
+    no_assessments = ds.filter(team_id="T-G3", assessment_id=[])
+    assert list(no_assessments.teams["team_id"]) == ["T-G3"]  # the team is still there, with nothing assessed
+    assert no_assessments.assessments.empty and no_assessments.scores.empty
+    assert ds.filter(skill_id=[]).scores.empty and ds.filter(teacher_id=[]).sections.empty
+    assert len(ds.filter(team_id=None).scores) == len(ds.scores)  # None still means no filter

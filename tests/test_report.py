@@ -60,3 +60,38 @@ def test_a_foreign_peer_counts_file_is_named_in_the_error(tmp_path):
     pd.DataFrame({"team_id": ["T-6MB"], "n": [3]}).to_parquet(folder / "peer_counts.parquet")
     with pytest.raises(ValueError, match=r"peer_counts.parquet: not peer counts \(missing columns common_id, title"):
         R.team_context(str(folder), "T-6MB")
+
+
+def test_svg_renderers_share_text_sizes_without_changing_the_figure(monkeypatch):
+    import io
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_svg import RendererSVG
+    from matplotlib.font_manager import FontProperties
+
+    from plc_analysis.figure_output import SVG_RC
+
+    shared = RendererSVG.get_text_width_height_descent
+    assert shared._plc_shared  # installed when plc_analysis.figure_output is imported
+
+    def draw() -> str:
+        fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+        ax.set_yticks([0, 1, 2], ["Make inferences and draw conclusions", "Divide fractions ★", r"$x^2$ math"])
+        ax.set_title("Grade 6 Math - House Blue: students proficient by skill", loc="left", fontsize=13)
+        ax.set_xlabel("Share proficient", fontweight="bold")
+        buffer = io.StringIO()
+        with matplotlib.rc_context(SVG_RC):
+            fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        plt.close(fig)
+        return buffer.getvalue()
+
+    with_shared = draw()
+    monkeypatch.setattr(RendererSVG, "get_text_width_height_descent", shared.__wrapped__)
+    assert draw() == with_shared  # byte for byte
+    renderer = RendererSVG(100, 100, io.StringIO())
+    for text, prop in [("Divide fractions", FontProperties(size=9)), ("Divide fractions", FontProperties(size=12)),
+                       ("Divide fractions", FontProperties(size=9, weight="bold")), ("lp", FontProperties())]:
+        assert shared(renderer, text, prop, False) == shared.__wrapped__(renderer, text, prop, False)
+    sizes = {shared(renderer, "Divide fractions", FontProperties(size=s), False) for s in (8, 9, 12)}
+    assert len(sizes) == 3  # the font size is part of the key

@@ -230,6 +230,7 @@ def _simple_csv_frame(data: bytes, text: str, encoding: str) -> pd.DataFrame | N
     if table.num_rows and not pc.all(pc.match_substring_regex(table.column(0), r"[\pL\pN]")).as_py():
         return None
     text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    table = table.combine_chunks()  # one chunk per column, as the line reader builds them
     frame = pd.DataFrame({c: pd.Series(pd.array(table.column(c), dtype=text_dtype)) for c in header})
     frame[LINE] = pd.Series(np.arange(2, table.num_rows + 2, dtype="int64"), index=frame.index)
     return frame

@@ -66,11 +66,25 @@ def _against_rest(units: pd.DataFrame, keys: list[str], group: str, outcome: str
     per_group = (units.groupby([*keys, group], observed=True)
                  .agg(n=(outcome, "size"), x=(outcome, "sum"), mean_credit=("_credit", "mean"))
                  .reset_index())
-    totals = units.groupby(keys, observed=True).agg(n_all=(outcome, "size"), x_all=(outcome, "sum")).reset_index()
-    out = per_group.merge(totals, on=keys)
+    return _rest_comparison(_with_rest(per_group, keys), min_n=min_n, confidence=confidence)
+
+
+def _with_rest(counts: pd.DataFrame, keys: list[str], **totals) -> pd.DataFrame:
+    """Add ``n_rest, x_rest`` to counts ``n, x`` per group: everyone else within ``keys``.
+
+    ``totals`` are further named aggregations over ``keys`` to add (e.g. ``n_teams``).
+    """
+    summed = counts.groupby(keys, observed=True).agg(n_all=("n", "sum"), x_all=("x", "sum"), **totals).reset_index()
+    out = counts.merge(summed, on=keys)
     out["n_rest"] = out["n_all"] - out["n"]
     out["x_rest"] = out["x_all"] - out["x"]
-    return _rest_comparison(out.drop(columns=["n_all", "x_all"]), min_n=min_n, confidence=confidence)
+    return out.drop(columns=["n_all", "x_all"])
+
+
+def _shared_common_ids(given: pd.DataFrame) -> pd.Index:
+    """The ``common_id`` values two or more teams gave, from rows with ``common_id`` and ``team_id``."""
+    teams = given.groupby("common_id")["team_id"].nunique()
+    return teams[teams >= 2].index
 
 
 def _rest_comparison(out: pd.DataFrame, *, min_n: int, confidence: float) -> pd.DataFrame:
@@ -214,8 +228,8 @@ def compare_teams(dataset: Dataset, by: Literal["skill", "item"] = "skill", *, m
         raise ValueError("peers (peer_counts) hold counts per skill: compare_teams(..., by='skill')")
     elif by == "item":
         assessments = dataset.assessments[dataset.assessments["common_id"].notna()]
-        shared = assessments.groupby("common_id")["team_id"].nunique()
-        shared_ids = list(assessments.loc[assessments["common_id"].isin(shared[shared >= 2].index), "assessment_id"])
+        shared_ids = list(assessments.loc[assessments["common_id"].isin(_shared_common_ids(assessments)),
+                                          "assessment_id"])
         if not shared_ids:  # no assessment given by two teams: nothing to compare
             return pd.DataFrame(columns=columns)
         subset = dataset.filter(assessment_id=shared_ids)
@@ -263,15 +277,10 @@ def _pooled(counts: pd.DataFrame, givers: pd.DataFrame) -> pd.DataFrame:
     Adds ``n_rest, x_rest`` (the other teams), ``n_teams`` (teams with students on the assessment × skill)
     and ``title`` (of the first team's version of the assessment).
     """
-    given_by = givers.groupby("common_id")["team_id"].nunique()
-    counts = counts[counts["common_id"].isin(given_by[given_by >= 2].index)]
-    totals = counts.groupby(["common_id", "skill_id"]).agg(n_all=("n", "sum"), x_all=("x", "sum"),
-                                                          n_teams=("team_id", "nunique")).reset_index()
-    out = counts.merge(totals, on=["common_id", "skill_id"])
-    out["n_rest"] = out["n_all"] - out["n"]
-    out["x_rest"] = out["x_all"] - out["x"]
+    counts = counts[counts["common_id"].isin(_shared_common_ids(givers))]
+    out = _with_rest(counts, ["common_id", "skill_id"], n_teams=("team_id", "nunique"))
     out["title"] = out["common_id"].map(givers.drop_duplicates("common_id").set_index("common_id")["title"])
-    return out.drop(columns=["n_all", "x_all"])
+    return out
 
 
 #: Columns of :func:`peer_counts`.

@@ -325,7 +325,7 @@ class Dataset:
             A new dataset; ``filters`` records what was applied.
         """
         def many(value):
-            return None if value is None else ([value] if isinstance(value, str) else list(value))
+            return [value] if isinstance(value, str) else list(value)
 
         applied = {k: v for k, v in dict(school_id=school_id, team_id=team_id, teacher_id=teacher_id,
                                           section_id=section_id, assessment_id=assessment_id,

@@ -76,6 +76,7 @@ class _SchoolData:
 
     def _sharing_schools(self) -> list[str]:
         """The schools of a partitioned district with a team giving a common assessment another team gave."""
+        from ..comparison import _shared_common_ids
         from ..partitioned import load_partitioned, partition_schools
 
         given = []
@@ -91,8 +92,7 @@ class _SchoolData:
         if not given:
             return []
         given = pd.concat(given, ignore_index=True)
-        teams_per_assessment = given.groupby("common_id")["team_id"].nunique()
-        shared = given[given["common_id"].isin(teams_per_assessment[teams_per_assessment >= 2].index)]
+        shared = given[given["common_id"].isin(_shared_common_ids(given))]
         return sorted(shared["school_id"].dropna().unique())
 
     def __call__(self, school_id: str) -> Any:

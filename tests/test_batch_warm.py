@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from plc_analysis.batch import run_batch, warm
+from plc_analysis.batch.local_runner import SWITCH_INTERVAL, _LocalRunner
 
 from test_batch import build_district, by_team
 from test_batch_faults import FAULTS_NB, TEAMS, kernels_gone
@@ -33,6 +35,8 @@ def test_one_worker_reuses_its_kernel_and_each_report_starts_clean(district: Pat
     assert len(set(pids_of(pids).values())) == 1  # one kernel served the three reports
     # started while the batch loaded the data, with the report modules imported before the first report
     assert (pids / "T-A.warm").read_text() == "True"
+    # every report ran with the modules frozen out of garbage collection (warm-up, then each reset)
+    assert {(pids / f"{t}.frozen").read_text() for t in ("T-A", "T-B", "T-C")} == {"True"}
     # execution counts start from 1 in every report, as in a fresh kernel
     import nbformat
     for entry in entries.values():
@@ -51,6 +55,7 @@ def test_fresh_kernels_start_one_kernel_per_report(district: Path, tmp_path: Pat
     assert result.exit_code == 0
     assert len(set(pids_of(pids).values())) == 3
     assert (pids / "T-A.warm").read_text() == "False"  # no kernel started ahead
+    assert (pids / "T-A.frozen").read_text() == "False"  # nor frozen: a fresh kernel is left as it starts
     assert kernels_gone(pids) == []
 
 
@@ -95,3 +100,15 @@ def test_a_batch_that_fails_to_load_stops_the_kernels_it_started_ahead(tmp_path:
     left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
             and p.status() != psutil.STATUS_ZOMBIE]
     assert left == [] and warm.close_idle() == 0
+
+
+def test_thread_workers_hand_the_gil_over_quickly_until_the_last_batch_closes() -> None:
+    before = sys.getswitchinterval()
+    assert before > SWITCH_INTERVAL  # Python's default, 5 ms
+    first, second = _LocalRunner("thread", 1), _LocalRunner("thread", 1)
+    assert sys.getswitchinterval() == SWITCH_INTERVAL
+    first.close()
+    assert sys.getswitchinterval() == SWITCH_INTERVAL  # the other batch still runs
+    second.close()
+    second.close()  # closing twice restores once
+    assert sys.getswitchinterval() == before

@@ -25,8 +25,10 @@ __all__ = ["_engine_classes", "_kernel_env", "_prestart_kernel"]
 
 #: Logger of the kernels' nbclient messages (the name the batch always used).
 KERNEL_LOGGER = "plc_analysis.batch.kernel"
-#: Run in a kernel started before the batch's first report: the imports of the bundled report notebooks.
-WARM_UP_CODE = "%matplotlib inline\nimport plc_analysis.report, plc_analysis.report_scopes"
+#: Run in a kernel started before the batch's first report: the imports of the bundled report notebooks,
+#: then frozen out of garbage collection as between reports (see :data:`~plc_analysis.batch.warm.RESET_CODE`).
+WARM_UP_CODE = ("%matplotlib inline\nimport plc_analysis.report, plc_analysis.report_scopes\n"
+                "import gc as _g\n_g.collect()\n_g.freeze()\ndel _g")
 logger = logging.getLogger(__name__)
 
 

@@ -21,7 +21,9 @@ What it does, all in the same run on the same machine:
    schools, to keep the run short; the figure is seconds per team);
 4. runs **(b) ``plc batch --jobs N``** on every team of the district;
 5. prints seconds per team for each, the ratio (a)/(b) and the ratio of (b)
-   to the floor, with the targets: (a)/(b) ≥ 4 and (b) ≤ 2 × floor.
+   to the floor, with the targets: (a)/(b) ≥ 4 and (b) ≤ 2 × floor; and the
+   CPU (b) used, kernels included, per team and as a share of the cores:
+   with the cores busy, (b) per team is at least CPU per team ÷ jobs.
 
 This is a script, not a test: it prints and exits 0 whatever the figures.
 """
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -107,13 +110,19 @@ def naive_loop(district: Path, teams: list[str], out: Path) -> float:
     return time.perf_counter() - start
 
 
-def plc_batch(district: Path, out: Path, jobs: int) -> tuple[float, dict]:
-    """Seconds for ``plc batch`` on every team, and its manifest."""
-    start = time.perf_counter()
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children and the processes they waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def plc_batch(district: Path, out: Path, jobs: int) -> tuple[float, float, dict]:
+    """Seconds for ``plc batch`` on every team, the CPU seconds it used (kernels included), and its manifest."""
+    cpu, start = children_cpu(), time.perf_counter()
     subprocess.run([str(BIN / "plc"), "batch", "--data", str(district), "--out", str(out), "--jobs", str(jobs),
                     "--quiet"], check=False, capture_output=True)
     seconds = time.perf_counter() - start
-    return seconds, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return seconds, children_cpu() - cpu, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
 
 def spread(teams: pd.DataFrame, k: int) -> list[str]:
@@ -147,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     naive_seconds = naive_loop(district, naive_ids, work / "naive")
     naive_per_team = naive_seconds / len(naive_ids)
     shutil.rmtree(work / "batch", ignore_errors=True)
-    batch_seconds, manifest = plc_batch(district, work / "batch", args.jobs)
+    batch_seconds, batch_cpu, manifest = plc_batch(district, work / "batch", args.jobs)
     statuses = pd.Series([r["status"] for r in manifest["reports"]]).value_counts().to_dict()
     batch_per_team = batch_seconds / len(manifest["reports"])
 
@@ -160,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{naive_per_team:>9.2f}")
     print(f"{f'(b) plc batch --jobs {args.jobs}':44s}{len(manifest['reports']):>6d}{batch_seconds:>10.1f}"
           f"{batch_per_team:>9.2f}   statuses {statuses}")
+    n_reports = len(manifest["reports"])
+    print(f"{'(b) CPU, batch process and kernels':44s}{'':>6s}{batch_cpu:>10.1f}{batch_cpu / n_reports:>9.2f}"
+          f"   cores busy {batch_cpu / (batch_seconds * args.jobs):.0%} of {args.jobs}")
+    print(f"    (b) <= 2 x floor needs <= {2 * floor_per_team * args.jobs:.2f} CPU s/team with the cores busy")
     print()
     print(f"(a)/(b) speed-up      {ratio:5.1f}x   target >= {TARGET_RATIO:g}x   "
           f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'}")

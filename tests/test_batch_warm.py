@@ -112,3 +112,19 @@ def test_thread_workers_hand_the_gil_over_quickly_until_the_last_batch_closes() 
     second.close()
     second.close()  # closing twice restores once
     assert sys.getswitchinterval() == before
+
+
+def test_a_dask_task_hands_the_gil_over_quickly_while_it_runs(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    from plc_analysis.batch import dask_runner
+    from plc_analysis.batch.jobs import ReportJob
+
+    seen = []
+    monkeypatch.setattr(dask_runner, "_render", lambda job, abort, input_path: seen.append(sys.getswitchinterval()))
+    before = sys.getswitchinterval()
+    job = ReportJob(kind="team", school_id="S1", team_id="T-A", school_name="S", team_name="T",
+                    notebook=str(tmp_path / "report.ipynb"), parameters={}, ipynb_path="", html_path="",
+                    notebook_source="{}")
+    dask_runner._render_remote(job)
+    assert seen == [SWITCH_INTERVAL]
+    assert sys.getswitchinterval() == before

@@ -3,6 +3,9 @@
 Each task (:func:`_render_remote`) receives the notebook's text and the
 team's extract as bytes, runs the report in a scratch folder on the worker
 and returns the executed notebook and its HTML, which the batch writes.
+While tasks run, the worker process hands its GIL over as often as a local
+batch's thread workers do (see :mod:`~plc_analysis.batch.local_runner`): its
+threads, and its own event loop, all wait on their kernels' messages.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 from .execute import _render
 from .jobs import BatchError, ReportJob
-from .local_runner import _default_jobs
+from .local_runner import _default_jobs, _quick_gil_handover
 from .settings import EXTRACT_PLACEHOLDER
 
 __all__ = ["_DaskRunner", "_dask_client", "_render_remote", "DASK_CONNECT_TIMEOUT"]
@@ -79,7 +82,8 @@ def _render_remote(job: ReportJob, abort_name: str | None = None) -> dict:
                 if params.get(key) == EXTRACT_PLACEHOLDER:
                     params[key] = str(folder)
             changes["parameters"] = params
-        return _render(replace(job, **changes), abort, input_path=job.notebook)
+        with _quick_gil_handover():
+            return _render(replace(job, **changes), abort, input_path=job.notebook)
 
 
 def _dask_client(scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:

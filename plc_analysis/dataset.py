@@ -24,6 +24,23 @@ RESPONSE_COLUMNS = [
 ]
 
 
+#: Filters that only choose schools and teams (see :meth:`Dataset._already_filtered_by`).
+TEAM_FILTERS = frozenset({"school_id", "team_id"})
+
+
+def _same_filter_value(recorded: object, requested: object) -> bool:
+    """Whether two values of an id filter (one id or a list of ids) choose the same ids."""
+    def ids(value: object) -> frozenset | None:
+        if isinstance(value, str):
+            return frozenset([value])
+        if isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
+            return frozenset(value)
+        return None
+
+    chosen = ids(recorded)
+    return chosen is not None and chosen == ids(requested)
+
+
 def _empty_problems() -> pd.DataFrame:
     return problems_frame([])
 
@@ -322,7 +339,9 @@ class Dataset:
         Returns
         -------
         Dataset
-            A new dataset; ``filters`` records what was applied.
+            A new dataset; ``filters`` records what was applied.  This
+            dataset itself when it was already cut to the same schools or
+            teams (and nothing else), which a second cut would not change.
         """
         def many(value):
             return [value] if isinstance(value, str) else list(value)
@@ -331,6 +350,8 @@ class Dataset:
                                           section_id=section_id, assessment_id=assessment_id,
                                           skill_id=skill_id, kind=kind, start=start, end=end).items()
                    if v is not None}
+        if self._already_filtered_by(applied):
+            return self
         t = dict(self.tables)
         teams = t["teams"]
         if school_id is not None:
@@ -392,6 +413,24 @@ class Dataset:
                    scores=scores, goals=goals, progress=progress, interventions=interventions)
         new = {k: v.reset_index(drop=True) for k, v in new.items()}
         return replace(self, tables=new, filters={**self.filters, **applied}, _cache={})
+
+    def _already_filtered_by(self, applied: dict) -> bool:
+        """True when filtering by ``applied`` would return this dataset's rows unchanged.
+
+        That is known without looking at the rows when this dataset came from
+        filters on schools and teams only and ``applied`` repeats some of them:
+        such a filter keeps each table's rows that reach the kept teams, and
+        the rows left all do.  (Dates, assessments or skills are not
+        short-cut: a skill shared by several teams stays with its team even
+        when a date filter drops its items, so filtering twice could differ.)
+        The same object is returned, so the metrics it has computed are reused
+        (a batch extract of one team, asked again for that team, is one
+        dataset rather than two).
+        """
+        if not applied or not self.filters or set(self.filters) - TEAM_FILTERS:
+            return False
+        return all(key in self.filters and _same_filter_value(self.filters[key], value)
+                   for key, value in applied.items())
 
     # -- output -------------------------------------------------------------
     def write(self, folder: str | Path, *, fmt: str = "csv") -> Path:

@@ -6,7 +6,11 @@ kernel would repeat the driver's work (about a quarter of a second a report),
 so the driver also writes ``extract.json`` with the SHA-256 of every table it
 wrote.  :func:`plc_analysis.load_dataset` reads an extract whose tables all
 match as it is, and validates anything else (a changed, added or missing
-file, or no ``extract.json``) like any canonical folder.
+file, or no ``extract.json``) like any canonical folder.  ``extract.json``
+also records the school and team filters that cut the extract out of the
+district, so the notebook asking for that team again gets the extract itself
+(and the metrics it has computed) rather than a copy (see
+:meth:`Dataset.filter <plc_analysis.Dataset.filter>`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .dataset import Dataset
+from .dataset import TEAM_FILTERS, Dataset
 from .schema import TABLES
 from .validation import empty_table
 
@@ -31,6 +35,14 @@ _FORMAT = "plc-extract/1"
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _team_filters(dataset: Dataset) -> dict:
+    """``dataset.filters`` when they only choose schools and teams by id (else none: nothing to short-cut)."""
+    filters = dataset.filters
+    simple = all(key in TEAM_FILTERS and (isinstance(value, str) or (
+        isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value))) for key, value in filters.items())
+    return {key: value if isinstance(value, str) else list(value) for key, value in filters.items()} if simple else {}
 
 
 def write_extract(dataset: Dataset, folder: str | Path) -> Path:
@@ -51,7 +63,7 @@ def write_extract(dataset: Dataset, folder: str | Path) -> Path:
     folder = dataset.write(folder, fmt="parquet")
     tables = {f"{name}.parquet": _sha256((folder / f"{name}.parquet").read_bytes()) for name in TABLES
               if (folder / f"{name}.parquet").is_file()}
-    marker = {"format": _FORMAT, "source": dataset.source, "tables": tables}
+    marker = {"format": _FORMAT, "source": dataset.source, "tables": tables, "filters": _team_filters(dataset)}
     (folder / EXTRACT_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     return folder
 
@@ -87,5 +99,7 @@ def read_extract(folder: str | Path) -> Dataset | None:
         return None
     tables = {name: (pd.read_parquet(io.BytesIO(contents[f"{name}.parquet"])) if f"{name}.parquet" in contents
                      else empty_table(name)) for name in TABLES}
+    filters = marker.get("filters")
     return Dataset(tables=tables, source=str(folder),
-                   notes=(f"batch extract of {marker.get('source') or 'a district'}, validated there",))
+                   notes=(f"batch extract of {marker.get('source') or 'a district'}, validated there",),
+                   filters=dict(filters) if isinstance(filters, dict) else {})

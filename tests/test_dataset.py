@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import plc_analysis as plc
 
@@ -103,3 +105,61 @@ def test_an_empty_selection_keeps_nothing_rather_than_everything():
     assert no_assessments.assessments.empty and no_assessments.scores.empty
     assert ds.filter(skill_id=[]).scores.empty and ds.filter(teacher_id=[]).sections.empty
     assert len(ds.filter(team_id=None).scores) == len(ds.scores)  # None still means no filter
+
+
+def _filtered_the_long_way(dataset, **filters):
+    """``dataset.filter(**filters)`` computed from its rows, as if it had never been filtered."""
+    from dataclasses import replace
+
+    return replace(dataset, filters={}, _cache={}).filter(**filters)
+
+
+def _assert_same_tables(left, right):
+    import pandas as pd
+
+    for name, table in left.tables.items():
+        pd.testing.assert_frame_equal(table, right.tables[name], obj=name)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_cutting_to_the_same_schools_or_teams_again_returns_the_dataset_unchanged(sample, data):
+    """The short cut is sound: the rows a second cut would keep are exactly the dataset's rows."""
+    teams = sorted(sample.teams["team_id"])
+    schools = sorted(sample.schools["school_id"])
+    first = data.draw(st.fixed_dictionaries({}, optional={
+        "team_id": st.one_of(st.sampled_from(teams), st.lists(st.sampled_from(teams), unique=True)),
+        "school_id": st.one_of(st.sampled_from(schools), st.lists(st.sampled_from(schools), min_size=1, unique=True)),
+    }).filter(bool))
+    again = data.draw(st.sampled_from([{k: v} for k, v in first.items()] + [first]))
+    cut = sample.filter(**first)
+    assert cut.filter(**again) is cut
+    _assert_same_tables(cut, _filtered_the_long_way(cut, **again))
+
+
+def test_other_filters_are_applied_again_rather_than_short_cut(sample):
+    cut = sample.filter(team_id="T-G3")
+    assert cut.filter(team_id="T-5M") is not cut and cut.filter(team_id="T-5M").teams.empty
+    assert cut.filter(team_id=["T-G3", "T-5M"]) is not cut  # a different choice, even if it keeps the same rows
+    assert cut.filter(team_id="T-G3", start="2025-10-01") is not cut
+    dated = sample.filter(team_id="T-G3", start="2025-10-01")
+    assert dated.filter(team_id="T-G3") is not dated  # dates cut skills and items: not known to be unchanged
+    assert sample.filter(team_id="T-G3") is not sample  # a whole load was never cut
+
+
+def test_an_extract_remembers_the_team_it_was_cut_to(sample, tmp_path):
+    from plc_analysis.extract import read_extract, write_extract
+    from plc_analysis.report import team_context
+
+    extract = read_extract(write_extract(sample.filter(team_id="T-G3"), tmp_path / "team"))
+    assert extract.filters == {"team_id": "T-G3"}
+    assert extract.filter(team_id="T-G3") is extract
+    _assert_same_tables(extract, _filtered_the_long_way(extract, team_id="T-G3"))
+    # a report over a period still cuts its own dataset, and its goals (over the year) use the extract itself
+    context = team_context(str(tmp_path / "team"), "T-G3")
+    assert context.team is context.district
+    dated = team_context(str(tmp_path / "team"), "T-G3", start="2025-10-01")
+    assert dated.team is not dated.district and dated.district.filter(team_id="T-G3") is dated.district
+    # cut by a date too: nothing recorded, so nothing short-cut
+    extract = read_extract(write_extract(sample.filter(team_id="T-G3", end="2025-12-31"), tmp_path / "dated"))
+    assert extract.filters == {} and extract.filter(team_id="T-G3") is not extract

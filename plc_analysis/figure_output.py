@@ -19,25 +19,48 @@ the cropping pass and the final drawing each use a new one.  In SVG a
 text's size depends only on the string and its font (glyph outlines at a
 fixed scale, never the renderer or its resolution), so
 :func:`_share_svg_text_metrics` lets every SVG renderer of the process share
-one table of them; the figures are unchanged, byte for byte (tested).
+one table of them, and :func:`_share_svg_font_heights` does the same for
+the font heights ``Text`` reads for every label; the figures are unchanged,
+byte for byte (tested).
 """
 
 from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, fontManager, get_font
 
 __all__ = ["ReportFigure", "report_figure", "figure_alt_text"]
 
 #: SVG settings used while a report figure is written (not set globally).
 SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "plc"}
-#: Text sizes kept for SVG renderers; the table is emptied when it reaches this many strings.
+#: Text sizes (and font heights) kept for SVG renderers; a table is emptied when it holds this many.
 TEXT_METRICS_LIMIT = 50_000
+
+
+class _SharedTable:
+    """Answers kept for every renderer of the process (thread-safe; emptied at :data:`TEXT_METRICS_LIMIT`)."""
+
+    def __init__(self) -> None:
+        self._answers: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """The answer kept for ``key``, else ``compute()`` (then kept)."""
+        found = self._answers.get(key)
+        if found is None:
+            found = compute()
+            with self._lock:
+                if len(self._answers) >= TEXT_METRICS_LIMIT:
+                    self._answers.clear()
+                self._answers[key] = found
+        return found
 
 
 def _share_svg_text_metrics() -> None:
@@ -51,21 +74,13 @@ def _share_svg_text_metrics() -> None:
     original = RendererSVG.get_text_width_height_descent
     if getattr(original, "_plc_shared", False):
         return
-    table: dict[tuple[str, Any], tuple[float, float, float]] = {}
-    lock = threading.Lock()
+    sizes = _SharedTable()
 
     def get_text_width_height_descent(self: RendererSVG, s: str, prop: Any, ismath: Any) -> tuple:
         if ismath:
             return original(self, s, prop, ismath)
-        key = (s, prop.copy())  # FontProperties is mutable: key on a snapshot
-        found = table.get(key)
-        if found is None:
-            found = original(self, s, prop, ismath)
-            with lock:
-                if len(table) >= TEXT_METRICS_LIMIT:
-                    table.clear()
-                table[key] = found
-        return found
+        # FontProperties is mutable: key on a snapshot
+        return sizes.get((s, prop.copy()), lambda: original(self, s, prop, ismath))
 
     get_text_width_height_descent._plc_shared = True  # type: ignore[attr-defined]
     get_text_width_height_descent.__wrapped__ = original  # type: ignore[attr-defined]
@@ -74,6 +89,50 @@ def _share_svg_text_metrics() -> None:
 
 
 _share_svg_text_metrics()
+
+
+def _font_height_metrics(prop: FontProperties, dpi: float = 72.0) -> tuple[Any, Any, Any]:
+    """Ascent, descent and line gap of ``prop``'s font at ``dpi``, as matplotlib's ``Text`` measures them.
+
+    The font's own typographic metrics (``OS/2``, else ``hhea``), scaled to
+    the font size; ``(None, None, None)`` when the font has neither table
+    (then ``Text`` measures the string ``"lp"`` instead).
+    """
+    font = get_font(fontManager._find_fonts_by_props(prop))
+    for table_name, gap_key, ascent_key, descent_key in (
+            ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"), ("hhea", "lineGap", "ascent", "descent")):
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * prop.get_size_in_points() * dpi / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
+    return None, None, None
+
+
+def _share_svg_font_heights() -> None:
+    """Let SVG renderers answer ``Text``'s question about a font's height from one table (once per process).
+
+    For each label it lays out, matplotlib's ``Text`` looks the font up and
+    reads its metric tables, unless the renderer answers through
+    ``_get_font_height_metrics`` (as the PDF and PostScript renderers do).
+    The answer depends only on the font properties and the resolution, and
+    an SVG is always drawn at 72 dpi, so SVG renderers get that method with
+    answers kept per font.  Where matplotlib's SVG renderer has the method
+    itself, or ``Text`` does not ask for it, nothing changes.
+    """
+    if hasattr(RendererSVG, "_get_font_height_metrics"):
+        return
+    heights = _SharedTable()
+
+    def _get_font_height_metrics(self: RendererSVG, prop: FontProperties) -> tuple[Any, Any, Any]:
+        key = prop.copy()  # FontProperties is mutable: key on a snapshot
+        return heights.get(key, lambda: _font_height_metrics(key, dpi=72.0))  # print_svg draws at 72 dpi
+
+    _get_font_height_metrics._plc_shared = True  # type: ignore[attr-defined]
+    RendererSVG._get_font_height_metrics = _get_font_height_metrics  # type: ignore[attr-defined]
+
+
+_share_svg_font_heights()
 
 
 def figure_alt_text(figure: Figure) -> str:

@@ -62,7 +62,7 @@ def test_a_foreign_peer_counts_file_is_named_in_the_error(tmp_path):
         R.team_context(str(folder), "T-6MB")
 
 
-def test_svg_renderers_share_text_sizes_without_changing_the_figure(monkeypatch):
+def test_svg_renderers_share_text_and_font_sizes_without_changing_the_figure(monkeypatch):
     import io
 
     import matplotlib
@@ -78,7 +78,8 @@ def test_svg_renderers_share_text_sizes_without_changing_the_figure(monkeypatch)
     def draw() -> str:
         fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
         ax.set_yticks([0, 1, 2], ["Make inferences and draw conclusions", "Divide fractions ★", r"$x^2$ math"])
-        ax.set_title("Grade 6 Math - House Blue: students proficient by skill", loc="left", fontsize=13)
+        ax.set_title("Grade 6 Math - House Blue:\nstudents proficient by skill", loc="left", fontsize=13)
+        ax.text(0.5, 0.5, "two lines\nof note", fontfamily="serif", linespacing=1.6)
         ax.set_xlabel("Share proficient", fontweight="bold")
         buffer = io.StringIO()
         with matplotlib.rc_context(SVG_RC):
@@ -87,8 +88,11 @@ def test_svg_renderers_share_text_sizes_without_changing_the_figure(monkeypatch)
         return buffer.getvalue()
 
     with_shared = draw()
-    monkeypatch.setattr(RendererSVG, "get_text_width_height_descent", shared.__wrapped__)
+    assert RendererSVG._get_font_height_metrics._plc_shared
+    monkeypatch.delattr(RendererSVG, "_get_font_height_metrics")  # Text reads the font's tables itself
     assert draw() == with_shared  # byte for byte
+    monkeypatch.setattr(RendererSVG, "get_text_width_height_descent", shared.__wrapped__)
+    assert draw() == with_shared
     renderer = RendererSVG(100, 100, io.StringIO())
     for text, prop in [("Divide fractions", FontProperties(size=9)), ("Divide fractions", FontProperties(size=12)),
                        ("Divide fractions", FontProperties(size=9, weight="bold")), ("lp", FontProperties())]:

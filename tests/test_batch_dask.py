@@ -148,3 +148,36 @@ def test_local_scheduler_and_unreachable_scheduler(district: Path, tmp_path: Pat
     assert code == 2 and "cannot connect to the Dask scheduler at tcp://127.0.0.1:9" in stderr
     with pytest.raises(BatchError, match="scheduler must be"):
         run_batch(district, tmp_path / "bad", notebook=FAULTS_NB, scheduler=42)
+
+
+def test_workers_keep_their_kernels_between_reports_until_the_batch_closes(cluster, tmp_path: Path) -> None:
+    """Like a local batch: a second report on a worker runs, cleared, in the kernel of its first."""
+    import nbformat
+
+    from test_batch_warm import WARM_NB, pids_of
+
+    teams = [("T-A", "S1", "2025-09-15"), ("T-B", "S1", "2025-09-20"), ("T-C", "S2", "2025-10-01"),
+             ("T-D", "S2", "2025-10-02")]
+    district = build_district(tmp_path / "data", teams)
+    runs = {}
+    for fresh in (False, True):
+        pids = tmp_path / f"pids-{fresh}"
+        pids.mkdir()
+        result = run_batch(district, tmp_path / f"out-{fresh}", notebook=WARM_NB, progress=False,
+                           scheduler=cluster.scheduler_address, fresh_kernels=fresh,
+                           parameters={"pid_dir": str(pids)})
+        entries = by_team(result.manifest)
+        # WARM_NB fails if a report sees an earlier one's variables, figures, folder or garbage
+        assert {e["status"] for e in entries.values()} == {"ok"}, entries
+        for entry in entries.values():  # numbered from 1, as in a fresh kernel
+            nb = nbformat.read(tmp_path / f"out-{fresh}" / entry["ipynb"], as_version=4)
+            counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+            assert counts == list(range(1, len(counts) + 1)), counts
+        runs[fresh] = pids_of(pids)
+        assert kernels_gone(pids) == []  # stopped when the batch closed, though the cluster runs on
+    # two single-threaded workers, so two reports at a time: the last two reuse the first two kernels
+    assert len(set(runs[False].values())) <= 2 < len(set(runs[True].values())) == len(teams)
+    # a reused kernel was cleared and its modules frozen out of garbage collection (a new one is not yet)
+    frozen = [(tmp_path / "pids-False" / f"{t}.frozen").read_text() for t, _, _ in teams]
+    assert frozen.count("True") == len(teams) - len(set(runs[False].values()))
+    assert cluster.scheduler_info["workers"]  # the cluster itself is left running

@@ -6,13 +6,26 @@ and returns the executed notebook and its HTML, which the batch writes.
 While tasks run, the worker process hands its GIL over as often as a local
 batch's thread workers do (see :mod:`~plc_analysis.batch.local_runner`): its
 threads, and its own event loop, all wait on their kernels' messages.
+
+A worker keeps its kernels from one report to the next, as a local batch
+does (:mod:`~plc_analysis.batch.warm`; not with ``--fresh-kernels``): a
+report then costs the cluster its cells, not a kernel start and the imports.
+The kept kernels run in the notebook's folder when the worker has it, else in
+a folder of the worker process's own (never a task's scratch folder, which
+goes with its task).  They stop when the batch closes (the driver asks every
+worker), when their worker process ends, or, should the worker be killed,
+when ipykernel notices its parent has gone.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import multiprocessing.util
 import os
+import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -21,6 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from . import warm
 from .execute import _render
 from .jobs import BatchError, ReportJob
 from .local_runner import _default_jobs, _quick_gil_handover
@@ -63,15 +77,17 @@ def _render_remote(job: ReportJob, abort_name: str | None = None) -> dict:
     abort = _RemoteAbort(abort_name) if abort_name else None
     with tempfile.TemporaryDirectory(prefix="plc-report-") as scratch_name:
         scratch = Path(scratch_name)
-        # a fresh kernel per task: kernels outliving the task would sit in its removed scratch folder
-        # and in worker processes the cluster may stop at any time
-        changes: dict[str, Any] = {"notebook_source": None, "extract_files": None, "reuse_kernel": False}
+        if job.reuse_kernel:
+            _stop_kept_kernels_with_this_process()
+        changes: dict[str, Any] = {"notebook_source": None, "extract_files": None}
         if job.notebook_source is not None:
             local = scratch / (Path(job.notebook).name or "report.ipynb")
             local.write_text(job.notebook_source, encoding="utf-8")
             changes["notebook"] = str(local)
             home = Path(job.notebook).parent  # relative paths in the notebook work where the folder is shared
-            changes["cwd"] = job.cwd or (str(home) if home.is_dir() else str(scratch))
+            # a kernel kept for later reports must not sit in this task's scratch folder (removed below)
+            elsewhere = _kernel_home() if job.reuse_kernel else str(scratch)
+            changes["cwd"] = job.cwd or (str(home) if home.is_dir() else elsewhere)
         if job.extract_files is not None:
             folder = scratch / "extract"
             folder.mkdir()
@@ -84,6 +100,42 @@ def _render_remote(job: ReportJob, abort_name: str | None = None) -> dict:
             changes["parameters"] = params
         with _quick_gil_handover():
             return _render(replace(job, **changes), abort, input_path=job.notebook)
+
+
+_KEPT_KERNELS: dict[str, Any] = {"home": None, "registered": False}
+_KEPT_LOCK = threading.Lock()
+
+
+def _kernel_home() -> str:
+    """The folder this worker process's kept kernels run in when the notebook's own is not here (made once)."""
+    with _KEPT_LOCK:
+        if _KEPT_KERNELS["home"] is None:
+            _KEPT_KERNELS["home"] = tempfile.mkdtemp(prefix="plc-kernels-")
+        return _KEPT_KERNELS["home"]
+
+
+def _stop_kept_kernels_with_this_process() -> None:
+    """Make sure the kernels this worker process keeps stop with it (registered once per process).
+
+    Dask's worker processes are multiprocessing children, which run
+    multiprocessing's finalizers but not ``atexit`` (kept for workers started
+    otherwise).
+    """
+    with _KEPT_LOCK:
+        if _KEPT_KERNELS["registered"]:
+            return
+        _KEPT_KERNELS["registered"] = True
+    atexit.register(_at_worker_exit)
+    multiprocessing.util.Finalize(None, _at_worker_exit, exitpriority=10)
+
+
+def _at_worker_exit() -> None:
+    """Stop the kept kernels and remove their folder (the worker process is ending)."""
+    warm.close_idle()
+    with _KEPT_LOCK:
+        home, _KEPT_KERNELS["home"] = _KEPT_KERNELS["home"], None
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _dask_client(scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:
@@ -181,6 +233,10 @@ class _DaskRunner:
             except Exception:
                 pass
         self._remote.clear()
+        try:  # the kernels the workers kept for this batch's reports (idle ones only: other batches' run on)
+            self.client.run(warm.close_idle)
+        except Exception as exc:  # a worker or the scheduler is gone: its kernels stop with it
+            logger.info("could not stop the kernels kept on the Dask workers: %s", type(exc).__name__)
         self._close_owned()
 
     def _close_owned(self) -> None:

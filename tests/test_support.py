@@ -12,6 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from builders import synthetic_team  # noqa: E402
 from conftest import write_folder  # noqa: E402
@@ -260,3 +262,27 @@ def test_plots_return_axes(sup, sample):
     empty = plot_support_groups(support_groups(sup).iloc[:0], ax=axes[1])
     assert empty is axes[1]
     plt.close("all")
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]),
+                               st.one_of(st.none(), st.sampled_from(["Ms. O", "Mr. Z", "é", "b", "B", "10", "9"]))),
+                     max_size=25),
+       distinct_sorted=st.booleans())
+def test_joined_by_group_matches_a_joining_lambda(rows, distinct_sorted):
+    """The one-sort join gives what ``groupby(...).agg(lambda)`` gives, group for group."""
+    from plc_analysis.support import _joined_by_group
+
+    frame = pd.DataFrame(rows, columns=["key", "value"]).astype({"key": "str", "value": "str"})
+    if not distinct_sorted:  # joining in row order needs every value (a missing one cannot be joined)
+        frame = frame[frame["value"].notna()]
+    grouped = frame.groupby("key", sort=False)
+
+    def lambda_join(s):
+        return (", ".join(sorted(s.dropna().astype("str").unique())) if distinct_sorted
+                else "; ".join(s.astype("str")))
+
+    expected = grouped["value"].agg(lambda_join).tolist() if len(grouped) else []
+    got = _joined_by_group(grouped.ngroup(), frame["value"], len(expected), ", " if distinct_sorted else "; ",
+                           distinct_sorted=distinct_sorted)
+    assert got == expected

@@ -125,6 +125,23 @@ def plc_batch(district: Path, out: Path, jobs: int) -> tuple[float, float, dict]
     return seconds, children_cpu() - cpu, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """(steal, total) CPU ticks of the whole machine from ``/proc/stat`` (None where there is none)."""
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    ticks = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal (guest is in user)
+    return ticks[7], sum(ticks)
+
+
+def steal_between(before: tuple[int, int] | None, after: tuple[int, int] | None) -> str:
+    """The share of the cores' time the hypervisor gave to other machines ("steal") between two readings."""
+    if before is None or after is None or after[1] == before[1]:
+        return "n/a"
+    return f"{(after[0] - before[0]) / (after[1] - before[1]):.0%}"
+
+
 def spread(teams: pd.DataFrame, k: int) -> list[str]:
     """``k`` teams taken evenly through the list (so every school kind is represented)."""
     ids = list(teams["team_id"])
@@ -150,13 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"district: {len(teams)} teams, {n_scores:,} scores ({district})")
     print(f"machine: {os.cpu_count()} cores; jobs {args.jobs}")
 
+    ticks = [cpu_ticks()]
     floor = kernel_floor()
     floor_per_team = floor / args.jobs
+    ticks.append(cpu_ticks())
     naive_ids = spread(teams, args.naive_teams)
     naive_seconds = naive_loop(district, naive_ids, work / "naive")
     naive_per_team = naive_seconds / len(naive_ids)
+    ticks.append(cpu_ticks())
     shutil.rmtree(work / "batch", ignore_errors=True)
     batch_seconds, batch_cpu, manifest = plc_batch(district, work / "batch", args.jobs)
+    ticks.append(cpu_ticks())
     statuses = pd.Series([r["status"] for r in manifest["reports"]]).value_counts().to_dict()
     batch_per_team = batch_seconds / len(manifest["reports"])
 
@@ -173,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'(b) CPU, batch process and kernels':44s}{'':>6s}{batch_cpu:>10.1f}{batch_cpu / n_reports:>9.2f}"
           f"   cores busy {batch_cpu / (batch_seconds * args.jobs):.0%} of {args.jobs}")
     print(f"    (b) <= 2 x floor needs <= {2 * floor_per_team * args.jobs:.2f} CPU s/team with the cores busy")
+    print(f"    the hypervisor took (steal) {steal_between(*ticks[0:2])} of the cores during the floor, "
+          f"{steal_between(*ticks[1:3])} during (a), {steal_between(*ticks[2:4])} during (b)")
     print()
     print(f"(a)/(b) speed-up      {ratio:5.1f}x   target >= {TARGET_RATIO:g}x   "
           f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'}")

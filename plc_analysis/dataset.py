@@ -28,17 +28,19 @@ RESPONSE_COLUMNS = [
 TEAM_FILTERS = frozenset({"school_id", "team_id"})
 
 
-def _same_filter_value(recorded: object, requested: object) -> bool:
-    """Whether two values of an id filter (one id or a list of ids) choose the same ids."""
-    def ids(value: object) -> frozenset | None:
-        if isinstance(value, str):
-            return frozenset([value])
-        if isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
-            return frozenset(value)
-        return None
+def filter_ids(value: object) -> frozenset | None:
+    """The ids an id filter's value chooses (one id or a collection of ids); None for any other value."""
+    if isinstance(value, str):
+        return frozenset([value])
+    if isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
+        return frozenset(value)
+    return None
 
-    chosen = ids(recorded)
-    return chosen is not None and chosen == ids(requested)
+
+def _same_filter_value(recorded: object, requested: object) -> bool:
+    """Whether two values of an id filter choose the same ids."""
+    chosen = filter_ids(recorded)
+    return chosen is not None and chosen == filter_ids(requested)
 
 
 def _empty_problems() -> pd.DataFrame:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .dataset import TEAM_FILTERS, Dataset
+from .dataset import TEAM_FILTERS, Dataset, filter_ids
 from .schema import TABLES
 from .validation import empty_table
 
@@ -40,9 +40,9 @@ def _sha256(data: bytes) -> str:
 def _team_filters(dataset: Dataset) -> dict:
     """``dataset.filters`` when they only choose schools and teams by id (else none: nothing to short-cut)."""
     filters = dataset.filters
-    simple = all(key in TEAM_FILTERS and (isinstance(value, str) or (
-        isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value))) for key, value in filters.items())
-    return {key: value if isinstance(value, str) else list(value) for key, value in filters.items()} if simple else {}
+    if any(key not in TEAM_FILTERS or filter_ids(value) is None for key, value in filters.items()):
+        return {}
+    return {key: value if isinstance(value, str) else sorted(value) for key, value in filters.items()}
 
 
 def write_extract(dataset: Dataset, folder: str | Path) -> Path:

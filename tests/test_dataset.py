@@ -160,6 +160,8 @@ def test_an_extract_remembers_the_team_it_was_cut_to(sample, tmp_path):
     assert context.team is context.district
     dated = team_context(str(tmp_path / "team"), "T-G3", start="2025-10-01")
     assert dated.team is not dated.district and dated.district.filter(team_id="T-G3") is dated.district
+    school = read_extract(write_extract(sample.filter(school_id={"S01"}), tmp_path / "school"))  # any collection
+    assert school.filters == {"school_id": ["S01"]} and school.filter(school_id="S01") is school
     # cut by a date too: nothing recorded, so nothing short-cut
     extract = read_extract(write_extract(sample.filter(team_id="T-G3", end="2025-12-31"), tmp_path / "dated"))
     assert extract.filters == {} and extract.filter(team_id="T-G3") is not extract

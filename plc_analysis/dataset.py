@@ -431,8 +431,7 @@ class Dataset:
         """
         if not applied or not self.filters or set(self.filters) - TEAM_FILTERS:
             return False
-        return all(key in self.filters and _same_filter_value(self.filters[key], value)
-                   for key, value in applied.items())
+        return all(_same_filter_value(self.filters.get(key), value) for key, value in applied.items())
 
     # -- output -------------------------------------------------------------
     def write(self, folder: str | Path, *, fmt: str = "csv") -> Path:

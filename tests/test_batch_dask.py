@@ -152,9 +152,7 @@ def test_local_scheduler_and_unreachable_scheduler(district: Path, tmp_path: Pat
 
 def test_workers_keep_their_kernels_between_reports_until_the_batch_closes(cluster, tmp_path: Path) -> None:
     """Like a local batch: a second report on a worker runs, cleared, in the kernel of its first."""
-    import nbformat
-
-    from test_batch_warm import WARM_NB, pids_of
+    from test_batch_warm import WARM_NB, assert_counts_start_from_one, pids_of
 
     teams = [("T-A", "S1", "2025-09-15"), ("T-B", "S1", "2025-09-20"), ("T-C", "S2", "2025-10-01"),
              ("T-D", "S2", "2025-10-02")]
@@ -169,10 +167,7 @@ def test_workers_keep_their_kernels_between_reports_until_the_batch_closes(clust
         entries = by_team(result.manifest)
         # WARM_NB fails if a report sees an earlier one's variables, figures, folder or garbage
         assert {e["status"] for e in entries.values()} == {"ok"}, entries
-        for entry in entries.values():  # numbered from 1, as in a fresh kernel
-            nb = nbformat.read(tmp_path / f"out-{fresh}" / entry["ipynb"], as_version=4)
-            counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
-            assert counts == list(range(1, len(counts) + 1)), counts
+        assert_counts_start_from_one(tmp_path / f"out-{fresh}", entries)
         runs[fresh] = pids_of(pids)
         assert kernels_gone(pids) == []  # stopped when the batch closed, though the cluster runs on
     # two single-threaded workers, so two reports at a time: the last two reuse the first two kernels

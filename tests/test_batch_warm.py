@@ -25,6 +25,16 @@ def pids_of(folder: Path) -> dict[str, int]:
     return {p.stem: int(p.read_text()) for p in folder.glob("*.pid")}
 
 
+def assert_counts_start_from_one(out: Path, entries: dict) -> None:
+    """Every report's code cells are numbered 1, 2, 3 ... as in a fresh kernel."""
+    import nbformat
+
+    for entry in entries.values():
+        nb = nbformat.read(out / entry["ipynb"], as_version=4)
+        counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+        assert counts == list(range(1, len(counts) + 1)), counts
+
+
 def test_one_worker_reuses_its_kernel_and_each_report_starts_clean(district: Path, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     pids.mkdir()
@@ -37,12 +47,7 @@ def test_one_worker_reuses_its_kernel_and_each_report_starts_clean(district: Pat
     assert (pids / "T-A.warm").read_text() == "True"
     # every report ran with the modules frozen out of garbage collection (warm-up, then each reset)
     assert {(pids / f"{t}.frozen").read_text() for t in ("T-A", "T-B", "T-C")} == {"True"}
-    # execution counts start from 1 in every report, as in a fresh kernel
-    import nbformat
-    for entry in entries.values():
-        nb = nbformat.read(tmp_path / "out" / entry["ipynb"], as_version=4)
-        counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
-        assert counts == list(range(1, len(counts) + 1)), counts
+    assert_counts_start_from_one(tmp_path / "out", entries)
     assert kernels_gone(pids) == []  # stopped when the batch ended
     assert warm.close_idle() == 0
 

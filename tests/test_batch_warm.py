@@ -133,3 +133,35 @@ def test_a_dask_task_hands_the_gil_over_quickly_while_it_runs(monkeypatch: pytes
     dask_runner._render_remote(job)
     assert seen == [SWITCH_INTERVAL]
     assert sys.getswitchinterval() == before
+
+
+def test_reports_on_extracts_keep_text_in_python_strings_and_others_keep_the_default(district: Path,
+                                                                                    tmp_path: Path) -> None:
+    from plc_analysis.batch.execute import _render
+    from plc_analysis.batch.jobs import ReportJob
+    from plc_analysis.batch.settings import SMALL_DATA_KERNEL_SETUP
+
+    def storage(pids: Path) -> dict[str, str]:
+        return {p.stem: p.read_text() for p in pids.glob("*.strings")}
+
+    for extract, expected in ((True, "python"), (False, "auto")):
+        pids = tmp_path / f"pids-{extract}"
+        pids.mkdir()
+        result = run_batch(district, tmp_path / f"out-{extract}", notebook=WARM_NB, jobs=1, progress=False,
+                           parameters={"pid_dir": str(pids)}, extract=extract)
+        assert result.exit_code == 0
+        assert storage(pids) == {"T-A": expected, "T-B": expected, "T-C": expected}, extract
+    # one warm kernel serving an extract's report, then another notebook: the default is back
+    pids = tmp_path / "pids-mixed"
+    pids.mkdir()
+    jobs = [ReportJob(kind="team", school_id="S", team_id=team, school_name="S", team_name=team,
+                      notebook=str(WARM_NB), parameters={"team_id": team, "pid_dir": str(pids)},
+                      ipynb_path=str(tmp_path / f"{team}.ipynb"), html_path=str(tmp_path / f"{team}.html"),
+                      **setup)
+            for team, setup in (("first", {"kernel_setup": SMALL_DATA_KERNEL_SETUP}), ("second", {}))]
+    try:
+        assert [_render(job)["status"] for job in jobs] == ["ok", "ok"]
+    finally:
+        warm.close_idle()
+    assert len(set(pids_of(pids).values())) == 1  # the same kernel
+    assert storage(pids) == {"first": "python", "second": "auto"}

@@ -31,7 +31,7 @@ from .local_runner import _LocalRunner
 from .manifest import save_manifest
 from .outputs import _OutputError, _write_outputs
 from .plan import _BatchSettings, _builtin_parameters, _declared_parameters, _has_assessments, _report_stem, _safe_name
-from .settings import EXTRACT_PLACEHOLDER, FAILED_STATUSES
+from .settings import EXTRACT_PLACEHOLDER, FAILED_STATUSES, SMALL_DATA_KERNEL_SETUP
 
 __all__ = ["_BatchDriver", "_SchoolData"]
 
@@ -257,6 +257,7 @@ class _BatchDriver:
             notebook_source=self.notebook_source, extract_files=extract_files,
             extract_parameters=tuple(k for k in ("data_path", "extract_path") if k in builtin)
             if extract_files is not None else (),
+            **({"kernel_setup": SMALL_DATA_KERNEL_SETUP} if settings.extract else {}),
         )
         self.pending[self.runner.submit(job)] = (job, extract_dir)
 

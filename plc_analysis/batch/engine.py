@@ -71,6 +71,7 @@ def _engine_classes() -> tuple[type, type]:
             kwargs.setdefault("stdout", self.kernel_log)
             kwargs.setdefault("stderr", self.kernel_log)
             with self.setup_kernel(**kwargs):
+                self.run_kernel_setup()
                 if self.guard is not None:
                     self.guard.arm()  # the time limit counts from a ready kernel
                 self.papermill_execute_cells()
@@ -79,6 +80,20 @@ def _engine_classes() -> tuple[type, type]:
                     self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
                 self.set_widgets_metadata()
             return self.nb
+
+        kernel_setup: str = ""  # code run silently before the notebook (set by the engine)
+
+        def run_kernel_setup(self) -> None:
+            """Run :attr:`kernel_setup` silently in the kernel; a failure is logged, never raised."""
+            if not self.kernel_setup:
+                return
+            try:
+                reply = self.wait_for_reply(self.kc.execute(self.kernel_setup, silent=True, store_history=False))
+                status = None if reply is None else reply["content"].get("status")
+            except Exception as exc:  # a dead kernel fails the first cell instead, with its explanation
+                status = type(exc).__name__
+            if status != "ok":
+                logger.debug("kernel setup before the notebook: %s", status)
 
         def kernel_log_tail(self, limit: int = 400) -> str:
             """The last lines the kernel process wrote outside the notebook (may be empty)."""
@@ -157,7 +172,7 @@ def _engine_classes() -> tuple[type, type]:
                                      stdout_file: Any = None, stderr_file: Any = None,
                                      start_timeout: int = START_TIMEOUT, execution_timeout: int | None = None,
                                      guard: _Guard | None = None, kernel_cwd: str | None = None,
-                                     reuse_kernel: bool = False, **kwargs: Any) -> Any:
+                                     reuse_kernel: bool = False, kernel_setup: str = "", **kwargs: Any) -> Any:
             guard = guard or _Guard(None)
             guard.nb = nb_man.nb
             lent = warm.take(kernel_name, kernel_cwd or "") if reuse_kernel else None
@@ -177,6 +192,7 @@ def _engine_classes() -> tuple[type, type]:
             client.kc = lent.kc if lent else None
             client.kernel_log = lent.log if lent else tempfile.TemporaryFile()
             client.guard = guard
+            client.kernel_setup = kernel_setup
             guard.client = client
             guard.start()
             try:

@@ -70,6 +70,7 @@ def _execute(job: ReportJob, abort: Any = None) -> tuple[Any, str, str | None, s
             guard=guard,
             kernel_cwd=job.cwd or str(Path(job.notebook).parent),
             reuse_kernel=job.reuse_kernel,
+            kernel_setup=job.kernel_setup,
         )
         return nb, "ok", None, None
     except PapermillExecutionError as exc:

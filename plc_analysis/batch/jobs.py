@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .settings import DEFAULT_TIMEOUT, FAILED_STATUSES, INDEX_NAME, MANIFEST_NAME, STATUSES
+from .settings import DEFAULT_KERNEL_SETUP, DEFAULT_TIMEOUT, FAILED_STATUSES, INDEX_NAME, MANIFEST_NAME, STATUSES
 
 __all__ = ["BatchError", "ReportJob", "BatchResult", "entry_key", "key_of", "now"]
 
@@ -59,6 +59,12 @@ class ReportJob:
         Run in a warm kernel left by an earlier report of this worker (see
         :mod:`plc_analysis.batch.warm`) and leave the kernel warm for the
         next; False starts and stops a new kernel for this report.
+    kernel_setup : str
+        Code run silently in the kernel once it is ready, before the
+        notebook (not part of the notebook; its failure is ignored):
+        :data:`~plc_analysis.batch.settings.SMALL_DATA_KERNEL_SETUP` for a
+        team's extract, else
+        :data:`~plc_analysis.batch.settings.DEFAULT_KERNEL_SETUP`.
     """
 
     kind: str
@@ -78,6 +84,7 @@ class ReportJob:
     extract_files: dict[str, bytes] | None = field(default=None, repr=False)
     extract_parameters: tuple[str, ...] = ()
     reuse_kernel: bool = True
+    kernel_setup: str = DEFAULT_KERNEL_SETUP
 
     @property
     def key(self) -> str:

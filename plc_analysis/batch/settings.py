@@ -33,4 +33,16 @@ ENGINE_NAME = "plc-guarded"
 #: Value of a parameter that the worker replaces with its local copy of the extract.
 EXTRACT_PLACEHOLDER = "{plc-extract}"
 
+#: Run (silently, outside the notebook) in a report's kernel before a notebook that reads a team's extract.
+#: pandas then keeps text in Python strings instead of Arrow arrays: a team's tables hold a few thousand
+#: rows, where pyarrow's fixed cost per operation (take, factorize, conversions) outweighs its speed, and
+#: a team report takes about a quarter less CPU (measured in ``benchmarks/bench_batch.py``), with the
+#: same pages.  Whole-district data (``--no-extract``) keeps pandas' default: Python strings would take
+#: several times the memory of Arrow's on millions of rows.
+SMALL_DATA_KERNEL_SETUP = "import pandas as _p\n_p.set_option('mode.string_storage', 'python')\ndel _p"
+#: Run before any other notebook: pandas' default string storage again, should a warm kernel have served an
+#: extract before (pandas is not imported for this).
+DEFAULT_KERNEL_SETUP = ("import sys as _s\nif 'pandas' in _s.modules:\n"
+                        "    _s.modules['pandas'].reset_option('mode.string_storage')\ndel _s")
+
 Per = Literal["team", "school"]

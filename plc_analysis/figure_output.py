@@ -22,6 +22,18 @@ fixed scale, never the renderer or its resolution), so
 one table of them, and :func:`_share_svg_font_heights` does the same for
 the font heights ``Text`` reads for every label; the figures are unchanged,
 byte for byte (tested).
+
+A figure of one axes under constrained layout (every report figure) is laid
+out with fewer measurements (:func:`_laid_out_in_one_pass`).  Constrained layout
+measures the axes' decorations twice, and ``bbox_inches="tight"`` then draws
+the whole figure without output and measures it again for the crop, before
+the drawing that is kept: three measurements and two drawings.  Measuring
+the decorations once, placing the axes, and measuring the crop takes two
+measurements and one drawing, about a fifth less time for a report's four
+figures.  The axes land where constrained layout puts them, except that a
+legend anchored outside the axes may leave a point or two more room (the
+second measurement would follow it as the axes shrink); the crop keeps
+every label, title and legend whole either way (tested).
 """
 
 from __future__ import annotations
@@ -35,6 +47,8 @@ import matplotlib
 from matplotlib.backends.backend_svg import RendererSVG
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.transforms import Bbox
 
 __all__ = ["ReportFigure", "report_figure", "figure_alt_text"]
 
@@ -135,6 +149,53 @@ def _share_svg_font_heights() -> None:
 _share_svg_font_heights()
 
 
+def _laid_out_in_one_pass(figure: Figure) -> Bbox | None:
+    """Place a one-axes constrained-layout figure's axes from one measurement; return the area to save.
+
+    The axes' decorations (tick labels, axis labels, the title's height,
+    legends outside the axes) are measured at the SVG's 72 dpi, and the axes
+    placed so that they fit inside the figure with the layout's padding, as
+    constrained layout places them.  The figure's layout engine is then
+    turned off (the caller puts it back after saving) and its tight bounding
+    box measured, padded like ``bbox_inches="tight"``, so that a title wider
+    than the figure stays whole.
+
+    Returns
+    -------
+    Bbox or None
+        The area to save, in inches; None, with nothing changed, for any other
+        figure (no constrained layout, several axes, figure-level titles,
+        legends or artists, an axes locator) or when the decorations leave
+        the axes no room.
+    """
+    engine = figure.get_layout_engine()
+    if (not isinstance(engine, ConstrainedLayoutEngine) or len(figure.axes) != 1 or figure.subfigs
+            or figure.legends or figure.texts or figure.artists or figure.lines or figure.patches or figure.images
+            or any(getattr(figure, name, None) is not None for name in ("_suptitle", "_supxlabel", "_supylabel"))):
+        return None
+    ax = figure.axes[0]
+    if ax.get_axes_locator() is not None or not ax.get_in_layout():
+        return None
+    pads = engine.get()
+    dpi = figure.dpi
+    figure.dpi = 72  # as print_svg draws
+    try:
+        width, height = figure.get_size_inches()
+        renderer = RendererSVG(width * 72, height * 72, io.StringIO(), image_dpi=72)
+        decorated = ax.get_tightbbox(renderer, for_layout_only=True).transformed(figure.transFigure.inverted())
+        position = ax.get_position(original=True)
+        w_pad, h_pad = pads["w_pad"] / width, pads["h_pad"] / height
+        x0, y0 = position.x0 - decorated.x0 + w_pad, position.y0 - decorated.y0 + h_pad
+        x1, y1 = 1 - (decorated.x1 - position.x1) - w_pad, 1 - (decorated.y1 - position.y1) - h_pad
+        if x1 <= x0 or y1 <= y0:
+            return None
+        figure.set_layout_engine("none")
+        ax.set_position([x0, y0, x1 - x0, y1 - y0])
+        return figure.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
+    finally:
+        figure.dpi = dpi
+
+
 def figure_alt_text(figure: Figure) -> str:
     """Alt text for a figure: its suptitle and axes titles, or ``"Figure"`` when it has none."""
     titles = [figure._suptitle.get_text()] if figure._suptitle is not None else []
@@ -171,8 +232,14 @@ class ReportFigure:
         """The figure as an SVG document (drawn on the first call only)."""
         if self._svg is None:
             buffer = io.StringIO()
+            engine = self.figure.get_layout_engine()
             with matplotlib.rc_context(SVG_RC):
-                self.figure.savefig(buffer, format="svg", bbox_inches="tight")
+                crop = _laid_out_in_one_pass(self.figure)
+                try:
+                    self.figure.savefig(buffer, format="svg", bbox_inches="tight" if crop is None else crop)
+                finally:
+                    if crop is not None:  # the figure keeps its layout, to be saved in other formats
+                        self.figure.set_layout_engine(engine)
             self._svg = buffer.getvalue()
         return self._svg
 

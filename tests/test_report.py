@@ -53,6 +53,55 @@ def test_report_figure_keeps_long_labels_and_titles_whole(layout):
     assert width > 5 * 72  # the picture grew to hold the label and the title instead of cutting them
 
 
+def test_one_axes_figures_are_laid_out_with_one_measurement_where_constrained_layout_puts_them():
+    import io
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+    from matplotlib.patches import Patch
+
+    from plc_analysis import report_figure
+    from plc_analysis.figure_output import SVG_RC, _laid_out_in_one_pass
+
+    def figure(legend_below: bool):
+        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+        ax.barh([0, 1, 2], [0.2, 0.5, 0.9])
+        ax.set_yticks([0, 1, 2], ["Make inferences using evidence from the text ★", "Spell words", "Compare texts"])
+        ax.set_xlabel("Students proficient (bar), 95% interval (line)")
+        ax.set_title("Grade 3 Language Arts: students proficient by skill", loc="left")
+        handles = [Patch(color="C0", label="below"), Patch(color="C1", label="proficient")]
+        if legend_below:
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
+        else:
+            ax.legend(handles=handles, loc="lower right")
+        return fig
+
+    def size(svg: str) -> tuple[float, ...]:
+        return tuple(float(svg.split(f'{side}="', 1)[1].split("pt", 1)[0]) for side in ("width", "height"))
+
+    for legend_below, points in ((False, 0.5), (True, 2.5)):
+        reference, buffer = figure(legend_below), io.StringIO()
+        with matplotlib.rc_context(SVG_RC):
+            reference.savefig(buffer, format="svg", bbox_inches="tight")  # constrained layout, then the crop
+        fast = figure(legend_below)
+        svg = report_figure(fast).to_svg()
+        placed, expected = fast.axes[0].get_position(), reference.axes[0].get_position()
+        for got, want, inches in zip(placed.extents, expected.extents, (6, 4, 6, 4)):
+            assert abs(got - want) * inches * 72 < points, (legend_below, placed, expected)
+        # the same crop (the legend below the axes whole, with the room it was given)
+        assert all(abs(a - b) < max(1, points) for a, b in zip(size(svg), size(buffer.getvalue()))), legend_below
+        assert isinstance(fast.get_layout_engine(), ConstrainedLayoutEngine)  # the figure keeps its layout
+        plt.close(reference)
+    # left to matplotlib: several axes, a figure title, no layout engine
+    two, _ = plt.subplots(1, 2, layout="constrained")
+    titled = figure(False)
+    titled.suptitle("Team report")
+    plain, _ = plt.subplots()
+    assert [_laid_out_in_one_pass(f) for f in (two, titled, plain)] == [None, None, None]
+    plt.close("all")
+
+
 def test_a_foreign_peer_counts_file_is_named_in_the_error(tmp_path):
     from plc_analysis.loading import SAMPLE_PATH, load_dataset
 

@@ -448,3 +448,22 @@ def test_report_only_failed_renders_the_overview_from_the_batch_data(tmp_path: P
     with redirect_stdout(io.StringIO()):
         assert cli.main(["report", "--out", str(out), "--only-failed", "--quiet"]) == 0
     assert Path(str(seen["data_path"])) == district.resolve()
+
+
+def test_the_largest_teams_reports_start_first():
+    from plc_analysis.batch.plan import _largest_first, _units
+    from plc_analysis.loading import SAMPLE_PATH, load_dataset
+
+    dataset = load_dataset(SAMPLE_PATH)
+    team_of = dict(zip(dataset.assessments["assessment_id"], dataset.assessments["team_id"]))
+    rows = dataset.scores["assessment_id"].map(team_of).value_counts().to_dict()
+    ordered = _largest_first(dataset, _units(dataset, "team", None, None))
+    sizes = [rows.get(unit["team_id"], 0) for unit in ordered]
+    assert sizes == sorted(sizes, reverse=True) and len(ordered) == len(dataset.teams)
+    schools = _largest_first(dataset, _units(dataset, "school", None, None))
+    school_rows = [sum(rows.get(t, 0) for t in dataset.teams.loc[dataset.teams["school_id"] == unit["school_id"],
+                                                                "team_id"]) for unit in schools]
+    assert school_rows == sorted(school_rows, reverse=True)
+    # equal sizes keep the district's order
+    same = [dict(kind="team", team_id="nobody", school_id="S01"), dict(kind="team", team_id="none", school_id="S01")]
+    assert _largest_first(dataset, same) == same

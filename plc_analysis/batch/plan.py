@@ -21,7 +21,7 @@ import pandas as pd
 from .jobs import BatchError
 from .settings import SCHOOL_REPORT_STEM
 
-__all__ = ["_BatchSettings", "_units", "_safe_name", "_check_out_dir", "_declared_parameters", "_builtin_parameters",
+__all__ = ["_BatchSettings", "_units", "_largest_first", "_safe_name", "_check_out_dir", "_declared_parameters", "_builtin_parameters",
            "_report_stem", "_has_assessments", "_date_param", "_as_list"]
 
 
@@ -122,6 +122,27 @@ def _units(dataset: Any, per: str, teams: list[str] | None, schools: list[str] |
                  school_name=str(school_names.get(row.school_id, row.school_id)),
                  team_name=str(row.name if isinstance(row.name, str) and row.name else row.team_id))
             for row in frame.itertuples(index=False)]
+
+
+def _largest_first(dataset: Any, units: list[dict]) -> list[dict]:
+    """``units`` ordered by their number of score rows, largest first (ties keep their order).
+
+    The largest teams' reports take longest.  Started first, they leave the
+    short reports for the end of the batch, where a worker with nothing left
+    to do waits only for a short report on another worker (longest job first:
+    with the district's order, a batch could end with one core idle for a whole
+    large report).
+    """
+    team_of = dataset.assessments.drop_duplicates("assessment_id").set_index("assessment_id")["team_id"]
+    per_team = dataset.scores["assessment_id"].map(team_of).value_counts()
+    school_of = dataset.teams.drop_duplicates("team_id").set_index("team_id")["school_id"]
+    per_school = per_team.groupby(per_team.index.map(school_of)).sum()
+
+    def rows(unit: dict) -> int:
+        counts, key = (per_team, unit["team_id"]) if unit["kind"] == "team" else (per_school, unit["school_id"])
+        return int(counts.get(key, 0))
+
+    return sorted(units, key=rows, reverse=True)  # stable: equal sizes keep the district's order
 
 
 def _has_assessments(subset: Any, start: str, end: str) -> bool:

@@ -16,7 +16,7 @@ from .jobs import BatchError, BatchResult, entry_key, key_of, now
 from .local_runner import _default_jobs, _LocalRunner
 from .manifest import load_manifest
 from .outputs import _OutputError
-from .plan import _as_list, _BatchSettings, _check_out_dir, _date_param, _units
+from .plan import _as_list, _BatchSettings, _check_out_dir, _date_param, _largest_first, _units
 from .settings import (
     DEFAULT_NOTEBOOK,
     DEFAULT_SCHOOL_NOTEBOOK,
@@ -259,7 +259,8 @@ def _plan_units(settings: _BatchSettings, teams: list[str] | None,
 
     A partitioned district is planned from its schools' and teams' tables only
     (the Dataset is then None: each school's partition is read when its turn
-    comes, so the units are sorted by school).
+    comes, so the units are sorted by school).  A loaded district's units are
+    ordered largest first (:func:`~plc_analysis.batch.plan._largest_first`).
     """
     from ..loading import load_dataset
     from ..partitioned import load_partitioned
@@ -268,7 +269,7 @@ def _plan_units(settings: _BatchSettings, teams: list[str] | None,
         catalog = load_partitioned(settings.data, tables=("schools", "teams"), errors=settings.errors)
         return None, sorted(_units(catalog, settings.per, teams, schools), key=lambda u: u["school_id"])
     dataset = load_dataset(settings.data, errors=settings.errors)
-    return dataset, _units(dataset, settings.per, teams, schools)
+    return dataset, _largest_first(dataset, _units(dataset, settings.per, teams, schools))
 
 
 def _still_to_do(units: list[dict], entries: Mapping[str, Mapping[str, Any]]) -> list[dict]:

@@ -21,8 +21,8 @@ import pandas as pd
 from .jobs import BatchError
 from .settings import SCHOOL_REPORT_STEM
 
-__all__ = ["_BatchSettings", "_units", "_largest_first", "_safe_name", "_check_out_dir", "_declared_parameters", "_builtin_parameters",
-           "_report_stem", "_has_assessments", "_date_param", "_as_list"]
+__all__ = ["_BatchSettings", "_units", "_largest_first", "_safe_name", "_check_out_dir", "_declared_parameters",
+           "_builtin_parameters", "_report_stem", "_has_assessments", "_date_param", "_as_list"]
 
 
 def _safe_name(value: str) -> str:

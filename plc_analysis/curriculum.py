@@ -74,13 +74,12 @@ def coverage_matrix(dataset: Dataset, rule: MasteryRule = "most_recent", *, audi
     placement = dataset.student_sections()
     names = teacher_names(dataset)
     teachers = (placement.groupby(["team_id", "teacher_id"])
-                .agg(sections=("section_id", lambda s: ", ".join(sorted(s.astype("str").unique()))),
-                     n_students=("student_id", "nunique")).reset_index())
+                .agg(n_students=("student_id", "nunique")).reset_index())
     # teachers with sections but no students still teach the curriculum
     listed = dataset.sections[["team_id", "teacher_id", "section_id"]]
     empty = (listed.groupby(["team_id", "teacher_id"])["section_id"]
              .agg(lambda s: ", ".join(sorted(s.astype("str").unique()))).rename("sections").reset_index())
-    teachers = empty.merge(teachers.drop(columns="sections"), on=["team_id", "teacher_id"], how="left")
+    teachers = empty.merge(teachers, on=["team_id", "teacher_id"], how="left")
     teachers["n_students"] = teachers["n_students"].fillna(0).astype("int64")
     teachers["teacher"] = teachers["teacher_id"].map(names).astype("str")
 

@@ -36,7 +36,7 @@ from .comparison import teacher_names
 from .dataset import Dataset
 from .equity import MIN_CELL, Audience, names_allowed, resolve_audience, student_names, suppress_small_cells
 from .proficiency import skill_evidence
-from .support import latest_data_date
+from .support import _joined_by_group, latest_data_date
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -522,11 +522,11 @@ def support_tiers(dataset: Dataset, policy: str | Path | Mapping[str, Any] | Non
     placement = placement[placement["student_id"].isin(out["student_id"])].merge(
         teacher_names(scope).rename("teacher").reset_index(), on="teacher_id", how="left")
 
-    def joined(s: pd.Series) -> str:
-        return "; ".join(sorted(s.dropna().astype("str").unique()))
-
-    who = placement.groupby("student_id").agg(school_id=("school_id", "first"), team_ids=("team_id", joined),
-                                               teachers=("teacher", joined))
+    by_student = placement.groupby("student_id")
+    who = by_student.agg(school_id=("school_id", "first"))
+    codes = by_student.ngroup()
+    for name, column in (("team_ids", "team_id"), ("teachers", "teacher")):
+        who[name] = _joined_by_group(codes, placement[column], len(who), "; ", distinct_sorted=True)
     out = out.join(who, on="student_id")
     # guided study hall groups for the top tier, per school
     top_rows = out[tier_s == top].sort_values(["school_id", "student_id"])

@@ -37,8 +37,8 @@ EXTRACT_PLACEHOLDER = "{plc-extract}"
 #: pandas then keeps text in Python strings instead of Arrow arrays: a team's tables hold a few thousand
 #: rows, where pyarrow's fixed cost per operation (take, factorize, conversions) outweighs its speed, and
 #: a team report's cells take about a fifth less time, with the same pages (measured in one process and
-#: in one warm kernel: ``benchmarks/README.md``).  Whole-district data (``--no-extract``) keeps pandas' default: Python strings would take
-#: several times the memory of Arrow's on millions of rows.
+#: in one warm kernel: ``benchmarks/README.md``).  Whole-district data (``--no-extract``) keeps pandas'
+#: default: Python strings would take several times the memory of Arrow's on millions of rows.
 SMALL_DATA_KERNEL_SETUP = "import pandas as _p\n_p.set_option('mode.string_storage', 'python')\ndel _p"
 #: Run before any other notebook: pandas' default string storage again, should a warm kernel have served an
 #: extract before (pandas is not imported for this).

@@ -23,6 +23,7 @@ from .support import (enrichment_list, intervention_effectiveness, intervention_
 from .support_plots import (plot_coverage, plot_goal, plot_goals, plot_intervention_effectiveness,
                             plot_subgroup_gaps, plot_support_groups, plot_tiers)
 from .figure_output import ReportFigure, report_figure
+from .tables import ReportTable
 from .plots import plot_item_map, plot_mastery_heatmap, plot_proficiency, plot_teacher_comparison
 from .talking_points import talking_points
 from .tiers import DEFAULT_POLICY, load_policy, support_tiers, tier_checks, tier_counts, tier_history
@@ -97,6 +98,7 @@ __all__ = [
     "plot_goals",
     "ReportFigure",
     "report_figure",
+    "ReportTable",
     "plot_subgroup_gaps",
     "plot_coverage",
     "Explorer",

@@ -1,8 +1,9 @@
 """Building blocks for the rendered reports: context, summaries and styled tables.
 
 Notebooks stay thin: each cell calls one function here, and every function is
-testable without a notebook.  Tables are pandas Stylers with proficiency
-colours; text is plain HTML.  Names of students appear only in a team's own
+testable without a notebook.  Tables are
+:class:`~plc_analysis.tables.ReportTable` with proficiency colours (written as
+HTML in one pass; ``to_styler()`` for a pandas Styler); text is plain HTML.  Names of students appear only in a team's own
 report (:class:`TeamContext` is always exactly one team).
 
 Figures are returned as :class:`~plc_analysis.figure_output.ReportFigure`:
@@ -18,8 +19,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from pandas.io.formats.style import Styler
 
 from .comparison import PEER_COLUMNS, compare_teams, compare_to_team, teacher_names
 from .dataset import Dataset
@@ -28,6 +29,7 @@ from .item_analysis import assessment_reliability, item_analysis, rater_calibrat
 from .loading import PEER_COUNTS_FILE, load_dataset, load_sample
 from .plots import level_of
 from .proficiency import mastery_matrix, proficiency_by_skill
+from .tables import ReportTable
 from .talking_points import talking_points
 
 __all__ = [
@@ -263,8 +265,8 @@ def summary_html(ctx: TeamContext) -> HTML:
 
 
 def style_table(frame: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals: dict[str, int] | None = None,
-                level: tuple[str, ...] = (), signal: str | None = None, caption: str | None = None) -> Styler:
-    """A readable Styler: no index, percentages formatted, proficiency and signal colours.
+                level: tuple[str, ...] = (), signal: str | None = None, caption: str | None = None) -> ReportTable:
+    """A readable table: no index, percentages formatted, proficiency and signal colours.
 
     Parameters
     ----------
@@ -281,34 +283,30 @@ def style_table(frame: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals:
 
     Returns
     -------
-    Styler
+    ReportTable
+        Written as HTML in one pass; :meth:`~plc_analysis.tables.ReportTable.to_styler`
+        gives the same table as a pandas Styler.  Cells and headers hold names and
+        descriptions typed by people: they are escaped, so "<" or "&" show as typed
+        and markup in the data cannot run in the report.
     """
-    formats = {c: (lambda v: _pct(v)) for c in percent if c in frame}
+    formats: dict[str, Callable[[Any], str]] = {c: _pct for c in percent if c in frame}
     for column, places in (decimals or {}).items():
         if column in frame:
-            formats[column] = (lambda v, p=places: "–" if pd.isna(v) else f"{v:.{p}f}")
-    # Cells and headers hold names and descriptions typed by people: escaped, so "<" or "&" show as typed
-    # and markup in the data cannot run in the report.
-    styler = (frame.style.hide(axis="index").format(formats, na_rep="–", escape="html")
-              .format_index(escape="html", axis="columns"))
-    for column in level:
-        if column in frame:
-            styler = styler.map(lambda v: f"background-color:{_TINTS[str(level_of([v])[0])]}", subset=[column])
+            formats[column] = (lambda v, p=places: f"{v:.{p}f}")
+    table = ReportTable(frame, formats=formats, caption=caption)
+    table = table.style_columns(_level_tints, [c for c in level if c in frame])
     if signal and signal in frame:
-        styler = styler.map(lambda v: f"background-color:{_SIGNAL_TINTS.get(v, '')}" if _SIGNAL_TINTS.get(v) else "",
-                            subset=[signal])
-    styler = styler.set_table_styles([
-        {"selector": "th", "props": "text-align:left;background:#F2F2F2;padding:4px 8px;font-weight:600"},
-        {"selector": "td", "props": "padding:3px 8px;border-bottom:1px solid #E5E5E5;text-align:left"},
-        {"selector": "caption", "props": "caption-side:top;text-align:left;font-weight:600;padding:4px 0"},
-        {"selector": "", "props": "border-collapse:collapse;font-size:13px;margin:6px 0 14px 0"},
-    ])
-    if caption:
-        styler = styler.set_caption(html.escape(caption))
-    return styler
+        table = table.map(lambda v: f"background-color:{_SIGNAL_TINTS[v]}" if _SIGNAL_TINTS.get(v) else "",
+                          subset=[signal])
+    return table
 
 
-def skills_table(ctx: TeamContext) -> Styler:
+def _level_tints(shares: pd.Series) -> list[str]:
+    """Background colour of each share's proficiency level."""
+    return [f"background-color:{_TINTS[str(level)]}" for level in level_of(shares)]
+
+
+def skills_table(ctx: TeamContext) -> ReportTable:
     """Question 1: the team's skills, essential first, with the agreed cuts."""
     if not ctx.has_data:
         return None
@@ -322,7 +320,7 @@ def skills_table(ctx: TeamContext) -> Styler:
     return style_table(view, percent=("Proficient at",), caption="What we want each student to learn")
 
 
-def proficiency_table(table: pd.DataFrame, caption: str, group: str | None = None, *, bars: bool = False) -> Styler:
+def proficiency_table(table: pd.DataFrame, caption: str, group: str | None = None, *, bars: bool = False) -> ReportTable:
     """A proficiency_by_skill frame for reading: counts first, then share with its interval.
 
     With ``bars`` the share is drawn as a bar in its cell (0–100%): a chart that
@@ -335,15 +333,12 @@ def proficiency_table(table: pd.DataFrame, caption: str, group: str | None = Non
     view = table[[c for c in columns if c in table]].rename(columns=columns)
     if "essential" in table:
         view.insert(0, "", table["essential"].map({True: "★", False: ""}).to_numpy())
-    styler = style_table(view, percent=("Share", "95% low", "95% high", "Mean score"),
-                         level=() if bars else ("Share",), caption=caption)
-    if bars:
-        styler = styler.bar(subset=["Share"], vmin=0, vmax=1, color=SHARE_BAR_COLOUR, height=70,
-                            props="width:9em")
-    return styler
+    table = style_table(view, percent=("Share", "95% low", "95% high", "Mean score"),
+                        level=() if bars else ("Share",), caption=caption)
+    return table.bar(["Share"], vmin=0, vmax=1, color=SHARE_BAR_COLOUR, height=70, width="9em") if bars else table
 
 
-def teacher_table(compared: pd.DataFrame, caption: str) -> Styler:
+def teacher_table(compared: pd.DataFrame, caption: str) -> ReportTable:
     """compare_to_team output for reading."""
     first = "description" if "description" in compared else "item_id"
     columns = {first: "Skill" if first == "description" else "Item", "teacher": "Teacher",
@@ -355,7 +350,7 @@ def teacher_table(compared: pd.DataFrame, caption: str) -> Styler:
                        level=("Share", "Rest share"), signal="Signal", caption=caption)
 
 
-def item_comparison_table(ctx: TeamContext) -> Styler | HTML:
+def item_comparison_table(ctx: TeamContext) -> ReportTable | HTML:
     """Per item, the teachers whose students did clearly better or worse than the rest of the team."""
     if not ctx.has_data:
         return None
@@ -369,7 +364,7 @@ def item_comparison_table(ctx: TeamContext) -> Styler | HTML:
     return teacher_table(notable, "Items where a teacher's students differ clearly from the rest of the team")
 
 
-def team_comparison_table(ctx: TeamContext) -> Styler | HTML:
+def team_comparison_table(ctx: TeamContext) -> ReportTable | HTML:
     """This team against other teams giving the same common assessments (aggregates only)."""
     if not ctx.has_data:
         return None
@@ -390,7 +385,7 @@ def team_comparison_table(ctx: TeamContext) -> Styler | HTML:
                        caption="Our team against the other teams giving the same assessment")
 
 
-def talking_points_table(ctx: TeamContext) -> Styler | HTML:
+def talking_points_table(ctx: TeamContext) -> ReportTable | HTML:
     """The ranked "what to talk about" list."""
     if not ctx.has_data:
         return None
@@ -401,7 +396,7 @@ def talking_points_table(ctx: TeamContext) -> Styler | HTML:
     return style_table(view, caption="What to talk about")
 
 
-def item_flags_table(ctx: TeamContext) -> Styler | HTML:
+def item_flags_table(ctx: TeamContext) -> ReportTable | HTML:
     """Items with a flag (very easy/hard, low or negative discrimination, likely miskey)."""
     if not ctx.has_data:
         return None
@@ -417,7 +412,7 @@ def item_flags_table(ctx: TeamContext) -> Styler | HTML:
                        caption="Items to look at (difficulty = share of points earned)")
 
 
-def reliability_table(ctx: TeamContext) -> Styler | HTML:
+def reliability_table(ctx: TeamContext) -> ReportTable | HTML:
     """Cronbach's alpha per assessment."""
     if not ctx.has_data:
         return None
@@ -431,7 +426,7 @@ def reliability_table(ctx: TeamContext) -> Styler | HTML:
                        caption="Reliability (Cronbach's alpha; KR-20 for right/wrong items)")
 
 
-def calibration_table_view(ctx: TeamContext) -> Styler | HTML:
+def calibration_table_view(ctx: TeamContext) -> ReportTable | HTML:
     """Rater agreement on double-scored rubric work."""
     if not ctx.has_data:
         return None
@@ -446,7 +441,7 @@ def calibration_table_view(ctx: TeamContext) -> Styler | HTML:
                        caption="Scoring calibration between pairs of teachers")
 
 
-def mastery_table(ctx: TeamContext) -> Styler | HTML:
+def mastery_table(ctx: TeamContext) -> ReportTable | HTML:
     """Every student on every skill, names shown (the team's own report only)."""
     if not ctx.has_data:
         return None
@@ -461,17 +456,16 @@ def mastery_table(ctx: TeamContext) -> Styler | HTML:
                                 "n_skills": "Skills assessed"})
     cuts = matrix.attrs["cuts"]
 
-    def tint(value, cut):
-        if pd.isna(value):
-            return f"background-color:{_TINTS['no data']}"
-        key = "proficient" if value >= cut - 1e-9 else ("approaching" if value >= cut - 0.2 else "below")
-        return f"background-color:{_TINTS[key]}"
+    def tints(scores: pd.Series, cut: float) -> list[str]:
+        values = scores.to_numpy(dtype=float, na_value=np.nan)
+        keys = np.select([np.isnan(values), values >= cut - 1e-9, values >= cut - 0.2],
+                         ["no data", "proficient", "approaching"], default="below")
+        return [f"background-color:{_TINTS[key]}" for key in keys]
 
-    styler = style_table(view, percent=tuple(skills), caption="Each student on each skill (score against the cut)")
+    table = style_table(view, percent=tuple(skills), caption="Each student on each skill (score against the cut)")
     for skill in skills:
-        styler = styler.map(lambda v, c=cuts[skill]: tint(v, c), subset=[skill])
-    return styler
-
+        table = table.style_columns(lambda scores, c=cuts[skill]: tints(scores, c), [skill])
+    return table
 
 
 def section(ctx: TeamContext, title: str, text: str = "") -> HTML | None:
@@ -516,7 +510,7 @@ def fig_item_map(ctx: TeamContext) -> ReportFigure | None:
     return _figure(lambda: plot_item_map(items).figure, ctx)
 
 
-def team_proficiency_table(ctx: TeamContext, by: str | None = None) -> Styler | None:
+def team_proficiency_table(ctx: TeamContext, by: str | None = None) -> ReportTable | None:
     """Proficiency by skill for the team (or per teacher / subgroup with ``by``)."""
     if not ctx.has_data:
         return None
@@ -532,7 +526,7 @@ def team_proficiency_table(ctx: TeamContext, by: str | None = None) -> Styler | 
     return proficiency_table(table, caption, group)
 
 
-def teacher_skill_table(ctx: TeamContext) -> Styler | None:
+def teacher_skill_table(ctx: TeamContext) -> ReportTable | None:
     """Each teacher against the rest of the team on every skill (table)."""
     if not ctx.has_data:
         return None
@@ -550,7 +544,7 @@ def _needing(ctx: TeamContext, group_size: int = 10) -> pd.DataFrame:
     return ctx.team_call(students_needing_support, ctx.rule, group_size, names=True)
 
 
-def support_groups_table(ctx: TeamContext, group_size: int = 10) -> Styler | HTML | None:
+def support_groups_table(ctx: TeamContext, group_size: int = 10) -> ReportTable | HTML | None:
     """Flexible regrouping: for each essential skill, the groups of students who need reteaching."""
     if not ctx.has_data:
         return None
@@ -568,7 +562,7 @@ def support_groups_table(ctx: TeamContext, group_size: int = 10) -> Styler | HTM
                        caption=f"Who needs time and support, by skill (groups of at most {group_size})")
 
 
-def support_students_table(ctx: TeamContext) -> Styler | HTML | None:
+def support_students_table(ctx: TeamContext) -> ReportTable | HTML | None:
     """The support list by student (names: the team's own report only)."""
     if not ctx.has_data:
         return None
@@ -613,7 +607,7 @@ def _goals(ctx: TeamContext, dataset: Dataset | None) -> tuple[pd.DataFrame, pd.
     return ctx.memo("goals", lambda: compute(ctx.district.filter(team_id=ctx.team_id)))
 
 
-def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> Styler | HTML | None:
+def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> ReportTable | HTML | None:
     """SMART goals: baseline, target, current, pace and projection, with a plain status."""
     if dataset is ctx.team and not ctx.has_data:
         return None
@@ -628,10 +622,10 @@ def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> Styler | HT
                          "Pace needed / week": progress["required_pace"], "Pace so far / week": progress["actual_pace"],
                          "Projected": progress["projected"], "Status": progress["status"],
                          "In short": progress["summary"]})
-    styler = style_table(view, percent=("Baseline", "Target", "Now", "Projected"),
-                         decimals={"Pace needed / week": 3, "Pace so far / week": 3}, caption="SMART goals")
-    return styler.map(lambda v: f"background-color:{status_tints.get(v, '')}" if v in status_tints else "",
-                      subset=["Status"])
+    table = style_table(view, percent=("Baseline", "Target", "Now", "Projected"),
+                        decimals={"Pace needed / week": 3, "Pace so far / week": 3}, caption="SMART goals")
+    return table.map(lambda v: f"background-color:{status_tints.get(v, '')}" if v in status_tints else "",
+                     subset=["Status"])
 
 
 def fig_goals(ctx: TeamContext, dataset: Dataset | None = None) -> ReportFigure | None:

@@ -12,12 +12,12 @@ import html
 from dataclasses import dataclass, field
 
 import pandas as pd
-from pandas.io.formats.style import Styler
 
 from .dataset import Dataset
 from .equity import MIN_CELL, suppress_small_cells
 from .figure_output import ReportFigure, report_figure
 from .report import HTML, load_data, note_html, style_table
+from .tables import ReportTable
 
 __all__ = [
     "ScopeContext",
@@ -113,7 +113,7 @@ def _student_column(frame: pd.DataFrame) -> pd.Series:
     return frame["student"] if "student" in frame else frame["student_id"]
 
 
-def tiers_table(sc: ScopeContext) -> Styler | HTML:
+def tiers_table(sc: ScopeContext) -> ReportTable | HTML:
     """Every student in a tier now: why, since when, next action and owner."""
     tiers = _tiers(sc)
     current = tiers[tiers["tier"] > 0]
@@ -127,7 +127,7 @@ def tiers_table(sc: ScopeContext) -> Styler | HTML:
     return style_table(view, decimals={"Weeks in support": 0}, caption="Students in a tier of support now")
 
 
-def escalations_table(sc: ScopeContext) -> Styler | HTML:
+def escalations_table(sc: ScopeContext) -> ReportTable | HTML:
     """Students who should move up a tier, start support, or can exit."""
     tiers = _tiers(sc)
     moving = tiers[tiers["change"].str.startswith(("move up", "start", "can exit"))]
@@ -139,7 +139,7 @@ def escalations_table(sc: ScopeContext) -> Styler | HTML:
     return style_table(view, caption="Changes at this check: who starts, moves up or can exit")
 
 
-def tier_counts_table(sc: ScopeContext) -> Styler:
+def tier_counts_table(sc: ScopeContext) -> ReportTable:
     """Students per tier per team and school (suppressed beyond a team)."""
     from .tiers import tier_counts
 
@@ -165,7 +165,7 @@ def fig_tiers(sc: ScopeContext) -> ReportFigure | None:
 
 
 # -- regrouping and effectiveness -------------------------------------------------
-def regroup_table(sc: ScopeContext, group_size: int = 10) -> Styler | HTML:
+def regroup_table(sc: ScopeContext, group_size: int = 10) -> ReportTable | HTML:
     """Support groups by skill for every team in scope (counts and classes, no names)."""
     from .support import support_groups
 
@@ -186,7 +186,7 @@ def _effect(sc: ScopeContext) -> pd.DataFrame:
     return sc.memo("effect", lambda: intervention_effectiveness(sc.data, audience=sc.audience))
 
 
-def effectiveness_table(sc: ScopeContext) -> Styler | HTML:
+def effectiveness_table(sc: ScopeContext) -> ReportTable | HTML:
     """Did the support work? Share meeting the standard before and after, per kind and tier."""
     effect = _effect(sc)
     if effect.empty:
@@ -222,7 +222,7 @@ def _goals(sc: ScopeContext):
     return sc.memo("goals", compute)
 
 
-def goals_overview_table(sc: ScopeContext) -> Styler | HTML:
+def goals_overview_table(sc: ScopeContext) -> ReportTable | HTML:
     """Every goal in scope with baseline, target, current value, projection and status."""
     progress, _ = _goals(sc)
     if progress.empty:
@@ -234,8 +234,8 @@ def goals_overview_table(sc: ScopeContext) -> Styler | HTML:
                          "Baseline": progress["baseline"], "Target": progress["target"], "Now": progress["current"],
                          "Projected": progress["projected"], "Due": progress["due_date"].dt.strftime("%d %b %Y"),
                          "Status": progress["status"], "In short": progress["summary"]})
-    styler = style_table(view, percent=("Baseline", "Target", "Now", "Projected"), caption="SMART goals")
-    return styler.map(lambda v: f"background-color:{tints[v]}" if v in tints else "", subset=["Status"])
+    table = style_table(view, percent=("Baseline", "Target", "Now", "Projected"), caption="SMART goals")
+    return table.map(lambda v: f"background-color:{tints[v]}" if v in tints else "", subset=["Status"])
 
 
 def fig_scope_goals(sc: ScopeContext) -> ReportFigure | None:
@@ -249,7 +249,7 @@ def fig_scope_goals(sc: ScopeContext) -> ReportFigure | None:
 
 
 # -- curriculum and equity --------------------------------------------------------
-def coverage_gaps_table(sc: ScopeContext) -> Styler | HTML:
+def coverage_gaps_table(sc: ScopeContext) -> ReportTable | HTML:
     """Essential skills intended by a team but never assessed in a teacher's sections."""
     from .curriculum import coverage_gaps
 
@@ -281,7 +281,7 @@ def _gaps(sc: ScopeContext, by: str) -> pd.DataFrame:
     return sc.memo(f"gaps-{by}", lambda: subgroup_gaps(sc.data, by=by, rule=sc.rule, audience=sc.audience))
 
 
-def equity_table(sc: ScopeContext, by: str = "team") -> Styler | HTML:
+def equity_table(sc: ScopeContext, by: str = "team") -> ReportTable | HTML:
     """Gaps between each subgroup and the rest, per team and skill (suppressed beyond a team)."""
     gaps = _gaps(sc, by)
     if gaps.empty:
@@ -312,7 +312,7 @@ def fig_equity(sc: ScopeContext, by: str = "team") -> ReportFigure | None:
 
 
 # -- district overview ------------------------------------------------------------
-def district_proficiency_table(sc: ScopeContext) -> Styler:
+def district_proficiency_table(sc: ScopeContext) -> ReportTable:
     """Share proficient per team and essential skill; cells under 10 students suppressed, no names."""
     from .proficiency import proficiency_by_skill
 

@@ -109,7 +109,7 @@ class Explorer:
 
         Returns
         -------
-        list of pandas Styler
+        list of ReportTable
             Proficiency by skill (by subgroup when one is chosen) with share
             bars, then each teacher against the rest of the team by skill.
         """

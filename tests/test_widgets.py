@@ -95,4 +95,4 @@ def test_widget_reacts_to_its_controls(explorer: Explorer, capsys: pytest.Captur
     rule.value = "highest"
     skill.value = skill.options[1][1]
     shown = capsys.readouterr().out
-    assert "Styler" in shown or "<table" in shown  # something was displayed on each change
+    assert "ReportTable" in shown or "<table" in shown  # something was displayed on each change

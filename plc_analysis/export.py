@@ -185,6 +185,7 @@ def _exporter() -> Any:
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,
+            optimistic_validation=True,  # validate once after the preprocessors, not after each of twelve
         )
     return _EXPORTER
 

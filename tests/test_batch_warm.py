@@ -165,3 +165,54 @@ def test_reports_on_extracts_keep_text_in_python_strings_and_others_keep_the_def
         warm.close_idle()
     assert len(set(pids_of(pids).values())) == 1  # the same kernel
     assert storage(pids) == {"first": "python", "second": "auto"}
+
+
+class _FakeClient:
+    """A kernel client answering shell requests from a script: (parent msg id, status) or an exception."""
+
+    def __init__(self, answers: list) -> None:
+        self.answers, self.sent = list(answers), []
+
+    def execute(self, code: str, **kwargs) -> str:
+        self.sent.append(code)
+        return f"m{len(self.sent)}"
+
+    async def get_shell_msg(self, timeout: float) -> dict:
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        parent, status = answer
+        return {"parent_header": {"msg_id": parent}, "content": {"status": status}}
+
+    def stop_channels(self) -> None:
+        self.stopped = True
+
+
+class _FakeManager:
+    def __init__(self) -> None:
+        self.down = False
+
+    def is_alive(self) -> bool:
+        return not self.down
+
+    def shutdown_kernel(self, now: bool = False) -> None:
+        self.down = True
+
+    def cleanup_resources(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("answers, reused", [
+    ([("m0", "ok"), ("m1", "ok")], True),  # an older reply is skipped, then the reset's own
+    ([("m1", "error")], False),  # the reset failed: the kernel is shut down, not lent
+    ([__import__("queue").Empty()], False),  # no answer within RESET_TIMEOUT
+])
+def test_a_kernel_is_lent_only_once_its_reset_has_succeeded(answers: list, reused: bool, tmp_path: Path) -> None:
+    kernel = warm.WarmKernel(km=_FakeManager(), kc=_FakeClient(answers), log=open(tmp_path / "log", "wb"),
+                             key=("fake-kernel", str(tmp_path)))
+    warm.give_back(kernel)  # sends the reset and returns at once
+    assert kernel.clearing == "m1" and kernel.kc.sent == [warm.RESET_CODE.format(cwd=str(tmp_path))]
+    lent = warm.take("fake-kernel", str(tmp_path))
+    assert (lent is kernel) == reused and kernel.km.down != reused and kernel.clearing is None
+    assert kernel.kc.answers == []  # every scripted answer was read
+    assert warm.take("fake-kernel", str(tmp_path)) is None  # nothing else was kept

@@ -223,7 +223,7 @@ def _keep_or_shut_down(client: Any, lent: warm.WarmKernel | None, guard: _Guard,
     if guard.fired or guard.aborted or guard.status == "timeout":
         kernel.shut_down()
     else:
-        warm.give_back(kernel, client)
+        warm.give_back(kernel)
 
 
 def _kernel_env() -> dict[str, str]:
@@ -267,7 +267,7 @@ def _prestart_kernel(kernel_name: str, cwd: str, closed: Any) -> None:
             if reply is None or reply["content"].get("status") != "ok" or closed.is_set():
                 kernel.shut_down()
             else:
-                warm.give_back(kernel, client)
+                warm.give_back(kernel)
         except Exception as exc:
             logger.debug("could not start a kernel ahead of the reports: %s", type(exc).__name__)
             if kernel is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ class WarmKernel:
     log: IO[bytes]
     key: tuple[str, str]
     reports: int = 0
+    clearing: str | None = None  # id of the reset sent after the last report, not yet answered
 
     def alive(self) -> bool:
         try:
@@ -121,10 +123,12 @@ def starting(key: tuple[str, str]) -> Iterator[None]:
 
 
 def take(kernel_name: str, cwd: str) -> WarmKernel | None:
-    """An idle live kernel of this name started in ``cwd``, or None (the caller starts one).
+    """An idle live kernel of this name started in ``cwd``, cleared, or None (the caller starts one).
 
     While a kernel of that name and folder is being started ahead of time
-    (:func:`starting`), waits for it rather than start another.
+    (:func:`starting`), waits for it rather than start another.  A kernel
+    whose reset (:func:`give_back`) failed or takes longer than
+    :data:`RESET_TIMEOUT` is shut down and the next one tried.
     """
     key = (kernel_name, cwd)
     while True:
@@ -136,39 +140,53 @@ def take(kernel_name: str, cwd: str) -> WarmKernel | None:
             if found is None:
                 return None
             _IDLE.remove(found)
-        if found.alive():
+        if found.alive() and _cleared(found):
             return found
         found.shut_down()
 
 
-def give_back(kernel: WarmKernel, client: Any) -> None:
-    """Clear ``kernel`` after a report run by ``client`` and keep it for the next one, or shut it down.
+def give_back(kernel: WarmKernel) -> None:
+    """Start clearing ``kernel`` after a report and keep it for the next one, or shut it down.
 
-    Parameters
-    ----------
-    kernel : WarmKernel
-        The kernel the report ran in.
-    client : nbclient.NotebookClient
-        The client that ran it (used to wait for the reset's reply).
+    The reset (:data:`RESET_CODE`) is sent, not waited for: the kernel
+    clears itself while the worker writes the finished report and takes the
+    next job, and :func:`take` checks its answer before the next report.
     """
     kernel.reports += 1
     if kernel.reports >= MAX_REPORTS or not kernel.alive():
         kernel.shut_down()
         return
     try:
-        msg_id = kernel.kc.execute(RESET_CODE.format(cwd=kernel.key[1]), silent=True, store_history=False)
-        client.timeout = RESET_TIMEOUT  # the report is over: its time limit no longer applies
-        reply = client.wait_for_reply(msg_id)
-        ok = reply is not None and reply.get("content", {}).get("status") == "ok"
+        kernel.clearing = kernel.kc.execute(RESET_CODE.format(cwd=kernel.key[1]), silent=True, store_history=False)
     except Exception as exc:
         logger.info("could not clear a kernel for reuse (%s): shutting it down", type(exc).__name__)
-        ok = False
-    if not ok:
         kernel.shut_down()
         return
     with _CHANGED:
         _IDLE.append(kernel)
         _CHANGED.notify_all()
+
+
+def _cleared(kernel: WarmKernel) -> bool:
+    """Whether the kernel's reset, if one is pending, succeeded (waits for it, at most :data:`RESET_TIMEOUT`)."""
+    if kernel.clearing is None:
+        return True
+    msg_id, kernel.clearing = kernel.clearing, None
+    try:
+        reply = _sync(_reply_to(kernel.kc, msg_id, RESET_TIMEOUT))
+    except Exception as exc:  # queue.Empty after the time limit, or a lost connection
+        logger.info("a kernel did not clear itself for reuse (%s): shutting it down", type(exc).__name__)
+        return False
+    return reply.get("content", {}).get("status") == "ok"
+
+
+async def _reply_to(kc: Any, msg_id: str, timeout: float) -> dict:
+    """The kernel's reply to request ``msg_id``, skipping older replies (``queue.Empty`` after ``timeout`` s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = await kc.get_shell_msg(timeout=max(0.0, deadline - time.monotonic()))
+        if msg.get("parent_header", {}).get("msg_id") == msg_id:
+            return msg
 
 
 def close_idle() -> int:

@@ -39,10 +39,15 @@ TABLE_STYLES: dict[str, str] = {
     "td": "padding:3px 8px;border-bottom:1px solid #E5E5E5;text-align:left",
     "caption": "caption-side:top;text-align:left;font-weight:600;padding:4px 0",
 }
-#: Class of the ``<table>``; the selectors ``table.plc-table th`` outrank a notebook theme's ``.x th``.
+#: Class of the ``<table>``.
 TABLE_CLASS = "plc-table"
+#: What every selector of :data:`TABLE_STYLES` is scoped to.  ``:not(#…)`` matches every such table
+#: and weighs like an id, as the ``#T_…`` selectors of pandas' Styler did: JupyterLab's theme
+#: right-aligns cells with ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td``, which outweighs
+#: ``table.plc-table td``, in the notebook and in the exported page alike.
+TABLE_SCOPE = f"table.{TABLE_CLASS}:not(#plc-table-scope)"
 _STYLE_BLOCK = "<style type=\"text/css\">" + "".join(
-    f"table.{TABLE_CLASS}{' ' + selector if selector else ''}{{{props}}}" for selector, props in TABLE_STYLES.items()
+    f"{TABLE_SCOPE}{' ' + selector if selector else ''}{{{props}}}" for selector, props in TABLE_STYLES.items()
 ) + "</style>"
 
 #: Formats a cell's value (never missing: missing values read :data:`NA_TEXT`) as text.

@@ -187,3 +187,47 @@ def test_any_table_reads_as_its_styler(rows: int, data: st.DataObject) -> None:
         table = table.bar(["plain"], vmin=-10.0, vmax=10.0)
     _same_as_styler(table)
     assert html.unescape(table.to_html()).count("<tr>") == rows + 1
+
+
+def _specificity(selector: str) -> tuple[int, int, int]:
+    """(ids, classes and pseudo-classes, elements) of a simple CSS selector; ``:not(x)`` counts as ``x``."""
+    selector = re.sub(r":[\w-]+\(([^()]*)\)", lambda m: " " + m.group(1) if m.group(0).startswith(":not(") else ":pc",
+                      selector)
+    ids = len(re.findall(r"#[\w-]+", selector))
+    classes = len(re.findall(r"\.[\w-]+|\[[^\]]*\]|(?<!:):[\w-]+", selector))
+    elements = len(re.findall(r"(?:^|[\s>+~])([a-zA-Z][\w-]*)", selector))
+    return ids, classes, elements
+
+
+def test_specificity_is_counted_as_css_counts_it() -> None:  # hand-worked from the CSS Selectors spec
+    assert _specificity("td") == (0, 0, 1)
+    assert _specificity(".jp-RenderedHTMLCommon td") == (0, 1, 1)
+    assert _specificity(":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td") == (0, 2, 1)
+    assert _specificity("table.plc-table:not(#plc-table-scope) th") == (1, 1, 2)
+    assert _specificity(".a tbody tr:nth-child(odd)") == (0, 2, 2)
+
+
+def test_table_look_outweighs_the_notebook_theme_in_the_exported_page() -> None:
+    """Cells stay left-aligned: JupyterLab's theme right-aligns td/th with a (0,2,1) selector."""
+    import nbformat
+
+    from plc_analysis.export import notebook_to_html
+
+    table = R.style_table(pd.DataFrame({"Skill": ["a"], "Share": [0.5]}), percent=("Share",))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("t", outputs=[nbformat.v4.new_output(
+        "execute_result", {"text/html": table.to_html(), "text/plain": repr(table)}, execution_count=1)])])
+    page = notebook_to_html(nb)
+    strongest: dict[str, tuple] = {}
+    ours: dict[str, tuple] = {}
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", re.sub(r"/\*.*?\*/", "", page, flags=re.S)):
+        if "text-align" not in body:
+            continue
+        for selector in selectors.split(","):
+            selector = selector.strip()
+            last = selector.split()[-1] if selector.split() else ""
+            for cell in ("td", "th"):
+                if last == cell or last.startswith(cell + ":") or last.startswith(cell + "."):
+                    target = ours if "plc-table" in selector else strongest
+                    target[cell] = max(target.get(cell, (0, 0, 0)), _specificity(selector))
+    assert strongest["td"] >= (0, 2, 1)  # the theme's rule is there, so the comparison means something
+    assert ours["td"] > strongest["td"] and ours["th"] > strongest.get("th", (0, 0, 0))

@@ -151,6 +151,11 @@ def give_back(kernel: WarmKernel) -> None:
     The reset (:data:`RESET_CODE`) is sent, not waited for: the kernel
     clears itself while the worker writes the finished report and takes the
     next job, and :func:`take` checks its answer before the next report.
+
+    Parameters
+    ----------
+    kernel : WarmKernel
+        The kernel the report ran in (alive or not).
     """
     kernel.reports += 1
     if kernel.reports >= MAX_REPORTS or not kernel.alive():

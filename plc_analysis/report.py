@@ -66,6 +66,8 @@ __all__ = [
 ]
 
 _TINTS = {"below": "#F7D9C4", "approaching": "#FBE8C0", "proficient": "#CCE3F2", "no data": "#EEEEEE"}
+_GOAL_STATUS_TINTS = {"met": "#CDEBDF", "on track": "#CCE3F2", "at risk": "#FBE8C0", "off track": "#F7D9C4",
+                      "not enough data": "#EEEEEE"}
 _SIGNAL_TINTS = {"stronger than team": "#CDEBDF", "weaker than team": "#F7D9C4", "no clear difference": "",
                  "too few students": "#EEEEEE", "stronger than other teams": "#CDEBDF",
                  "weaker than other teams": "#F7D9C4"}
@@ -301,9 +303,15 @@ def style_table(frame: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals:
     return table
 
 
-def _level_tints(shares: pd.Series) -> list[str]:
-    """Background colour of each share's proficiency level."""
-    return [f"background-color:{_TINTS[str(level)]}" for level in level_of(shares)]
+def _level_tints(shares: pd.Series, **cuts: float) -> list[str]:
+    """Background colour of each share's proficiency level (``cuts``: :func:`~plc_analysis.plots.level_of`'s)."""
+    return [f"background-color:{_TINTS[str(level)]}"
+            for level in level_of(shares.to_numpy(dtype=float, na_value=np.nan), **cuts)]
+
+
+def _goal_status_tint(status: object) -> str:
+    """Background colour of a SMART goal's status ("" for an unknown one)."""
+    return f"background-color:{_GOAL_STATUS_TINTS[status]}" if status in _GOAL_STATUS_TINTS else ""
 
 
 def skills_table(ctx: TeamContext) -> ReportTable:
@@ -456,15 +464,10 @@ def mastery_table(ctx: TeamContext) -> ReportTable | HTML:
                                 "n_skills": "Skills assessed"})
     cuts = matrix.attrs["cuts"]
 
-    def tints(scores: pd.Series, cut: float) -> list[str]:
-        values = scores.to_numpy(dtype=float, na_value=np.nan)
-        keys = np.select([np.isnan(values), values >= cut - 1e-9, values >= cut - 0.2],
-                         ["no data", "proficient", "approaching"], default="below")
-        return [f"background-color:{_TINTS[key]}" for key in keys]
-
     table = style_table(view, percent=tuple(skills), caption="Each student on each skill (score against the cut)")
-    for skill in skills:
-        table = table.style_columns(lambda scores, c=cuts[skill]: tints(scores, c), [skill])
+    for skill in skills:  # proficient at the skill's cut, approaching within 20 points of it
+        table = table.style_columns(
+            lambda scores, c=cuts[skill]: _level_tints(scores, proficient=c - 1e-9, approaching=c - 0.2), [skill])
     return table
 
 
@@ -614,8 +617,6 @@ def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> ReportTable
     progress, _ = _goals(ctx, dataset)
     if progress.empty:
         return note_html("This team has no SMART goal recorded in goals.csv.")
-    status_tints = {"met": "#CDEBDF", "on track": "#CCE3F2", "at risk": "#FBE8C0", "off track": "#F7D9C4",
-                    "not enough data": "#EEEEEE"}
     view = pd.DataFrame({"Goal": progress["statement"], "Baseline": progress["baseline"],
                          "Target": progress["target"], "Now": progress["current"],
                          "Due": progress["due_date"].dt.strftime("%d %b %Y"),
@@ -624,8 +625,7 @@ def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> ReportTable
                          "In short": progress["summary"]})
     table = style_table(view, percent=("Baseline", "Target", "Now", "Projected"),
                         decimals={"Pace needed / week": 3, "Pace so far / week": 3}, caption="SMART goals")
-    return table.map(lambda v: f"background-color:{status_tints.get(v, '')}" if v in status_tints else "",
-                     subset=["Status"])
+    return table.map(_goal_status_tint, subset=["Status"])
 
 
 def fig_goals(ctx: TeamContext, dataset: Dataset | None = None) -> ReportFigure | None:

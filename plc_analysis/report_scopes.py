@@ -16,7 +16,7 @@ import pandas as pd
 from .dataset import Dataset
 from .equity import MIN_CELL, suppress_small_cells
 from .figure_output import ReportFigure, report_figure
-from .report import HTML, load_data, note_html, style_table
+from .report import HTML, _goal_status_tint, load_data, note_html, style_table
 from .tables import ReportTable
 
 __all__ = [
@@ -228,14 +228,12 @@ def goals_overview_table(sc: ScopeContext) -> ReportTable | HTML:
     if progress.empty:
         return note_html("No SMART goals are recorded for this scope.")
     teams = sc.district.teams.set_index("team_id")["name"]
-    tints = {"met": "#CDEBDF", "on track": "#CCE3F2", "at risk": "#FBE8C0", "off track": "#F7D9C4",
-             "not enough data": "#EEEEEE"}
     view = pd.DataFrame({"Team": progress["team_id"].map(teams), "Goal": progress["statement"],
                          "Baseline": progress["baseline"], "Target": progress["target"], "Now": progress["current"],
                          "Projected": progress["projected"], "Due": progress["due_date"].dt.strftime("%d %b %Y"),
                          "Status": progress["status"], "In short": progress["summary"]})
     table = style_table(view, percent=("Baseline", "Target", "Now", "Projected"), caption="SMART goals")
-    return table.map(lambda v: f"background-color:{tints[v]}" if v in tints else "", subset=["Status"])
+    return table.map(_goal_status_tint, subset=["Status"])
 
 
 def fig_scope_goals(sc: ScopeContext) -> ReportFigure | None:

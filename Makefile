@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 OUT ?= out
 JOBS ?=
 
-.PHONY: report test bench venv browser sample clean
+.PHONY: report test lint bench venv browser sample clean
 
 venv: $(STAMP)
 
@@ -33,7 +33,11 @@ browser:
 	      || echo "could not install chromium; browser tests will skip"; \
 	  else echo "chromium not installed and no root: browser tests will skip"; fi; }
 
-test: $(STAMP) browser
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: $(STAMP) browser lint
 	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax -p no:cacheprovider
 
 bench: $(STAMP)

@@ -68,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     district = plc.load_sample()
     loaded = time.perf_counter() - start
     team = district.filter(team_id=args.team)
-    print(f"sample loaded in {loaded:.2f} s: {len(district.assessments)} assessments, "
-          f"{len(district.scores):,} score rows; team {args.team}: {len(team.assessments)} assessments, "
-          f"{len(team.scores):,} score rows")
+    print(
+        f"sample loaded in {loaded:.2f} s: {len(district.assessments)} assessments, "
+        f"{len(district.scores):,} score rows; team {args.team}: {len(team.assessments)} assessments, "
+        f"{len(team.scores):,} score rows"
+    )
     print(f"median of {args.repeat} runs after one warm-up; seconds\n")
 
     scopes = {"one team": team, "district": district}
@@ -82,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     header = f"{'analytic':<26}" + "".join(
-        f"{scope + ' (' + kind + ')':>22}" for scope in scopes for kind in ("cold", "warm"))
+        f"{scope + ' (' + kind + ')':>22}" for scope in scopes for kind in ("cold", "warm")
+    )
     header += "".join(f"{'share of ' + scope + ' budget':>28}" for scope in scopes)
     print(header)
     print("-" * len(header))
@@ -103,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     for scope in scopes:
         total = sum(results[n, scope, False] for n in ANALYTICS)
         total_line += f"{total / TARGETS[scope]:>27.0%} "
-        verdicts.append(f"{scope}: {total:.2f} s cold vs target < {TARGETS[scope]:g} s "
-                        f"(ratio {total / TARGETS[scope]:.2f}) {'OK' if total < TARGETS[scope] else 'SLOW'}")
+        verdicts.append(
+            f"{scope}: {total:.2f} s cold vs target < {TARGETS[scope]:g} s "
+            f"(ratio {total / TARGETS[scope]:.2f}) {'OK' if total < TARGETS[scope] else 'SLOW'}"
+        )
     print(total_line)
     print()
     for verdict in verdicts:

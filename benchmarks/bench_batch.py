@@ -109,11 +109,33 @@ def naive_loop(district: Path, teams: list[str], out: Path) -> float:
     start = time.perf_counter()
     for team in teams:
         executed = out / f"{team}.ipynb"
-        subprocess.run([str(BIN / "papermill"), str(TEAM_NOTEBOOK), str(executed), "-k", "python3",
-                        "--no-progress-bar", "--log-level", "WARNING", "-p", "team_id", team,
-                        "-p", "data_path", str(district)], check=True, env=env, capture_output=True)
-        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)],
-                       check=True, env=env, capture_output=True)
+        subprocess.run(
+            [
+                str(BIN / "papermill"),
+                str(TEAM_NOTEBOOK),
+                str(executed),
+                "-k",
+                "python3",
+                "--no-progress-bar",
+                "--log-level",
+                "WARNING",
+                "-p",
+                "team_id",
+                team,
+                "-p",
+                "data_path",
+                str(district),
+            ],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+        subprocess.run(
+            [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
     return time.perf_counter() - start
 
 
@@ -126,8 +148,11 @@ def children_cpu() -> float:
 def plc_batch(district: Path, out: Path, jobs: int) -> tuple[float, float, dict]:
     """Seconds for ``plc batch`` on every team, the CPU seconds it used (kernels included), and its manifest."""
     cpu, start = children_cpu(), time.perf_counter()
-    subprocess.run([str(BIN / "plc"), "batch", "--data", str(district), "--out", str(out), "--jobs", str(jobs),
-                    "--quiet"], check=False, capture_output=True)
+    subprocess.run(
+        [str(BIN / "plc"), "batch", "--data", str(district), "--out", str(out), "--jobs", str(jobs), "--quiet"],
+        check=False,
+        capture_output=True,
+    )
     seconds = time.perf_counter() - start
     return seconds, children_cpu() - cpu, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
@@ -234,25 +259,37 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(f"{'':44s}{'teams':>6s}{'seconds':>10s}{'s/team':>9s}")
-    print(f"{'(a) naive loop: papermill + nbconvert CLIs':44s}{len(naive_ids):>6d}{naive_seconds:>10.1f}"
-          f"{naive_per_team:>9.2f}   steal {naive_steal}")
+    print(
+        f"{'(a) naive loop: papermill + nbconvert CLIs':44s}{len(naive_ids):>6d}{naive_seconds:>10.1f}"
+        f"{naive_per_team:>9.2f}   steal {naive_steal}"
+    )
     for number, r in enumerate(rounds, 1):
-        print(f"round {number}: floor (empty kernel start+stop, per job) {r.floor_before:.2f} s before, "
-              f"{r.floor_after:.2f} s after: {r.floor_per_team:.2f} s/team")
-        print(f"{f'  (b) plc batch --jobs {args.jobs}':44s}{r.reports:>6d}{r.seconds:>10.1f}{r.per_team:>9.2f}"
-              f"   {r.floor_multiple:.2f}x floor   statuses {r.statuses}")
-        print(f"{'  (b) CPU, batch process and kernels':44s}{'':>6s}{r.cpu:>10.1f}{r.cpu / r.reports:>9.2f}"
-              f"   cores busy {r.cpu / (r.seconds * args.jobs):.0%} of {args.jobs}; steal {r.steal}; "
-              f"2 x floor needs <= {2 * r.floor_per_team * args.jobs:.2f} CPU s/team with the cores busy")
+        print(
+            f"round {number}: floor (empty kernel start+stop, per job) {r.floor_before:.2f} s before, "
+            f"{r.floor_after:.2f} s after: {r.floor_per_team:.2f} s/team"
+        )
+        print(
+            f"{f'  (b) plc batch --jobs {args.jobs}':44s}{r.reports:>6d}{r.seconds:>10.1f}{r.per_team:>9.2f}"
+            f"   {r.floor_multiple:.2f}x floor   statuses {r.statuses}"
+        )
+        print(
+            f"{'  (b) CPU, batch process and kernels':44s}{'':>6s}{r.cpu:>10.1f}{r.cpu / r.reports:>9.2f}"
+            f"   cores busy {r.cpu / (r.seconds * args.jobs):.0%} of {args.jobs}; steal {r.steal}; "
+            f"2 x floor needs <= {2 * r.floor_per_team * args.jobs:.2f} CPU s/team with the cores busy"
+        )
 
     ratio = naive_per_team / middle.per_team
     print()
     print(f"median round: (b) {middle.per_team:.2f} s/team, floor {middle.floor_per_team:.2f} s/team")
-    print(f"(a)/(b) speed-up      {ratio:5.1f}x   target >= {TARGET_RATIO:g}x   "
-          f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'}")
-    print(f"(b) / floor per team  {middle.floor_multiple:5.2f}x   target <= {TARGET_FLOOR_MULTIPLE:g}x   "
-          f"{'PASS' if middle.floor_multiple <= TARGET_FLOOR_MULTIPLE else 'MISS'}"
-          f"   (rounds: {', '.join(f'{r.floor_multiple:.2f}x' for r in rounds)})")
+    print(
+        f"(a)/(b) speed-up      {ratio:5.1f}x   target >= {TARGET_RATIO:g}x   "
+        f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'}"
+    )
+    print(
+        f"(b) / floor per team  {middle.floor_multiple:5.2f}x   target <= {TARGET_FLOOR_MULTIPLE:g}x   "
+        f"{'PASS' if middle.floor_multiple <= TARGET_FLOOR_MULTIPLE else 'MISS'}"
+        f"   (rounds: {', '.join(f'{r.floor_multiple:.2f}x' for r in rounds)})"
+    )
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -88,13 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     slowest = max(zip(updates, [label for _ in range(args.repeat) for label, _ in steps]))
 
     print(f"{len(steps)} selections × {args.repeat} replays on the sample district")
-    print(f"update (compute + tables with share bars): median {statistics.median(updates):.3f} s, "
-          f"90th percentile {statistics.quantiles(updates, n=10)[-1]:.3f} s, max {slowest[0]:.3f} s ({slowest[1]})")
+    print(
+        f"update (compute + tables with share bars): median {statistics.median(updates):.3f} s, "
+        f"90th percentile {statistics.quantiles(updates, n=10)[-1]:.3f} s, max {slowest[0]:.3f} s ({slowest[1]})"
+    )
     print(f"figure on request (matplotlib PNG): median {statistics.median(figures):.3f} s")
     share = sum(u < TARGET_SECONDS for u in updates) / len(updates)
-    print(f"updates under {TARGET_SECONDS} s: {share:.0%}   "
-          f"{'PASS' if statistics.quantiles(updates, n=10)[-1] < TARGET_SECONDS else 'MISS'} "
-          f"(90th percentile vs target {TARGET_SECONDS} s)")
+    print(
+        f"updates under {TARGET_SECONDS} s: {share:.0%}   "
+        f"{'PASS' if statistics.quantiles(updates, n=10)[-1] < TARGET_SECONDS else 'MISS'} "
+        f"(90th percentile vs target {TARGET_SECONDS} s)"
+    )
     return 0
 
 

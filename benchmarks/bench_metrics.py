@@ -52,11 +52,11 @@ CACHE = Path(__file__).resolve().parent / ".cache"
 #: Bump when the generator changes, so cached districts are rebuilt.
 GENERATOR_VERSION = 1
 
-TARGET_SECONDS = 30.0          # 10M rows end to end
-TARGET_PEAK_GB = 6.0           # 10M rows end to end
-TARGET_DUCKDB_RATIO = 3.0      # pandas core aggregation / DuckDB
-LINEAR_SLACK = 1.1             # growth ratio allowed above the size ratio (noise)
-CORE_RUNS = 2                  # core aggregation timed this many times per process, best kept (both engines)
+TARGET_SECONDS = 30.0  # 10M rows end to end
+TARGET_PEAK_GB = 6.0  # 10M rows end to end
+TARGET_DUCKDB_RATIO = 3.0  # pandas core aggregation / DuckDB
+LINEAR_SLACK = 1.1  # growth ratio allowed above the size ratio (noise)
+CORE_RUNS = 2  # core aggregation timed this many times per process, best kept (both engines)
 STEPS = ("load", "proficiency_by_skill", "compare_to_team", "students_needing_support")
 
 
@@ -75,8 +75,8 @@ class Layout:
     assessments_per_team: int = 10
     items_per_assessment: int = 20
     teams_per_school: int = 10
-    absent_rate: float = 0.03          # student × assessment with no rows at all
-    not_attempted_rate: float = 0.01   # blank points
+    absent_rate: float = 0.03  # student × assessment with no rows at all
+    not_attempted_rate: float = 0.01  # blank points
     double_scored_rate: float = 0.002  # rubric rows scored again by a colleague (calibration)
 
     @property
@@ -106,54 +106,87 @@ def _small_tables(n_students: int, layout: Layout, rng: np.random.Generator) -> 
     n_schools = max(1, math.ceil(n_teams / layout.teams_per_school))
     team_ids = _ids("T", n_teams, 4)
     tables: dict[str, pd.DataFrame] = {}
-    tables["schools"] = pd.DataFrame({"school_id": _ids("S", n_schools, 3),
-                                      "name": [f"School {i}" for i in range(n_schools)]})
-    tables["teams"] = pd.DataFrame({"team_id": team_ids,
-                                    "school_id": tables["schools"]["school_id"].to_numpy()[
-                                        np.arange(n_teams) // layout.teams_per_school],
-                                    "name": [f"Team {i}" for i in range(n_teams)],
-                                    "grade": [str(3 + i % 6) for i in range(n_teams)],
-                                    "subject": np.where(np.arange(n_teams) % 2 == 0, "math", "ela")})
+    tables["schools"] = pd.DataFrame(
+        {"school_id": _ids("S", n_schools, 3), "name": [f"School {i}" for i in range(n_schools)]}
+    )
+    tables["teams"] = pd.DataFrame(
+        {
+            "team_id": team_ids,
+            "school_id": tables["schools"]["school_id"].to_numpy()[np.arange(n_teams) // layout.teams_per_school],
+            "name": [f"Team {i}" for i in range(n_teams)],
+            "grade": [str(3 + i % 6) for i in range(n_teams)],
+            "subject": np.where(np.arange(n_teams) % 2 == 0, "math", "ela"),
+        }
+    )
     n_teachers = n_teams * layout.teachers_per_team
     teacher_team = np.arange(n_teachers) // layout.teachers_per_team
-    tables["teachers"] = pd.DataFrame({"teacher_id": _ids("t", n_teachers, 5), "team_id": team_ids[teacher_team],
-                                       "name": [f"Teacher {i}" for i in range(n_teachers)]})
+    tables["teachers"] = pd.DataFrame(
+        {
+            "teacher_id": _ids("t", n_teachers, 5),
+            "team_id": team_ids[teacher_team],
+            "name": [f"Teacher {i}" for i in range(n_teachers)],
+        }
+    )
     n_sections = n_teachers * layout.sections_per_teacher
     section_teacher = np.arange(n_sections) // layout.sections_per_teacher
-    tables["sections"] = pd.DataFrame({"section_id": _ids("sec", n_sections, 5),
-                                       "teacher_id": tables["teachers"]["teacher_id"].to_numpy()[section_teacher],
-                                       "team_id": team_ids[teacher_team[section_teacher]],
-                                       "period": (np.arange(n_sections) % 7 + 1).astype(str), "term": "2025-26"})
+    tables["sections"] = pd.DataFrame(
+        {
+            "section_id": _ids("sec", n_sections, 5),
+            "teacher_id": tables["teachers"]["teacher_id"].to_numpy()[section_teacher],
+            "team_id": team_ids[teacher_team[section_teacher]],
+            "period": (np.arange(n_sections) % 7 + 1).astype(str),
+            "term": "2025-26",
+        }
+    )
     student_team = np.minimum(np.arange(n_students) // layout.students_per_team, n_teams - 1)
     sections_per_team = layout.teachers_per_team * layout.sections_per_teacher
     student_section = student_team * sections_per_team + rng.integers(0, sections_per_team, n_students)
     first = np.array(["Ana", "Ben", "Cy", "Di", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jo"], dtype=object)
     last = np.array(["Diaz", "Eto", "Fox", "Gao", "Hall", "Ito", "Jones", "Khan", "Lee", "Moss"], dtype=object)
-    tables["students"] = pd.DataFrame({"student_id": _ids("st", n_students, 7),
-                                       "grade": tables["teams"]["grade"].to_numpy()[student_team],
-                                       "first_name": first[rng.integers(0, 10, n_students)],
-                                       "last_name": last[rng.integers(0, 10, n_students)],
-                                       "ell": rng.random(n_students) < 0.15, "sped": rng.random(n_students) < 0.12,
-                                       "frl": rng.random(n_students) < 0.4})
-    tables["enrollments"] = pd.DataFrame({"student_id": tables["students"]["student_id"],
-                                          "section_id": tables["sections"]["section_id"].to_numpy()[student_section]})
+    tables["students"] = pd.DataFrame(
+        {
+            "student_id": _ids("st", n_students, 7),
+            "grade": tables["teams"]["grade"].to_numpy()[student_team],
+            "first_name": first[rng.integers(0, 10, n_students)],
+            "last_name": last[rng.integers(0, 10, n_students)],
+            "ell": rng.random(n_students) < 0.15,
+            "sped": rng.random(n_students) < 0.12,
+            "frl": rng.random(n_students) < 0.4,
+        }
+    )
+    tables["enrollments"] = pd.DataFrame(
+        {
+            "student_id": tables["students"]["student_id"],
+            "section_id": tables["sections"]["section_id"].to_numpy()[student_section],
+        }
+    )
     k = layout.skills_per_team
     skill_team = np.repeat(np.arange(n_teams), k)
     local = np.tile(np.arange(k), n_teams)
-    tables["skills"] = pd.DataFrame({"skill_id": [f"{team_ids[t]}-k{j:02d}" for t, j in zip(skill_team, local)],
-                                     "description": [f"Skill {j} of team {t}" for t, j in zip(skill_team, local)],
-                                     "team_id": team_ids[skill_team], "essential": local < layout.essential_per_team,
-                                     "proficiency_cut": rng.choice([0.7, 0.75, 0.8], size=n_teams * k),
-                                     "standard": [f"STD.{j}" for j in local]})
+    tables["skills"] = pd.DataFrame(
+        {
+            "skill_id": [f"{team_ids[t]}-k{j:02d}" for t, j in zip(skill_team, local)],
+            "description": [f"Skill {j} of team {t}" for t, j in zip(skill_team, local)],
+            "team_id": team_ids[skill_team],
+            "essential": local < layout.essential_per_team,
+            "proficiency_cut": rng.choice([0.7, 0.75, 0.8], size=n_teams * k),
+            "standard": [f"STD.{j}" for j in local],
+        }
+    )
     a = layout.assessments_per_team
     assessment_team = np.repeat(np.arange(n_teams), a)
     a_local = np.tile(np.arange(a), n_teams)
     kinds = np.where(a_local == a - 1, "cumulative", np.where(a_local == a - 2, "unit", "cfa"))
-    tables["assessments"] = pd.DataFrame({
-        "assessment_id": [f"{team_ids[t]}-a{j:02d}" for t, j in zip(assessment_team, a_local)],
-        "team_id": team_ids[assessment_team], "title": [f"CFA {j + 1}" for j in a_local], "kind": kinds,
-        "date": pd.Timestamp("2025-09-08") + pd.to_timedelta(14 * a_local, unit="D"),
-        "unit": [f"Unit {j // 3 + 1}" for j in a_local]})
+    tables["assessments"] = pd.DataFrame(
+        {
+            "assessment_id": [f"{team_ids[t]}-a{j:02d}" for t, j in zip(assessment_team, a_local)],
+            "team_id": team_ids[assessment_team],
+            "title": [f"CFA {j + 1}" for j in a_local],
+            "kind": kinds,
+            "date": pd.Timestamp("2025-09-08") + pd.to_timedelta(14 * a_local, unit="D"),
+            "unit": [f"Unit {j // 3 + 1}" for j in a_local],
+        }
+    )
     per = layout.items_per_assessment
     item_assessment = np.repeat(np.arange(n_teams * a), per)
     i_local = np.tile(np.arange(per), n_teams * a)
@@ -161,14 +194,19 @@ def _small_tables(n_students: int, layout: Layout, rng: np.random.Generator) -> 
     item_skill_local = (a_local[item_assessment] * 2 + i_local % 3) % k
     item_skill = assessment_team[item_assessment] * k + item_skill_local
     keys = np.array(list("ABCD"), dtype=object)[rng.integers(0, 4, len(i_local))]
-    tables["items"] = pd.DataFrame({
-        "assessment_id": tables["assessments"]["assessment_id"].to_numpy()[item_assessment],
-        "item_id": [f"{aid}-{j:02d}" for aid, j in
-                    zip(tables["assessments"]["assessment_id"].to_numpy()[item_assessment], i_local)],
-        "skill_id": tables["skills"]["skill_id"].to_numpy()[item_skill],
-        "max_points": np.array([1.0, 2.0, 4.0])[item_kind_code],
-        "kind": np.array(["mc", "cr", "rubric"], dtype=object)[item_kind_code],
-        "key": np.where(item_kind_code == 0, keys, None)})
+    tables["items"] = pd.DataFrame(
+        {
+            "assessment_id": tables["assessments"]["assessment_id"].to_numpy()[item_assessment],
+            "item_id": [
+                f"{aid}-{j:02d}"
+                for aid, j in zip(tables["assessments"]["assessment_id"].to_numpy()[item_assessment], i_local)
+            ],
+            "skill_id": tables["skills"]["skill_id"].to_numpy()[item_skill],
+            "max_points": np.array([1.0, 2.0, 4.0])[item_kind_code],
+            "kind": np.array(["mc", "cr", "rubric"], dtype=object)[item_kind_code],
+            "key": np.where(item_kind_code == 0, keys, None),
+        }
+    )
     tables["_student_section"] = pd.DataFrame({"section": student_section, "team": student_team})
     return tables
 
@@ -205,8 +243,10 @@ def _scores(tables: dict[str, pd.DataFrame], layout: Layout, rng: np.random.Gene
     rater = np.full(len(points), -1)
     rater[double] = teacher[double]
     extra = np.flatnonzero(double)
-    colleague = team[extra] * layout.teachers_per_team + (teacher[extra] % layout.teachers_per_team + 1) \
-        % layout.teachers_per_team
+    colleague = (
+        team[extra] * layout.teachers_per_team
+        + (teacher[extra] % layout.teachers_per_team + 1) % layout.teachers_per_team
+    )
     second = np.clip(points[extra] + rng.integers(-1, 2, len(extra)), 0, 4)
     order = np.argsort(np.concatenate([np.arange(len(points)), extra]), kind="stable")
     cat = lambda a, b: np.concatenate([a, b])[order]  # noqa: E731
@@ -214,18 +254,21 @@ def _scores(tables: dict[str, pd.DataFrame], layout: Layout, rng: np.random.Gene
     points, response, mc = cat(points, second), cat(response, response[extra]), cat(mc, mc[extra])
     rater = cat(rater, colleague)
     no_response = ~mc | np.isnan(points)
-    return pa.table({
-        "student_id": _strings(student, tables["students"]["student_id"].to_numpy()),
-        "assessment_id": _strings(assessment, tables["assessments"]["assessment_id"].to_numpy()),
-        "item_id": _strings(item, tables["items"]["item_id"].to_numpy()),
-        "points": pa.array(points, mask=np.isnan(points)),
-        "response": _strings(np.where(no_response, 0, response), letters, mask=no_response),
-        "rater_id": _strings(np.maximum(rater, 0), tables["teachers"]["teacher_id"].to_numpy(), mask=rater < 0),
-    })
+    return pa.table(
+        {
+            "student_id": _strings(student, tables["students"]["student_id"].to_numpy()),
+            "assessment_id": _strings(assessment, tables["assessments"]["assessment_id"].to_numpy()),
+            "item_id": _strings(item, tables["items"]["item_id"].to_numpy()),
+            "points": pa.array(points, mask=np.isnan(points)),
+            "response": _strings(np.where(no_response, 0, response), letters, mask=no_response),
+            "rater_id": _strings(np.maximum(rater, 0), tables["teachers"]["teacher_id"].to_numpy(), mask=rater < 0),
+        }
+    )
 
 
-def generate_district(folder: str | Path, rows: int, *, seed: int = 6, csv: bool = False,
-                      layout: Layout = Layout()) -> Path:
+def generate_district(
+    folder: str | Path, rows: int, *, seed: int = 6, csv: bool = False, layout: Layout = Layout()
+) -> Path:
     """Write a synthetic canonical district with about ``rows`` score rows.
 
     Parameters
@@ -259,8 +302,9 @@ def generate_district(folder: str | Path, rows: int, *, seed: int = 6, csv: bool
         out = folder / "csv"
         out.mkdir(exist_ok=True)
         for name, frame in tables.items():
-            frame.assign(**{c: frame[c].map({True: "true", False: "false"})
-                            for c in frame.columns if frame[c].dtype == bool}).to_csv(out / f"{name}.csv", index=False)
+            frame.assign(
+                **{c: frame[c].map({True: "true", False: "false"}) for c in frame.columns if frame[c].dtype == bool}
+            ).to_csv(out / f"{name}.csv", index=False)
         scores.to_pandas().to_csv(out / "scores.csv", index=False)
     return folder
 
@@ -367,7 +411,7 @@ def pandas_core(dataset: Any) -> pd.DataFrame:
 
 
 def _tidy_core(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.astype({c: "str" for c in CORE_KEYS}).astype({"n": "int64", "x": "int64"})
+    frame = frame.astype(dict.fromkeys(CORE_KEYS, "str")).astype({"n": "int64", "x": "int64"})
     frame = frame.assign(share=frame["x"] / frame["n"])
     return frame.sort_values(CORE_KEYS, kind="stable").reset_index(drop=True)
 
@@ -399,9 +443,11 @@ def run_pandas(folder: Path, out: Path, *, source: str = "parquet", core: bool =
     start = time.perf_counter()
     dataset = plc.load_dataset(folder / "csv" if source == "csv" else folder)
     times["load"] = time.perf_counter() - start
-    steps = {"proficiency_by_skill": lambda: plc.proficiency_by_skill(dataset),
-             "compare_to_team": lambda: plc.compare_to_team(dataset, by="skill"),
-             "students_needing_support": lambda: plc.students_needing_support(dataset)}
+    steps = {
+        "proficiency_by_skill": lambda: plc.proficiency_by_skill(dataset),
+        "compare_to_team": lambda: plc.compare_to_team(dataset, by="skill"),
+        "students_needing_support": lambda: plc.students_needing_support(dataset),
+    }
     sizes = {}
     for name, step in steps.items():
         start = time.perf_counter()
@@ -455,7 +501,7 @@ def _spawn(*args: str) -> dict:
     proc = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     raise RuntimeError(f"worker {args[0]} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
 
 
@@ -476,15 +522,19 @@ def _measure(rows: int, repeat: int, csv: bool, scratch: Path) -> dict:
         ducks.append(_spawn("duckdb", str(folder), str(d_out)))
         agree.append(core_difference(pd.read_parquet(p_out), pd.read_parquet(d_out)))
     best = min(runs, key=lambda x: sum(x["times"].values()))
-    result = {"rows": best["rows"], "generate_seconds": made["seconds"], "runs": runs,
-              "times": {s: min(x["times"][s] for x in runs) for s in STEPS},
-              "total": min(sum(x["times"].values()) for x in runs),
-              "totals": [sum(x["times"].values()) for x in runs],
-              "peak_gb": max(x["peak_gb"] for x in runs),
-              "core_seconds": min(x["core_seconds"] for x in runs),
-              "duckdb_seconds": min(x["core_seconds"] for x in ducks),
-              "duckdb_peak_gb": max(x["peak_gb"] for x in ducks),
-              "disagreement": next((a for a in agree if a), "")}
+    result = {
+        "rows": best["rows"],
+        "generate_seconds": made["seconds"],
+        "runs": runs,
+        "times": {s: min(x["times"][s] for x in runs) for s in STEPS},
+        "total": min(sum(x["times"].values()) for x in runs),
+        "totals": [sum(x["times"].values()) for x in runs],
+        "peak_gb": max(x["peak_gb"] for x in runs),
+        "core_seconds": min(x["core_seconds"] for x in runs),
+        "duckdb_seconds": min(x["core_seconds"] for x in ducks),
+        "duckdb_peak_gb": max(x["peak_gb"] for x in ducks),
+        "disagreement": next((a for a in agree if a), ""),
+    }
     if csv:
         csv_run = _spawn("pandas", str(folder), str(scratch / "unused.parquet"), "--source", "csv")
         result["csv_load"] = csv_run["times"]["load"]
@@ -499,43 +549,58 @@ def _verdict(ok: bool) -> str:
 def report(results: list[dict]) -> list[str]:
     """The figures table and the PASS/MISS lines."""
     lines = []
-    head = f"{'rows':>12}" + "".join(f"{s:>26}" for s in STEPS) + f"{'total s':>10}{'peak GB':>9}" \
+    head = (
+        f"{'rows':>12}" + "".join(f"{s:>26}" for s in STEPS) + f"{'total s':>10}{'peak GB':>9}"
         f"{'core s':>8}{'duckdb s':>9}{'ratio':>7}{'agree':>7}"
+    )
     lines += [head, "-" * len(head)]
     for r in results:
-        lines.append(f"{r['rows']:>12,}" + "".join(f"{r['times'][s]:>26.2f}" for s in STEPS)
-                     + f"{r['total']:>10.2f}{r['peak_gb']:>9.2f}{r['core_seconds']:>8.2f}"
-                     f"{r['duckdb_seconds']:>9.2f}{r['core_seconds'] / r['duckdb_seconds']:>7.2f}"
-                     f"{'yes' if not r['disagreement'] else 'NO':>7}")
+        lines.append(
+            f"{r['rows']:>12,}"
+            + "".join(f"{r['times'][s]:>26.2f}" for s in STEPS)
+            + f"{r['total']:>10.2f}{r['peak_gb']:>9.2f}{r['core_seconds']:>8.2f}"
+            f"{r['duckdb_seconds']:>9.2f}{r['core_seconds'] / r['duckdb_seconds']:>7.2f}"
+            f"{'yes' if not r['disagreement'] else 'NO':>7}"
+        )
     lines.append("")
     for r in results:
         totals = ", ".join(f"{t:.2f}" for t in r["totals"])
         extra = f"; CSV: load {r['csv_load']:.2f} s, end to end {r['csv_total']:.2f} s" if "csv_load" in r else ""
-        lines.append(f"{r['rows']:,} rows: end-to-end runs {totals} s (best shown); DuckDB peak "
-                     f"{r['duckdb_peak_gb']:.2f} GB; generated/cached in {r['generate_seconds']:.1f} s{extra}")
+        lines.append(
+            f"{r['rows']:,} rows: end-to-end runs {totals} s (best shown); DuckDB peak "
+            f"{r['duckdb_peak_gb']:.2f} GB; generated/cached in {r['generate_seconds']:.1f} s{extra}"
+        )
         if r["disagreement"]:
             lines.append(f"  pandas and DuckDB DISAGREE: {r['disagreement']}")
     lines.append("")
     for small, big in zip(results, results[1:]):
         size_ratio = big["rows"] / small["rows"]
         growth = big["total"] / small["total"]
-        lines.append(f"growth {small['rows']:,} -> {big['rows']:,} rows ({size_ratio:.1f}x data): time x{growth:.2f}, "
-                     f"target <= x{size_ratio * LINEAR_SLACK:.1f} (no worse than linear): "
-                     f"{_verdict(growth <= size_ratio * LINEAR_SLACK)}")
+        lines.append(
+            f"growth {small['rows']:,} -> {big['rows']:,} rows ({size_ratio:.1f}x data): time x{growth:.2f}, "
+            f"target <= x{size_ratio * LINEAR_SLACK:.1f} (no worse than linear): "
+            f"{_verdict(growth <= size_ratio * LINEAR_SLACK)}"
+        )
     largest = results[-1]
     if largest["rows"] >= 9_000_000:
-        lines.append(f"{largest['rows']:,} rows end to end: {largest['total']:.1f} s, target < {TARGET_SECONDS:g} s: "
-                     f"{_verdict(largest['total'] < TARGET_SECONDS)}")
-        lines.append(f"{largest['rows']:,} rows peak memory: {largest['peak_gb']:.2f} GB, target < "
-                     f"{TARGET_PEAK_GB:g} GB: {_verdict(largest['peak_gb'] < TARGET_PEAK_GB)}")
+        lines.append(
+            f"{largest['rows']:,} rows end to end: {largest['total']:.1f} s, target < {TARGET_SECONDS:g} s: "
+            f"{_verdict(largest['total'] < TARGET_SECONDS)}"
+        )
+        lines.append(
+            f"{largest['rows']:,} rows peak memory: {largest['peak_gb']:.2f} GB, target < "
+            f"{TARGET_PEAK_GB:g} GB: {_verdict(largest['peak_gb'] < TARGET_PEAK_GB)}"
+        )
     else:
         lines.append(f"(no 10M-row run: the 30 s / {TARGET_PEAK_GB:g} GB targets are not judged)")
     for r in results:
         ratio = r["core_seconds"] / r["duckdb_seconds"]
-        lines.append(f"{r['rows']:,} rows core aggregation: pandas {r['core_seconds']:.2f} s vs DuckDB "
-                     f"{r['duckdb_seconds']:.2f} s = {ratio:.2f}x, target <= {TARGET_DUCKDB_RATIO:g}x: "
-                     f"{_verdict(ratio <= TARGET_DUCKDB_RATIO)}; answers agree: "
-                     f"{_verdict(not r['disagreement'])}")
+        lines.append(
+            f"{r['rows']:,} rows core aggregation: pandas {r['core_seconds']:.2f} s vs DuckDB "
+            f"{r['duckdb_seconds']:.2f} s = {ratio:.2f}x, target <= {TARGET_DUCKDB_RATIO:g}x: "
+            f"{_verdict(ratio <= TARGET_DUCKDB_RATIO)}; answers agree: "
+            f"{_verdict(not r['disagreement'])}"
+        )
     return lines
 
 
@@ -551,8 +616,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", action="store_true", help="also time loading from CSV (sizes up to 1M)")
     args = parser.parse_args(argv)
     sizes = _parse_sizes("1e5,1e6" if args.quick else args.sizes)
-    print(f"bench_metrics: sizes {', '.join(f'{s:,}' for s in sizes)}; {args.repeat} run(s) each; "
-          f"{os.cpu_count()} CPUs; cache {CACHE}")
+    print(
+        f"bench_metrics: sizes {', '.join(f'{s:,}' for s in sizes)}; {args.repeat} run(s) each; "
+        f"{os.cpu_count()} CPUs; cache {CACHE}"
+    )
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         for rows in sizes:

@@ -40,16 +40,18 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
 
-    print(f"{date.today()} · {platform.node()} · {platform.processor() or platform.machine()} · "
-          f"Python {platform.python_version()}", flush=True)
+    print(
+        f"{date.today()} · {platform.node()} · {platform.processor() or platform.machine()} · "
+        f"Python {platform.python_version()}",
+        flush=True,
+    )
     failed = []
     for name in chosen:
         script, quick = BENCHMARKS[name]
         print(f"\n=== {name} ({script}) " + "=" * max(0, 60 - len(name) - len(script)), flush=True)
         start = time.perf_counter()
         code = subprocess.call([sys.executable, str(HERE / script), *(quick if args.quick else [])])
-        print(f"--- {name}: {time.perf_counter() - start:.0f} s" + (f", exit code {code}" if code else ""),
-              flush=True)
+        print(f"--- {name}: {time.perf_counter() - start:.0f} s" + (f", exit code {code}" if code else ""), flush=True)
         if code:
             failed.append(name)
     if failed:

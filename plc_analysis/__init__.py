@@ -7,24 +7,37 @@ then ask the three PLC questions of it with pure functions that take a
 
 from .calibration import agreement, calibration_table, cohen_kappa, fleiss_kappa, icc
 from .comparison import compare_teams, compare_to_team, item_success, peer_counts
+from .curriculum import coverage_gaps, coverage_matrix
 from .dataset import Dataset
+from .equity import subgroup_gaps, suppress_small_cells
 from .errors import PLCDataError, Problem
+from .figure_output import ReportFigure, report_figure
+from .goals import GOAL_STATUSES, goal_progress, goal_series
 from .item_analysis import assessment_reliability, item_analysis, option_analysis, rater_calibration
 from .items import distractor_analysis, item_statistics, reliability, reliability_summary
 from .loading import load_dataset, load_sample
 from .partitioned import load_partitioned, write_partitioned
+from .plots import plot_item_map, plot_mastery_heatmap, plot_proficiency, plot_teacher_comparison
 from .proficiency import mastery_matrix, proficiency_by_skill, skill_evidence, student_skill_mastery
 from .stats import cronbach_alpha_interval, proportion_difference_interval, wilson_interval
-from .curriculum import coverage_gaps, coverage_matrix
-from .equity import subgroup_gaps, suppress_small_cells
-from .goals import GOAL_STATUSES, goal_progress, goal_series
-from .support import (enrichment_list, intervention_effectiveness, intervention_outcomes, students_needing_support,
-                      support_by_student, support_groups)
-from .support_plots import (plot_coverage, plot_goal, plot_goals, plot_intervention_effectiveness,
-                            plot_subgroup_gaps, plot_support_groups, plot_tiers)
-from .figure_output import ReportFigure, report_figure
+from .support import (
+    enrichment_list,
+    intervention_effectiveness,
+    intervention_outcomes,
+    students_needing_support,
+    support_by_student,
+    support_groups,
+)
+from .support_plots import (
+    plot_coverage,
+    plot_goal,
+    plot_goals,
+    plot_intervention_effectiveness,
+    plot_subgroup_gaps,
+    plot_support_groups,
+    plot_tiers,
+)
 from .tables import ReportTable
-from .plots import plot_item_map, plot_mastery_heatmap, plot_proficiency, plot_teacher_comparison
 from .talking_points import talking_points
 from .tiers import DEFAULT_POLICY, load_policy, support_tiers, tier_checks, tier_counts, tier_history
 from .widgets import Explorer, explore

@@ -43,9 +43,7 @@ def _prepare(ratings: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         raise ValueError(f"ratings must be a pandas DataFrame, got {type(ratings).__name__}")
     missing = [c for c in ("work_id", "rater_id", "score") if c not in ratings.columns]
     if missing:
-        raise ValueError(
-            f"ratings is missing required column(s) {missing}; it has {list(ratings.columns)}"
-        )
+        raise ValueError(f"ratings is missing required column(s) {missing}; it has {list(ratings.columns)}")
     unit = ["work_id", "item_id"] if "item_id" in ratings.columns else ["work_id"]
     r = ratings[unit + ["rater_id", "score"]].copy()
     for c in unit + ["rater_id"]:
@@ -61,13 +59,10 @@ def _prepare(ratings: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     if dup.any():
         first = r.loc[dup, unit + ["rater_id"]].iloc[0].to_dict()
         raise ValueError(
-            f"ratings has {int(dup.sum())} duplicate rating(s) of the same work by the "
-            f"same rater, e.g. {first}"
+            f"ratings has {int(dup.sum())} duplicate rating(s) of the same work by the same rater, e.g. {first}"
         )
     if r["rater_id"].nunique() < 2:
-        raise ValueError(
-            f"rater agreement needs at least 2 raters, got {r['rater_id'].nunique()}"
-        )
+        raise ValueError(f"rater agreement needs at least 2 raters, got {r['rater_id'].nunique()}")
     return r, unit
 
 
@@ -75,9 +70,7 @@ def _pairs(r: pd.DataFrame, unit: list[str]) -> pd.DataFrame:
     """Every pair of distinct raters on a shared unit (rater_a < rater_b)."""
     p = r.merge(r, on=unit, suffixes=("_a", "_b"))
     p = p[p["rater_id_a"] < p["rater_id_b"]]
-    return p.rename(columns={"rater_id_a": "rater_a", "rater_id_b": "rater_b"}).reset_index(
-        drop=True
-    )
+    return p.rename(columns={"rater_id_a": "rater_a", "rater_id_b": "rater_b"}).reset_index(drop=True)
 
 
 def _wide(r: pd.DataFrame, unit: list[str]) -> pd.DataFrame:
@@ -101,7 +94,7 @@ def _kappa(a: np.ndarray, b: np.ndarray, weights: str | None) -> float:
         return float("nan")
     cats, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
     k = len(cats)
-    ia, ib = codes[: len(a)], codes[len(a):]
+    ia, ib = codes[: len(a)], codes[len(a) :]
     observed = np.zeros((k, k))
     np.add.at(observed, (ia, ib), 1.0)
     observed /= observed.sum()
@@ -209,8 +202,7 @@ def cohen_kappa(ratings: pd.DataFrame, weights: str | None = None) -> float:
     raters = sorted(r["rater_id"].unique())
     if len(raters) != 2:
         raise ValueError(
-            f"cohen_kappa needs exactly 2 raters, got {len(raters)}; use fleiss_kappa "
-            "or calibration_table for more"
+            f"cohen_kappa needs exactly 2 raters, got {len(raters)}; use fleiss_kappa or calibration_table for more"
         )
     w = _wide(r, unit).dropna()
     if len(w) == 0:
@@ -292,10 +284,7 @@ def icc(ratings: pd.DataFrame) -> float:
     r, unit = _prepare(ratings)
     w = _wide(r, unit).dropna()
     if len(w) < 2:
-        raise ValueError(
-            f"icc needs at least 2 works scored by all {r['rater_id'].nunique()} raters, "
-            f"got {len(w)}"
-        )
+        raise ValueError(f"icc needs at least 2 works scored by all {r['rater_id'].nunique()} raters, got {len(w)}")
     return _icc_a1(w.to_numpy(dtype=float))
 
 
@@ -349,13 +338,30 @@ def calibration_table(
     has_item = "item_id" in unit
     p = _pairs(r, unit)
     keys = (["item_id"] if has_item else []) + ["rater_a", "rater_b"]
-    cols = ["item_id", "rater_a", "rater_b", "n_works", "exact", "adjacent",
-            "kappa_quadratic", "icc", "needs_calibration", "note"]
+    cols = [
+        "item_id",
+        "rater_a",
+        "rater_b",
+        "n_works",
+        "exact",
+        "adjacent",
+        "kappa_quadratic",
+        "icc",
+        "needs_calibration",
+        "note",
+    ]
     if len(p) == 0:
         empty = pd.DataFrame({c: pd.Series(dtype="str") for c in cols})
-        return empty.astype({"n_works": "int64", "exact": float, "adjacent": float,
-                             "kappa_quadratic": float, "icc": float,
-                             "needs_calibration": bool})
+        return empty.astype(
+            {
+                "n_works": "int64",
+                "exact": float,
+                "adjacent": float,
+                "kappa_quadratic": float,
+                "icc": float,
+                "needs_calibration": bool,
+            }
+        )
 
     diff = (p["score_a"] - p["score_b"]).abs()
     p["is_exact"] = diff == 0

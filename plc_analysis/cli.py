@@ -28,8 +28,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 column = f", column {row.column!r}" if isinstance(row.column, str) else ""
                 value = f" value {row.value!r}:" if isinstance(row.value, str) else ""
                 print(f"  - {row.file}{line}{column}:{value} {row.reason}")
-    out = Path(args.rejected) if args.rejected else (
-        Path(args.path) / "rejected.csv" if Path(args.path).is_dir() else Path(args.path).with_name("rejected.csv"))
+    out = (
+        Path(args.rejected)
+        if args.rejected
+        else (
+            Path(args.path) / "rejected.csv" if Path(args.path).is_dir() else Path(args.path).with_name("rejected.csv")
+        )
+    )
     if len(dataset.rejected):
         dataset.rejected.to_csv(out, index=False)
         print(f"\n{len(dataset.rejected)} rejected row(s) written to {out}")
@@ -76,8 +81,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"plc report: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("plc report: interrupted while rendering the district overview; the team reports are in "
-              f"{result.index_path}.", file=sys.stderr)
+        print(
+            "plc report: interrupted while rendering the district overview; the team reports are in "
+            f"{result.index_path}.",
+            file=sys.stderr,
+        )
         return 130
     if overview["status"] in FAILED_STATUSES:
         print(f"District overview {overview['status']}: {overview['error_name']}: {overview['error_value']}")
@@ -106,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .batch import add_batch_arguments
 
-    report = sub.add_parser("report", help="team reports for every team, an index and the district overview "
-                                           "(default: the sample district)")
+    report = sub.add_parser(
+        "report", help="team reports for every team, an index and the district overview (default: the sample district)"
+    )
     add_batch_arguments(report)
     report.set_defaults(func=_cmd_report)
 

@@ -23,13 +23,41 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["ID_COLUMNS", "Factor", "factor", "categorical", "decode", "lookup", "combine", "rank",
-           "exact_sums", "stable_sort", "run_starts", "repeated_keys", "usable", "item_rows", "evidence_frame",
-           "present_pairs", "roster_present"]
+__all__ = [
+    "ID_COLUMNS",
+    "Factor",
+    "factor",
+    "categorical",
+    "decode",
+    "lookup",
+    "combine",
+    "rank",
+    "exact_sums",
+    "stable_sort",
+    "run_starts",
+    "repeated_keys",
+    "usable",
+    "item_rows",
+    "evidence_frame",
+    "present_pairs",
+    "roster_present",
+]
 
 #: Identifier columns that internal frames may hold as categoricals.
-ID_COLUMNS = frozenset({"student_id", "skill_id", "assessment_id", "item_id", "team_id", "school_id",
-                        "section_id", "teacher_id", "common_id", "rater_id"})
+ID_COLUMNS = frozenset(
+    {
+        "student_id",
+        "skill_id",
+        "assessment_id",
+        "item_id",
+        "team_id",
+        "school_id",
+        "section_id",
+        "teacher_id",
+        "common_id",
+        "rater_id",
+    }
+)
 _DENSE_LIMIT = 1 << 22  # largest dense look-up table (entries) for a two-column key
 
 
@@ -195,9 +223,12 @@ def usable(dataset) -> bool:
     scores, items, assessments, skills = t["scores"], t["items"], t["assessments"], t["skills"]
     if not len(scores) or not len(items):
         return False
-    for frame, columns in ((scores, ["student_id", "assessment_id", "item_id"]),
-                           (items, ["assessment_id", "item_id", "skill_id"]),
-                           (assessments, ["assessment_id", "team_id"]), (skills, ["skill_id"])):
+    for frame, columns in (
+        (scores, ["student_id", "assessment_id", "item_id"]),
+        (items, ["assessment_id", "item_id", "skill_id"]),
+        (assessments, ["assessment_id", "team_id"]),
+        (skills, ["skill_id"]),
+    ):
         if not all(c in frame and _is_text(frame[c]) for c in columns):
             return False
     if scores[["student_id", "assessment_id", "item_id"]].isna().any().any():
@@ -207,9 +238,13 @@ def usable(dataset) -> bool:
     placement = dataset.student_sections()
     if placement[["student_id", "team_id"]].isna().any().any():
         return False
-    return (_unique_key(items, ["assessment_id", "item_id"]) and _unique_key(assessments, ["assessment_id"])
-            and _unique_key(skills, ["skill_id"]) and not assessments["team_id"].isna().any()
-            and pd.api.types.is_datetime64_dtype(assessments["date"]))
+    return (
+        _unique_key(items, ["assessment_id", "item_id"])
+        and _unique_key(assessments, ["assessment_id"])
+        and _unique_key(skills, ["skill_id"])
+        and not assessments["team_id"].isna().any()
+        and pd.api.types.is_datetime64_dtype(assessments["date"])
+    )
 
 
 def item_rows(student_assessment: Factor, item: Factor, items: pd.DataFrame) -> np.ndarray:
@@ -222,11 +257,11 @@ def item_rows(student_assessment: Factor, item: Factor, items: pd.DataFrame) -> 
     if n_a * n_i <= _DENSE_LIMIT:
         table = np.full(n_a * n_i + 1, -1, dtype=np.int64)
         table[a_items[known] * n_i + i_items[known]] = rows
-        pair = np.where((student_assessment.codes < 0) | (item.codes < 0), n_a * n_i,
-                        student_assessment.codes * n_i + item.codes)
+        pair = np.where(
+            (student_assessment.codes < 0) | (item.codes < 0), n_a * n_i, student_assessment.codes * n_i + item.codes
+        )
         return table[pair]
-    pair = np.where((student_assessment.codes < 0) | (item.codes < 0), -1,
-                    student_assessment.codes * n_i + item.codes)
+    pair = np.where((student_assessment.codes < 0) | (item.codes < 0), -1, student_assessment.codes * n_i + item.codes)
     if not items["item_id"].duplicated().any():  # item ids unique across assessments: look up by item
         by_item = np.full(n_i + 1, -1, dtype=np.int64)
         by_item[i_items[known]] = rows
@@ -252,8 +287,11 @@ def _blueprint(items: pd.DataFrame, skill: Factor, assessment: Factor, assessmen
     ``rank``: the order of (skill, date, assessment), so that sorting score
     rows by ``(student, rank)`` sorts evidence by student, skill and date.
     """
-    blueprint = (items.groupby(["assessment_id", "skill_id"], observed=True)
-                 .agg(possible=("max_points", "sum"), n_items=("item_id", "size")).reset_index())
+    blueprint = (
+        items.groupby(["assessment_id", "skill_id"], observed=True)
+        .agg(possible=("max_points", "sum"), n_items=("item_id", "size"))
+        .reset_index()
+    )
     blueprint["a"] = lookup(assessment.values, blueprint["assessment_id"])
     blueprint["k"] = lookup(skill.values, blueprint["skill_id"])
     a_row = np.append(lookup(pd.Index(assessments["assessment_id"]), assessment.values), -1)
@@ -266,8 +304,9 @@ def _blueprint(items: pd.DataFrame, skill: Factor, assessment: Factor, assessmen
     return blueprint
 
 
-def _item_blueprint(items: pd.DataFrame, skill: Factor, blueprint: pd.DataFrame,
-                    assessment: Factor) -> tuple[np.ndarray, np.ndarray]:
+def _item_blueprint(
+    items: pd.DataFrame, skill: Factor, blueprint: pd.DataFrame, assessment: Factor
+) -> tuple[np.ndarray, np.ndarray]:
     """Per item row, its blueprint row (-1: no skill, or an assessment never scored) and its place in it."""
     a_item = lookup(assessment.values, items["assessment_id"])
     known = (blueprint["a"] >= 0).to_numpy()
@@ -300,8 +339,9 @@ def _date_keys(dates) -> np.ndarray:
     return keys
 
 
-def _work_runs(dataset, rows: np.ndarray, group: np.ndarray, place: np.ndarray,
-               width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _work_runs(
+    dataset, rows: np.ndarray, group: np.ndarray, place: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Score rows of record among ``rows``, sorted by ``group`` (then item, then row) and their group runs.
 
     Rows with the same group and item place are the same piece of work
@@ -383,18 +423,29 @@ def evidence_frame(dataset) -> pd.DataFrame | None:
     positions, keys, starts = _work_runs(dataset, rows, group, row_rank[rows] % width, width)
     points = t["scores"]["points"].to_numpy(dtype="float64", na_value=np.nan)
     n_rows = np.diff(np.append(starts, len(positions)))
-    counts = {"earned": _earned(dataset, points, positions, starts), "n_rows": n_rows,
-              "n_missed": np.add.reduceat(np.isnan(points[positions]), starts).astype(np.int64),
-              "first": np.minimum.reduceat(positions, starts)}
+    counts = {
+        "earned": _earned(dataset, points, positions, starts),
+        "n_rows": n_rows,
+        "n_missed": np.add.reduceat(np.isnan(points[positions]), starts).astype(np.int64),
+        "first": np.minimum.reduceat(positions, starts),
+    }
     g_student, g_rank = np.divmod(keys[starts], max(len(blueprint), 1))
     by_rank = np.empty(len(blueprint), dtype=np.int64)
     by_rank[blueprint["rank"].to_numpy()] = np.arange(len(blueprint))
-    return _evidence_table(dataset, blueprint.iloc[by_rank[g_rank]].reset_index(drop=True), g_student,
-                           student, skill, assessment, counts)
+    return _evidence_table(
+        dataset, blueprint.iloc[by_rank[g_rank]].reset_index(drop=True), g_student, student, skill, assessment, counts
+    )
 
 
-def _evidence_table(dataset, groups: pd.DataFrame, g_student: np.ndarray, student: Factor, skill: Factor,
-                    assessment: Factor, counts: dict[str, np.ndarray]) -> pd.DataFrame:
+def _evidence_table(
+    dataset,
+    groups: pd.DataFrame,
+    g_student: np.ndarray,
+    student: Factor,
+    skill: Factor,
+    assessment: Factor,
+    counts: dict[str, np.ndarray],
+) -> pd.DataFrame:
     """The evidence frame from one blueprint row and student rank per group (groups in sorted order)."""
     t = dataset.tables
     assessments, skills = t["assessments"], t["skills"]
@@ -418,17 +469,27 @@ def _evidence_table(dataset, groups: pd.DataFrame, g_student: np.ndarray, studen
         f = factor(placement[column])
         return categorical(np.append(f.codes, -1)[p_row], f.values)
 
-    frame = pd.DataFrame({
-        "student_id": pd.Categorical.from_codes(g_student, categories=student.values[np.argsort(rank(student.values))]),
-        "skill_id": pd.Categorical.from_codes(g_skill, categories=skill.values[np.argsort(skill_rank)]),
-        "assessment_id": categorical(groups["a"].to_numpy(), assessment.values),
-        "date": date, "assessment_kind": assessments["kind"].array.take(g_arow, allow_fill=True),
-        "team_id": categorical(g_team, team.values),
-        "school_id": placed("school_id"), "section_id": placed("section_id"), "teacher_id": placed("teacher_id"),
-        "earned": counts["earned"], "possible": possible, "score": counts["earned"] / possible,
-        "n_items": n_items, "n_not_attempted": counts["n_missed"] + (n_items - counts["n_rows"]),
-        "proficiency_cut": cut,
-    })
+    frame = pd.DataFrame(
+        {
+            "student_id": pd.Categorical.from_codes(
+                g_student, categories=student.values[np.argsort(rank(student.values))]
+            ),
+            "skill_id": pd.Categorical.from_codes(g_skill, categories=skill.values[np.argsort(skill_rank)]),
+            "assessment_id": categorical(groups["a"].to_numpy(), assessment.values),
+            "date": date,
+            "assessment_kind": assessments["kind"].array.take(g_arow, allow_fill=True),
+            "team_id": categorical(g_team, team.values),
+            "school_id": placed("school_id"),
+            "section_id": placed("section_id"),
+            "teacher_id": placed("teacher_id"),
+            "earned": counts["earned"],
+            "possible": possible,
+            "score": counts["earned"] / possible,
+            "n_items": n_items,
+            "n_not_attempted": counts["n_missed"] + (n_items - counts["n_rows"]),
+            "proficiency_cut": cut,
+        }
+    )
     if not ties.any():
         return frame
     # evidence of one student and skill on the same day: first scored first, as the plain sort keeps them
@@ -436,8 +497,9 @@ def _evidence_table(dataset, groups: pd.DataFrame, g_student: np.ndarray, studen
     return frame.take(final).reset_index(drop=True)
 
 
-def _placement_rows(placement: pd.DataFrame, student: Factor, team: Factor, student_code: np.ndarray,
-                    team_code: np.ndarray) -> np.ndarray:
+def _placement_rows(
+    placement: pd.DataFrame, student: Factor, team: Factor, student_code: np.ndarray, team_code: np.ndarray
+) -> np.ndarray:
     """Row of ``placement`` for each (student code, team code) pair (-1: the student has no section there)."""
     p_student = lookup(student.values, placement["student_id"])
     p_team = lookup(team.values, placement["team_id"])

@@ -17,10 +17,17 @@ from .coded import decode
 from .dataset import Dataset
 from .metric_cache import cached_metric
 from .proficiency import MasteryRule, _mastery, student_skill_mastery
-from .stats import proportion_difference_interval, signal_from_interval, wilson_interval
+from .stats import proportion_difference_interval, signal_from_interval
 
-__all__ = ["compare_to_team", "compare_teams", "peer_counts", "item_success", "teacher_names", "COMPARISON_RULE",
-           "PEER_COLUMNS"]
+__all__ = [
+    "compare_to_team",
+    "compare_teams",
+    "peer_counts",
+    "item_success",
+    "teacher_names",
+    "COMPARISON_RULE",
+    "PEER_COLUMNS",
+]
 
 
 def teacher_names(dataset: Dataset) -> pd.Series:
@@ -53,19 +60,37 @@ def item_success(dataset: Dataset, *, success: float = 0.75, **filters) -> pd.Da
         dataset = dataset.filter(**filters)
     r = dataset.responses()
     credit = r["earned"] / r["max_points"]
-    return pd.DataFrame({
-        **{c: r[c] for c in ["student_id", "assessment_id", "item_id", "skill_id", "common_id", "team_id",
-                              "school_id", "teacher_id", "section_id"]},
-        "credit": credit, "correct": credit >= success - 1e-9,
-    })
+    return pd.DataFrame(
+        {
+            **{
+                c: r[c]
+                for c in [
+                    "student_id",
+                    "assessment_id",
+                    "item_id",
+                    "skill_id",
+                    "common_id",
+                    "team_id",
+                    "school_id",
+                    "teacher_id",
+                    "section_id",
+                ]
+            },
+            "credit": credit,
+            "correct": credit >= success - 1e-9,
+        }
+    )
 
 
-def _against_rest(units: pd.DataFrame, keys: list[str], group: str, outcome: str, *, min_n: int,
-                  confidence: float) -> pd.DataFrame:
+def _against_rest(
+    units: pd.DataFrame, keys: list[str], group: str, outcome: str, *, min_n: int, confidence: float
+) -> pd.DataFrame:
     """Each ``group`` value within ``keys`` against every other student within ``keys``."""
-    per_group = (units.groupby([*keys, group], observed=True)
-                 .agg(n=(outcome, "size"), x=(outcome, "sum"), mean_credit=("_credit", "mean"))
-                 .reset_index())
+    per_group = (
+        units.groupby([*keys, group], observed=True)
+        .agg(n=(outcome, "size"), x=(outcome, "sum"), mean_credit=("_credit", "mean"))
+        .reset_index()
+    )
     return _rest_comparison(_with_rest(per_group, keys), min_n=min_n, confidence=confidence)
 
 
@@ -94,12 +119,17 @@ def _rest_comparison(out: pd.DataFrame, *, min_n: int, confidence: float) -> pd.
     out["difference"] = out["share"] - out["share_rest"]
     has_rest = out["n_rest"] > 0
     low, high = proportion_difference_interval(
-        out["x"].to_numpy(), out["n"].to_numpy(), out["x_rest"].to_numpy(),
-        out["n_rest"].where(has_rest, 1).to_numpy(), confidence)
+        out["x"].to_numpy(),
+        out["n"].to_numpy(),
+        out["x_rest"].to_numpy(),
+        out["n_rest"].where(has_rest, 1).to_numpy(),
+        confidence,
+    )
     out["ci_low"] = pd.Series(low, index=out.index).where(has_rest)
     out["ci_high"] = pd.Series(high, index=out.index).where(has_rest)
-    out["signal"] = signal_from_interval(out["ci_low"].to_numpy(), out["ci_high"].to_numpy(),
-                                         out["n"].to_numpy(), out["n_rest"].to_numpy(), min_n=min_n)
+    out["signal"] = signal_from_interval(
+        out["ci_low"].to_numpy(), out["ci_high"].to_numpy(), out["n"].to_numpy(), out["n_rest"].to_numpy(), min_n=min_n
+    )
     return out
 
 
@@ -110,9 +140,18 @@ COMPARISON_RULE: MasteryRule = "mean"
 
 
 @cached_metric
-def compare_to_team(dataset: Dataset, by: Literal["skill", "item"] = "skill", rule: MasteryRule = COMPARISON_RULE,
-                    *, min_n: int = 10, confidence: float = 0.95, success: float = 0.75, weight: float = 0.65,
-                    cut: float | None = None, **filters) -> pd.DataFrame:
+def compare_to_team(
+    dataset: Dataset,
+    by: Literal["skill", "item"] = "skill",
+    rule: MasteryRule = COMPARISON_RULE,
+    *,
+    min_n: int = 10,
+    confidence: float = 0.95,
+    success: float = 0.75,
+    weight: float = 0.65,
+    cut: float | None = None,
+    **filters,
+) -> pd.DataFrame:
     """Each teacher's students against the rest of the team, per skill or per item.
 
     Parameters
@@ -163,19 +202,42 @@ def compare_to_team(dataset: Dataset, by: Literal["skill", "item"] = "skill", ru
     if by == "skill":
         out = out.merge(dataset.skills[["skill_id", "description", "essential"]], on="skill_id", how="left")
         head = ["team_id", "skill_id", "description", "essential"]
-        out = out.sort_values(["team_id", "essential", "skill_id", "teacher_id"],
-                              ascending=[True, False, True, True], kind="stable")
+        out = out.sort_values(
+            ["team_id", "essential", "skill_id", "teacher_id"], ascending=[True, False, True, True], kind="stable"
+        )
     else:
         head = ["team_id", "assessment_id", "item_id", "skill_id"]
         out = out.sort_values(head + ["teacher_id"], kind="stable")
-    columns = [*head, "teacher_id", "teacher", "n", "x", "share", "n_rest", "x_rest", "share_rest",
-               "difference", "ci_low", "ci_high", "signal", "mean_credit"]
+    columns = [
+        *head,
+        "teacher_id",
+        "teacher",
+        "n",
+        "x",
+        "share",
+        "n_rest",
+        "x_rest",
+        "share_rest",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "signal",
+        "mean_credit",
+    ]
     return out[columns].reset_index(drop=True)
 
 
-def compare_teams(dataset: Dataset, by: Literal["skill", "item"] = "skill", *, min_n: int = 10,
-                  confidence: float = 0.95, success: float = 0.75, cut: float | None = None,
-                  peers: pd.DataFrame | None = None, **filters) -> pd.DataFrame:
+def compare_teams(
+    dataset: Dataset,
+    by: Literal["skill", "item"] = "skill",
+    *,
+    min_n: int = 10,
+    confidence: float = 0.95,
+    success: float = 0.75,
+    cut: float | None = None,
+    peers: pd.DataFrame | None = None,
+    **filters,
+) -> pd.DataFrame:
     """Each team against the other teams giving the same common assessment.
 
     Assessments are the same when they share a ``common_id`` (each team keeps
@@ -213,23 +275,40 @@ def compare_teams(dataset: Dataset, by: Literal["skill", "item"] = "skill", *, m
     """
     if filters:
         dataset = dataset.filter(**filters)
-    columns = ["common_id", "title", "skill_id", *(["item_id"] if by == "item" else []), "team_id", "n", "x",
-               "share", "n_rest", "x_rest", "share_rest", "difference", "ci_low", "ci_high", "signal", "n_teams"]
+    columns = [
+        "common_id",
+        "title",
+        "skill_id",
+        *(["item_id"] if by == "item" else []),
+        "team_id",
+        "n",
+        "x",
+        "share",
+        "n_rest",
+        "x_rest",
+        "share_rest",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "signal",
+        "n_teams",
+    ]
     if by == "skill":
         counts, givers = _skill_counts(dataset, cut)
         if peers is None:
             out = _pooled(counts, givers)
         else:  # this dataset's teams against the other teams' students pooled in peers
             mine = peers[peers["team_id"].isin(dataset.teams["team_id"])]
-            out = counts.merge(mine.astype({key: "str" for key in _SKILL_KEYS}), on=_SKILL_KEYS)
+            out = counts.merge(mine.astype(dict.fromkeys(_SKILL_KEYS, "str")), on=_SKILL_KEYS)
         out = _rest_comparison(out, min_n=min_n, confidence=confidence)
         keys = ["common_id", "skill_id"]
     elif peers is not None:
         raise ValueError("peers (peer_counts) hold counts per skill: compare_teams(..., by='skill')")
     elif by == "item":
         assessments = dataset.assessments[dataset.assessments["common_id"].notna()]
-        shared_ids = list(assessments.loc[assessments["common_id"].isin(_shared_common_ids(assessments)),
-                                          "assessment_id"])
+        shared_ids = list(
+            assessments.loc[assessments["common_id"].isin(_shared_common_ids(assessments)), "assessment_id"]
+        )
         if not shared_ids:  # no assessment given by two teams: nothing to compare
             return pd.DataFrame(columns=columns)
         subset = dataset.filter(assessment_id=shared_ids)
@@ -257,17 +336,27 @@ def _skill_counts(dataset: Dataset, cut: float | None) -> tuple[pd.DataFrame, pd
     Returns ``(counts, givers)``: ``common_id, skill_id, team_id, n, x`` (identifiers as strings) and the
     common assessments' ``common_id, team_id, title``.
     """
-    givers = dataset.assessments.loc[dataset.assessments["common_id"].notna(), ["assessment_id", "common_id",
-                                                                               "team_id", "title"]]
+    givers = dataset.assessments.loc[
+        dataset.assessments["common_id"].notna(), ["assessment_id", "common_id", "team_id", "title"]
+    ]
     if givers.empty:  # no common assessment shared: no counts
-        return (pd.DataFrame({key: pd.Series(dtype="str") for key in _SKILL_KEYS}
-                             | {"n": pd.Series(dtype="int64"), "x": pd.Series(dtype="int64")}),
-                givers[["common_id", "team_id", "title"]].astype("str"))
+        return (
+            pd.DataFrame(
+                {key: pd.Series(dtype="str") for key in _SKILL_KEYS}
+                | {"n": pd.Series(dtype="int64"), "x": pd.Series(dtype="int64")}
+            ),
+            givers[["common_id", "team_id", "title"]].astype("str"),
+        )
     subset = dataset.filter(assessment_id=list(givers["assessment_id"]))
-    units = student_skill_mastery(subset, "all", cut=cut).merge(givers[["assessment_id", "common_id"]],
-                                                                on="assessment_id")
-    counts = (units.groupby(_SKILL_KEYS, observed=True).agg(n=("proficient", "size"), x=("proficient", "sum"))
-              .reset_index().astype({key: "str" for key in _SKILL_KEYS}))
+    units = student_skill_mastery(subset, "all", cut=cut).merge(
+        givers[["assessment_id", "common_id"]], on="assessment_id"
+    )
+    counts = (
+        units.groupby(_SKILL_KEYS, observed=True)
+        .agg(n=("proficient", "size"), x=("proficient", "sum"))
+        .reset_index()
+        .astype(dict.fromkeys(_SKILL_KEYS, "str"))
+    )
     return counts, givers[["common_id", "team_id", "title"]].astype("str")
 
 
@@ -314,6 +403,7 @@ def peer_counts(datasets: Dataset | Iterable[Dataset], *, cut: float | None = No
     parts = [_skill_counts(dataset, cut) for dataset in ([datasets] if isinstance(datasets, Dataset) else datasets)]
     if not parts:
         return pd.DataFrame(columns=PEER_COLUMNS)
-    pooled = _pooled(pd.concat([c for c, _ in parts], ignore_index=True),
-                     pd.concat([g for _, g in parts], ignore_index=True))
+    pooled = _pooled(
+        pd.concat([c for c, _ in parts], ignore_index=True), pd.concat([g for _, g in parts], ignore_index=True)
+    )
     return pooled.sort_values(_SKILL_KEYS, kind="stable")[PEER_COLUMNS].reset_index(drop=True)

@@ -18,9 +18,25 @@ __all__ = ["Dataset", "RESPONSE_COLUMNS"]
 
 #: Columns of :meth:`Dataset.responses`.
 RESPONSE_COLUMNS = [
-    "student_id", "assessment_id", "item_id", "points", "earned", "attempted", "response",
-    "max_points", "item_kind", "key", "skill_id", "assessment_kind", "title", "date", "common_id",
-    "team_id", "school_id", "section_id", "teacher_id",
+    "student_id",
+    "assessment_id",
+    "item_id",
+    "points",
+    "earned",
+    "attempted",
+    "response",
+    "max_points",
+    "item_kind",
+    "key",
+    "skill_id",
+    "assessment_kind",
+    "title",
+    "date",
+    "common_id",
+    "team_id",
+    "school_id",
+    "section_id",
+    "teacher_id",
 ]
 
 
@@ -118,12 +134,19 @@ class Dataset:
             ``results.csv``), whose ``rows`` is blank.
         """
         rejected = self.rejected["file"].value_counts()
-        by_stem = {name: int(rejected.get(f"{name}.csv", 0) + rejected.get(f"{name}.parquet", 0))
-                   for name in TABLE_ORDER}
-        frame = pd.DataFrame({"table": list(TABLE_ORDER), "rows": [len(self.tables[n]) for n in TABLE_ORDER],
-                              "rejected": [by_stem[n] for n in TABLE_ORDER]})
-        others = rejected[[f not in {f"{n}.csv" for n in TABLE_ORDER} | {f"{n}.parquet" for n in TABLE_ORDER}
-                           for f in rejected.index]]
+        by_stem = {
+            name: int(rejected.get(f"{name}.csv", 0) + rejected.get(f"{name}.parquet", 0)) for name in TABLE_ORDER
+        }
+        frame = pd.DataFrame(
+            {
+                "table": list(TABLE_ORDER),
+                "rows": [len(self.tables[n]) for n in TABLE_ORDER],
+                "rejected": [by_stem[n] for n in TABLE_ORDER],
+            }
+        )
+        others = rejected[
+            [f not in {f"{n}.csv" for n in TABLE_ORDER} | {f"{n}.parquet" for n in TABLE_ORDER} for f in rejected.index]
+        ]
         extra = pd.DataFrame({"table": others.index.astype(str), "rows": pd.NA, "rejected": others.to_numpy()})
         frame["rows"] = frame["rows"].astype("Int64")
         return pd.concat([frame, extra.astype({"rows": "Int64"})], ignore_index=True) if len(extra) else frame
@@ -146,9 +169,11 @@ class Dataset:
         """
         if "student_sections" not in self._cache:
             sections = self.sections[["section_id", "teacher_id", "team_id"]].merge(
-                self.teams[["team_id", "school_id"]], on="team_id", how="left")
+                self.teams[["team_id", "school_id"]], on="team_id", how="left"
+            )
             self._cache["student_sections"] = self.enrollments[["student_id", "section_id"]].merge(
-                sections, on="section_id", how="inner")
+                sections, on="section_id", how="inner"
+            )
         return self._cache["student_sections"]
 
     def scores_of_record(self) -> pd.DataFrame:
@@ -179,7 +204,8 @@ class Dataset:
         priority[scores["rater_id"].isna()] = 0
         priority[own] = 1
         ordered = scores.assign(_p=priority, _r=scores["rater_id"].fillna("")).sort_values(
-            keys + ["_p", "_r"], kind="stable")
+            keys + ["_p", "_r"], kind="stable"
+        )
         return ordered.drop_duplicates(keys).drop(columns=["_p", "_r"]).sort_index()
 
     def _score_codes(self) -> dict[str, Factor]:
@@ -235,12 +261,14 @@ class Dataset:
 
     def _own_teacher(self, scores: pd.DataFrame) -> pd.Series:
         teams = scores[["student_id", "assessment_id"]].merge(
-            self.assessments[["assessment_id", "team_id"]], on="assessment_id", how="left")
-        teams = teams.merge(self.student_sections()[["student_id", "team_id", "teacher_id"]],
-                            on=["student_id", "team_id"], how="left").drop_duplicates(
-            ["student_id", "assessment_id"])
-        teacher = scores[["student_id", "assessment_id"]].merge(
-            teams, on=["student_id", "assessment_id"], how="left")["teacher_id"]
+            self.assessments[["assessment_id", "team_id"]], on="assessment_id", how="left"
+        )
+        teams = teams.merge(
+            self.student_sections()[["student_id", "team_id", "teacher_id"]], on=["student_id", "team_id"], how="left"
+        ).drop_duplicates(["student_id", "assessment_id"])
+        teacher = scores[["student_id", "assessment_id"]].merge(teams, on=["student_id", "assessment_id"], how="left")[
+            "teacher_id"
+        ]
         return pd.Series((teacher.to_numpy() == scores["rater_id"].to_numpy()), index=scores.index)
 
     def ratings(self) -> pd.DataFrame:
@@ -257,14 +285,16 @@ class Dataset:
         keys = ["student_id", "assessment_id", "item_id"]
         counts = rated.groupby(keys)["rater_id"].transform("nunique")
         rated = rated[counts >= 2]
-        return pd.DataFrame({
-            "work_id": rated["student_id"] + "/" + rated["assessment_id"] + "/" + rated["item_id"],
-            "rater_id": rated["rater_id"],
-            "score": rated["points"],
-            "item_id": rated["item_id"],
-            "assessment_id": rated["assessment_id"],
-            "student_id": rated["student_id"],
-        }).reset_index(drop=True)
+        return pd.DataFrame(
+            {
+                "work_id": rated["student_id"] + "/" + rated["assessment_id"] + "/" + rated["item_id"],
+                "rater_id": rated["rater_id"],
+                "score": rated["points"],
+                "item_id": rated["item_id"],
+                "assessment_id": rated["assessment_id"],
+                "student_id": rated["student_id"],
+            }
+        ).reset_index(drop=True)
 
     def responses(self) -> pd.DataFrame:
         """Scores of record joined with item, skill, assessment, section, teacher, team and school.
@@ -283,15 +313,19 @@ class Dataset:
             return self._cache["responses"]
         scores = self.scores_of_record()
         items = self.items[["assessment_id", "item_id", "max_points", "kind", "key", "skill_id"]].rename(
-            columns={"kind": "item_kind"})
+            columns={"kind": "item_kind"}
+        )
         assessments = self.assessments[["assessment_id", "team_id", "title", "kind", "date", "common_id"]].rename(
-            columns={"kind": "assessment_kind"})
+            columns={"kind": "assessment_kind"}
+        )
         placement = self.student_sections()[["student_id", "team_id", "section_id", "teacher_id", "school_id"]]
         placement = placement.drop_duplicates(["student_id", "team_id"])
-        frame = (scores[["student_id", "assessment_id", "item_id", "points", "response"]]
-                 .merge(items, on=["assessment_id", "item_id"], how="left")
-                 .merge(assessments, on="assessment_id", how="left")
-                 .merge(placement, on=["student_id", "team_id"], how="left"))
+        frame = (
+            scores[["student_id", "assessment_id", "item_id", "points", "response"]]
+            .merge(items, on=["assessment_id", "item_id"], how="left")
+            .merge(assessments, on="assessment_id", how="left")
+            .merge(placement, on=["student_id", "team_id"], how="left")
+        )
         frame["attempted"] = frame["points"].notna()
         frame["earned"] = frame["points"].fillna(0.0)
         frame = frame[RESPONSE_COLUMNS]
@@ -320,15 +354,22 @@ class Dataset:
             sat = self.scores[["student_id", "assessment_id"]].drop_duplicates().assign(present=True)
             roster = roster.merge(sat, on=["student_id", "assessment_id"], how="left")
         roster["present"] = roster["present"].fillna(False).astype(bool)
-        return roster[["assessment_id", "student_id", "section_id", "teacher_id", "team_id", "school_id",
-                       "present"]]
+        return roster[["assessment_id", "student_id", "section_id", "teacher_id", "team_id", "school_id", "present"]]
 
     # -- filters ----------------------------------------------------------
-    def filter(self, *, school_id: str | list[str] | None = None, team_id: str | list[str] | None = None,
-               teacher_id: str | list[str] | None = None, section_id: str | list[str] | None = None,
-               assessment_id: str | list[str] | None = None, skill_id: str | list[str] | None = None,
-               kind: str | list[str] | None = None, start: str | pd.Timestamp | None = None,
-               end: str | pd.Timestamp | None = None) -> "Dataset":
+    def filter(
+        self,
+        *,
+        school_id: str | list[str] | None = None,
+        team_id: str | list[str] | None = None,
+        teacher_id: str | list[str] | None = None,
+        section_id: str | list[str] | None = None,
+        assessment_id: str | list[str] | None = None,
+        skill_id: str | list[str] | None = None,
+        kind: str | list[str] | None = None,
+        start: str | pd.Timestamp | None = None,
+        end: str | pd.Timestamp | None = None,
+    ) -> Dataset:
         """A dataset restricted to some schools, teams, teachers, assessments, skills or dates.
 
         Filters combine with AND; each accepts one id or a list (an empty
@@ -345,13 +386,25 @@ class Dataset:
             dataset itself when it was already cut to the same schools or
             teams (and nothing else), which a second cut would not change.
         """
+
         def many(value):
             return [value] if isinstance(value, str) else list(value)
 
-        applied = {k: v for k, v in dict(school_id=school_id, team_id=team_id, teacher_id=teacher_id,
-                                          section_id=section_id, assessment_id=assessment_id,
-                                          skill_id=skill_id, kind=kind, start=start, end=end).items()
-                   if v is not None}
+        applied = {
+            k: v
+            for k, v in dict(
+                school_id=school_id,
+                team_id=team_id,
+                teacher_id=teacher_id,
+                section_id=section_id,
+                assessment_id=assessment_id,
+                skill_id=skill_id,
+                kind=kind,
+                start=start,
+                end=end,
+            ).items()
+            if v is not None
+        }
         if self._already_filtered_by(applied):
             return self
         t = dict(self.tables)
@@ -383,19 +436,28 @@ class Dataset:
         if end_ts is not None:
             assessments = assessments[assessments["date"] <= end_ts]
         # Skills shared by several teams (blank team_id) belong to a team through its items.
-        team_items = t["items"][t["items"]["assessment_id"].isin(
-            t["assessments"].loc[t["assessments"]["team_id"].isin(team_ids), "assessment_id"])]
-        skills = t["skills"][t["skills"]["team_id"].isin(team_ids)
-                             | (t["skills"]["team_id"].isna() & t["skills"]["skill_id"].isin(team_items["skill_id"]))]
+        team_items = t["items"][
+            t["items"]["assessment_id"].isin(
+                t["assessments"].loc[t["assessments"]["team_id"].isin(team_ids), "assessment_id"]
+            )
+        ]
+        skills = t["skills"][
+            t["skills"]["team_id"].isin(team_ids)
+            | (t["skills"]["team_id"].isna() & t["skills"]["skill_id"].isin(team_items["skill_id"]))
+        ]
         if skill_id is not None:
             skills = skills[skills["skill_id"].isin(many(skill_id))]
-        items = t["items"][t["items"]["assessment_id"].isin(assessments["assessment_id"])
-                           & t["items"]["skill_id"].isin(skills["skill_id"])]
+        items = t["items"][
+            t["items"]["assessment_id"].isin(assessments["assessment_id"])
+            & t["items"]["skill_id"].isin(skills["skill_id"])
+        ]
         if skill_id is not None:
             assessments = assessments[assessments["assessment_id"].isin(items["assessment_id"])]
         scores = t["scores"]
-        scores = scores[scores["assessment_id"].isin(assessments["assessment_id"])
-                        & scores["student_id"].isin(students["student_id"])]
+        scores = scores[
+            scores["assessment_id"].isin(assessments["assessment_id"])
+            & scores["student_id"].isin(students["student_id"])
+        ]
         scores = scores.merge(items[["assessment_id", "item_id"]], on=["assessment_id", "item_id"])
         progress = t["progress"][t["progress"]["section_id"].isin(sections["section_id"])]
         if start_ts is not None:
@@ -406,13 +468,26 @@ class Dataset:
         if end_ts is not None:
             interventions = interventions[interventions["start_date"] <= end_ts]
         # an intervention on a skill belongs with that skill's team; one without a skill (a tier) stays
-        interventions = interventions[interventions["skill_id"].isna()
-                                      | interventions["skill_id"].isin(skills["skill_id"])]
+        interventions = interventions[
+            interventions["skill_id"].isna() | interventions["skill_id"].isin(skills["skill_id"])
+        ]
         goals = t["goals"][t["goals"]["team_id"].isin(team_ids)]
         schools = t["schools"][t["schools"]["school_id"].isin(teams["school_id"])]
-        new = dict(schools=schools, teams=teams, teachers=teachers, sections=sections, students=students,
-                   enrollments=enrollments, skills=skills, assessments=assessments, items=items,
-                   scores=scores, goals=goals, progress=progress, interventions=interventions)
+        new = dict(
+            schools=schools,
+            teams=teams,
+            teachers=teachers,
+            sections=sections,
+            students=students,
+            enrollments=enrollments,
+            skills=skills,
+            assessments=assessments,
+            items=items,
+            scores=scores,
+            goals=goals,
+            progress=progress,
+            interventions=interventions,
+        )
         new = {k: v.reset_index(drop=True) for k, v in new.items()}
         return replace(self, tables=new, filters={**self.filters, **applied}, _cache={})
 
@@ -453,8 +528,18 @@ class Dataset:
         folder.mkdir(parents=True, exist_ok=True)
         for name in TABLE_ORDER:
             table = self.tables[name]
-            if not len(table) and name not in ("schools", "teams", "teachers", "sections", "students",
-                                               "enrollments", "skills", "assessments", "items", "scores"):
+            if not len(table) and name not in (
+                "schools",
+                "teams",
+                "teachers",
+                "sections",
+                "students",
+                "enrollments",
+                "skills",
+                "assessments",
+                "items",
+                "scores",
+            ):
                 continue
             if fmt == "parquet":
                 table.to_parquet(folder / f"{name}.parquet", index=False)

@@ -15,7 +15,8 @@ school's count), a second cell is suppressed too.
 
 from __future__ import annotations
 
-from typing import Iterable, Literal, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -49,8 +50,9 @@ _PRIMARY, _COMPLEMENT = 1, 2
 # --------------------------------------------------------------------------- #
 # Audience and names
 # --------------------------------------------------------------------------- #
-def resolve_audience(dataset: Dataset | None, audience: Audience = "auto", *,
-                     team_ids: Iterable[str] | None = None) -> Literal["team", "beyond_team"]:
+def resolve_audience(
+    dataset: Dataset | None, audience: Audience = "auto", *, team_ids: Iterable[str] | None = None
+) -> Literal["team", "beyond_team"]:
     """Who will read an output: the team that teaches the students, or anyone beyond it.
 
     Parameters
@@ -102,8 +104,9 @@ def names_allowed(dataset: Dataset, names: bool | None) -> bool:
     if names is None:
         return single
     if names and not single:
-        raise ValueError("student names are shown only in one team's own report: filter to a single team_id "
-                         "or pass names=False")
+        raise ValueError(
+            "student names are shown only in one team's own report: filter to a single team_id or pass names=False"
+        )
     return bool(names)
 
 
@@ -119,11 +122,17 @@ def student_names(dataset: Dataset) -> pd.Series:
 # --------------------------------------------------------------------------- #
 # Suppression
 # --------------------------------------------------------------------------- #
-def suppress_small_cells(table: pd.DataFrame, count_columns: str | Sequence[str], min_n: int = MIN_CELL, *,
-                         families: Sequence[Sequence[str]] | None = None, within_row: bool = True,
-                         value_columns: Sequence[str] | dict[str, Sequence[str]] | None = None,
-                         label: str | None = None,
-                         complementary_label: str = "suppressed (protects a small group)") -> pd.DataFrame:
+def suppress_small_cells(
+    table: pd.DataFrame,
+    count_columns: str | Sequence[str],
+    min_n: int = MIN_CELL,
+    *,
+    families: Sequence[Sequence[str]] | None = None,
+    within_row: bool = True,
+    value_columns: Sequence[str] | dict[str, Sequence[str]] | None = None,
+    label: str | None = None,
+    complementary_label: str = "suppressed (protects a small group)",
+) -> pd.DataFrame:
     """Hide every cell of fewer than ``min_n`` students, and whatever would let someone recover it.
 
     A *cell* is one value of a count column in one row (a number of
@@ -194,9 +203,19 @@ def suppress_small_cells(table: pd.DataFrame, count_columns: str | Sequence[str]
             raise ValueError(f"family columns not in the table: {', '.join(unknown)}")
 
     # long form: one row per cell
-    cells = pd.concat([pd.DataFrame({"_row": out.index.to_numpy(), "_col": c,
-                                     "_n": pd.to_numeric(out[c], errors="coerce").astype("float64").to_numpy()})
-                       for c in counts], ignore_index=True)
+    cells = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "_row": out.index.to_numpy(),
+                    "_col": c,
+                    "_n": pd.to_numeric(out[c], errors="coerce").astype("float64").to_numpy(),
+                }
+            )
+            for c in counts
+        ],
+        ignore_index=True,
+    )
     known = cells["_n"].notna().to_numpy()
     state = np.where(known & (cells["_n"].to_numpy() < min_n), _PRIMARY, 0)
     group_ids: list[np.ndarray] = []
@@ -229,16 +248,22 @@ def suppress_small_cells(table: pd.DataFrame, count_columns: str | Sequence[str]
     grid = cells.pivot(index="_row", columns="_col", values="_state").reindex(index=out.index, columns=counts)
     any_hidden = (grid > 0).any(axis=1).to_numpy()
     if value_columns is None:
-        value_columns = [c for c in out.columns if c not in counts
-                         and pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_bool_dtype(out[c])]
+        value_columns = [
+            c
+            for c in out.columns
+            if c not in counts and pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_bool_dtype(out[c])
+        ]
     blank_map: dict[str, list[str]] = (
-        {c: list(value_columns.get(c, [])) for c in counts} if isinstance(value_columns, dict)
-        else {c: list(value_columns) for c in counts})
+        {c: list(value_columns.get(c, [])) for c in counts}
+        if isinstance(value_columns, dict)
+        else {c: list(value_columns) for c in counts}
+    )
     for c in counts:
         hidden_c = (grid[c] > 0).to_numpy()
         shown = pd.Series(pd.to_numeric(out[c], errors="coerce")).round().astype("Int64").astype("str")
-        shown = shown.where(~hidden_c, pd.Series(np.where(grid[c].to_numpy() == _PRIMARY, label,
-                                                          complementary_label), index=out.index))
+        shown = shown.where(
+            ~hidden_c, pd.Series(np.where(grid[c].to_numpy() == _PRIMARY, label, complementary_label), index=out.index)
+        )
         shown = shown.where(pd.to_numeric(out[c], errors="coerce").notna() | hidden_c, "")
         values = pd.to_numeric(out[c], errors="coerce").round().astype("Int64")
         out[c] = values.mask(hidden_c)
@@ -253,8 +278,10 @@ def suppress_small_cells(table: pd.DataFrame, count_columns: str | Sequence[str]
     primary_row = (grid == _PRIMARY).any(axis=1).to_numpy()
     out["suppressed"] = any_hidden
     out["suppression"] = np.where(
-        primary_row, f"{label} students: hidden",
-        np.where(any_hidden, "hidden so that a small group cannot be worked out by subtraction", ""))
+        primary_row,
+        f"{label} students: hidden",
+        np.where(any_hidden, "hidden so that a small group cannot be worked out by subtraction", ""),
+    )
     out["suppression"] = out["suppression"].astype("str")
     return out
 
@@ -262,8 +289,12 @@ def suppress_small_cells(table: pd.DataFrame, count_columns: str | Sequence[str]
 # --------------------------------------------------------------------------- #
 # Subgroup shares and gaps
 # --------------------------------------------------------------------------- #
-_BY = {"team": ["team_id"], "school": ["school_id"], "teacher": ["team_id", "teacher_id"],
-       "section": ["team_id", "teacher_id", "section_id"]}
+_BY = {
+    "team": ["team_id"],
+    "school": ["school_id"],
+    "teacher": ["team_id", "teacher_id"],
+    "section": ["team_id", "teacher_id", "section_id"],
+}
 
 
 def _by_columns(by: str | Sequence[str] | None) -> list[str]:
@@ -288,30 +319,59 @@ def _membership(students: pd.DataFrame, subgroups: Sequence[str]) -> pd.DataFram
         values = students[column]
         if pd.api.types.is_bool_dtype(values) or str(values.dtype) == "boolean":
             known = values.notna()
-            part = pd.DataFrame({"student_id": students.loc[known, "student_id"].to_numpy(), "subgroup": column,
-                                 "member": values[known].astype(bool).to_numpy(), "value": "true",
-                                 "group": column})
+            part = pd.DataFrame(
+                {
+                    "student_id": students.loc[known, "student_id"].to_numpy(),
+                    "subgroup": column,
+                    "member": values[known].astype(bool).to_numpy(),
+                    "value": "true",
+                    "group": column,
+                }
+            )
             parts.append(part)
         else:
             known = values.notna()
             text = values[known].astype("str")
             ids = students.loc[known, "student_id"].to_numpy()
             for category in sorted(text.unique()):
-                parts.append(pd.DataFrame({"student_id": ids, "subgroup": column,
-                                           "member": (text == category).to_numpy(), "value": category,
-                                           "group": f"{column} = {category}"}))
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "student_id": ids,
+                            "subgroup": column,
+                            "member": (text == category).to_numpy(),
+                            "value": category,
+                            "group": f"{column} = {category}",
+                        }
+                    )
+                )
     if not parts:
-        return pd.DataFrame({"student_id": pd.Series(dtype="str"), "subgroup": pd.Series(dtype="str"),
-                             "member": pd.Series(dtype="bool"), "value": pd.Series(dtype="str"),
-                             "group": pd.Series(dtype="str")})
+        return pd.DataFrame(
+            {
+                "student_id": pd.Series(dtype="str"),
+                "subgroup": pd.Series(dtype="str"),
+                "member": pd.Series(dtype="bool"),
+                "value": pd.Series(dtype="str"),
+                "group": pd.Series(dtype="str"),
+            }
+        )
     return pd.concat(parts, ignore_index=True)
 
 
-def subgroup_gaps(dataset: Dataset, by: str | Sequence[str] | None = "team", rule: MasteryRule = "most_recent", *,
-                  units: pd.DataFrame | None = None, outcome: str = "proficient",
-                  keys: Sequence[str] | None = None, subgroups: Sequence[str] | None = None,
-                  min_n: int = MIN_CELL, confidence: float = 0.95, audience: Audience = "auto",
-                  **filters) -> pd.DataFrame:
+def subgroup_gaps(
+    dataset: Dataset,
+    by: str | Sequence[str] | None = "team",
+    rule: MasteryRule = "most_recent",
+    *,
+    units: pd.DataFrame | None = None,
+    outcome: str = "proficient",
+    keys: Sequence[str] | None = None,
+    subgroups: Sequence[str] | None = None,
+    min_n: int = MIN_CELL,
+    confidence: float = 0.95,
+    audience: Audience = "auto",
+    **filters,
+) -> pd.DataFrame:
     """Each subgroup against the rest of the students, share by share, with intervals and suppression.
 
     By default the share is the share of students proficient on each skill
@@ -401,15 +461,19 @@ def subgroup_gaps(dataset: Dataset, by: str | Sequence[str] | None = "team", rul
     subgroups = list(dataset.subgroup_columns if subgroups is None else subgroups)
     unknown = [s for s in subgroups if s not in dataset.students.columns]
     if unknown:
-        raise ValueError(f"no subgroup column(s) {', '.join(unknown)} in students.csv "
-                         f"(found: {', '.join(dataset.subgroup_columns) or 'none'})")
+        raise ValueError(
+            f"no subgroup column(s) {', '.join(unknown)} in students.csv "
+            f"(found: {', '.join(dataset.subgroup_columns) or 'none'})"
+        )
     members = _membership(dataset.students, subgroups)
     cells = units[needed].assign(_x=units[outcome].astype(bool).astype(int)).merge(members, on="student_id")
     idx = [*group_cols, *key_cols, "subgroup", "value", "group"]
     grouped = cells.assign(_in=cells["member"].astype(int), _xin=cells["_x"] * cells["member"].astype(int))
-    table = (grouped.groupby(idx, observed=True, dropna=False, sort=True)
-             .agg(n_in=("_in", "sum"), x_in=("_xin", "sum"), n_all=("_x", "size"), x_all=("_x", "sum"))
-             .reset_index())
+    table = (
+        grouped.groupby(idx, observed=True, dropna=False, sort=True)
+        .agg(n_in=("_in", "sum"), x_in=("_xin", "sum"), n_all=("_x", "size"), x_all=("_x", "sum"))
+        .reset_index()
+    )
     table["n_rest"] = table["n_all"] - table["n_in"]
     table["x_rest"] = table["x_all"] - table["x_in"]
     table = table.drop(columns=["n_all", "x_all"])
@@ -420,29 +484,53 @@ def subgroup_gaps(dataset: Dataset, by: str | Sequence[str] | None = "team", rul
         table["share_rest"] = np.where(n_rest > 0, x_rest / np.where(n_rest > 0, n_rest, 1), np.nan)
     table["in_ci_low"], table["in_ci_high"] = wilson_interval(x_in, n_in, confidence)
     both = (n_in > 0) & (n_rest > 0)
-    low, high = proportion_difference_interval(x_in, np.where(both, n_in, 1), x_rest, np.where(both, n_rest, 1),
-                                               confidence)
+    low, high = proportion_difference_interval(
+        x_in, np.where(both, n_in, 1), x_rest, np.where(both, n_rest, 1), confidence
+    )
     table["gap"] = table["share_in"] - table["share_rest"]
     table["ci_low"] = np.where(both, low, np.nan)
     table["ci_high"] = np.where(both, high, np.nan)
-    signal = signal_from_interval(table["ci_low"].to_numpy(), table["ci_high"].to_numpy(), n_in, n_rest,
-                                  min_n=min_n)
+    signal = signal_from_interval(table["ci_low"].to_numpy(), table["ci_high"].to_numpy(), n_in, n_rest, min_n=min_n)
     table["signal"] = pd.Series(signal, index=table.index).map(lambda s: _SIGNALS.get(s, s)).astype("str")
     for c in ("n_in", "x_in", "n_rest", "x_rest"):
         table[c] = table[c].astype("int64")
     team_ids = units["team_id"].dropna().unique() if "team_id" in units.columns else None
     who = resolve_audience(dataset, audience, team_ids=team_ids)
     table["audience"] = who
-    columns = [*group_cols, *key_cols, "subgroup", "value", "group", "n_in", "x_in", "share_in", "in_ci_low",
-               "in_ci_high", "n_rest", "x_rest", "share_rest", "gap", "ci_low", "ci_high", "signal", "audience"]
+    columns = [
+        *group_cols,
+        *key_cols,
+        "subgroup",
+        "value",
+        "group",
+        "n_in",
+        "x_in",
+        "share_in",
+        "in_ci_low",
+        "in_ci_high",
+        "n_rest",
+        "x_rest",
+        "share_rest",
+        "gap",
+        "ci_low",
+        "ci_high",
+        "signal",
+        "audience",
+    ]
     table = table[columns]
     if who == "beyond_team":
         # categories of one column add up to the group's total; one subgroup's counts in the
         # groups (e.g. the teams of a school) add up to a wider total
         families = [[*group_cols, *key_cols, "subgroup"], [*key_cols, "subgroup", "value"]]
         table = suppress_small_cells(
-            table, ["n_in", "n_rest"], min_n, families=[f for f in families if f],
-            value_columns={"n_in": ["x_in", "share_in", "in_ci_low", "in_ci_high", "gap", "ci_low", "ci_high"],
-                           "n_rest": ["x_rest", "share_rest", "gap", "ci_low", "ci_high"]})
+            table,
+            ["n_in", "n_rest"],
+            min_n,
+            families=[f for f in families if f],
+            value_columns={
+                "n_in": ["x_in", "share_in", "in_ci_low", "in_ci_high", "gap", "ci_low", "ci_high"],
+                "n_rest": ["x_rest", "share_rest", "gap", "ci_low", "ci_high"],
+            },
+        )
         table["signal"] = table["signal"].where(~table["suppressed"], f"fewer than {min_n}")
     return table.reset_index(drop=True)

@@ -20,8 +20,21 @@ __all__ = ["PLCDataError", "Problem", "problems_frame", "REDACTED", "SENSITIVE_C
 
 #: Columns whose values must never appear in messages.
 SENSITIVE_COLUMNS = frozenset(
-    {"first_name", "last_name", "name_student", "student_name", "givenName", "familyName",
-     "middleName", "email", "phone", "sms", "birthDate", "password", "username"}
+    {
+        "first_name",
+        "last_name",
+        "name_student",
+        "student_name",
+        "givenName",
+        "familyName",
+        "middleName",
+        "email",
+        "phone",
+        "sms",
+        "birthDate",
+        "password",
+        "username",
+    }
 )
 REDACTED = "<redacted>"
 

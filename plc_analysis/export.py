@@ -171,11 +171,15 @@ def _exporter() -> Any:
             def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any) -> tuple[str, dict]:
                 language = nb.metadata.get("language_info", {})
                 lexer = language.get("pygments_lexer", language.get("name"))
-                self.register_filter("highlight_code", self.filters.get(
-                    "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+                self.register_filter(
+                    "highlight_code",
+                    self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)),
+                )
                 resources = self._init_resources(resources)
-                self.register_filter("filter_data_type", WidgetsDataTypeFilter(
-                    notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+                self.register_filter(
+                    "filter_data_type",
+                    WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+                )
                 page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
                 return _accessible(page), resources
 

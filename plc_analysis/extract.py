@@ -61,8 +61,11 @@ def write_extract(dataset: Dataset, folder: str | Path) -> Path:
         ``folder``.
     """
     folder = dataset.write(folder, fmt="parquet")
-    tables = {f"{name}.parquet": _sha256((folder / f"{name}.parquet").read_bytes()) for name in TABLES
-              if (folder / f"{name}.parquet").is_file()}
+    tables = {
+        f"{name}.parquet": _sha256((folder / f"{name}.parquet").read_bytes())
+        for name in TABLES
+        if (folder / f"{name}.parquet").is_file()
+    }
     marker = {"format": _FORMAT, "source": dataset.source, "tables": tables, "filters": _team_filters(dataset)}
     (folder / EXTRACT_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     return folder
@@ -90,16 +93,29 @@ def read_extract(folder: str | Path) -> Dataset | None:
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    present = {f"{name}.{suffix}" for name in TABLES for suffix in ("parquet", "csv")
-               if (folder / f"{name}.{suffix}").is_file()}
+    present = {
+        f"{name}.{suffix}"
+        for name in TABLES
+        for suffix in ("parquet", "csv")
+        if (folder / f"{name}.{suffix}").is_file()
+    }
     if present != set(listed):
         return None
     contents = {name: (folder / name).read_bytes() for name in listed}  # read once: checked, then parsed
     if any(_sha256(data) != listed[name] for name, data in contents.items()):
         return None
-    tables = {name: (pd.read_parquet(io.BytesIO(contents[f"{name}.parquet"])) if f"{name}.parquet" in contents
-                     else empty_table(name)) for name in TABLES}
+    tables = {
+        name: (
+            pd.read_parquet(io.BytesIO(contents[f"{name}.parquet"]))
+            if f"{name}.parquet" in contents
+            else empty_table(name)
+        )
+        for name in TABLES
+    }
     filters = marker.get("filters")
-    return Dataset(tables=tables, source=str(folder),
-                   notes=(f"batch extract of {marker.get('source') or 'a district'}, validated there",),
-                   filters=dict(filters) if isinstance(filters, dict) else {})
+    return Dataset(
+        tables=tables,
+        source=str(folder),
+        notes=(f"batch extract of {marker.get('source') or 'a district'}, validated there",),
+        filters=dict(filters) if isinstance(filters, dict) else {},
+    )

@@ -114,7 +114,9 @@ def _font_height_metrics(prop: FontProperties, dpi: float = 72.0) -> tuple[Any, 
     """
     font = get_font(fontManager._find_fonts_by_props(prop))
     for table_name, gap_key, ascent_key, descent_key in (
-            ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"), ("hhea", "lineGap", "ascent", "descent")):
+        ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+        ("hhea", "lineGap", "ascent", "descent"),
+    ):
         table = font.get_sfnt_table(table_name)
         if table is None:
             continue
@@ -169,9 +171,18 @@ def _laid_out_in_one_pass(figure: Figure) -> Bbox | None:
         the axes no room.
     """
     engine = figure.get_layout_engine()
-    if (not isinstance(engine, ConstrainedLayoutEngine) or len(figure.axes) != 1 or figure.subfigs
-            or figure.legends or figure.texts or figure.artists or figure.lines or figure.patches or figure.images
-            or any(getattr(figure, name, None) is not None for name in ("_suptitle", "_supxlabel", "_supylabel"))):
+    if (
+        not isinstance(engine, ConstrainedLayoutEngine)
+        or len(figure.axes) != 1
+        or figure.subfigs
+        or figure.legends
+        or figure.texts
+        or figure.artists
+        or figure.lines
+        or figure.patches
+        or figure.images
+        or any(getattr(figure, name, None) is not None for name in ("_suptitle", "_supxlabel", "_supylabel"))
+    ):
         return None
     ax = figure.axes[0]
     if ax.get_axes_locator() is not None or not ax.get_in_layout():

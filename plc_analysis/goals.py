@@ -57,8 +57,18 @@ PASSING = 0.70
 #: Progress-report grade (percent) below which a student is failing.
 FAILING_PERCENT = 60.0
 _TOL = 1e-9
-_SERIES_COLUMNS = ["goal_id", "team_id", "metric", "date", "source", "assessment_id", "title", "n_students",
-                   "n_counted", "value"]
+_SERIES_COLUMNS = [
+    "goal_id",
+    "team_id",
+    "metric",
+    "date",
+    "source",
+    "assessment_id",
+    "title",
+    "n_students",
+    "n_counted",
+    "value",
+]
 
 
 def _subgroup_members(dataset: Dataset, subgroup: object) -> pd.Index | None:
@@ -71,13 +81,14 @@ def _subgroup_members(dataset: Dataset, subgroup: object) -> pd.Index | None:
     else:
         column, value = text, None
     if column not in students.columns:
-        raise ValueError(f"goal subgroup {text!r}: no column {column!r} in students.csv "
-                         f"(found: {', '.join(dataset.subgroup_columns) or 'none'})")
+        raise ValueError(
+            f"goal subgroup {text!r}: no column {column!r} in students.csv "
+            f"(found: {', '.join(dataset.subgroup_columns) or 'none'})"
+        )
     values = students[column]
     if value is None:
         if not (pd.api.types.is_bool_dtype(values) or str(values.dtype) == "boolean"):
-            raise ValueError(f"goal subgroup {text!r}: {column!r} is not a true/false column; "
-                             f"write '{column}=<value>'")
+            raise ValueError(f"goal subgroup {text!r}: {column!r} is not a true/false column; write '{column}=<value>'")
         mask = values.fillna(False).astype(bool)
     else:
         mask = values.astype("str").str.strip().str.casefold() == value.casefold()
@@ -93,9 +104,15 @@ def _assessment_percent(dataset: Dataset) -> pd.DataFrame:
     return earned
 
 
-def goal_series(dataset: Dataset, goal_id: str | list[str] | None = None, *, passing: float = PASSING,
-                failing_percent: float = FAILING_PERCENT, as_of: str | pd.Timestamp | None = None,
-                **filters) -> pd.DataFrame:
+def goal_series(
+    dataset: Dataset,
+    goal_id: str | list[str] | None = None,
+    *,
+    passing: float = PASSING,
+    failing_percent: float = FAILING_PERCENT,
+    as_of: str | pd.Timestamp | None = None,
+    **filters,
+) -> pd.DataFrame:
     """Each goal's metric at every assessment date (or progress report) from its start.
 
     Parameters
@@ -157,7 +174,7 @@ def goal_series(dataset: Dataset, goal_id: str | list[str] | None = None, *, pas
         skill = None if pd.isna(goal.skill_id) else str(goal.skill_id)
         team_sections = sections.loc[sections["team_id"] == goal.team_id, "section_id"]
         progress = dataset.progress[dataset.progress["section_id"].isin(team_sections)]
-        use_progress = (kind is None and skill is None and metric != "share_proficient" and not progress.empty)
+        use_progress = kind is None and skill is None and metric != "share_proficient" and not progress.empty
         if use_progress:
             rows = progress[(progress["period_end"] >= goal.start_date) & (progress["period_end"] <= stop)]
             if members is not None:
@@ -165,18 +182,24 @@ def goal_series(dataset: Dataset, goal_id: str | list[str] | None = None, *, pas
             if rows.empty:
                 continue
             grade = rows["percent"]
-            counted = {"failure_rate": grade < failing_percent, "share_passing": grade >= failing_percent,
-                       "mean_percent": grade / 100.0}[metric]
-            per = (rows.assign(_c=counted.astype("float64")).groupby("period_end")
-                   .agg(n_students=("student_id", "size"), n_counted=("_c", "sum"), value=("_c", "mean"))
-                   .reset_index().rename(columns={"period_end": "date"}))
+            counted = {
+                "failure_rate": grade < failing_percent,
+                "share_passing": grade >= failing_percent,
+                "mean_percent": grade / 100.0,
+            }[metric]
+            per = (
+                rows.assign(_c=counted.astype("float64"))
+                .groupby("period_end")
+                .agg(n_students=("student_id", "size"), n_counted=("_c", "sum"), value=("_c", "mean"))
+                .reset_index()
+                .rename(columns={"period_end": "date"})
+            )
             per["source"] = "progress report"
             per["assessment_id"] = pd.Series(pd.NA, index=per.index, dtype="str")
         else:
             a = dataset.assessments
             a = a[(a["team_id"] == goal.team_id) & (a["date"] >= goal.start_date) & (a["date"] <= stop)]
-            a = a[a["kind"].astype("str") == kind] if kind is not None else a[
-                a["kind"].astype("str") != "reassessment"]
+            a = a[a["kind"].astype("str") == kind] if kind is not None else a[a["kind"].astype("str") != "reassessment"]
             if metric == "share_proficient":
                 ev = evidence()
                 ev = ev[ev["assessment_id"].isin(a["assessment_id"])]
@@ -187,16 +210,23 @@ def goal_series(dataset: Dataset, goal_id: str | list[str] | None = None, *, pas
             else:
                 units = percent()
                 units = units[units["assessment_id"].isin(a["assessment_id"])]
-                units = units.assign(_ok={"share_passing": units["percent"] >= passing - _TOL,
-                                          "failure_rate": units["percent"] < passing - _TOL,
-                                          "mean_percent": units["percent"]}[metric])
+                units = units.assign(
+                    _ok={
+                        "share_passing": units["percent"] >= passing - _TOL,
+                        "failure_rate": units["percent"] < passing - _TOL,
+                        "mean_percent": units["percent"],
+                    }[metric]
+                )
             if members is not None:
                 units = units[units["student_id"].isin(members)]
             if units.empty:
                 continue
-            per = (units.assign(_c=units["_ok"].astype("float64")).groupby("assessment_id")
-                   .agg(n_students=("student_id", "nunique"), n_counted=("_c", "sum"), value=("_c", "mean"))
-                   .reset_index())
+            per = (
+                units.assign(_c=units["_ok"].astype("float64"))
+                .groupby("assessment_id")
+                .agg(n_students=("student_id", "nunique"), n_counted=("_c", "sum"), value=("_c", "mean"))
+                .reset_index()
+            )
             per["date"] = per["assessment_id"].map(a.set_index("assessment_id")["date"])
             per["source"] = "assessment"
         if metric == "mean_percent":
@@ -219,11 +249,20 @@ def _fmt_share(x: float) -> str:
     return "—" if pd.isna(x) else f"{x:.0%}" if abs(x * 100 - round(x * 100)) < 0.05 else f"{x:.1%}"
 
 
-def goal_progress(dataset: Dataset, as_of: str | pd.Timestamp | None = None, *,
-                  method: Literal["linear", "trend"] = "linear", passing: float = PASSING,
-                  failing_percent: float = FAILING_PERCENT, at_risk_within: float = 0.05, min_points: int = 3,
-                  series: pd.DataFrame | None = None, audience: Audience = "auto", min_n: int = MIN_CELL,
-                  **filters) -> pd.DataFrame:
+def goal_progress(
+    dataset: Dataset,
+    as_of: str | pd.Timestamp | None = None,
+    *,
+    method: Literal["linear", "trend"] = "linear",
+    passing: float = PASSING,
+    failing_percent: float = FAILING_PERCENT,
+    at_risk_within: float = 0.05,
+    min_points: int = 3,
+    series: pd.DataFrame | None = None,
+    audience: Audience = "auto",
+    min_n: int = MIN_CELL,
+    **filters,
+) -> pd.DataFrame:
     """Where each SMART goal stands: baseline, target, current, pace, projection and status.
 
     Parameters
@@ -284,10 +323,34 @@ def goal_progress(dataset: Dataset, as_of: str | pd.Timestamp | None = None, *,
         series = goal_series(dataset, passing=passing, failing_percent=failing_percent, as_of=as_of_ts)
     elif as_of_ts is not None:
         series = series[series["date"] <= as_of_ts]
-    columns = ["goal_id", "team_id", "statement", "metric", "skill_id", "assessment_kind", "subgroup", "direction",
-               "baseline", "target", "start_date", "due_date", "as_of", "current", "current_date", "n_students",
-               "n_points", "method", "required_pace", "actual_pace", "on_pace_value", "projected", "shortfall",
-               "status", "summary", "audience"]
+    columns = [
+        "goal_id",
+        "team_id",
+        "statement",
+        "metric",
+        "skill_id",
+        "assessment_kind",
+        "subgroup",
+        "direction",
+        "baseline",
+        "target",
+        "start_date",
+        "due_date",
+        "as_of",
+        "current",
+        "current_date",
+        "n_students",
+        "n_points",
+        "method",
+        "required_pace",
+        "actual_pace",
+        "on_pace_value",
+        "projected",
+        "shortfall",
+        "status",
+        "summary",
+        "audience",
+    ]
     goals = dataset.goals.copy()
     if goals.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
@@ -316,8 +379,11 @@ def goal_progress(dataset: Dataset, as_of: str | pd.Timestamp | None = None, *,
         x = (points["date"] - points["goal_id"].map(goals.set_index("goal_id")["start_date"])).dt.days / 7
         fit = points.assign(_x=x, _y=points["value"])
         # least squares per goal from grouped sums (no per-row loop)
-        sums = fit.assign(_xx=fit["_x"] ** 2, _xy=fit["_x"] * fit["_y"]).groupby("goal_id").agg(
-            n=("_x", "size"), sx=("_x", "sum"), sy=("_y", "sum"), sxx=("_xx", "sum"), sxy=("_xy", "sum"))
+        sums = (
+            fit.assign(_xx=fit["_x"] ** 2, _xy=fit["_x"] * fit["_y"])
+            .groupby("goal_id")
+            .agg(n=("_x", "size"), sx=("_x", "sum"), sy=("_y", "sum"), sxx=("_xx", "sum"), sxy=("_xy", "sum"))
+        )
         denom = sums["n"] * sums["sxx"] - sums["sx"] ** 2
         slope = (sums["n"] * sums["sxy"] - sums["sx"] * sums["sy"]) / denom.where(denom.abs() > _TOL)
         intercept = (sums["sy"] - slope * sums["sx"]) / sums["n"]
@@ -335,7 +401,9 @@ def goal_progress(dataset: Dataset, as_of: str | pd.Timestamp | None = None, *,
     met = has_current & (sign * (goals["current"] - goals["target"]) >= -_TOL)
     goals["status"] = np.select(
         [~has_current, met, ~enough, short <= _TOL, short <= at_risk_within + _TOL],
-        ["not enough data", "met", "not enough data", "on track", "at risk"], default="off track")
+        ["not enough data", "met", "not enough data", "on track", "at risk"],
+        default="off track",
+    )
     goals["summary"] = _summaries(goals, series)
     who = resolve_audience(dataset, audience, team_ids=goals["team_id"].unique())
     goals["audience"] = who
@@ -344,16 +412,22 @@ def goal_progress(dataset: Dataset, as_of: str | pd.Timestamp | None = None, *,
         for column in ("current", "n_students", "actual_pace", "on_pace_value", "projected", "shortfall"):
             goals[column] = goals[column].mask(small)
         goals["summary"] = goals["summary"].where(
-            ~small, goals["status"].str.capitalize() + f": measured on fewer than {min_n} students (not shown "
-            "beyond the team).")
+            ~small,
+            goals["status"].str.capitalize() + f": measured on fewer than {min_n} students (not shown "
+            "beyond the team).",
+        )
     out = goals[columns].copy()
     out["assessment_kind"] = out["assessment_kind"].astype("str").where(out["assessment_kind"].notna())
     out["metric"] = out["metric"].astype("str")
     return out.reset_index(drop=True)
 
 
-_METRIC_WORDS = {"share_proficient": "of students proficient", "share_passing": "of students meeting the standard",
-                 "failure_rate": "of students failing", "mean_percent": "mean score"}
+_METRIC_WORDS = {
+    "share_proficient": "of students proficient",
+    "share_passing": "of students meeting the standard",
+    "failure_rate": "of students failing",
+    "mean_percent": "mean score",
+}
 
 
 def _summaries(goals: pd.DataFrame, series: pd.DataFrame) -> list[str]:
@@ -364,19 +438,28 @@ def _summaries(goals: pd.DataFrame, series: pd.DataFrame) -> list[str]:
         who = f" ({g.subgroup} students)" if isinstance(g.subgroup, str) and g.subgroup else ""
         due = f"{g.due_date:%Y-%m-%d}"
         if g.status == "not enough data" and not pd.isna(g.current):
-            out.append(f"Not enough data for a trend: {_fmt_share(g.current)} {words}{who} on "
-                       f"{g.current_date:%Y-%m-%d} from {g.n_points} data point(s) "
-                       f"(baseline {_fmt_share(g.baseline)}, target {_fmt_share(g.target)} by {due}).")
+            out.append(
+                f"Not enough data for a trend: {_fmt_share(g.current)} {words}{who} on "
+                f"{g.current_date:%Y-%m-%d} from {g.n_points} data point(s) "
+                f"(baseline {_fmt_share(g.baseline)}, target {_fmt_share(g.target)} by {due})."
+            )
             continue
         if g.status == "not enough data":
-            out.append(f"Not enough data yet: no {words}{who} measured since {g.start_date:%Y-%m-%d} "
-                       f"(baseline {_fmt_share(g.baseline)}, target {_fmt_share(g.target)} by {due}).")
+            out.append(
+                f"Not enough data yet: no {words}{who} measured since {g.start_date:%Y-%m-%d} "
+                f"(baseline {_fmt_share(g.baseline)}, target {_fmt_share(g.target)} by {due})."
+            )
             continue
         head = {"met": "Met", "on track": "On track", "at risk": "At risk", "off track": "Off track"}[g.status]
-        pace = ("" if pd.isna(g.actual_pace) else
-                f" Pace needed {100 * g.required_pace:+.2f} points a week; actual {100 * g.actual_pace:+.2f}.")
+        pace = (
+            ""
+            if pd.isna(g.actual_pace)
+            else f" Pace needed {100 * g.required_pace:+.2f} points a week; actual {100 * g.actual_pace:+.2f}."
+        )
         projection = "" if pd.isna(g.projected) else f" Projected {_fmt_share(g.projected)} at the due date."
-        out.append(f"{head}: {_fmt_share(g.current)} {words}{who} on {g.current_date:%Y-%m-%d} "
-                   f"(n = {g.n_students}); baseline {_fmt_share(g.baseline)}, target {_fmt_share(g.target)} by "
-                   f"{due}.{pace}{projection}")
+        out.append(
+            f"{head}: {_fmt_share(g.current)} {words}{who} on {g.current_date:%Y-%m-%d} "
+            f"(n = {g.n_students}); baseline {_fmt_share(g.baseline)}, target {_fmt_share(g.target)} by "
+            f"{due}.{pace}{projection}"
+        )
     return out

@@ -46,13 +46,13 @@ def _per_assessment(dataset: Dataset):
 class _Part(NamedTuple):
     """One assessment's scores of record, prepared for the kernels of :mod:`plc_analysis.items`."""
 
-    assessment: tuple        # the row of dataset.assessments (itertuples)
-    position: int            # its position in dataset.assessments
+    assessment: tuple  # the row of dataset.assessments (itertuples)
+    position: int  # its position in dataset.assessments
     prepared: _Prepared
-    item_rows: np.ndarray    # position in dataset.items of each prepared item
-    n_listed: int            # items the items table lists for the assessment (scored or not)
-    mc_listed: bool          # some listed item has a key or kind == "mc"
-    any_response: bool       # some score row has a response
+    item_rows: np.ndarray  # position in dataset.items of each prepared item
+    n_listed: int  # items the items table lists for the assessment (scored or not)
+    mc_listed: bool  # some listed item has a key or kind == "mc"
+    any_response: bool  # some score row has a response
 
 
 def _str_dtype(series: pd.Series) -> bool:
@@ -73,14 +73,28 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
     scores = dataset.scores_of_record()
     items = dataset.items
     assessments = dataset.assessments
-    if not ({"student_id", "item_id", "points", "response", "assessment_id"} <= set(scores.columns)
-            and {"assessment_id", "item_id", "max_points", "kind", "key", "skill_id"} <= set(items.columns)
-            and {"assessment_id", "team_id", "title", "date"} <= set(assessments.columns)):
+    if not (
+        {"student_id", "item_id", "points", "response", "assessment_id"} <= set(scores.columns)
+        and {"assessment_id", "item_id", "max_points", "kind", "key", "skill_id"} <= set(items.columns)
+        and {"assessment_id", "team_id", "title", "date"} <= set(assessments.columns)
+    ):
         return None
-    if not (all(_str_dtype(c) for c in (scores["student_id"], scores["item_id"], scores["assessment_id"],
-                                         items["item_id"], items["assessment_id"], assessments["assessment_id"]))
-            and scores["item_id"].dtype == items["item_id"].dtype
-            and scores["points"].dtype == np.float64 and items["max_points"].dtype == np.float64):
+    if not (
+        all(
+            _str_dtype(c)
+            for c in (
+                scores["student_id"],
+                scores["item_id"],
+                scores["assessment_id"],
+                items["item_id"],
+                items["assessment_id"],
+                assessments["assessment_id"],
+            )
+        )
+        and scores["item_id"].dtype == items["item_id"].dtype
+        and scores["points"].dtype == np.float64
+        and items["max_points"].dtype == np.float64
+    ):
         return None
 
     listed = pd.Index(assessments["assessment_id"].dropna().unique())
@@ -99,7 +113,7 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
     ids, _ = pd.factorize(pd.concat([it["item_id"], s["item_id"]], ignore_index=True))
     n_ids = int(ids.max()) + 1 if len(ids) else 1
     i_key = i_a.astype(np.int64) * n_ids + ids[: len(it)]
-    s_key = s_a.astype(np.int64) * n_ids + ids[len(it):]
+    s_key = s_a.astype(np.int64) * n_ids + ids[len(it) :]
     if len(np.unique(i_key)) < len(i_key):  # an item listed twice in an assessment
         return None
     sorter = np.argsort(i_key)
@@ -140,7 +154,7 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
         if a < 0:
             continue
         if a not in cache:
-            rows = by_assessment[starts[a]:ends[a]]
+            rows = by_assessment[starts[a] : ends[a]]
             students, student_code = np.unique(student[rows], return_inverse=True)
             if len(students) < 2:
                 cache[a] = None
@@ -148,11 +162,24 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
             item_rows, item_code = np.unique(s_item[rows], return_inverse=True)
             p0 = points0[rows]
             cache[a] = (
-                _Prepared(order=item_ids[item_rows].tolist(), max_points=max_points[item_rows],
-                          student=student_code, n_students=len(students), item=item_code,
-                          points=points[rows], points0=p0, exact=exact and len(p0) <= 2**20,
-                          option=option[rows], vocab=vocab, key=key[item_rows], is_mc=is_mc[item_rows]),
-                item_rows, int(n_listed[a]), bool(mc_any[a]), bool(has_response[rows].any()),
+                _Prepared(
+                    order=item_ids[item_rows].tolist(),
+                    max_points=max_points[item_rows],
+                    student=student_code,
+                    n_students=len(students),
+                    item=item_code,
+                    points=points[rows],
+                    points0=p0,
+                    exact=exact and len(p0) <= 2**20,
+                    option=option[rows],
+                    vocab=vocab,
+                    key=key[item_rows],
+                    is_mc=is_mc[item_rows],
+                ),
+                item_rows,
+                int(n_listed[a]),
+                bool(mc_any[a]),
+                bool(has_response[rows].any()),
             )
         if cache[a] is None:
             continue
@@ -163,8 +190,9 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
 
 
 @cached_metric
-def item_analysis(dataset: Dataset, *, easy: float = 0.9, hard: float = 0.2, low_discrimination: float = 0.2,
-                  **filters) -> pd.DataFrame:
+def item_analysis(
+    dataset: Dataset, *, easy: float = 0.9, hard: float = 0.2, low_discrimination: float = 0.2, **filters
+) -> pd.DataFrame:
     """Classical item statistics for every item of every assessment, with flags in words.
 
     Parameters
@@ -191,9 +219,26 @@ def item_analysis(dataset: Dataset, *, easy: float = 0.9, hard: float = 0.2, low
     parts = _prepared_parts(dataset)
     if parts is None:
         return _item_analysis_general(dataset, easy, hard, low_discrimination)
-    columns = ["team_id", "assessment_id", "title", "date", "item_id", "skill_id", "item_kind", "key", "n",
-               "n_not_attempted", "max_points", "mean_points", "difficulty", "discrimination", "item_total_r",
-               "alpha_if_deleted", "likely_miskey", "flags"]
+    columns = [
+        "team_id",
+        "assessment_id",
+        "title",
+        "date",
+        "item_id",
+        "skill_id",
+        "item_kind",
+        "key",
+        "n",
+        "n_not_attempted",
+        "max_points",
+        "mean_points",
+        "difficulty",
+        "discrimination",
+        "item_total_r",
+        "alpha_if_deleted",
+        "likely_miskey",
+        "flags",
+    ]
     if not parts:
         return pd.DataFrame(columns=columns)
     stats, miskeys, flags = [], [], []
@@ -209,13 +254,29 @@ def item_analysis(dataset: Dataset, *, easy: float = 0.9, hard: float = 0.2, low
         miskeys.append(miskey)
         flags.extend(item_flags)
     sizes = [len(part.item_rows) for part in parts]
-    labels = dataset.assessments[["team_id", "assessment_id", "title", "date"]].iloc[
-        np.repeat([part.position for part in parts], sizes)].reset_index(drop=True)
-    meta = dataset.items[["item_id", "skill_id", "kind", "key"]].iloc[
-        np.concatenate([part.item_rows for part in parts])].reset_index(drop=True)
-    values = {c: np.concatenate([cols[c] for cols in stats])
-              for c in ("n", "n_not_attempted", "max_points", "mean_points", "difficulty", "discrimination",
-                        "item_total_r", "alpha_if_deleted")}
+    labels = (
+        dataset.assessments[["team_id", "assessment_id", "title", "date"]]
+        .iloc[np.repeat([part.position for part in parts], sizes)]
+        .reset_index(drop=True)
+    )
+    meta = (
+        dataset.items[["item_id", "skill_id", "kind", "key"]]
+        .iloc[np.concatenate([part.item_rows for part in parts])]
+        .reset_index(drop=True)
+    )
+    values = {
+        c: np.concatenate([cols[c] for cols in stats])
+        for c in (
+            "n",
+            "n_not_attempted",
+            "max_points",
+            "mean_points",
+            "difficulty",
+            "discrimination",
+            "item_total_r",
+            "alpha_if_deleted",
+        )
+    }
     values["likely_miskey"] = np.concatenate(miskeys)
     values["flags"] = pd.array(flags, dtype="str")
     frame = pd.concat([labels, meta.rename(columns={"kind": "item_kind"}), pd.DataFrame(values)], axis=1)
@@ -226,8 +287,9 @@ def _item_analysis_general(dataset: Dataset, easy: float, hard: float, low_discr
     """:func:`item_analysis` through the public functions, one assessment at a time."""
     frames = []
     for assessment, taken, items in _per_assessment(dataset):
-        stats = item_statistics(taken, items, easy_threshold=easy, hard_threshold=hard,
-                                low_discrimination=low_discrimination).reset_index()
+        stats = item_statistics(
+            taken, items, easy_threshold=easy, hard_threshold=hard, low_discrimination=low_discrimination
+        ).reset_index()
         stats["likely_miskey"] = False
         mc = items["key"].notna() | (items["kind"] == "mc")
         if mc.any() and taken["response"].notna().any():
@@ -239,12 +301,32 @@ def _item_analysis_general(dataset: Dataset, easy: float, hard: float, low_discr
             stats["flags"] = [", ".join(p for p in (a, b) if p) for a, b in zip(stats["flags"], extra)]
         meta = items[["item_id", "skill_id", "kind", "key"]].rename(columns={"kind": "item_kind"})
         stats = stats.merge(meta, on="item_id", how="left").assign(
-            team_id=assessment.team_id, assessment_id=assessment.assessment_id, title=assessment.title,
-            date=assessment.date)
+            team_id=assessment.team_id,
+            assessment_id=assessment.assessment_id,
+            title=assessment.title,
+            date=assessment.date,
+        )
         frames.append(stats)
-    columns = ["team_id", "assessment_id", "title", "date", "item_id", "skill_id", "item_kind", "key", "n",
-               "n_not_attempted", "max_points", "mean_points", "difficulty", "discrimination", "item_total_r",
-               "alpha_if_deleted", "likely_miskey", "flags"]
+    columns = [
+        "team_id",
+        "assessment_id",
+        "title",
+        "date",
+        "item_id",
+        "skill_id",
+        "item_kind",
+        "key",
+        "n",
+        "n_not_attempted",
+        "max_points",
+        "mean_points",
+        "difficulty",
+        "discrimination",
+        "item_total_r",
+        "alpha_if_deleted",
+        "likely_miskey",
+        "flags",
+    ]
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
@@ -280,23 +362,43 @@ def assessment_reliability(dataset: Dataset, *, confidence: float = 0.95, **filt
         dataset = dataset.filter(**filters)
     parts = _prepared_parts(dataset)
     if parts is None:
-        found = ((assessment, reliability_summary(taken, items, confidence=confidence))
-                 for assessment, taken, items in _per_assessment(dataset) if len(items) >= 2)
+        found = (
+            (assessment, reliability_summary(taken, items, confidence=confidence))
+            for assessment, taken, items in _per_assessment(dataset)
+            if len(items) >= 2
+        )
     else:
-        found = ((part.assessment, _reliability_of(part.prepared, confidence))
-                 for part in parts if part.n_listed >= 2)
+        found = ((part.assessment, _reliability_of(part.prepared, confidence)) for part in parts if part.n_listed >= 2)
     rows = []
     for assessment, summary in found:
-        rows.append({"team_id": assessment.team_id, "assessment_id": assessment.assessment_id,
-                     "title": assessment.title, "date": assessment.date,
-                     **{k: summary[k] for k in ("alpha", "ci_low", "ci_high", "n_students", "n_items", "sem")}})
-    return pd.DataFrame(rows, columns=["team_id", "assessment_id", "title", "date", "alpha", "ci_low", "ci_high",
-                                       "n_students", "n_items", "sem"])
+        rows.append(
+            {
+                "team_id": assessment.team_id,
+                "assessment_id": assessment.assessment_id,
+                "title": assessment.title,
+                "date": assessment.date,
+                **{k: summary[k] for k in ("alpha", "ci_low", "ci_high", "n_students", "n_items", "sem")},
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "team_id",
+            "assessment_id",
+            "title",
+            "date",
+            "alpha",
+            "ci_low",
+            "ci_high",
+            "n_students",
+            "n_items",
+            "sem",
+        ],
+    )
 
 
 @cached_metric
-def rater_calibration(dataset: Dataset, *, threshold: float = 0.6, by_item: bool = False,
-                      **filters) -> pd.DataFrame:
+def rater_calibration(dataset: Dataset, *, threshold: float = 0.6, by_item: bool = False, **filters) -> pd.DataFrame:
     """Agreement of each pair of raters on double-scored rubric work.
 
     Parameters
@@ -320,8 +422,21 @@ def rater_calibration(dataset: Dataset, *, threshold: float = 0.6, by_item: bool
     if filters:
         dataset = dataset.filter(**filters)
     ratings = dataset.ratings()
-    columns = ["team_id", "item_id", "rater_a", "rater_a_name", "rater_b", "rater_b_name", "n_works", "exact",
-               "adjacent", "kappa_quadratic", "icc", "needs_calibration", "note"]
+    columns = [
+        "team_id",
+        "item_id",
+        "rater_a",
+        "rater_a_name",
+        "rater_b",
+        "rater_b_name",
+        "n_works",
+        "exact",
+        "adjacent",
+        "kappa_quadratic",
+        "icc",
+        "needs_calibration",
+        "note",
+    ]
     if ratings.empty:
         return pd.DataFrame(columns=columns)
     team_of = dataset.assessments.set_index("assessment_id")["team_id"]
@@ -331,8 +446,7 @@ def rater_calibration(dataset: Dataset, *, threshold: float = 0.6, by_item: bool
     for team, part in ratings.groupby("team_id", sort=True):
         if by_item:
             part = part.assign(item_id=part["assessment_id"] + "/" + part["item_id"])
-        table = calibration_table(part[["work_id", "rater_id", "score", *(["item_id"] if by_item else [])]],
-                                  threshold)
+        table = calibration_table(part[["work_id", "rater_id", "score", *(["item_id"] if by_item else [])]], threshold)
         table["team_id"] = team
         frames.append(table)
     out = pd.concat(frames, ignore_index=True)

@@ -73,18 +73,18 @@ class _Prepared(NamedTuple):
     rows).  Students are coded in ``student_id`` sort order, items in item order.
     """
 
-    order: list            # item ids (str) in item order
+    order: list  # item ids (str) in item order
     max_points: np.ndarray  # float per item
-    student: np.ndarray    # int code per row, 0..n_students-1, in student_id order
+    student: np.ndarray  # int code per row, 0..n_students-1, in student_id order
     n_students: int
-    item: np.ndarray       # int code per row into `order`
-    points: np.ndarray     # float per row, NaN = not attempted
-    points0: np.ndarray    # float per row, not attempted = 0
-    exact: bool            # sums of points0 are exact whatever the order (see _exact_sums)
+    item: np.ndarray  # int code per row into `order`
+    points: np.ndarray  # float per row, NaN = not attempted
+    points0: np.ndarray  # float per row, not attempted = 0
+    exact: bool  # sums of points0 are exact whatever the order (see _exact_sums)
     option: np.ndarray | None = None  # int code per row into `vocab`; -1 = blank
-    vocab: np.ndarray | None = None   # normalised option labels (object array)
-    key: np.ndarray | None = None     # normalised key per item ("" = none)
-    is_mc: np.ndarray | None = None   # bool per item
+    vocab: np.ndarray | None = None  # normalised option labels (object array)
+    key: np.ndarray | None = None  # normalised key per item ("" = none)
+    is_mc: np.ndarray | None = None  # bool per item
 
 
 def _require(df: pd.DataFrame, columns: Sequence[str], name: str) -> None:
@@ -92,9 +92,7 @@ def _require(df: pd.DataFrame, columns: Sequence[str], name: str) -> None:
         raise ValueError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(
-            f"{name} is missing required column(s) {missing}; it has {list(df.columns)}"
-        )
+        raise ValueError(f"{name} is missing required column(s) {missing}; it has {list(df.columns)}")
 
 
 def _ids(series: pd.Series, column: str, name: str) -> pd.Series:
@@ -268,8 +266,13 @@ def _prepare(scores: pd.DataFrame, items: pd.DataFrame | None, *, options: bool 
     points0 = np.where(np.isnan(points), 0.0, points)
     student = np.asarray(student_code, dtype=np.intp)
     prepared = _Prepared(
-        order=order, max_points=max_points, student=student,
-        n_students=int(student.max()) + 1, item=item, points=points, points0=points0,
+        order=order,
+        max_points=max_points,
+        student=student,
+        n_students=int(student.max()) + 1,
+        item=item,
+        points=points,
+        points0=points0,
         exact=_exact_sums(points0),
     )
     if options:
@@ -302,9 +305,7 @@ def _complete_matrix(p: _Prepared) -> np.ndarray:
 # --------------------------------------------------------------------------- item statistics
 
 
-def _item_stats_arrays(
-    p: _Prepared, easy_threshold: float, hard_threshold: float, low_discrimination: float
-) -> dict:
+def _item_stats_arrays(p: _Prepared, easy_threshold: float, hard_threshold: float, low_discrimination: float) -> dict:
     """The columns of :func:`item_statistics` as arrays (``flags`` a list of str)."""
     k = len(p.order)
     n = np.bincount(p.item, minlength=k).astype("int64")
@@ -325,12 +326,8 @@ def _item_stats_arrays(
         const_total = np.ptp(total) == 0
         const_rest = np.ptp(total[:, None] - x, axis=0) == 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            item_total = np.where(
-                const_item | const_total, np.nan, row / np.sqrt(var * total_var)
-            )
-            item_rest = np.where(
-                const_item | const_rest, np.nan, (row - var) / np.sqrt(var * rest_var)
-            )
+            item_total = np.where(const_item | const_total, np.nan, row / np.sqrt(var * total_var))
+            item_rest = np.where(const_item | const_rest, np.nan, (row - var) / np.sqrt(var * rest_var))
             if k >= 3:
                 alpha_del = (k - 1) / (k - 2) * (1.0 - (np.trace(cov) - var) / rest_var)
                 alpha_del = np.where(const_rest, np.nan, alpha_del)
@@ -344,8 +341,16 @@ def _item_stats_arrays(
     low = (item_rest >= 0) & (item_rest < low_discrimination)
     neg = item_rest < 0
     flags = [
-        ", ".join(w for w, on in ((FLAG_VERY_EASY, a), (FLAG_VERY_HARD, b),
-                                  (FLAG_LOW_DISCRIMINATION, c), (FLAG_NEGATIVE_DISCRIMINATION, d)) if on)
+        ", ".join(
+            w
+            for w, on in (
+                (FLAG_VERY_EASY, a),
+                (FLAG_VERY_HARD, b),
+                (FLAG_LOW_DISCRIMINATION, c),
+                (FLAG_NEGATIVE_DISCRIMINATION, d),
+            )
+            if on
+        )
         for a, b, c, d in zip(easy.tolist(), hard.tolist(), low.tolist(), neg.tolist())
     ]
     return {
@@ -428,9 +433,7 @@ def item_statistics(
 # --------------------------------------------------------------------------- reliability
 
 
-def reliability(
-    scores: pd.DataFrame, items: pd.DataFrame | None = None, confidence: float = 0.95
-) -> float:
+def reliability(scores: pd.DataFrame, items: pd.DataFrame | None = None, confidence: float = 0.95) -> float:
     """Cronbach's alpha of the assessment (KR-20 when every item is scored 0/1).
 
     ``alpha = k / (k - 1) * (1 - sum(item variances) / variance(total))`` on the
@@ -468,9 +471,7 @@ def _reliability_of(p: _Prepared, confidence: float) -> dict[str, float | int]:
         raise ValueError(f"reliability needs at least 2 items, got {k_order}")
     x = _complete_matrix(p)
     if len(x) < 2:
-        raise ValueError(
-            f"reliability needs at least 2 students with a row for every item, got {len(x)}"
-        )
+        raise ValueError(f"reliability needs at least 2 students with a row for every item, got {len(x)}")
     k = x.shape[1]
     total = x.sum(axis=1)
     if np.ptp(total) == 0:  # everyone has the same total: alpha undefined
@@ -541,7 +542,7 @@ def _corr_with(indicator: np.ndarray, other: np.ndarray) -> np.ndarray:
 class _ItemOptions(NamedTuple):
     """Distractor analysis of one MC item: one entry per option."""
 
-    item: int               # code into the prepared `order`
+    item: int  # code into the prepared `order`
     key: str
     options: list
     is_key: np.ndarray
@@ -578,7 +579,7 @@ def _distractor_items(p: _Prepared, group_fraction: float) -> list[_ItemOptions]
     vocab_code = {label: c for c, label in enumerate(vocab)}
     results = []
     for j in mc_items.tolist():
-        rows = by_item[starts[j]:ends[j]]
+        rows = by_item[starts[j] : ends[j]]
         opt = p.option[rows]
         students = p.student[rows]
         rest = totals[students] - p.points0[rows]
@@ -608,19 +609,26 @@ def _distractor_items(p: _Prepared, group_fraction: float) -> list[_ItemOptions]
             & (share_upper > key_upper)
             & (point_biserial > 0)
         )
-        results.append(_ItemOptions(
-            item=j, key=k, options=options, is_key=is_key, n=n, share=chosen.mean(axis=0),
-            share_upper=share_upper, share_lower=share_lower,
-            discrimination_index=discrimination_index, point_biserial=point_biserial,
-            likely_miskey=likely,
-            flag=_distractor_flag(k, options, likely, key_at, n, discrimination_index),
-        ))
+        results.append(
+            _ItemOptions(
+                item=j,
+                key=k,
+                options=options,
+                is_key=is_key,
+                n=n,
+                share=chosen.mean(axis=0),
+                share_upper=share_upper,
+                share_lower=share_lower,
+                discrimination_index=discrimination_index,
+                point_biserial=point_biserial,
+                likely_miskey=likely,
+                flag=_distractor_flag(k, options, likely, key_at, n, discrimination_index),
+            )
+        )
     return results
 
 
-def distractor_analysis(
-    scores: pd.DataFrame, items: pd.DataFrame, *, group_fraction: float = 0.27
-) -> pd.DataFrame:
+def distractor_analysis(scores: pd.DataFrame, items: pd.DataFrame, *, group_fraction: float = 0.27) -> pd.DataFrame:
     """Option-level analysis of multiple-choice items, with likely-miskey detection.
 
     Students are ranked by total score (sum of points over all items in
@@ -682,20 +690,22 @@ def distractor_analysis(
 
     sizes = [len(r.options) for r in results]
     order = np.asarray(p.order, dtype=object)
-    out = pd.DataFrame({
-        "item_id": np.repeat(order[[r.item for r in results]], sizes),
-        "key": np.repeat(np.array([r.key for r in results], dtype=object), sizes),
-        "option": np.array([o for r in results for o in r.options], dtype=object),
-        "is_key": np.concatenate([r.is_key for r in results]),
-        "n": np.concatenate([r.n for r in results]),
-        "share": np.concatenate([r.share for r in results]),
-        "share_upper": np.concatenate([r.share_upper for r in results]),
-        "share_lower": np.concatenate([r.share_lower for r in results]),
-        "discrimination_index": np.concatenate([r.discrimination_index for r in results]),
-        "point_biserial": np.concatenate([r.point_biserial for r in results]),
-        "likely_miskey": np.concatenate([r.likely_miskey for r in results]),
-        "flag": np.repeat(np.array([r.flag for r in results], dtype=object), sizes),
-    })
+    out = pd.DataFrame(
+        {
+            "item_id": np.repeat(order[[r.item for r in results]], sizes),
+            "key": np.repeat(np.array([r.key for r in results], dtype=object), sizes),
+            "option": np.array([o for r in results for o in r.options], dtype=object),
+            "is_key": np.concatenate([r.is_key for r in results]),
+            "n": np.concatenate([r.n for r in results]),
+            "share": np.concatenate([r.share for r in results]),
+            "share_upper": np.concatenate([r.share_upper for r in results]),
+            "share_lower": np.concatenate([r.share_lower for r in results]),
+            "discrimination_index": np.concatenate([r.discrimination_index for r in results]),
+            "point_biserial": np.concatenate([r.point_biserial for r in results]),
+            "likely_miskey": np.concatenate([r.likely_miskey for r in results]),
+            "flag": np.repeat(np.array([r.flag for r in results], dtype=object), sizes),
+        }
+    )
     for c in ("item_id", "key", "option", "flag"):
         out[c] = out[c].astype("str")
     out["is_key"] = out["is_key"].astype(bool)
@@ -703,8 +713,9 @@ def distractor_analysis(
     return out
 
 
-def _distractor_flag(key: str, options: list, likely: np.ndarray, key_at: np.ndarray,
-                     n: np.ndarray, discrimination_index: np.ndarray) -> str:
+def _distractor_flag(
+    key: str, options: list, likely: np.ndarray, key_at: np.ndarray, n: np.ndarray, discrimination_index: np.ndarray
+) -> str:
     """Item-level text for one item's options."""
     if not key:
         return "no key given — cannot check the key"

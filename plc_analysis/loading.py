@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Literal
 
 from .dataset import Dataset
-from .errors import PLCDataError, Problem, problems_frame
+from .errors import Problem
+from .load_steps import Errors, finish_load
 from .readers import RawTable, read_raw_csv, read_raw_parquet
 from .schema import CFA_TABLES, TABLES
-from .validation import ValidationResult, validate_tables
+from .validation import validate_tables
 
 __all__ = ["load_dataset", "load_sample", "load_canonical", "finish_load", "SAMPLE_PATH"]
 
-Errors = Literal["raise", "quarantine"]
 #: The committed synthetic district.
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample"
 #: Other teams' pooled counts a batch puts beside a team's extract (see plc_analysis.comparison.peer_counts).
@@ -27,38 +26,7 @@ PEER_COUNTS_FILE = "peer_counts.parquet"
 IGNORED_FILES = {"rejected.csv", "manifest.json", "planted.json", PEER_COUNTS_FILE}
 
 
-def finish_load(result: ValidationResult, *, source: str, errors: Errors,
-                notes: tuple[str, ...] = ()) -> Dataset:
-    """Turn a validation result into a Dataset, or raise.
-
-    Parameters
-    ----------
-    result : ValidationResult
-        Output of :func:`plc_analysis.validation.validate_tables`.
-    source : str
-        Where the data came from (shown in messages).
-    errors : {"raise", "quarantine"}
-        ``"raise"``: any error raises :class:`PLCDataError` listing every
-        problem.  ``"quarantine"``: valid rows are loaded and the rejected ones
-        kept in ``Dataset.rejected``.
-    notes : tuple of str
-        Loader notes kept on the dataset.
-
-    Returns
-    -------
-    Dataset
-    """
-    if errors not in ("raise", "quarantine"):
-        raise ValueError(f"errors must be 'raise' or 'quarantine', not {errors!r}")
-    if errors == "raise" and any(p.severity == "error" for p in result.problems):
-        raise PLCDataError(result.problems, source=source)
-    return Dataset(tables=result.tables, problems=problems_frame(result.problems),
-                   rejected=result.rejected, source=source, notes=tuple(notes),
-                   _cache=dict(getattr(result, "hints", {}).get("scores", {})))
-
-
-def load_canonical(path: str | Path, *, errors: Errors = "raise",
-                   required: tuple[str, ...] = CFA_TABLES) -> Dataset:
+def load_canonical(path: str | Path, *, errors: Errors = "raise", required: tuple[str, ...] = CFA_TABLES) -> Dataset:
     """Load a canonical data folder (one CSV or Parquet file per table).
 
     Parameters
@@ -86,15 +54,13 @@ def load_canonical(path: str | Path, *, errors: Errors = "raise",
     known = {f"{n}.csv" for n in TABLES} | {f"{n}.parquet" for n in TABLES} | IGNORED_FILES
     for extra in sorted(folder.iterdir()):
         if extra.is_file() and extra.suffix.lower() in (".csv", ".parquet") and extra.name not in known:
-            problems.append(Problem(extra.name, None, None, None,
-                                    "not a canonical table; ignored", "warning"))
+            problems.append(Problem(extra.name, None, None, None, "not a canonical table; ignored", "warning"))
     result = validate_tables(raw, required=required, extra_problems=problems)
     return finish_load(result, source=str(folder), errors=errors)
 
 
 def _is_oneroster_folder(folder: Path) -> bool:
-    return (folder / "manifest.csv").exists() or (folder / "orgs.csv").exists() or (
-        folder / "users.csv").exists()
+    return (folder / "manifest.csv").exists() or (folder / "orgs.csv").exists() or (folder / "users.csv").exists()
 
 
 def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Dataset:
@@ -134,12 +100,15 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
         raise FileNotFoundError(f"no such file or folder: {path}")
     if path.is_dir():
         from .partitioned import is_partitioned, load_partitioned
+
         if is_partitioned(path):
             return load_partitioned(path, errors=errors, **options)
         if _is_oneroster_folder(path) and not (path / "scores.csv").exists():
             from .oneroster import load_oneroster
+
             return load_oneroster(path, errors=errors, **options)
         from .extract import EXTRACT_MARKER, read_extract
+
         trusted = read_extract(path) if (path / EXTRACT_MARKER).is_file() and not options else None
         return trusted if trusted is not None else load_canonical(path, errors=errors, **options)
     suffix = path.suffix.lower()
@@ -148,14 +117,19 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
             names = {Path(n).name for n in archive.namelist()}
         if {"orgs.csv", "users.csv", "manifest.csv"} & names:
             from .oneroster import load_oneroster
+
             return load_oneroster(path, errors=errors, **options)
-        raise ValueError(f"{path.name}: a zip is read as a OneRoster export, but it has no manifest.csv, "
-                         "orgs.csv or users.csv")
+        raise ValueError(
+            f"{path.name}: a zip is read as a OneRoster export, but it has no manifest.csv, orgs.csv or users.csv"
+        )
     if suffix in (".csv", ".xlsx", ".xlsm", ".tsv"):
         from .scoresheet import load_score_sheet
+
         return load_score_sheet(path, errors=errors, **options)
-    raise ValueError(f"{path.name}: unsupported input; give a canonical folder, a OneRoster folder or zip, "
-                     "or a score sheet (.csv/.xlsx; save an old .xls workbook as .xlsx)")
+    raise ValueError(
+        f"{path.name}: unsupported input; give a canonical folder, a OneRoster folder or zip, "
+        "or a score sheet (.csv/.xlsx; save an old .xls workbook as .xlsx)"
+    )
 
 
 def load_sample() -> Dataset:

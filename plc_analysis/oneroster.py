@@ -52,23 +52,22 @@ import json
 import re
 import zipfile
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Literal
 
 import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
 from .errors import REDACTED, SENSITIVE_COLUMNS, Problem
-from .loading import finish_load
+from .load_steps import Errors, finish_load
 from .readers import LINE, RawTable, read_raw_bytes
 from .schema import CFA_TABLES, TABLES
 from .validation import REJECTED_COLUMNS, ValidationResult, parse_bool, validate_tables
 
 __all__ = ["load_oneroster", "TEAM_BY", "ONEROSTER_FILES", "ROSTER_ONLY_NOTE"]
 
-Errors = Literal["raise", "quarantine"]
 #: Ways of forming teams: one per course and school, or one per grade and school.
 TEAM_BY = ("course", "grade")
 #: The note a roster-only export (no results) carries.
@@ -76,10 +75,28 @@ ROSTER_ONLY_NOTE = "roster only: no assessment results in this export"
 
 #: OneRoster CSV files (1.1 and 1.2), by their spelling in the specification.
 ONEROSTER_FILES = (
-    "manifest", "orgs", "users", "roles", "courses", "classes", "enrollments", "academicSessions",
-    "demographics", "categories", "lineItems", "results", "lineItemLearningObjectiveIds",
-    "resultLearningObjectiveIds", "scoreScales", "lineItemScoreScales", "resultScoreScales",
-    "classResources", "courseResources", "resources", "userProfiles", "userResources",
+    "manifest",
+    "orgs",
+    "users",
+    "roles",
+    "courses",
+    "classes",
+    "enrollments",
+    "academicSessions",
+    "demographics",
+    "categories",
+    "lineItems",
+    "results",
+    "lineItemLearningObjectiveIds",
+    "resultLearningObjectiveIds",
+    "scoreScales",
+    "lineItemScoreScales",
+    "resultScoreScales",
+    "classResources",
+    "courseResources",
+    "resources",
+    "userProfiles",
+    "userResources",
 )
 _USED_FILES = frozenset(ONEROSTER_FILES[:14])
 _REQUIRED_FILES = ("orgs", "users", "courses", "classes", "enrollments")
@@ -100,8 +117,17 @@ _REQUIRED_COLUMNS = {
     "resultLearningObjectiveIds": ("resultSourcedId", "learningObjectiveId", "score"),
 }
 #: Files whose rows are entities with a sourcedId that others refer to.
-_ENTITY_FILES = ("orgs", "academicSessions", "courses", "classes", "users", "categories", "lineItems",
-                 "results", "demographics")
+_ENTITY_FILES = (
+    "orgs",
+    "academicSessions",
+    "courses",
+    "classes",
+    "users",
+    "categories",
+    "lineItems",
+    "results",
+    "demographics",
+)
 _KNOWN_COLUMNS = (
     "sourcedId status dateLastModified enabledUser orgSourcedIds role username userIds givenName familyName "
     "middleName identifier email sms phone agentSourcedIds grades password name type parentSourcedId title "
@@ -117,9 +143,15 @@ _KNOWN_COLUMNS = (
 ).split()
 _COLUMN_SPELLING = {c.lower(): c for c in _KNOWN_COLUMNS}
 #: Demographic columns carried onto students as subgroups (booleans, except sex).
-_DEMOGRAPHIC_FLAGS = ("americanIndianOrAlaskaNative", "asian", "blackOrAfricanAmerican",
-                      "nativeHawaiianOrOtherPacificIslander", "white", "demographicRaceTwoOrMoreRaces",
-                      "hispanicOrLatinoEthnicity")
+_DEMOGRAPHIC_FLAGS = (
+    "americanIndianOrAlaskaNative",
+    "asian",
+    "blackOrAfricanAmerican",
+    "nativeHawaiianOrOtherPacificIslander",
+    "white",
+    "demographicRaceTwoOrMoreRaces",
+    "hispanicOrLatinoEthnicity",
+)
 _DELETED = ("tobedeleted", "inactive")
 #: Assessment kind from words in a category title (checked in this order).
 _KIND_WORDS = (
@@ -134,25 +166,61 @@ _OTHER_SKILL = "overall"
 #: Which OneRoster column a canonical column came from, per source file.
 _SOURCE_COLUMNS = {
     "orgs.csv": {"school_id": "sourcedId"},
-    "courses.csv": {"team_id": "sourcedId", "school_id": "orgSourcedId", "name": "title", "grade": "grades",
-                    "subject": "subjects"},
-    "classes.csv": {"section_id": "sourcedId", "team_id": "courseSourcedId", "period": "periods",
-                    "term": "termSourcedIds"},
-    "users.csv": {"student_id": "sourcedId", "teacher_id": "sourcedId", "grade": "grades",
-                  "first_name": "givenName", "last_name": "familyName"},
+    "courses.csv": {
+        "team_id": "sourcedId",
+        "school_id": "orgSourcedId",
+        "name": "title",
+        "grade": "grades",
+        "subject": "subjects",
+    },
+    "classes.csv": {
+        "section_id": "sourcedId",
+        "team_id": "courseSourcedId",
+        "period": "periods",
+        "term": "termSourcedIds",
+    },
+    "users.csv": {
+        "student_id": "sourcedId",
+        "teacher_id": "sourcedId",
+        "grade": "grades",
+        "first_name": "givenName",
+        "last_name": "familyName",
+    },
     "enrollments.csv": {"student_id": "userSourcedId", "section_id": "classSourcedId"},
-    "lineItems.csv": {"assessment_id": "sourcedId", "item_id": "sourcedId", "team_id": "classSourcedId",
-                      "kind": "categorySourcedId", "date": "dueDate", "max_points": "resultValueMax",
-                      "skill_id": "categorySourcedId", "common_id": "title"},
-    "results.csv": {"student_id": "studentSourcedId", "assessment_id": "lineItemSourcedId",
-                    "item_id": "lineItemSourcedId", "points": "score"},
-    "resultLearningObjectiveIds.csv": {"student_id": "resultSourcedId", "assessment_id": "resultSourcedId",
-                                       "item_id": "learningObjectiveId", "points": "score"},
+    "lineItems.csv": {
+        "assessment_id": "sourcedId",
+        "item_id": "sourcedId",
+        "team_id": "classSourcedId",
+        "kind": "categorySourcedId",
+        "date": "dueDate",
+        "max_points": "resultValueMax",
+        "skill_id": "categorySourcedId",
+        "common_id": "title",
+    },
+    "results.csv": {
+        "student_id": "studentSourcedId",
+        "assessment_id": "lineItemSourcedId",
+        "item_id": "lineItemSourcedId",
+        "points": "score",
+    },
+    "resultLearningObjectiveIds.csv": {
+        "student_id": "resultSourcedId",
+        "assessment_id": "resultSourcedId",
+        "item_id": "learningObjectiveId",
+        "points": "score",
+    },
 }
 #: Where each canonical table's rows come from, for messages about references.
-_TABLE_SOURCES = {"schools": "orgs.csv", "teams": "courses.csv", "teachers": "users.csv",
-                  "sections": "classes.csv", "students": "users.csv", "assessments": "lineItems.csv",
-                  "items": "lineItems.csv", "skills": "lineItems.csv"}
+_TABLE_SOURCES = {
+    "schools": "orgs.csv",
+    "teams": "courses.csv",
+    "teachers": "users.csv",
+    "sections": "classes.csv",
+    "students": "users.csv",
+    "assessments": "lineItems.csv",
+    "items": "lineItems.csv",
+    "skills": "lineItems.csv",
+}
 
 
 # ---------------------------------------------------------------------------
@@ -183,8 +251,9 @@ def _empty_source(name: str, label: str) -> _Source:
 def _find_members(names: Iterable[str]) -> dict[str, str]:
     """Pick the OneRoster CSV files (stem -> member path) from a listing, in the export's root folder."""
     paths = [PurePosixPath(n.replace("\\", "/")) for n in names]
-    paths = [p for p in paths if p.suffix.lower() == ".csv" and "__MACOSX" not in p.parts
-             and not p.name.startswith("._")]
+    paths = [
+        p for p in paths if p.suffix.lower() == ".csv" and "__MACOSX" not in p.parts and not p.name.startswith("._")
+    ]
     markers = [p for p in paths if p.name.lower() in ("manifest.csv", "users.csv", "orgs.csv")]
     if not markers:
         return {}
@@ -217,6 +286,7 @@ def _read_export(path: Path) -> tuple[dict[str, RawTable], list[str]]:
 
         def read(member: str) -> bytes:
             return contents[member]
+
     for stem, member in sorted(members.items()):
         name = spelling.get(stem.lower())
         if name is None:
@@ -291,8 +361,10 @@ class _Report:
         if position is None:
             return ""
         row = frame.iloc[position].drop(LINE).to_dict()
-        return json.dumps({k: (REDACTED if k in SENSITIVE_COLUMNS and v not in ("", None) else str(v))
-                           for k, v in row.items()}, ensure_ascii=False)
+        return json.dumps(
+            {k: (REDACTED if k in SENSITIVE_COLUMNS and v not in ("", None) else str(v)) for k, v in row.items()},
+            ensure_ascii=False,
+        )
 
     def warn(self, file: str, line: int | None, column: str | None, value: str | None, reason: str) -> None:
         self.problems.append(Problem(file, line, column, value, reason, "warning"))
@@ -300,13 +372,20 @@ class _Report:
     def error(self, file: str, line: int | None, column: str | None, value: str | None, reason: str) -> None:
         self.problems.append(Problem(file, line, column, value, reason, "error"))
 
-    def exclude(self, file: str, line: int, column: str | None, value: str | None, reason: str,
-                severity: str = "warning") -> None:
+    def exclude(
+        self, file: str, line: int, column: str | None, value: str | None, reason: str, severity: str = "warning"
+    ) -> None:
         """Report a source row as left out, and keep it in the rejected rows."""
         self.problems.append(Problem(file, int(line), column, value, reason, severity))
-        self.rejected.append({"file": file, "line": int(line), "severity": severity,
-                              "reason": f"{column}: {reason}" if column else reason,
-                              "row": self.row_json(file, line)})
+        self.rejected.append(
+            {
+                "file": file,
+                "line": int(line),
+                "severity": severity,
+                "reason": f"{column}: {reason}" if column else reason,
+                "row": self.row_json(file, line),
+            }
+        )
 
 
 class _Refs:
@@ -323,8 +402,10 @@ class _Refs:
         if value == "":
             return f"{column} is blank"
         if value in self.excluded[entity]:
-            return (f"{column} {value!r} refers to a row that was left out ({self.excluded[entity][value]}; "
-                    "see the problem reported there)")
+            return (
+                f"{column} {value!r} refers to a row that was left out ({self.excluded[entity][value]}; "
+                "see the problem reported there)"
+            )
         if value not in self.known[entity]:
             return f"{column} {value!r} is not in {label}"
         return None
@@ -334,8 +415,7 @@ class _Refs:
 # the converter
 # ---------------------------------------------------------------------------
 class _Converter:
-    def __init__(self, tables: dict[str, RawTable], others: list[str], *, team_by: str,
-                 proficiency_cut: float) -> None:
+    def __init__(self, tables: dict[str, RawTable], others: list[str], *, team_by: str, proficiency_cut: float) -> None:
         self.report = _Report()
         self.refs = _Refs()
         self.team_by = team_by
@@ -350,8 +430,7 @@ class _Converter:
             self.refs.labels[name] = source.label
             self._reader_rejections(raw)
         for other in others:
-            self.report.warn(other, None, None, None,
-                             "not a OneRoster CSV file; ignored")
+            self.report.warn(other, None, None, None, "not a OneRoster CSV file; ignored")
         self.version = ""
         self.canonical: dict[str, list[dict]] = {name: [] for name in TABLES}
         self.labels: dict[str, str] = {}
@@ -363,8 +442,15 @@ class _Converter:
         """Rows the reader could not split keep a place in the rejected rows."""
         for problem in raw.problems:
             if problem.severity == "error" and problem.line is not None and problem.reason.startswith("row has"):
-                self.report.rejected.append({"file": problem.file, "line": problem.line, "severity": "error",
-                                             "reason": problem.reason, "row": ""})
+                self.report.rejected.append(
+                    {
+                        "file": problem.file,
+                        "line": problem.line,
+                        "severity": "error",
+                        "reason": problem.reason,
+                        "row": "",
+                    }
+                )
 
     def source(self, name: str) -> _Source:
         if name not in self.src:
@@ -375,9 +461,16 @@ class _Converter:
     def present(self, name: str) -> bool:
         return name in self.src and len(self.src[name]) > 0
 
-    def exclude_rows(self, source: _Source, mask: pd.Series | np.ndarray, column: str | None,
-                     reasons, values: pd.Series | None = None, entity: str | None = None,
-                     severity: str = "warning") -> None:
+    def exclude_rows(
+        self,
+        source: _Source,
+        mask: pd.Series | np.ndarray,
+        column: str | None,
+        reasons,
+        values: pd.Series | None = None,
+        entity: str | None = None,
+        severity: str = "warning",
+    ) -> None:
         """Exclude rows of ``source`` where ``mask``; ``reasons`` is a string or per-row Series."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
@@ -385,19 +478,25 @@ class _Converter:
         frame = source.frame
         keep = ~mask
         lines = frame[LINE].to_numpy()[mask]
-        cells = (values if values is not None else source.col(column) if column else
-                 pd.Series("", index=frame.index)).to_numpy()[mask]
+        cells = (
+            values if values is not None else source.col(column) if column else pd.Series("", index=frame.index)
+        ).to_numpy()[mask]
         texts = reasons.to_numpy()[mask] if isinstance(reasons, pd.Series) else [reasons] * int(mask.sum())
         ids = source.col("sourcedId").to_numpy()[mask]
         for line, value, text, sid in zip(lines, cells, texts, ids):
-            self.report.exclude(source.label, int(line), column, None if value == "" else str(value), text,
-                                severity)
+            self.report.exclude(source.label, int(line), column, None if value == "" else str(value), text, severity)
             if entity and sid:
                 self.refs.excluded[entity].setdefault(sid, f"{source.label} line {int(line)}")
         source.frame = frame.loc[keep].reset_index(drop=True)
 
-    def ref_reasons(self, source: _Source, column: str, entity: str,
-                    allowed: set[str] | None = None, not_allowed_reason: str | None = None) -> pd.Series:
+    def ref_reasons(
+        self,
+        source: _Source,
+        column: str,
+        entity: str,
+        allowed: set[str] | None = None,
+        not_allowed_reason: str | None = None,
+    ) -> pd.Series:
         """Per-row reason why ``column`` cannot be followed to ``entity`` ('' when it can)."""
         values = source.col(column)
         cache: dict[str, str] = {}
@@ -414,8 +513,9 @@ class _Converter:
 
     def drop_unfollowable(self, source: _Source, column: str, entity: str, **kwargs) -> None:
         reasons = self.ref_reasons(source, column, entity, **kwargs)
-        self.exclude_rows(source, reasons != "", column, reasons,
-                          entity=source.name if source.name in _ENTITY_FILES else None)
+        self.exclude_rows(
+            source, reasons != "", column, reasons, entity=source.name if source.name in _ENTITY_FILES else None
+        )
 
     # -- steps ----------------------------------------------------------------
     def check_files(self) -> None:
@@ -435,19 +535,29 @@ class _Converter:
             if name in self.src:
                 self.src[name].mode = mode
                 if mode == "absent" and len(self.src[name]):
-                    self.report.warn(label, None, None, "absent",
-                                     "manifest.csv says this file is absent, but it has rows; they were read")
+                    self.report.warn(
+                        label,
+                        None,
+                        None,
+                        "absent",
+                        "manifest.csv says this file is absent, but it has rows; they were read",
+                    )
                 elif mode == "delta":
-                    self.report.warn(label, None, None, "delta",
-                                     "manifest.csv marks this file as a delta (changes since an earlier export), "
-                                     "not a full copy; rows not in it are not in the dataset")
+                    self.report.warn(
+                        label,
+                        None,
+                        None,
+                        "delta",
+                        "manifest.csv marks this file as a delta (changes since an earlier export), "
+                        "not a full copy; rows not in it are not in the dataset",
+                    )
             elif mode in ("bulk", "delta") and name not in _REQUIRED_FILES:
-                self.report.warn(label, None, None, mode,
-                                 f"manifest.csv lists this file as {mode}, but it is not in the export")
+                self.report.warn(
+                    label, None, None, mode, f"manifest.csv lists this file as {mode}, but it is not in the export"
+                )
         for name in _REQUIRED_FILES:
             if name not in self.src:
-                self.report.error(f"{name}.csv", None, None, None,
-                                  "required OneRoster file is missing from the export")
+                self.report.error(f"{name}.csv", None, None, None, "required OneRoster file is missing from the export")
         unused = sorted(self.src[n].label for n in self.src if n not in _USED_FILES and len(self.src[n]))
         if unused:
             self.report.notes.append(f"OneRoster files not used by PLC Workbook: {', '.join(unused)}")
@@ -460,8 +570,13 @@ class _Converter:
                 continue
             for column in missing:
                 self.report.error(source.label, 1, column, None, "required column is missing from the header")
-            self.exclude_rows(source, np.ones(len(source), dtype=bool), None,
-                              f"file lacks required column(s) {', '.join(missing)}", severity="error")
+            self.exclude_rows(
+                source,
+                np.ones(len(source), dtype=bool),
+                None,
+                f"file lacks required column(s) {', '.join(missing)}",
+                severity="error",
+            )
 
     def check_status_and_ids(self) -> None:
         """Exclude tobedeleted rows and repeated or blank sourcedIds; record known ids."""
@@ -474,14 +589,24 @@ class _Converter:
                 self.refs.known[name].update(ids[ids != ""])
             status = source.col("status").str.lower()
             deleted = status.isin(_DELETED)
-            self.exclude_rows(source, deleted, "status",
-                              "the row is marked " + status + " and was left out",
-                              entity=name if name in _ENTITY_FILES else None)
+            self.exclude_rows(
+                source,
+                deleted,
+                "status",
+                "the row is marked " + status + " and was left out",
+                entity=name if name in _ENTITY_FILES else None,
+            )
             status = source.col("status").str.lower()
-            for line, value in zip(source.frame.loc[~status.isin(["", "active"]), LINE],
-                                   source.col("status")[~status.isin(["", "active"])]):
-                self.report.warn(source.label, int(line), "status", value,
-                                 "unknown status (expected blank, active or tobedeleted); row kept")
+            for line, value in zip(
+                source.frame.loc[~status.isin(["", "active"]), LINE], source.col("status")[~status.isin(["", "active"])]
+            ):
+                self.report.warn(
+                    source.label,
+                    int(line),
+                    "status",
+                    value,
+                    "unknown status (expected blank, active or tobedeleted); row kept",
+                )
             if name not in _ENTITY_FILES or "sourcedId" not in source.frame:
                 continue
             if name in ("results",):
@@ -495,15 +620,18 @@ class _Converter:
             repeated = ids.duplicated(keep="first") & (ids != "")
             if repeated.any():
                 first = dict(zip(ids[~repeated & (ids != "")], source.frame.loc[~repeated & (ids != ""), LINE]))
-                reasons = ids.map(lambda v: f"sourcedId repeats line {first.get(v)}; the first row was used")
+                reasons = ids.map(
+                    lambda v, first=first: f"sourcedId repeats line {first.get(v)}; the first row was used"
+                )
                 self.exclude_rows(source, repeated, "sourcedId", reasons, severity="error")
 
     def orgs(self) -> None:
         source = self.source("orgs")
         kind = source.col("type").str.lower()
         self.schools: dict[str, str] = {}
-        for sid, name, identifier, line, k in zip(source.col("sourcedId"), source.col("name"),
-                                                  source.col("identifier"), source.frame[LINE], kind):
+        for sid, name, identifier, line, k in zip(
+            source.col("sourcedId"), source.col("name"), source.col("identifier"), source.frame[LINE], kind
+        ):
             if k == "school":
                 name = self._label_or(name, identifier or sid, source.label, int(line), "name", "school")
                 self.schools[sid] = name
@@ -527,37 +655,69 @@ class _Converter:
         source = self.source("courses")
         self.course: dict[str, dict] = {}
         for sid, title, code, grades, subjects, org, line in zip(
-                source.col("sourcedId"), source.col("title"), source.col("courseCode"), source.col("grades"),
-                source.col("subjects"), source.col("orgSourcedId"), source.frame[LINE]):
+            source.col("sourcedId"),
+            source.col("title"),
+            source.col("courseCode"),
+            source.col("grades"),
+            source.col("subjects"),
+            source.col("orgSourcedId"),
+            source.frame[LINE],
+        ):
             title = self._label_or(title, code or sid, source.label, int(line), "title", "course")
-            self.course[sid] = {"title": title, "grades": _split(grades), "subjects": _split(subjects),
-                                "org": org, "line": int(line)}
+            self.course[sid] = {
+                "title": title,
+                "grades": _split(grades),
+                "subjects": _split(subjects),
+                "org": org,
+                "line": int(line),
+            }
             if org:
                 reason = self.refs.problem("orgs", org, "orgSourcedId")
                 if reason:
-                    self.report.warn(source.label, int(line), "orgSourcedId", org,
-                                     reason + "; the course's school is taken from its classes")
+                    self.report.warn(
+                        source.label,
+                        int(line),
+                        "orgSourcedId",
+                        org,
+                        reason + "; the course's school is taken from its classes",
+                    )
 
     def classes(self) -> None:
         source = self.source("classes")
         self.drop_unfollowable(source, "courseSourcedId", "courses")
-        self.drop_unfollowable(source, "schoolSourcedId", "orgs", allowed=set(self.schools),
-                               not_allowed_reason="{column} {value!r} is an org that is not a school")
+        self.drop_unfollowable(
+            source,
+            "schoolSourcedId",
+            "orgs",
+            allowed=set(self.schools),
+            not_allowed_reason="{column} {value!r} is an org that is not a school",
+        )
         self.klass: dict[str, dict] = {}
         for sid, course, school, periods, terms, line in zip(
-                source.col("sourcedId"), source.col("courseSourcedId"), source.col("schoolSourcedId"),
-                source.col("periods"), source.col("termSourcedIds"), source.frame[LINE]):
+            source.col("sourcedId"),
+            source.col("courseSourcedId"),
+            source.col("schoolSourcedId"),
+            source.col("periods"),
+            source.col("termSourcedIds"),
+            source.frame[LINE],
+        ):
             labels = []
             for term in _split(terms):
                 reason = self.refs.problem("academicSessions", term, "termSourcedIds")
                 if reason:
-                    self.report.warn(source.label, int(line), "termSourcedIds", term,
-                                     reason + "; the term is shown by its id")
+                    self.report.warn(
+                        source.label, int(line), "termSourcedIds", term, reason + "; the term is shown by its id"
+                    )
                     labels.append(term)
                 else:
                     labels.append(self.terms.get(term) or term)
-            self.klass[sid] = {"course": course, "school": school, "period": ", ".join(_split(periods)),
-                               "term": ", ".join(labels), "line": int(line)}
+            self.klass[sid] = {
+                "course": course,
+                "school": school,
+                "period": ", ".join(_split(periods)),
+                "term": ", ".join(labels),
+                "line": int(line),
+            }
 
     def users(self) -> None:
         source = self.source("users")
@@ -570,20 +730,36 @@ class _Converter:
                 roles_by_user[user].append((role.lower(), kind.lower()))
         has_role = "role" in source.frame
         for sid, role, given, family, grades, line in zip(
-                source.col("sourcedId"), source.col("role"), source.col("givenName"), source.col("familyName"),
-                source.col("grades"), source.frame[LINE]):
+            source.col("sourcedId"),
+            source.col("role"),
+            source.col("givenName"),
+            source.col("familyName"),
+            source.col("grades"),
+            source.frame[LINE],
+        ):
             role = role.lower()
             if not role and roles_by_user.get(sid):
                 listed = roles_by_user[sid]
                 primary = [r for r, kind in listed if kind == "primary"]
                 found = {r for r, _ in listed}
-                role = "student" if "student" in found else "teacher" if "teacher" in found else (
-                    primary[0] if primary else listed[0][0])
-            self.user[sid] = {"role": role, "given": given, "family": family, "grades": _split(grades),
-                              "line": int(line)}
+                role = (
+                    "student"
+                    if "student" in found
+                    else "teacher"
+                    if "teacher" in found
+                    else (primary[0] if primary else listed[0][0])
+                )
+            self.user[sid] = {
+                "role": role,
+                "given": given,
+                "family": family,
+                "grades": _split(grades),
+                "line": int(line),
+            }
         if not has_role and not roles_by_user and len(source):
-            self.report.notes.append("users.csv has no role column and there is no roles.csv: "
-                                     "roles are taken from enrollments")
+            self.report.notes.append(
+                "users.csv has no role column and there is no roles.csv: roles are taken from enrollments"
+            )
 
     def enrollments(self) -> None:
         source = self.source("enrollments")
@@ -597,18 +773,26 @@ class _Converter:
                 self.user[user]["role"] = r
         user_role = source.col("userSourcedId").map(lambda u: self.user[u]["role"])
         wrong = ((role == "student") & (user_role != "student")) | ((role == "teacher") & (user_role == "student"))
-        reasons = ("user " + source.col("userSourcedId") + " is enrolled as " + role + " but users.csv gives role "
-                   + user_role.replace("", "(blank)"))
+        reasons = (
+            "user "
+            + source.col("userSourcedId")
+            + " is enrolled as "
+            + role
+            + " but users.csv gives role "
+            + user_role.replace("", "(blank)")
+        )
         self.exclude_rows(source, wrong, "role", reasons)
         role = source.col("role").str.lower()
         other = Counter(r or "(blank)" for r in role if r not in ("student", "teacher"))
         if other:
             listed = ", ".join(f"{n} {r}" for r, n in sorted(other.items()))
-            self.report.notes.append(f"{source.label}: {listed} enrollment(s) not used (only students and "
-                                     "teachers are)")
+            self.report.notes.append(
+                f"{source.label}: {listed} enrollment(s) not used (only students and teachers are)"
+            )
         self.teacher_enr: dict[str, list[dict]] = defaultdict(list)
-        for cls, user, r, primary, line in zip(source.col("classSourcedId"), source.col("userSourcedId"), role,
-                                               source.col("primary"), source.frame[LINE]):
+        for cls, user, r, primary, line in zip(
+            source.col("classSourcedId"), source.col("userSourcedId"), role, source.col("primary"), source.frame[LINE]
+        ):
             if r == "teacher":
                 self.teacher_enr[cls].append({"user": user, "primary": _is_true(primary), "line": int(line)})
 
@@ -617,9 +801,14 @@ class _Converter:
         classes = self.source("classes")
         enrollments = self.source("enrollments")
         no_teacher = classes.col("sourcedId").map(lambda c: not self.teacher_enr.get(c))
-        self.exclude_rows(classes, no_teacher, "sourcedId",
-                          "class has no teacher enrollment in enrollments.csv, so it cannot be a section "
-                          "(each section needs a teacher)", entity="classes")
+        self.exclude_rows(
+            classes,
+            no_teacher,
+            "sourcedId",
+            "class has no teacher enrollment in enrollments.csv, so it cannot be a section "
+            "(each section needs a teacher)",
+            entity="classes",
+        )
         for cls in list(self.klass):
             if cls in self.refs.excluded["classes"]:
                 del self.klass[cls]
@@ -636,8 +825,9 @@ class _Converter:
         teams: dict[str, dict] = {}
         for cls, info in self.klass.items():
             course = self.course[info["course"]]
-            team_id, row = self._team(info["course"], course, info["school"],
-                                      len(schools_of_course[info["course"]]) > 1)
+            team_id, row = self._team(
+                info["course"], course, info["school"], len(schools_of_course[info["course"]]) > 1
+            )
             self.team_of[cls] = team_id
             if team_id not in teams:
                 teams[team_id] = row
@@ -649,8 +839,9 @@ class _Converter:
         unused = [c for c in self.course if c not in schools_of_course]
         if unused:
             shown = ", ".join(unused[:10]) + (" ..." if len(unused) > 10 else "")
-            self.report.notes.append(f"{len(unused)} course(s) have no usable classes in this export and form "
-                                     f"no team: {shown}")
+            self.report.notes.append(
+                f"{len(unused)} course(s) have no usable classes in this export and form no team: {shown}"
+            )
         # Sections.
         self.section_teacher: dict[str, str] = {}
         self.team_members: dict[str, list[str]] = defaultdict(list)
@@ -660,19 +851,36 @@ class _Converter:
             primaries = [t for t in teachers if t["primary"]]
             chosen = primaries[0] if primaries else teachers[0]
             if len(primaries) > 1:
-                self.report.warn(label, chosen["line"], "primary", "true",
-                                 f"class {cls} has {len(primaries)} primary teachers; the first "
-                                 f"({chosen['user']}) is the section's teacher, the others are on the team")
+                self.report.warn(
+                    label,
+                    chosen["line"],
+                    "primary",
+                    "true",
+                    f"class {cls} has {len(primaries)} primary teachers; the first "
+                    f"({chosen['user']}) is the section's teacher, the others are on the team",
+                )
             elif not primaries and len(teachers) > 1:
-                self.report.warn(label, chosen["line"], "primary", None,
-                                 f"class {cls} has {len(teachers)} teachers and none is primary; the first "
-                                 f"({chosen['user']}) is the section's teacher, the others are on the team")
+                self.report.warn(
+                    label,
+                    chosen["line"],
+                    "primary",
+                    None,
+                    f"class {cls} has {len(teachers)} teachers and none is primary; the first "
+                    f"({chosen['user']}) is the section's teacher, the others are on the team",
+                )
             self.section_teacher[cls] = chosen["user"]
             for t in teachers:
                 self.team_members[t["user"]].append(self.team_of[cls])
-            self.canonical["sections"].append({
-                "section_id": cls, "teacher_id": chosen["user"], "team_id": self.team_of[cls],
-                "period": info["period"], "term": info["term"], LINE: info["line"]})
+            self.canonical["sections"].append(
+                {
+                    "section_id": cls,
+                    "teacher_id": chosen["user"],
+                    "team_id": self.team_of[cls],
+                    "period": info["period"],
+                    "term": info["term"],
+                    LINE: info["line"],
+                }
+            )
         self.labels["sections"] = self.source("classes").label
 
     def _label_or(self, text: str, fallback: str, file: str, line: int, column: str, what: str) -> str:
@@ -693,21 +901,41 @@ class _Converter:
         if self.team_by == "grade" and course["grades"]:
             grade = course["grades"][0]
             team_id = f"{school}-grade-{grade}"
-            row = {"team_id": team_id, "school_id": school, "name": f"Grade {grade}", "grade": grade,
-                   "subject": ", ".join(course["subjects"]), LINE: course["line"]}
+            row = {
+                "team_id": team_id,
+                "school_id": school,
+                "name": f"Grade {grade}",
+                "grade": grade,
+                "subject": ", ".join(course["subjects"]),
+                LINE: course["line"],
+            }
             if len(course["grades"]) > 1 and self._once(course_id):
-                self.report.warn(self.source("courses").label, course["line"], "grades", ",".join(course["grades"]),
-                                 f"course spans grades {', '.join(course['grades'])}; its classes join the grade "
-                                 f"{grade} team")
+                self.report.warn(
+                    self.source("courses").label,
+                    course["line"],
+                    "grades",
+                    ",".join(course["grades"]),
+                    f"course spans grades {', '.join(course['grades'])}; its classes join the grade {grade} team",
+                )
             return team_id, row
         if self.team_by == "grade" and self._once(course_id):
-            self.report.warn(self.source("courses").label, course["line"], "grades", None,
-                             "course has no grades, so its classes form a course team instead of a grade team")
+            self.report.warn(
+                self.source("courses").label,
+                course["line"],
+                "grades",
+                None,
+                "course has no grades, so its classes form a course team instead of a grade team",
+            )
         team_id = f"{course_id}@{school}" if several_schools else course_id
         name = f"{course['title']} ({self.schools.get(school, school)})" if several_schools else course["title"]
-        return team_id, {"team_id": team_id, "school_id": school, "name": name,
-                         "grade": ", ".join(course["grades"]), "subject": ", ".join(course["subjects"]),
-                         LINE: course["line"]}
+        return team_id, {
+            "team_id": team_id,
+            "school_id": school,
+            "name": name,
+            "grade": ", ".join(course["grades"]),
+            "subject": ", ".join(course["subjects"]),
+            LINE: course["line"],
+        }
 
     def people(self) -> None:
         users = self.source("users")
@@ -717,28 +945,39 @@ class _Converter:
         for user, teams in self.team_members.items():
             info = self.user[user]
             for team in dict.fromkeys(teams):
-                self.canonical["teachers"].append({
-                    "teacher_id": user, "team_id": team,
-                    "name": f"{info['given']} {info['family']}".strip(), LINE: info["line"]})
+                self.canonical["teachers"].append(
+                    {
+                        "teacher_id": user,
+                        "team_id": team,
+                        "name": f"{info['given']} {info['family']}".strip(),
+                        LINE: info["line"],
+                    }
+                )
             placed.add(user)
         self.labels["teachers"] = label
-        unplaced = users.col("sourcedId").map(
-            lambda u: self.user[u]["role"] == "teacher" and u not in placed)
-        self.exclude_rows(users, unplaced, "sourcedId",
-                          "teacher has no teacher enrollment in a class of this export, so belongs to no team",
-                          entity=None)
+        unplaced = users.col("sourcedId").map(lambda u: self.user[u]["role"] == "teacher" and u not in placed)
+        self.exclude_rows(
+            users,
+            unplaced,
+            "sourcedId",
+            "teacher has no teacher enrollment in a class of this export, so belongs to no team",
+            entity=None,
+        )
         # Students.
         enrollments = self.source("enrollments")
         student_rows = enrollments.col("role").str.lower() == "student"
         classes_of: dict[str, list[str]] = defaultdict(list)
-        for user, cls, line in zip(enrollments.col("userSourcedId")[student_rows],
-                                   enrollments.col("classSourcedId")[student_rows],
-                                   enrollments.frame.loc[student_rows, LINE]):
+        for user, cls, line in zip(
+            enrollments.col("userSourcedId")[student_rows],
+            enrollments.col("classSourcedId")[student_rows],
+            enrollments.frame.loc[student_rows, LINE],
+        ):
             classes_of[user].append(cls)
             self.canonical["enrollments"].append({"student_id": user, "section_id": cls, LINE: line})
         self.labels["enrollments"] = enrollments.label
         self.enrolled_teams: dict[str, set[str]] = {
-            user: {self.team_of[c] for c in classes} for user, classes in classes_of.items()}
+            user: {self.team_of[c] for c in classes} for user, classes in classes_of.items()
+        }
         demographics = self._demographics()
         other_roles: Counter = Counter()
         for sid, info in self.user.items():
@@ -750,20 +989,31 @@ class _Converter:
                 continue
             grade = info["grades"][0] if info["grades"] else ""
             if not grade:
-                grades = {g for c in classes_of.get(sid, []) for g in self.course[self.klass[c]["course"]]["grades"][:1]}
+                grades = {
+                    g for c in classes_of.get(sid, []) for g in self.course[self.klass[c]["course"]]["grades"][:1]
+                }
                 if len(grades) == 1:
                     grade = grades.pop()
-                    self.report.warn(label, info["line"], "grades", None,
-                                     f"grades is blank; grade {grade} taken from the student's classes")
-            row = {"student_id": sid, "grade": grade, "first_name": info["given"], "last_name": info["family"],
-                   LINE: info["line"]}
+                    self.report.warn(
+                        label,
+                        info["line"],
+                        "grades",
+                        None,
+                        f"grades is blank; grade {grade} taken from the student's classes",
+                    )
+            row = {
+                "student_id": sid,
+                "grade": grade,
+                "first_name": info["given"],
+                "last_name": info["family"],
+                LINE: info["line"],
+            }
             row.update(demographics.get(sid, {}))
             self.canonical["students"].append(row)
         self.labels["students"] = label
         if other_roles:
             listed = ", ".join(f"{n} {r}" for r, n in sorted(other_roles.items()))
-            self.report.notes.append(f"{label}: {listed} user(s) are neither students nor teachers and are not "
-                                     "used")
+            self.report.notes.append(f"{label}: {listed} user(s) are neither students nor teachers and are not used")
 
     def _demographics(self) -> dict[str, dict[str, str]]:
         source = self.src.get("demographics")
@@ -781,14 +1031,18 @@ class _Converter:
                 continue
             parsed, bad = parse_bool(frame[column])
             for line, value in zip(frame.loc[bad, LINE], frame.loc[bad, column]):
-                self.report.warn(source.label, int(line), column, value,
-                                 "not a true/false value; left blank for this student")
+                self.report.warn(
+                    source.label, int(line), column, value, "not a true/false value; left blank for this student"
+                )
             values[column] = ["" if pd.isna(v) else ("true" if v else "false") for v in parsed]
-        found = {sid: {column: values[column][position] for column in columns}
-                 for position, sid in enumerate(frame["sourcedId"])}
+        found = {
+            sid: {column: values[column][position] for column in columns}
+            for position, sid in enumerate(frame["sourcedId"])
+        }
         if not_students:
-            self.report.notes.append(f"{source.label}: {not_students} row(s) describe users who are not students "
-                                     "and are not used")
+            self.report.notes.append(
+                f"{source.label}: {not_students} row(s) describe users who are not students and are not used"
+            )
         return found
 
     # -- gradebook ----------------------------------------------------------------
@@ -798,18 +1052,30 @@ class _Converter:
         categories = self.source("categories")
         self.category = dict(zip(categories.col("sourcedId"), categories.col("title")))
         self.item: dict[str, dict] = {}
-        for (sid, title, cls, category, due, assign, maximum, minimum, line) in zip(
-                source.col("sourcedId"), source.col("title"), source.col("classSourcedId"),
-                source.col("categorySourcedId"), source.col("dueDate"), source.col("assignDate"),
-                source.col("resultValueMax"), source.col("resultValueMin"), source.frame[LINE]):
+        for sid, title, cls, category, due, assign, maximum, minimum, line in zip(
+            source.col("sourcedId"),
+            source.col("title"),
+            source.col("classSourcedId"),
+            source.col("categorySourcedId"),
+            source.col("dueDate"),
+            source.col("assignDate"),
+            source.col("resultValueMax"),
+            source.col("resultValueMin"),
+            source.frame[LINE],
+        ):
             line = int(line)
             title = self._label_or(title, sid, source.label, line, "title", "line item")
             kind = "cfa"
             if category:
                 reason = self.refs.problem("categories", category, "categorySourcedId")
                 if reason:
-                    self.report.warn(source.label, line, "categorySourcedId", category,
-                                     reason + "; the line item is read as a cfa with no category")
+                    self.report.warn(
+                        source.label,
+                        line,
+                        "categorySourcedId",
+                        category,
+                        reason + "; the line item is read as a cfa with no category",
+                    )
                     category = ""
                 else:
                     for name, pattern in _KIND_WORDS:
@@ -820,15 +1086,29 @@ class _Converter:
             if not due and assign:
                 self.report.column_at[(source.label, line, "date")] = "assignDate"
             if not maximum:
-                self.report.warn(source.label, line, "resultValueMax", None,
-                                 "resultValueMax is blank; 100 points assumed")
+                self.report.warn(
+                    source.label, line, "resultValueMax", None, "resultValueMax is blank; 100 points assumed"
+                )
                 maximum = "100"
             if minimum and _to_float(minimum) not in (None, 0.0):
-                self.report.warn(source.label, line, "resultValueMin", minimum,
-                                 "resultValueMin is not 0; scores are read as points from 0")
+                self.report.warn(
+                    source.label,
+                    line,
+                    "resultValueMin",
+                    minimum,
+                    "resultValueMin is not 0; scores are read as points from 0",
+                )
             team = self.team_of[cls]
-            self.item[sid] = {"title": title, "class": cls, "team": team, "category": category, "kind": kind,
-                              "date": date, "max": maximum, "line": line}
+            self.item[sid] = {
+                "title": title,
+                "class": cls,
+                "team": team,
+                "category": category,
+                "kind": kind,
+                "date": date,
+                "max": maximum,
+                "line": line,
+            }
         # Same title in several classes of one team: a common assessment.
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
         for sid, info in self.item.items():
@@ -839,9 +1119,18 @@ class _Converter:
             for sid in members:
                 self.item[sid]["common"] = common
         for sid, info in self.item.items():
-            self.canonical["assessments"].append({
-                "assessment_id": sid, "team_id": info["team"], "title": info["title"], "kind": info["kind"],
-                "date": info["date"], "unit": "", "common_id": info["common"], LINE: info["line"]})
+            self.canonical["assessments"].append(
+                {
+                    "assessment_id": sid,
+                    "team_id": info["team"],
+                    "title": info["title"],
+                    "kind": info["kind"],
+                    "date": info["date"],
+                    "unit": "",
+                    "common_id": info["common"],
+                    LINE: info["line"],
+                }
+            )
         self.labels["assessments"] = source.label
 
     def objectives(self) -> None:
@@ -852,11 +1141,11 @@ class _Converter:
             self.drop_unfollowable(links, "lineItemSourcedId", "lineItems")
             pair = links.col("lineItemSourcedId") + "\x1f" + links.col("learningObjectiveId")
             repeated = pair.duplicated(keep="first")
-            self.exclude_rows(links, repeated, "learningObjectiveId",
-                              "the same line item and learning objective are linked twice")
+            self.exclude_rows(
+                links, repeated, "learningObjectiveId", "the same line item and learning objective are linked twice"
+            )
             blank = links.col("learningObjectiveId") == ""
-            self.exclude_rows(links, blank, "learningObjectiveId", "learningObjectiveId is blank",
-                              severity="error")
+            self.exclude_rows(links, blank, "learningObjectiveId", "learningObjectiveId is blank", severity="error")
             for item, objective in zip(links.col("lineItemSourcedId"), links.col("learningObjectiveId")):
                 self.links[item].append(objective)
 
@@ -865,66 +1154,114 @@ class _Converter:
         label = source.label
         self.drop_unfollowable(source, "lineItemSourcedId", "lineItems")
         students = {u for u, info in self.user.items() if info["role"] == "student"}
-        self.drop_unfollowable(source, "studentSourcedId", "users", allowed=students,
-                               not_allowed_reason="{column} {value!r} is not a student in users.csv")
+        self.drop_unfollowable(
+            source,
+            "studentSourcedId",
+            "users",
+            allowed=students,
+            not_allowed_reason="{column} {value!r} is not a student in users.csv",
+        )
         item = source.col("lineItemSourcedId")
         student = source.col("studentSourcedId")
         teams = item.map(lambda i: self.item[i]["team"])
-        enrolled = pd.Series([t in self.enrolled_teams.get(s, ()) for s, t in zip(student, teams)],
-                             index=source.frame.index, dtype=bool)
-        reasons = ("student " + student + " has no enrollment in a class of team " + teams
-                   + " (line item's class " + item.map(lambda i: self.item[i]["class"]) + ") in this export")
+        enrolled = pd.Series(
+            [t in self.enrolled_teams.get(s, ()) for s, t in zip(student, teams)], index=source.frame.index, dtype=bool
+        )
+        reasons = (
+            "student "
+            + student
+            + " has no enrollment in a class of team "
+            + teams
+            + " (line item's class "
+            + item.map(lambda i: self.item[i]["class"])
+            + ") in this export"
+        )
         self.exclude_rows(source, ~enrolled, "studentSourcedId", reasons, entity="results")
         status = source.col("scoreStatus").str.lower()
-        self.exclude_rows(source, status == "exempt", "scoreStatus",
-                          "the student is exempt from this line item; the result is not counted",
-                          entity="results")
+        self.exclude_rows(
+            source,
+            status == "exempt",
+            "scoreStatus",
+            "the student is exempt from this line item; the result is not counted",
+            entity="results",
+        )
         rlo = self.src.get("resultLearningObjectiveIds")
         ids_with_objectives = set(rlo.col("resultSourcedId")) - {""} if rlo is not None else set()
         has_objectives = source.col("sourcedId").isin(list(ids_with_objectives))
         status = source.col("scoreStatus").str.lower()
         score = source.col("score")
-        ungraded = ~has_objectives & (score == "") & (
-            status.isin(["submitted", "partially graded"]) | _flags(source.col("inProgress"))
-            | _flags(source.col("incomplete")))
-        self.exclude_rows(source, ungraded, "scoreStatus",
-                          "submitted but not graded yet (no score); left out until it is graded",
-                          entity="results")
+        ungraded = (
+            ~has_objectives
+            & (score == "")
+            & (
+                status.isin(["submitted", "partially graded"])
+                | _flags(source.col("inProgress"))
+                | _flags(source.col("incomplete"))
+            )
+        )
+        self.exclude_rows(
+            source,
+            ungraded,
+            "scoreStatus",
+            "submitted but not graded yet (no score); left out until it is graded",
+            entity="results",
+        )
         has_objectives = source.col("sourcedId").isin(list(ids_with_objectives))
         status = source.col("scoreStatus").str.lower()
         score = source.col("score")
         blank_points = (status == "not submitted") | _flags(source.col("missing"))
         text_only = ~has_objectives & (score == "") & (source.col("textScore") != "") & ~blank_points
-        self.exclude_rows(source, text_only, "textScore",
-                          "only a text score, no numeric score; it cannot be counted as points",
-                          values=source.col("textScore"), entity="results")
+        self.exclude_rows(
+            source,
+            text_only,
+            "textScore",
+            "only a text score, no numeric score; it cannot be counted as points",
+            values=source.col("textScore"),
+            entity="results",
+        )
         self.per_objective_results()
         source = self.source("results")
         status = source.col("scoreStatus").str.lower()
         missing = _flags(source.col("missing"))
         blank_points = (status == "not submitted") | missing
         ignored = blank_points & (source.col("score") != "") & (source.col("score").map(_to_float) != 0.0)
-        for line, value, why in zip(source.frame.loc[ignored, LINE], source.col("score")[ignored],
-                                    missing[ignored]):
-            self.report.warn(label, int(line), "score", value,
-                             ("missing is true" if why else "scoreStatus is 'not submitted'")
-                             + "; the score is ignored and the work counted as not attempted")
+        for line, value, why in zip(source.frame.loc[ignored, LINE], source.col("score")[ignored], missing[ignored]):
+            self.report.warn(
+                label,
+                int(line),
+                "score",
+                value,
+                ("missing is true" if why else "scoreStatus is 'not submitted'")
+                + "; the score is ignored and the work counted as not attempted",
+            )
         items_of = self.items_of
         lo_scored = self.lo_scored
         for sid, lineitem, student, points_text, blank, line in zip(
-                source.col("sourcedId"), source.col("lineItemSourcedId"), source.col("studentSourcedId"),
-                source.col("score"), blank_points, source.frame[LINE]):
+            source.col("sourcedId"),
+            source.col("lineItemSourcedId"),
+            source.col("studentSourcedId"),
+            source.col("score"),
+            blank_points,
+            source.frame[LINE],
+        ):
             points = "" if blank else points_text
             if lineitem in lo_scored:
                 if sid and sid in self.lo_rows and not blank:
                     continue  # its per-objective scores stand for it (see resultLearningObjectiveIds.csv)
                 for objective in items_of[lineitem]:
-                    self.canonical["scores"].append({
-                        "student_id": student, "assessment_id": lineitem, "item_id": f"{lineitem}:{objective}",
-                        "points": points, LINE: line})
+                    self.canonical["scores"].append(
+                        {
+                            "student_id": student,
+                            "assessment_id": lineitem,
+                            "item_id": f"{lineitem}:{objective}",
+                            "points": points,
+                            LINE: line,
+                        }
+                    )
                 continue
-            self.canonical["scores"].append({"student_id": student, "assessment_id": lineitem,
-                                             "item_id": lineitem, "points": points, LINE: line})
+            self.canonical["scores"].append(
+                {"student_id": student, "assessment_id": lineitem, "item_id": lineitem, "points": points, LINE: line}
+            )
         self.labels["scores"] = label
 
     def per_objective_results(self) -> None:
@@ -938,50 +1275,82 @@ class _Converter:
             return
         result_ids = source.col("sourcedId")
         live = dict(zip(result_ids[result_ids != ""], source.frame.loc[result_ids != "", "lineItemSourcedId"]))
-        self.drop_unfollowable(rlo, "resultSourcedId", "results", allowed=set(live),
-                               not_allowed_reason="{column} {value!r} has no usable row in results.csv")
+        self.drop_unfollowable(
+            rlo,
+            "resultSourcedId",
+            "results",
+            allowed=set(live),
+            not_allowed_reason="{column} {value!r} has no usable row in results.csv",
+        )
         blank = rlo.col("learningObjectiveId") == ""
         self.exclude_rows(rlo, blank, "learningObjectiveId", "learningObjectiveId is blank", severity="error")
         text_only = (rlo.col("score") == "") & (rlo.col("textScore") != "")
-        self.exclude_rows(rlo, text_only, "textScore",
-                          "only a text score, no numeric score; it cannot be counted as points",
-                          values=rlo.col("textScore"))
+        self.exclude_rows(
+            rlo,
+            text_only,
+            "textScore",
+            "only a text score, no numeric score; it cannot be counted as points",
+            values=rlo.col("textScore"),
+        )
         status = dict(zip(result_ids, source.col("scoreStatus").str.lower()))
         missing = dict(zip(result_ids, _flags(source.col("missing"))))
         students = dict(zip(result_ids, source.col("studentSourcedId")))
         blank_result = rlo.col("resultSourcedId").map(lambda r: status.get(r) == "not submitted" or missing.get(r))
-        self.exclude_rows(rlo, blank_result, "resultSourcedId",
-                          "its result is missing or not submitted, so the work counts as not attempted "
-                          "(see results.csv)")
+        self.exclude_rows(
+            rlo,
+            blank_result,
+            "resultSourcedId",
+            "its result is missing or not submitted, so the work counts as not attempted (see results.csv)",
+        )
         items_of: dict[str, list[str]] = defaultdict(list)
         for lineitem, objectives in self.links.items():
             items_of[lineitem].extend(objectives)
-        for result, objective, line in zip(rlo.col("resultSourcedId"), rlo.col("learningObjectiveId"),
-                                           rlo.frame[LINE]):
+        for result, objective, line in zip(rlo.col("resultSourcedId"), rlo.col("learningObjectiveId"), rlo.frame[LINE]):
             lineitem = live[result]
             self.lo_scored.add(lineitem)
             self.lo_rows.add(result)
             if objective not in items_of[lineitem]:
                 if self.links.get(lineitem):
-                    self.report.warn(rlo.label, int(line), "learningObjectiveId", objective,
-                                     f"objective is not linked to line item {lineitem} in "
-                                     "lineItemLearningObjectiveIds.csv; it is added as an item")
+                    self.report.warn(
+                        rlo.label,
+                        int(line),
+                        "learningObjectiveId",
+                        objective,
+                        f"objective is not linked to line item {lineitem} in "
+                        "lineItemLearningObjectiveIds.csv; it is added as an item",
+                    )
                 items_of[lineitem].append(objective)
         self.items_of = {k: v for k, v in items_of.items() if k in self.lo_scored}
-        for result, objective, points, line in zip(rlo.col("resultSourcedId"), rlo.col("learningObjectiveId"),
-                                                   rlo.col("score"), rlo.frame[LINE]):
+        for result, objective, points, line in zip(
+            rlo.col("resultSourcedId"), rlo.col("learningObjectiveId"), rlo.col("score"), rlo.frame[LINE]
+        ):
             lineitem = live[result]
-            self.extra_scores.append({"student_id": students[result], "assessment_id": lineitem,
-                                      "item_id": f"{lineitem}:{objective}", "points": points, LINE: line})
+            self.extra_scores.append(
+                {
+                    "student_id": students[result],
+                    "assessment_id": lineitem,
+                    "item_id": f"{lineitem}:{objective}",
+                    "points": points,
+                    LINE: line,
+                }
+            )
         # Results of those line items without per-objective scores.
         has_rows = source.col("sourcedId").isin(list(self.lo_rows))
-        lacking = (source.col("lineItemSourcedId").isin(list(self.lo_scored)) & ~has_rows
-                   & (source.col("score") != "") & (source.col("scoreStatus").str.lower() != "not submitted")
-                   & ~_flags(source.col("missing")))
-        self.exclude_rows(source, lacking, "score",
-                          "the line item is scored per learning objective, but this result has no "
-                          "per-objective scores in resultLearningObjectiveIds.csv; its total is not loaded",
-                          entity="results")
+        lacking = (
+            source.col("lineItemSourcedId").isin(list(self.lo_scored))
+            & ~has_rows
+            & (source.col("score") != "")
+            & (source.col("scoreStatus").str.lower() != "not submitted")
+            & ~_flags(source.col("missing"))
+        )
+        self.exclude_rows(
+            source,
+            lacking,
+            "score",
+            "the line item is scored per learning objective, but this result has no "
+            "per-objective scores in resultLearningObjectiveIds.csv; its total is not loaded",
+            entity="results",
+        )
 
     def skills_and_items(self) -> None:
         teams_of_skill: dict[str, set[str]] = defaultdict(set)
@@ -991,26 +1360,46 @@ class _Converter:
 
         def skill(skill_id: str, description: str, team: str, line: int, standard: str = "") -> None:
             teams_of_skill[skill_id].add(team)
-            skills.setdefault(skill_id, {"skill_id": skill_id, "description": description or skill_id,
-                                         "essential": "true", "proficiency_cut": _number_text(self.cut),
-                                         "standard": standard, LINE: line})
+            skills.setdefault(
+                skill_id,
+                {
+                    "skill_id": skill_id,
+                    "description": description or skill_id,
+                    "essential": "true",
+                    "proficiency_cut": _number_text(self.cut),
+                    "standard": standard,
+                    LINE: line,
+                },
+            )
 
         for sid, info in self.item.items():
             team, line = info["team"], info["line"]
             if sid in self.lo_scored:
                 for objective in self.items_of[sid]:
                     skill(objective, objective, team, line, objective)
-                    self.canonical["items"].append({"assessment_id": sid, "item_id": f"{sid}:{objective}",
-                                                    "skill_id": objective, "max_points": info["max"], LINE: line})
+                    self.canonical["items"].append(
+                        {
+                            "assessment_id": sid,
+                            "item_id": f"{sid}:{objective}",
+                            "skill_id": objective,
+                            "max_points": info["max"],
+                            LINE: line,
+                        }
+                    )
                 continue
             objectives = self.links.get(sid, [])
             if objectives:
                 skill_id = objectives[0]
                 skill(skill_id, skill_id, team, line, skill_id)
                 if len(objectives) > 1:
-                    self.report.warn(label, line, "sourcedId", sid,
-                                     f"line item is linked to {len(objectives)} learning objectives but has no "
-                                     f"per-objective results; its one item counts toward the first, {skill_id}")
+                    self.report.warn(
+                        label,
+                        line,
+                        "sourcedId",
+                        sid,
+                        f"line item is linked to {len(objectives)} learning objectives but has no "
+                        f"per-objective results; its one item counts toward the first, {skill_id}",
+                    )
             elif info["category"]:
                 skill_id = info["category"]
                 skill(skill_id, self.category.get(skill_id, ""), team, line)
@@ -1019,8 +1408,9 @@ class _Converter:
                 skill_id = f"{team}:{_OTHER_SKILL}"
                 skill(skill_id, f"Overall ({team}): no skill detail in this export", team, line)
                 fallback += 1
-            self.canonical["items"].append({"assessment_id": sid, "item_id": sid, "skill_id": skill_id,
-                                            "max_points": info["max"], LINE: line})
+            self.canonical["items"].append(
+                {"assessment_id": sid, "item_id": sid, "skill_id": skill_id, "max_points": info["max"], LINE: line}
+            )
         for skill_id, row in skills.items():
             teams = teams_of_skill[skill_id]
             row["team_id"] = next(iter(teams)) if len(teams) == 1 else ""
@@ -1028,8 +1418,10 @@ class _Converter:
         self.labels["skills"] = label
         self.labels["items"] = label
         if fallback:
-            text = (f"no learning objectives for {fallback} line item(s): their skills are gradebook categories "
-                    f"(or one '{_OTHER_SKILL}' skill per team when a line item has no category)")
+            text = (
+                f"no learning objectives for {fallback} line item(s): their skills are gradebook categories "
+                f"(or one '{_OTHER_SKILL}' skill per team when a line item has no category)"
+            )
             self.report.notes.append(text)
             self.report.warn(label, None, None, None, text)
 
@@ -1123,8 +1515,7 @@ def _validate_parts(converter: _Converter) -> ValidationResult:
     tables = dict(result.tables)
     tables["scores"] = pd.concat([result.tables["scores"], second.tables["scores"]], ignore_index=True)
     problems = result.problems + [p for p in second.problems if p.file == rlo_label]
-    rejected = pd.concat([result.rejected, second.rejected[second.rejected["file"] == rlo_label]],
-                         ignore_index=True)
+    rejected = pd.concat([result.rejected, second.rejected[second.rejected["file"] == rlo_label]], ignore_index=True)
     return ValidationResult(tables, problems, rejected)
 
 
@@ -1142,19 +1533,21 @@ def _finish(converter: _Converter, result: ValidationResult) -> ValidationResult
     validation_rejected = result.rejected.copy()
     if len(validation_rejected):
         validation_rejected["reason"] = validation_rejected["reason"].map(lambda r: _relabel(r, labels))
-        rows = [report.row_json(f, int(l)) or r for f, l, r in
-                zip(validation_rejected["file"], validation_rejected["line"], validation_rejected["row"])]
+        rows = [
+            report.row_json(f, int(l)) or r
+            for f, l, r in zip(validation_rejected["file"], validation_rejected["line"], validation_rejected["row"])
+        ]
         validation_rejected["row"] = rows
     own = pd.DataFrame(report.rejected, columns=REJECTED_COLUMNS)
-    rejected = pd.concat([frame for frame in (own, validation_rejected) if len(frame)] or [own],
-                         ignore_index=True)
+    rejected = pd.concat([frame for frame in (own, validation_rejected) if len(frame)] or [own], ignore_index=True)
     rejected["line"] = rejected["line"].astype("Int64")
     rejected = rejected.sort_values(["file", "line"], kind="stable").reset_index(drop=True)
     return ValidationResult(result.tables, problems, rejected[REJECTED_COLUMNS])
 
 
-def load_oneroster(path: str | Path, *, errors: Errors = "raise", team_by: str = "course",
-                   proficiency_cut: float = 0.8) -> Dataset:
+def load_oneroster(
+    path: str | Path, *, errors: Errors = "raise", team_by: str = "course", proficiency_cut: float = 0.8
+) -> Dataset:
     """Load a OneRoster 1.1 or 1.2 CSV export (a folder, or a zip) as a canonical dataset.
 
     Parameters

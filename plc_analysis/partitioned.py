@@ -43,7 +43,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 from urllib.parse import quote, unquote
 
 import pandas as pd
@@ -51,7 +50,7 @@ import pandas as pd
 from . import readers
 from .dataset import Dataset
 from .errors import Problem
-from .loading import finish_load
+from .load_steps import Errors, finish_load
 from .readers import LINE, RawTable
 from .schema import CFA_TABLES, TABLE_ORDER
 from .validation import validate_tables
@@ -76,8 +75,6 @@ FORMAT_VERSION = 1
 #: Tables written in every partition even when empty (what a CFA report needs).
 _ALWAYS = frozenset(CFA_TABLES)
 _ROW = "_plc_row"
-
-Errors = Literal["raise", "quarantine"]
 
 
 def _folder_name(school_id: str) -> str:
@@ -184,8 +181,11 @@ def write_partitioned(dataset: Dataset, path: str | Path, *, overwrite: bool = F
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     try:
-        tagged = Dataset(tables={name: dataset.tables[name].assign(**{_ROW: range(len(dataset.tables[name]))})
-                                 for name in TABLE_ORDER})
+        tagged = Dataset(
+            tables={
+                name: dataset.tables[name].assign(**{_ROW: range(len(dataset.tables[name]))}) for name in TABLE_ORDER
+            }
+        )
         present = [name for name in TABLE_ORDER if name in _ALWAYS or len(dataset.tables[name])]
         schools = dataset.tables["schools"]
         reached: dict[str, set[int]] = {name: set() for name in TABLE_ORDER}
@@ -202,8 +202,11 @@ def write_partitioned(dataset: Dataset, path: str | Path, *, overwrite: bool = F
                 reached[name].update(frame[_ROW].tolist())
                 _write_table(frame, folder / f"{name}.parquet")
         _write_table(schools, staging / "schools.parquet")
-        shared = {name: tagged.tables[name][~tagged.tables[name][_ROW].isin(reached[name])]
-                  for name in present if name != "schools"}
+        shared = {
+            name: tagged.tables[name][~tagged.tables[name][_ROW].isin(reached[name])]
+            for name in present
+            if name != "schools"
+        }
         shared = {name: frame for name, frame in shared.items() if len(frame)}
         if shared:
             (staging / SHARED_NAME).mkdir()
@@ -211,10 +214,15 @@ def write_partitioned(dataset: Dataset, path: str | Path, *, overwrite: bool = F
                 _write_table(frame, staging / SHARED_NAME / f"{name}.parquet")
         if len(dataset.rejected):
             dataset.rejected.to_csv(staging / "rejected.csv", index=False)
-        marker = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "partition_by": PARTITION_KEY,
-                  "schools": folders, "tables": present, "shared": sorted(shared)}
-        (staging / MARKER_NAME).write_text(json.dumps(marker, indent=2, ensure_ascii=False) + "\n",
-                                           encoding="utf-8")
+        marker = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "partition_by": PARTITION_KEY,
+            "schools": folders,
+            "tables": present,
+            "shared": sorted(shared),
+        }
+        (staging / MARKER_NAME).write_text(json.dumps(marker, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         old: Path | None = None
         if target.exists():
             old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
@@ -249,8 +257,9 @@ def _read_piece(folder: Path, name: str, label_prefix: str, problems: list[Probl
             raw = reader(file, name=name) if suffix == ".parquet" else reader(file, name=name, file_label=label)
         except Exception as exc:  # truncated or corrupt Parquet, unreadable file
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            problems.append(Problem(label, None, None, None,
-                                    f"could not read the file (truncated or corrupt?): {detail}"))
+            problems.append(
+                Problem(label, None, None, None, f"could not read the file (truncated or corrupt?): {detail}")
+            )
             return None
         raw.label = label
         return _Piece(label, raw)
@@ -391,12 +400,13 @@ def load_partitioned(
     required = tuple(n for n in CFA_TABLES if n in names)
     result = validate_tables(raw, required=required, extra_problems=problems)
     if ranges:
-        result.problems = [Problem(*_relocate(p.file, p.line, ranges), p.column, p.value, p.reason, p.severity)
-                           for p in result.problems]
+        result.problems = [
+            Problem(*_relocate(p.file, p.line, ranges), p.column, p.value, p.reason, p.severity)
+            for p in result.problems
+        ]
         if len(result.rejected):
             moved = [_relocate(f, line, ranges) for f, line in zip(result.rejected["file"], result.rejected["line"])]
             result.rejected["file"] = [m[0] for m in moved]
             result.rejected["line"] = pd.array([m[1] for m in moved], dtype="Int64")
     notes = () if wanted is None else (f"schools read: {', '.join(chosen)}",)
     return finish_load(result, source=str(folder), errors=errors, notes=notes)
-

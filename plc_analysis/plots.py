@@ -28,15 +28,22 @@ __all__ = [
 ]
 
 LEVEL_COLORS = {"below": "#D55E00", "approaching": "#E69F00", "proficient": "#0072B2", "no data": "#BBBBBB"}
-SIGNAL_COLORS = {"stronger than team": "#009E73", "weaker than team": "#D55E00",
-                 "no clear difference": "#777777", "too few students": "#BBBBBB"}
+SIGNAL_COLORS = {
+    "stronger than team": "#009E73",
+    "weaker than team": "#D55E00",
+    "no clear difference": "#777777",
+    "too few students": "#BBBBBB",
+}
 
 
 def level_of(share: pd.Series | np.ndarray, *, proficient: float = 0.8, approaching: float = 0.6) -> np.ndarray:
     """Proficiency level words for shares (or scores) 0–1: below / approaching / proficient / no data."""
     share = np.asarray(share, dtype=float)
-    return np.select([np.isnan(share), share >= proficient, share >= approaching],
-                     ["no data", "proficient", "approaching"], default="below")
+    return np.select(
+        [np.isnan(share), share >= proficient, share >= approaching],
+        ["no data", "proficient", "approaching"],
+        default="below",
+    )
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
@@ -49,8 +56,9 @@ def _legend(ax: Axes, colours: dict[str, str], **kwargs) -> None:
     ax.legend(handles=[Patch(color=c, label=k) for k, c in colours.items()], frameon=False, **kwargs)
 
 
-def plot_proficiency(table: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None,
-                     label: str = "description") -> Axes:
+def plot_proficiency(
+    table: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None, label: str = "description"
+) -> Axes:
     """Share of students proficient per skill, with Wilson intervals and "x of n" labels.
 
     Parameters
@@ -85,9 +93,18 @@ def plot_proficiency(table: pd.DataFrame, ax: Axes | None = None, *, title: str 
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("Students proficient (bar), 95% interval (line)")
     ax.set_title(title or "Proficiency by skill (★ essential)", loc="left")
-    _legend(ax, {f"{k} (≥80%)" if k == "proficient" else (f"{k} (60–79%)" if k == "approaching" else
-                     f"{k} (<60%)"): v for k, v in LEVEL_COLORS.items() if k != "no data"},
-            loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / max(len(table), 1)), ncols=3, fontsize=8)
+    _legend(
+        ax,
+        {
+            f"{k} (≥80%)" if k == "proficient" else (f"{k} (60–79%)" if k == "approaching" else f"{k} (<60%)"): v
+            for k, v in LEVEL_COLORS.items()
+            if k != "no data"
+        },
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12 - 0.3 / max(len(table), 1)),
+        ncols=3,
+        fontsize=8,
+    )
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 
@@ -143,13 +160,25 @@ def plot_item_map(items: pd.DataFrame, ax: Axes | None = None, *, title: str | N
     flagged = items["flags"].fillna("") != ""
     ax.axhspan(-1, 0, color="#D55E00", alpha=0.08)
     ax.axhline(0.2, color="#999999", lw=1, ls="--")
-    ax.scatter(items.loc[~flagged, "difficulty"], items.loc[~flagged, "discrimination"], color="#0072B2",
-               label="no flag", s=30)
-    ax.scatter(items.loc[flagged, "difficulty"], items.loc[flagged, "discrimination"], color="#D55E00",
-               marker="D", label="flagged", s=40)
+    ax.scatter(
+        items.loc[~flagged, "difficulty"], items.loc[~flagged, "discrimination"], color="#0072B2", label="no flag", s=30
+    )
+    ax.scatter(
+        items.loc[flagged, "difficulty"],
+        items.loc[flagged, "discrimination"],
+        color="#D55E00",
+        marker="D",
+        label="flagged",
+        s=40,
+    )
     for row in items[flagged].itertuples():
-        ax.annotate(str(row.item_id), (row.difficulty, row.discrimination), xytext=(4, 4),
-                    textcoords="offset points", fontsize=8)
+        ax.annotate(
+            str(row.item_id),
+            (row.difficulty, row.discrimination),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=8,
+        )
     ax.set_xlim(0, 1.02)
     ax.set_ylim(min(-0.4, float(np.nanmin(items["discrimination"], initial=0)) - 0.05), 1)
     ax.set_xlabel("Difficulty (share of points earned; higher = easier)")
@@ -160,8 +189,14 @@ def plot_item_map(items: pd.DataFrame, ax: Axes | None = None, *, title: str | N
     return ax
 
 
-def plot_mastery_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None,
-                         label: str = "student", skill_names: dict[str, str] | None = None) -> Axes:
+def plot_mastery_heatmap(
+    matrix: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    label: str = "student",
+    skill_names: dict[str, str] | None = None,
+) -> Axes:
     """Student × skill grid coloured by level against each skill's cut.
 
     Parameters
@@ -180,17 +215,29 @@ def plot_mastery_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *, title:
     cuts = pd.Series(matrix.attrs["cuts"])
     scores = matrix[list(cuts.index)].to_numpy(float)
     approaching = cuts.to_numpy() - 0.2
-    codes = np.where(np.isnan(scores), 0, np.where(scores >= cuts.to_numpy() - 1e-9, 3,
-                                                   np.where(scores >= approaching, 2, 1)))
-    cmap = matplotlib.colors.ListedColormap([LEVEL_COLORS[k] for k in ("no data", "below", "approaching",
-                                                                      "proficient")])
+    codes = np.where(
+        np.isnan(scores), 0, np.where(scores >= cuts.to_numpy() - 1e-9, 3, np.where(scores >= approaching, 2, 1))
+    )
+    cmap = matplotlib.colors.ListedColormap(
+        [LEVEL_COLORS[k] for k in ("no data", "below", "approaching", "proficient")]
+    )
     ax = _axes(ax, (1.0 + 0.6 * len(cuts), 0.22 * len(matrix) + 1.5))
     ax.imshow(codes, aspect="auto", cmap=cmap, vmin=-0.5, vmax=3.5, interpolation="none")
-    ax.set_xticks(range(len(cuts)), [(skill_names or {}).get(s, s) for s in cuts.index], rotation=45, ha="right",
-                  fontsize=8)
+    ax.set_xticks(
+        range(len(cuts)), [(skill_names or {}).get(s, s) for s in cuts.index], rotation=45, ha="right", fontsize=8
+    )
     ax.set_yticks(range(len(matrix)), matrix[label if label in matrix else "student_id"].astype(str), fontsize=7)
     ax.set_title(title or "Each student on each skill", loc="left")
-    _legend(ax, {"proficient": LEVEL_COLORS["proficient"], "within 20 points of the cut": LEVEL_COLORS["approaching"],
-                 "below": LEVEL_COLORS["below"], "no evidence": LEVEL_COLORS["no data"]},
-            loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    _legend(
+        ax,
+        {
+            "proficient": LEVEL_COLORS["proficient"],
+            "within 20 points of the cut": LEVEL_COLORS["approaching"],
+            "below": LEVEL_COLORS["below"],
+            "no evidence": LEVEL_COLORS["no data"],
+        },
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        fontsize=8,
+    )
     return ax

@@ -31,8 +31,12 @@ MasteryRule = Literal["most_recent", "highest", "mean", "decaying_average", "all
 MASTERY_RULES: tuple[str, ...] = ("most_recent", "highest", "mean", "decaying_average", "all")
 #: Group levels understood by ``by=``; any subgroup column of ``students`` also works.
 GROUPS: tuple[str, ...] = ("team", "school", "teacher", "section")
-_GROUP_COLUMNS = {"team": ["team_id"], "school": ["school_id"], "teacher": ["team_id", "teacher_id"],
-                  "section": ["team_id", "teacher_id", "section_id"]}
+_GROUP_COLUMNS = {
+    "team": ["team_id"],
+    "school": ["school_id"],
+    "teacher": ["team_id", "teacher_id"],
+    "section": ["team_id", "teacher_id", "section_id"],
+}
 _PLACEMENT = ["team_id", "school_id", "section_id", "teacher_id"]
 
 
@@ -72,33 +76,57 @@ def _plain_evidence(dataset: Dataset) -> pd.DataFrame:
     """:func:`skill_evidence` from :meth:`Dataset.responses` with pandas joins (any data)."""
     responses = dataset.responses()
     keys = ["student_id", "skill_id", "assessment_id"]
-    got = (responses.assign(missed=~responses["attempted"])
-           .groupby(keys, observed=True, sort=False)
-           .agg(earned=("earned", "sum"), n_rows=("item_id", "size"), n_missed=("missed", "sum"))
-           .reset_index())
-    blueprint = (dataset.items.groupby(["assessment_id", "skill_id"], observed=True)
-                 .agg(possible=("max_points", "sum"), n_items=("item_id", "size")).reset_index())
+    got = (
+        responses.assign(missed=~responses["attempted"])
+        .groupby(keys, observed=True, sort=False)
+        .agg(earned=("earned", "sum"), n_rows=("item_id", "size"), n_missed=("missed", "sum"))
+        .reset_index()
+    )
+    blueprint = (
+        dataset.items.groupby(["assessment_id", "skill_id"], observed=True)
+        .agg(possible=("max_points", "sum"), n_items=("item_id", "size"))
+        .reset_index()
+    )
     placement = responses.drop_duplicates(["student_id", "assessment_id"])[
-        ["student_id", "assessment_id", "date", "assessment_kind", *_PLACEMENT]]
-    evidence = (got.merge(blueprint, on=["assessment_id", "skill_id"], how="left")
-                .merge(placement, on=["student_id", "assessment_id"], how="left")
-                .merge(dataset.skills[["skill_id", "proficiency_cut"]], on="skill_id", how="left"))
+        ["student_id", "assessment_id", "date", "assessment_kind", *_PLACEMENT]
+    ]
+    evidence = (
+        got.merge(blueprint, on=["assessment_id", "skill_id"], how="left")
+        .merge(placement, on=["student_id", "assessment_id"], how="left")
+        .merge(dataset.skills[["skill_id", "proficiency_cut"]], on="skill_id", how="left")
+    )
     evidence["n_not_attempted"] = evidence["n_missed"] + (evidence["n_items"] - evidence["n_rows"])
     evidence["score"] = evidence["earned"] / evidence["possible"]
-    columns = ["student_id", "skill_id", "assessment_id", "date", "assessment_kind", *_PLACEMENT,
-               "earned", "possible", "score", "n_items", "n_not_attempted", "proficiency_cut"]
+    columns = [
+        "student_id",
+        "skill_id",
+        "assessment_id",
+        "date",
+        "assessment_kind",
+        *_PLACEMENT,
+        "earned",
+        "possible",
+        "score",
+        "n_items",
+        "n_not_attempted",
+        "proficiency_cut",
+    ]
     return evidence[columns].sort_values(["student_id", "skill_id", "date"], kind="stable").reset_index(drop=True)
 
 
 def _chronological(evidence: pd.DataFrame) -> pd.DataFrame:
     # A reassessment on the same day as the original counts as later evidence.
     later = (evidence["assessment_kind"] == "reassessment").astype(int)
-    return evidence.assign(_later=later).sort_values(
-        ["student_id", "skill_id", "date", "_later", "assessment_id"], kind="stable").drop(columns="_later")
+    return (
+        evidence.assign(_later=later)
+        .sort_values(["student_id", "skill_id", "date", "_later", "assessment_id"], kind="stable")
+        .drop(columns="_later")
+    )
 
 
-def student_skill_mastery(dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: float = 0.65,
-                          cut: float | None = None, **filters) -> pd.DataFrame:
+def student_skill_mastery(
+    dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: float = 0.65, cut: float | None = None, **filters
+) -> pd.DataFrame:
     """Each student's standing on each skill under a mastery rule.
 
     Parameters
@@ -140,8 +168,9 @@ def _check_rule(rule: str, weight: float) -> None:
         raise ValueError(f"weight must be in (0, 1], not {weight}")
 
 
-def _mastery(dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: float = 0.65,
-             cut: float | None = None) -> pd.DataFrame:
+def _mastery(
+    dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: float = 0.65, cut: float | None = None
+) -> pd.DataFrame:
     """:func:`student_skill_mastery` of ``dataset`` (cached per rule); ids may be categoricals — never modify it."""
     _check_rule(rule, weight)
     key = ("mastery", rule, float(weight), None if cut is None else float(cut))
@@ -150,8 +179,7 @@ def _mastery(dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: flo
     return dataset._cache[key]
 
 
-def _combine_evidence(evidence: pd.DataFrame, rule: MasteryRule, *, weight: float,
-                      cut: float | None) -> pd.DataFrame:
+def _combine_evidence(evidence: pd.DataFrame, rule: MasteryRule, *, weight: float, cut: float | None) -> pd.DataFrame:
     evidence = _chronological(evidence)
     keys = ["student_id", "skill_id"]
     if rule == "all":
@@ -174,13 +202,27 @@ def _combine_evidence(evidence: pd.DataFrame, rule: MasteryRule, *, weight: floa
             w = np.where(position == 0, 1.0, weight) * (1 - weight) ** (count - 1 - position)
             mastery["score"] = (evidence["score"] * w).groupby([evidence[k] for k in keys], sort=False).sum()
         mastery = mastery.reset_index()
-        mastery["n_not_attempted"] = grouped["n_not_attempted"].sum().to_numpy() if rule == "mean" else \
-            mastery["n_not_attempted"]
+        mastery["n_not_attempted"] = (
+            grouped["n_not_attempted"].sum().to_numpy() if rule == "mean" else mastery["n_not_attempted"]
+        )
     if cut is not None:
         mastery["proficiency_cut"] = float(cut)
     mastery["proficient"] = mastery["score"] >= mastery["proficiency_cut"] - 1e-9
-    columns = ["student_id", "skill_id", *_PLACEMENT, "assessment_id", "date", "first_date", "n_assessments",
-               "score", "earned", "possible", "n_not_attempted", "proficiency_cut", "proficient"]
+    columns = [
+        "student_id",
+        "skill_id",
+        *_PLACEMENT,
+        "assessment_id",
+        "date",
+        "first_date",
+        "n_assessments",
+        "score",
+        "earned",
+        "possible",
+        "n_not_attempted",
+        "proficiency_cut",
+        "proficient",
+    ]
     return mastery[columns].reset_index(drop=True)
 
 
@@ -192,8 +234,9 @@ def _last_of_runs(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
     change[-1] = True
     for key in keys:
         column = frame[key]
-        codes = column.cat.codes.to_numpy() if isinstance(column.dtype, pd.CategoricalDtype) else \
-            pd.factorize(column)[0]
+        codes = (
+            column.cat.codes.to_numpy() if isinstance(column.dtype, pd.CategoricalDtype) else pd.factorize(column)[0]
+        )
         change[:-1] |= codes[1:] != codes[:-1]
     return change
 
@@ -207,8 +250,10 @@ def _group_columns(by: str | list[str] | None, dataset: Dataset) -> list[str]:
         elif level in dataset.subgroup_columns:
             columns.append(level)
         else:
-            raise ValueError(f"by={level!r}: use one of {', '.join(GROUPS)} or a subgroup column "
-                             f"({', '.join(dataset.subgroup_columns) or 'none in this dataset'})")
+            raise ValueError(
+                f"by={level!r}: use one of {', '.join(GROUPS)} or a subgroup column "
+                f"({', '.join(dataset.subgroup_columns) or 'none in this dataset'})"
+            )
     return columns
 
 
@@ -218,9 +263,13 @@ def _with_subgroups(frame: pd.DataFrame, dataset: Dataset, columns: list[str]) -
         return frame
     students = dataset.students[["student_id", *wanted]]
     ids = frame["student_id"]
-    if (isinstance(ids.dtype, pd.CategoricalDtype) and isinstance(frame.index, pd.RangeIndex)
-            and not set(wanted) & set(frame.columns) and students["student_id"].is_unique
-            and not students["student_id"].isna().any()):
+    if (
+        isinstance(ids.dtype, pd.CategoricalDtype)
+        and isinstance(frame.index, pd.RangeIndex)
+        and not set(wanted) & set(frame.columns)
+        and students["student_id"].is_unique
+        and not students["student_id"].isna().any()
+    ):
         # a left join on a unique key: look each category up once
         at = lookup(pd.Index(students["student_id"]), ids.cat.categories)
         row = np.append(at, -1)[ids.cat.codes.to_numpy()]
@@ -229,9 +278,16 @@ def _with_subgroups(frame: pd.DataFrame, dataset: Dataset, columns: list[str]) -
 
 
 @cached_metric
-def proficiency_by_skill(dataset: Dataset, by: str | list[str] | None = "team",
-                         rule: MasteryRule = "most_recent", *, weight: float = 0.65, cut: float | None = None,
-                         confidence: float = 0.95, **filters) -> pd.DataFrame:
+def proficiency_by_skill(
+    dataset: Dataset,
+    by: str | list[str] | None = "team",
+    rule: MasteryRule = "most_recent",
+    *,
+    weight: float = 0.65,
+    cut: float | None = None,
+    confidence: float = 0.95,
+    **filters,
+) -> pd.DataFrame:
     """Counts and shares of students proficient on each skill, per group.
 
     Parameters
@@ -265,26 +321,47 @@ def proficiency_by_skill(dataset: Dataset, by: str | list[str] | None = "team",
     groups = _group_columns(by, dataset)
     mastery = _with_subgroups(_mastery(dataset, rule, weight=weight, cut=cut), dataset, groups)
     keys = ["skill_id", *(["assessment_id", "date"] if rule == "all" else []), *groups]
-    counted = decode(mastery.assign(missed=mastery["n_not_attempted"] > 0)
-                     .groupby(keys, observed=True, dropna=False)
-                     .agg(n_assessed=("student_id", "nunique"), n_proficient=("proficient", "sum"),
-                          n_not_attempted=("missed", "sum"), mean_score=("score", "mean"))
-                     .reset_index())
+    counted = decode(
+        mastery.assign(missed=mastery["n_not_attempted"] > 0)
+        .groupby(keys, observed=True, dropna=False)
+        .agg(
+            n_assessed=("student_id", "nunique"),
+            n_proficient=("proficient", "sum"),
+            n_not_attempted=("missed", "sum"),
+            mean_score=("score", "mean"),
+        )
+        .reset_index()
+    )
     absent = _absences(dataset, groups, per_assessment=rule == "all")
     counted = counted.merge(absent, on=[k for k in keys if k != "date"], how="outer")
     for column in ("n_assessed", "n_proficient", "n_not_attempted", "n_absent"):
         counted[column] = counted[column].fillna(0).astype("int64")
     counted["share_proficient"] = counted["n_proficient"] / counted["n_assessed"].where(counted["n_assessed"] > 0)
-    counted["ci_low"], counted["ci_high"] = wilson_interval(counted["n_proficient"].to_numpy(),
-                                                            counted["n_assessed"].to_numpy(), confidence)
+    counted["ci_low"], counted["ci_high"] = wilson_interval(
+        counted["n_proficient"].to_numpy(), counted["n_assessed"].to_numpy(), confidence
+    )
     skills = dataset.skills[["skill_id", "description", "essential", "proficiency_cut"]]
     if cut is not None:
         skills = skills.assign(proficiency_cut=float(cut))
     result = skills.merge(counted, on="skill_id", how="inner")
-    result = result.sort_values(["essential", "skill_id", *keys[1:]], ascending=[False] + [True] * len(keys),
-                                kind="stable")
-    columns = ["skill_id", "description", "essential", "proficiency_cut", *keys[1:], "n_assessed",
-               "n_proficient", "share_proficient", "ci_low", "ci_high", "n_absent", "n_not_attempted", "mean_score"]
+    result = result.sort_values(
+        ["essential", "skill_id", *keys[1:]], ascending=[False] + [True] * len(keys), kind="stable"
+    )
+    columns = [
+        "skill_id",
+        "description",
+        "essential",
+        "proficiency_cut",
+        *keys[1:],
+        "n_assessed",
+        "n_proficient",
+        "share_proficient",
+        "ci_low",
+        "ci_high",
+        "n_absent",
+        "n_not_attempted",
+        "mean_score",
+    ]
     return result[columns].reset_index(drop=True)
 
 
@@ -304,8 +381,11 @@ def _absences(dataset: Dataset, groups: list[str], *, per_assessment: bool) -> p
 def _as_codes(roster: pd.DataFrame, covers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The roster's and the covers' ids as sorted categoricals (the same categories for the join key)."""
     ids = [c for c in roster.columns if c in ID_COLUMNS]
-    if not all(pd.api.types.is_string_dtype(roster[c]) for c in ids) or not all(
-            pd.api.types.is_string_dtype(covers[c]) for c in covers.columns) or roster["assessment_id"].hasnans:
+    if (
+        not all(pd.api.types.is_string_dtype(roster[c]) for c in ids)
+        or not all(pd.api.types.is_string_dtype(covers[c]) for c in covers.columns)
+        or roster["assessment_id"].hasnans
+    ):
         return roster, covers
     coded = {}
     for column in ids:
@@ -316,13 +396,24 @@ def _as_codes(roster: pd.DataFrame, covers: pd.DataFrame) -> tuple[pd.DataFrame,
     known = covers["assessment_id"].isin(assessments)
     covers = covers[known]
     skill = factor(covers["skill_id"])
-    covers = pd.DataFrame({"assessment_id": pd.Categorical(covers["assessment_id"], categories=assessments),
-                           "skill_id": categorical(skill.codes, skill.values)})
+    covers = pd.DataFrame(
+        {
+            "assessment_id": pd.Categorical(covers["assessment_id"], categories=assessments),
+            "skill_id": categorical(skill.codes, skill.values),
+        }
+    )
     return roster, covers
 
 
-def mastery_matrix(dataset: Dataset, rule: MasteryRule = "most_recent", *, names: bool = True,
-                   weight: float = 0.65, cut: float | None = None, **filters) -> pd.DataFrame:
+def mastery_matrix(
+    dataset: Dataset,
+    rule: MasteryRule = "most_recent",
+    *,
+    names: bool = True,
+    weight: float = 0.65,
+    cut: float | None = None,
+    **filters,
+) -> pd.DataFrame:
     """Student × skill grid of scores for one team, essential skills first.
 
     Student names are shown only in a team's own scope: with ``names=True``
@@ -353,8 +444,9 @@ def mastery_matrix(dataset: Dataset, rule: MasteryRule = "most_recent", *, names
         dataset = dataset.filter(**filters)
     mastery = student_skill_mastery(dataset, rule, weight=weight, cut=cut)
     if names and mastery["team_id"].nunique() > 1:
-        raise ValueError("student names are shown only in one team's own report: filter to a single team_id "
-                         "or pass names=False")
+        raise ValueError(
+            "student names are shown only in one team's own report: filter to a single team_id or pass names=False"
+        )
     skills = dataset.skills.set_index("skill_id").loc[lambda s: s.index.isin(mastery["skill_id"])]
     order = skills.sort_values("essential", ascending=False, kind="stable").index.tolist()
     grid = mastery.pivot_table(index="student_id", columns="skill_id", values="score", aggfunc="last")

@@ -21,21 +21,38 @@ import pyarrow.parquet as pq
 
 from .errors import Problem
 
-__all__ = ["RawTable", "read_raw_csv", "read_raw_bytes", "read_raw_parquet", "decode_bytes", "cell_text", "text_frame",
-           "LINE"]
+__all__ = [
+    "RawTable",
+    "read_raw_csv",
+    "read_raw_bytes",
+    "read_raw_parquet",
+    "decode_bytes",
+    "cell_text",
+    "text_frame",
+    "LINE",
+]
 
 #: Name of the column holding each row's 1-based line number in its file.
 LINE = "_line"
 
 # Typical UTF-8 text decoded as cp1252/Latin-1 once too often ("CafÃ©", "donâ€™t").
-_MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]|\u00e2\u20ac")
+_MOJIBAKE = re.compile(
+    "[\u00c2\u00c3][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]|\u00e2\u20ac"
+)
 
 
 class RawTable:
     """A table as read: string cells, a ``_line`` column, and reading problems."""
 
-    def __init__(self, name: str, frame: pd.DataFrame, problems: list[Problem], encoding: str,
-                 label: str | None = None, dropped: list[dict] | None = None):
+    def __init__(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        problems: list[Problem],
+        encoding: str,
+        label: str | None = None,
+        dropped: list[dict] | None = None,
+    ):
         self.name = name
         #: rows the reader could not split into the header's columns: {line, reason, row}
         self.dropped = dropped or []
@@ -55,8 +72,11 @@ class RawTable:
         Only columns still holding the very data read are listed: replacing
         the frame or a column drops their codes.
         """
-        return {c: (codes, values) for c, (data, codes, values) in self._codes.items()
-                if c in self.frame.columns and self.frame[c].array is data}
+        return {
+            c: (codes, values)
+            for c, (data, codes, values) in self._codes.items()
+            if c in self.frame.columns and self.frame[c].array is data
+        }
 
     @codes.setter
     def codes(self, codes: dict[str, tuple[np.ndarray, pd.Series]]) -> None:
@@ -86,9 +106,14 @@ def decode_bytes(data: bytes, file: str) -> tuple[str, str, list[Problem]]:
     except UnicodeDecodeError:
         text, encoding = data.decode("latin-1"), "latin-1"
     problems.append(
-        Problem(file, first_bad, None, None,
-                f"file is not UTF-8; read as {encoding} (first non-UTF-8 byte on this line)",
-                "warning")
+        Problem(
+            file,
+            first_bad,
+            None,
+            None,
+            f"file is not UTF-8; read as {encoding} (first non-UTF-8 byte on this line)",
+            "warning",
+        )
     )
     return text, encoding, problems
 
@@ -184,8 +209,11 @@ def read_raw_bytes(data: bytes, name: str, label: str) -> RawTable:
             continue
         good_rows.append(record)
         good_lines.append(line)
-    frame = pd.DataFrame(good_rows, columns=header, dtype="str") if good_rows else pd.DataFrame(
-        {c: pd.Series([], dtype="str") for c in header})
+    frame = (
+        pd.DataFrame(good_rows, columns=header, dtype="str")
+        if good_rows
+        else pd.DataFrame({c: pd.Series([], dtype="str") for c in header})
+    )
     frame[LINE] = pd.Series(good_lines, dtype="int64", index=frame.index)
     if encoding != "utf-8" or _has_mojibake(text):
         problems += _mojibake_problems(frame, label)
@@ -220,8 +248,10 @@ def _simple_csv_frame(data: bytes, text: str, encoding: str) -> pd.DataFrame | N
             io.BytesIO(body),
             read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1),
             parse_options=pa_csv.ParseOptions(quote_char=False, newlines_in_values=False),
-            convert_options=pa_csv.ConvertOptions(column_types={c: pa.string() for c in header},
-                                                  strings_can_be_null=False))
+            convert_options=pa_csv.ConvertOptions(
+                column_types={c: pa.string() for c in header}, strings_can_be_null=False
+            ),
+        )
     except (pa.ArrowInvalid, ValueError):  # a row of another width, ...
         return None
     if table.num_rows != lines - 1:  # a blank line (pyarrow skips it) or a line break other than \n
@@ -245,9 +275,16 @@ def _mojibake_problems(frame: pd.DataFrame, label: str) -> list[Problem]:
     for column in frame.columns.drop(LINE):
         hits = frame[column].str.contains(_MOJIBAKE, regex=True, na=False)
         for value, line in zip(frame.loc[hits, column], frame.loc[hits, LINE]):
-            found.append(Problem(label, int(line), column, value,
-                                 "text looks like mojibake (UTF-8 read as Latin-1 somewhere upstream); "
-                                 "re-export the file as UTF-8", "warning"))
+            found.append(
+                Problem(
+                    label,
+                    int(line),
+                    column,
+                    value,
+                    "text looks like mojibake (UTF-8 read as Latin-1 somewhere upstream); re-export the file as UTF-8",
+                    "warning",
+                )
+            )
     return found
 
 
@@ -278,12 +315,10 @@ def cell_text(series: pd.Series) -> pd.Series:
 
 def text_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column of ``frame`` but ``_line`` as :func:`cell_text` (``_line`` kept as it is)."""
-    return pd.DataFrame({c: (frame[c] if c == LINE else cell_text(frame[c])) for c in frame.columns},
-                        index=frame.index)
+    return pd.DataFrame({c: (frame[c] if c == LINE else cell_text(frame[c])) for c in frame.columns}, index=frame.index)
 
 
-def read_raw_parquet(path: str | Path, *, name: str | None = None,
-                     columns: list[str] | None = None) -> RawTable:
+def read_raw_parquet(path: str | Path, *, name: str | None = None, columns: list[str] | None = None) -> RawTable:
     """Read a Parquet file keeping its column types, rows numbered from 2.
 
     Parquet has no lines; ``_line`` is the row position plus 2 so that it
@@ -315,8 +350,11 @@ def read_raw_parquet(path: str | Path, *, name: str | None = None,
     text = [c for c in columns if c in schema.names and _is_arrow_text(schema.field(c).type)]
     others = [c for c in columns if c not in text]
     n_rows = pq.ParquetFile(path).metadata.num_rows
-    parts = pd.read_parquet(path, columns=others).reset_index(drop=True) if others else \
-        pd.DataFrame(index=pd.RangeIndex(n_rows))
+    parts = (
+        pd.read_parquet(path, columns=others).reset_index(drop=True)
+        if others
+        else pd.DataFrame(index=pd.RangeIndex(n_rows))
+    )
     codes: dict[str, tuple[np.ndarray, pd.Series]] = {}
     if text:
         encoded = pq.ParquetFile(path, read_dictionary=text).read(columns=text).unify_dictionaries()

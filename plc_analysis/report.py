@@ -3,8 +3,8 @@
 Notebooks stay thin: each cell calls one function here, and every function is
 testable without a notebook.  Tables are
 :class:`~plc_analysis.tables.ReportTable` with proficiency colours (written as
-HTML in one pass; ``to_styler()`` for a pandas Styler); text is plain HTML.  Names of students appear only in a team's own
-report (:class:`TeamContext` is always exactly one team).
+HTML in one pass; ``to_styler()`` for a pandas Styler); text is plain HTML.
+Names of students appear only in a team's own report (:class:`TeamContext` is always exactly one team).
 
 Figures are returned as :class:`~plc_analysis.figure_output.ReportFigure`:
 shown once, as SVG, with alt text.
@@ -66,11 +66,21 @@ __all__ = [
 ]
 
 _TINTS = {"below": "#F7D9C4", "approaching": "#FBE8C0", "proficient": "#CCE3F2", "no data": "#EEEEEE"}
-_GOAL_STATUS_TINTS = {"met": "#CDEBDF", "on track": "#CCE3F2", "at risk": "#FBE8C0", "off track": "#F7D9C4",
-                      "not enough data": "#EEEEEE"}
-_SIGNAL_TINTS = {"stronger than team": "#CDEBDF", "weaker than team": "#F7D9C4", "no clear difference": "",
-                 "too few students": "#EEEEEE", "stronger than other teams": "#CDEBDF",
-                 "weaker than other teams": "#F7D9C4"}
+_GOAL_STATUS_TINTS = {
+    "met": "#CDEBDF",
+    "on track": "#CCE3F2",
+    "at risk": "#FBE8C0",
+    "off track": "#F7D9C4",
+    "not enough data": "#EEEEEE",
+}
+_SIGNAL_TINTS = {
+    "stronger than team": "#CDEBDF",
+    "weaker than team": "#F7D9C4",
+    "no clear difference": "",
+    "too few students": "#EEEEEE",
+    "stronger than other teams": "#CDEBDF",
+    "weaker than other teams": "#F7D9C4",
+}
 
 
 SHARE_BAR_COLOUR = "#56B4E9"  # Okabe–Ito sky blue
@@ -133,8 +143,16 @@ class TeamContext:
         return len(self.team.scores) > 0
 
 
-def team_context(data_path: str | Dataset = "", team_id: str = "", *, assessment_id: str = "", start: str = "",
-                 end: str = "", rule: str = "most_recent", min_n: int = 10) -> TeamContext:
+def team_context(
+    data_path: str | Dataset = "",
+    team_id: str = "",
+    *,
+    assessment_id: str = "",
+    start: str = "",
+    end: str = "",
+    rule: str = "most_recent",
+    min_n: int = 10,
+) -> TeamContext:
     """Load the data and cut out one team for its report.
 
     Parameters
@@ -163,8 +181,11 @@ def team_context(data_path: str | Dataset = "", team_id: str = "", *, assessment
     teams = district.teams.set_index("team_id")
     if team_id not in teams.index:
         raise ValueError(f"team_id {team_id!r} is not in this data (teams: {', '.join(teams.index[:20])})")
-    filters = {k: v for k, v in dict(assessment_id=assessment_id or None, start=start or None,
-                                      end=end or None).items() if v is not None}
+    filters = {
+        k: v
+        for k, v in dict(assessment_id=assessment_id or None, start=start or None, end=end or None).items()
+        if v is not None
+    }
     team = district.filter(team_id=team_id, **filters)
     school_id = str(teams.loc[team_id, "school_id"])
     school_name = str(district.schools.set_index("school_id")["name"].get(school_id, school_id))
@@ -175,9 +196,20 @@ def team_context(data_path: str | Dataset = "", team_id: str = "", *, assessment
         period = f"{start or 'start of the data'} to {end or 'latest data'}"
     else:
         dates = team.assessments["date"]
-        period = (f"{dates.min():%d %b %Y} to {dates.max():%d %b %Y}" if len(dates) else "all dates")
-    return TeamContext(district, team, team_id, str(teams.loc[team_id, "name"]), school_id, school_name, period,
-                       rule, min_n, filters, peers)
+        period = f"{dates.min():%d %b %Y} to {dates.max():%d %b %Y}" if len(dates) else "all dates"
+    return TeamContext(
+        district,
+        team,
+        team_id,
+        str(teams.loc[team_id, "name"]),
+        school_id,
+        school_name,
+        period,
+        rule,
+        min_n,
+        filters,
+        peers,
+    )
 
 
 def _peers_beside(folder: Path) -> pd.DataFrame | None:
@@ -188,16 +220,20 @@ def _peers_beside(folder: Path) -> pd.DataFrame | None:
     peers = pd.read_parquet(path)
     missing = [c for c in PEER_COLUMNS if c not in peers]
     if missing:
-        raise ValueError(f"{path}: not peer counts (missing columns {', '.join(missing)}); "
-                         f"delete it or write it with plc_analysis.comparison.peer_counts")
+        raise ValueError(
+            f"{path}: not peer counts (missing columns {', '.join(missing)}); "
+            f"delete it or write it with plc_analysis.comparison.peer_counts"
+        )
     return peers
 
 
 def note_html(text: str, kind: str = "note") -> HTML:
     """A short boxed note (``kind``: note, warning, good)."""
     colours = {"note": "#EEF3F8", "warning": "#FBE8C0", "good": "#CDEBDF"}
-    return HTML(f'<div style="background:{colours.get(kind, "#EEF3F8")};padding:8px 12px;border-radius:4px;'
-                f'margin:6px 0">{html.escape(text)}</div>')
+    return HTML(
+        f'<div style="background:{colours.get(kind, "#EEF3F8")};padding:8px 12px;border-radius:4px;'
+        f'margin:6px 0">{html.escape(text)}</div>'
+    )
 
 
 def header_html(ctx: TeamContext, subtitle: str = "Team meeting pack") -> HTML:
@@ -205,7 +241,8 @@ def header_html(ctx: TeamContext, subtitle: str = "Team meeting pack") -> HTML:
     return HTML(
         f'<h1 style="margin-bottom:0">{html.escape(ctx.team_name)}</h1>'
         f'<p style="color:#555;margin-top:4px">{html.escape(subtitle)} · {html.escape(ctx.school_name)} · '
-        f'{html.escape(ctx.period)} · prepared {date.today():%d %b %Y}</p>')
+        f"{html.escape(ctx.period)} · prepared {date.today():%d %b %Y}</p>"
+    )
 
 
 def _pct(x: float) -> str:
@@ -230,24 +267,37 @@ def principal_summary(ctx: TeamContext) -> list[str]:
     points = _talking_points(ctx)
     n_students = ctx.team.scores["student_id"].nunique()
     x, n = int(essential["n_proficient"].sum()), int(essential["n_assessed"].sum())
-    lines = [f"{n_students} students assessed on {len(essential)} essential skills: {x} of {n} student-skill "
-             f"results proficient ({_pct(x / n if n else float('nan'))})."]
+    lines = [
+        f"{n_students} students assessed on {len(essential)} essential skills: {x} of {n} student-skill "
+        f"results proficient ({_pct(x / n if n else float('nan'))})."
+    ]
     if len(essential):
         weakest = essential.nsmallest(1, "share_proficient").iloc[0]
-        lines.append(f"Weakest essential skill: {weakest['description']} — {weakest['n_proficient']} of "
-                     f"{weakest['n_assessed']} proficient ({_pct(weakest['share_proficient'])}).")
+        lines.append(
+            f"Weakest essential skill: {weakest['description']} — {weakest['n_proficient']} of "
+            f"{weakest['n_assessed']} proficient ({_pct(weakest['share_proficient'])})."
+        )
     bright = points[points["kind"] == "bright spot"]
-    lines.append(f"Bright spot: {bright['detail'].iloc[0]}" if len(bright) else
-                 "No teacher is clearly ahead of the rest of the team on any skill.")
+    lines.append(
+        f"Bright spot: {bright['detail'].iloc[0]}"
+        if len(bright)
+        else "No teacher is clearly ahead of the rest of the team on any skill."
+    )
     from .proficiency import student_skill_mastery
+
     mastery = ctx.team_call(student_skill_mastery, ctx.rule)
     essential_ids = set(ctx.team.skills.loc[ctx.team.skills["essential"], "skill_id"])
     below = mastery[mastery["skill_id"].isin(essential_ids) & ~mastery["proficient"]]
-    lines.append(f"{below['student_id'].nunique()} students are below the cut on at least one essential skill "
-                 f"and need time and support now (listed by skill below).")
+    lines.append(
+        f"{below['student_id'].nunique()} students are below the cut on at least one essential skill "
+        f"and need time and support now (listed by skill below)."
+    )
     checks = points[points["kind"].isin(["check the key", "calibrate scoring"])]
-    lines.append("To check: " + " ".join(checks["detail"].head(2)) if len(checks) else
-                 "No miskeyed item or scoring disagreement found.")
+    lines.append(
+        "To check: " + " ".join(checks["detail"].head(2))
+        if len(checks)
+        else "No miskeyed item or scoring disagreement found."
+    )
     return lines[:5]
 
 
@@ -262,12 +312,21 @@ def _items(ctx: TeamContext) -> pd.DataFrame:
 def summary_html(ctx: TeamContext) -> HTML:
     """The five-line summary as a highlighted box."""
     items = "".join(f"<li>{html.escape(line)}</li>" for line in principal_summary(ctx))
-    return HTML(f'<div style="border-left:5px solid #0072B2;background:#F3F8FC;padding:8px 16px;margin:8px 0">'
-                f'<strong>In ten seconds</strong><ol style="margin:4px 0">{items}</ol></div>')
+    return HTML(
+        f'<div style="border-left:5px solid #0072B2;background:#F3F8FC;padding:8px 16px;margin:8px 0">'
+        f'<strong>In ten seconds</strong><ol style="margin:4px 0">{items}</ol></div>'
+    )
 
 
-def style_table(frame: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals: dict[str, int] | None = None,
-                level: tuple[str, ...] = (), signal: str | None = None, caption: str | None = None) -> ReportTable:
+def style_table(
+    frame: pd.DataFrame,
+    *,
+    percent: tuple[str, ...] = (),
+    decimals: dict[str, int] | None = None,
+    level: tuple[str, ...] = (),
+    signal: str | None = None,
+    caption: str | None = None,
+) -> ReportTable:
     """A readable table: no index, percentages formatted, proficiency and signal colours.
 
     Parameters
@@ -294,19 +353,22 @@ def style_table(frame: pd.DataFrame, *, percent: tuple[str, ...] = (), decimals:
     formats: dict[str, Callable[[Any], str]] = {c: _pct for c in percent if c in frame}
     for column, places in (decimals or {}).items():
         if column in frame:
-            formats[column] = (lambda v, p=places: f"{v:.{p}f}")
+            formats[column] = lambda v, p=places: f"{v:.{p}f}"
     table = ReportTable(frame, formats=formats, caption=caption)
     table = table.style_columns(_level_tints, [c for c in level if c in frame])
     if signal and signal in frame:
-        table = table.map(lambda v: f"background-color:{_SIGNAL_TINTS[v]}" if _SIGNAL_TINTS.get(v) else "",
-                          subset=[signal])
+        table = table.map(
+            lambda v: f"background-color:{_SIGNAL_TINTS[v]}" if _SIGNAL_TINTS.get(v) else "", subset=[signal]
+        )
     return table
 
 
 def _level_tints(shares: pd.Series, **cuts: float) -> list[str]:
     """Background colour of each share's proficiency level (``cuts``: :func:`~plc_analysis.plots.level_of`'s)."""
-    return [f"background-color:{_TINTS[str(level)]}"
-            for level in level_of(shares.to_numpy(dtype=float, na_value=np.nan), **cuts)]
+    return [
+        f"background-color:{_TINTS[str(level)]}"
+        for level in level_of(shares.to_numpy(dtype=float, na_value=np.nan), **cuts)
+    ]
 
 
 def _goal_status_tint(status: object) -> str:
@@ -319,43 +381,72 @@ def skills_table(ctx: TeamContext) -> ReportTable:
     if not ctx.has_data:
         return None
     skills = ctx.team.skills.sort_values(["essential", "skill_id"], ascending=[False, True])
-    view = pd.DataFrame({
-        "Skill": skills["skill_id"], "Description": skills["description"],
-        "Essential": skills["essential"].map({True: "yes", False: "no"}),
-        "Proficient at": skills["proficiency_cut"],
-        "Standard": skills["standard"] if "standard" in skills else "",
-    })
+    view = pd.DataFrame(
+        {
+            "Skill": skills["skill_id"],
+            "Description": skills["description"],
+            "Essential": skills["essential"].map({True: "yes", False: "no"}),
+            "Proficient at": skills["proficiency_cut"],
+            "Standard": skills["standard"] if "standard" in skills else "",
+        }
+    )
     return style_table(view, percent=("Proficient at",), caption="What we want each student to learn")
 
 
-def proficiency_table(table: pd.DataFrame, caption: str, group: str | None = None, *, bars: bool = False) -> ReportTable:
+def proficiency_table(
+    table: pd.DataFrame, caption: str, group: str | None = None, *, bars: bool = False
+) -> ReportTable:
     """A proficiency_by_skill frame for reading: counts first, then share with its interval.
 
     With ``bars`` the share is drawn as a bar in its cell (0–100%): a chart that
     costs no image rendering, for views that must update instantly.
     """
-    columns = {"description": "Skill", **({group: group.replace("_", " ").title()} if group else {}),
-               "n_proficient": "Proficient", "n_assessed": "Assessed", "share_proficient": "Share",
-               "ci_low": "95% low", "ci_high": "95% high", "n_absent": "Absent", "n_not_attempted": "Skipped items",
-               "mean_score": "Mean score"}
+    columns = {
+        "description": "Skill",
+        **({group: group.replace("_", " ").title()} if group else {}),
+        "n_proficient": "Proficient",
+        "n_assessed": "Assessed",
+        "share_proficient": "Share",
+        "ci_low": "95% low",
+        "ci_high": "95% high",
+        "n_absent": "Absent",
+        "n_not_attempted": "Skipped items",
+        "mean_score": "Mean score",
+    }
     view = table[[c for c in columns if c in table]].rename(columns=columns)
     if "essential" in table:
         view.insert(0, "", table["essential"].map({True: "★", False: ""}).to_numpy())
-    table = style_table(view, percent=("Share", "95% low", "95% high", "Mean score"),
-                        level=() if bars else ("Share",), caption=caption)
+    table = style_table(
+        view, percent=("Share", "95% low", "95% high", "Mean score"), level=() if bars else ("Share",), caption=caption
+    )
     return table.bar(["Share"], vmin=0, vmax=1, color=SHARE_BAR_COLOUR, height=70, width="9em") if bars else table
 
 
 def teacher_table(compared: pd.DataFrame, caption: str) -> ReportTable:
     """compare_to_team output for reading."""
     first = "description" if "description" in compared else "item_id"
-    columns = {first: "Skill" if first == "description" else "Item", "teacher": "Teacher",
-               "x": "Proficient", "n": "Students", "share": "Share", "x_rest": "Rest proficient",
-               "n_rest": "Rest students", "share_rest": "Rest share", "difference": "Difference",
-               "ci_low": "95% low", "ci_high": "95% high", "signal": "Signal"}
+    columns = {
+        first: "Skill" if first == "description" else "Item",
+        "teacher": "Teacher",
+        "x": "Proficient",
+        "n": "Students",
+        "share": "Share",
+        "x_rest": "Rest proficient",
+        "n_rest": "Rest students",
+        "share_rest": "Rest share",
+        "difference": "Difference",
+        "ci_low": "95% low",
+        "ci_high": "95% high",
+        "signal": "Signal",
+    }
     view = compared[[c for c in columns if c in compared]].rename(columns=columns)
-    return style_table(view, percent=("Share", "Rest share", "Difference", "95% low", "95% high"),
-                       level=("Share", "Rest share"), signal="Signal", caption=caption)
+    return style_table(
+        view,
+        percent=("Share", "Rest share", "Difference", "95% low", "95% high"),
+        level=("Share", "Rest share"),
+        signal="Signal",
+        caption=caption,
+    )
 
 
 def item_comparison_table(ctx: TeamContext) -> ReportTable | HTML:
@@ -365,8 +456,10 @@ def item_comparison_table(ctx: TeamContext) -> ReportTable | HTML:
     compared = ctx.team_call(compare_to_team, "item", min_n=ctx.min_n)
     notable = compared[compared["signal"].isin(["stronger than team", "weaker than team"])]
     if notable.empty:
-        return note_html("On every item, no teacher's students did clearly better or worse than the rest of "
-                         "the team (or there were too few students to compare).")
+        return note_html(
+            "On every item, no teacher's students did clearly better or worse than the rest of "
+            "the team (or there were too few students to compare)."
+        )
     titles = ctx.team.assessments.set_index("assessment_id")["title"]
     notable = notable.assign(item_id=notable["assessment_id"].map(titles) + " · " + notable["item_id"])
     return teacher_table(notable, "Items where a teacher's students differ clearly from the rest of the team")
@@ -378,19 +471,34 @@ def team_comparison_table(ctx: TeamContext) -> ReportTable | HTML:
         return None
     compared = compare_teams(ctx.district, "skill", min_n=ctx.min_n, peers=ctx.peers)
     # the team's common assessments in the period, against every other team's version of them
-    mine = compared[(compared["team_id"] == ctx.team_id)
-                    & compared["common_id"].isin(ctx.team.assessments["common_id"].dropna())]
+    mine = compared[
+        (compared["team_id"] == ctx.team_id) & compared["common_id"].isin(ctx.team.assessments["common_id"].dropna())
+    ]
     if mine.empty:
         return note_html("No other team gave the same common assessments, so there is no team-to-team comparison.")
     descriptions = ctx.district.skills.set_index("skill_id")["description"]
-    view = pd.DataFrame({
-        "Assessment": mine["title"], "Skill": mine["skill_id"].map(descriptions), "Proficient": mine["x"],
-        "Students": mine["n"], "Share": mine["share"], "Other teams' share": mine["share_rest"],
-        "Other teams' students": mine["n_rest"], "Difference": mine["difference"], "95% low": mine["ci_low"],
-        "95% high": mine["ci_high"], "Signal": mine["signal"]})
-    return style_table(view, percent=("Share", "Other teams' share", "Difference", "95% low", "95% high"),
-                       level=("Share", "Other teams' share"), signal="Signal",
-                       caption="Our team against the other teams giving the same assessment")
+    view = pd.DataFrame(
+        {
+            "Assessment": mine["title"],
+            "Skill": mine["skill_id"].map(descriptions),
+            "Proficient": mine["x"],
+            "Students": mine["n"],
+            "Share": mine["share"],
+            "Other teams' share": mine["share_rest"],
+            "Other teams' students": mine["n_rest"],
+            "Difference": mine["difference"],
+            "95% low": mine["ci_low"],
+            "95% high": mine["ci_high"],
+            "Signal": mine["signal"],
+        }
+    )
+    return style_table(
+        view,
+        percent=("Share", "Other teams' share", "Difference", "95% low", "95% high"),
+        level=("Share", "Other teams' share"),
+        signal="Signal",
+        caption="Our team against the other teams giving the same assessment",
+    )
 
 
 def talking_points_table(ctx: TeamContext) -> ReportTable | HTML:
@@ -400,7 +508,9 @@ def talking_points_table(ctx: TeamContext) -> ReportTable | HTML:
     points = _talking_points(ctx)
     if points.empty:
         return note_html("Nothing stands out: no weak skill, bright spot or item problem was found.")
-    view = pd.DataFrame({"Topic": points["kind"].str.capitalize(), "#": points["rank"], "What we see": points["detail"]})
+    view = pd.DataFrame(
+        {"Topic": points["kind"].str.capitalize(), "#": points["rank"], "What we see": points["detail"]}
+    )
     return style_table(view, caption="What to talk about")
 
 
@@ -412,12 +522,24 @@ def item_flags_table(ctx: TeamContext) -> ReportTable | HTML:
     flagged = items[items["flags"].fillna("") != ""]
     if flagged.empty:
         return note_html("No item was flagged.")
-    view = pd.DataFrame({"Assessment": flagged["title"], "Item": flagged["item_id"], "Skill": flagged["skill_id"],
-                         "Kind": flagged["item_kind"].astype("str"), "Students": flagged["n"],
-                         "Difficulty": flagged["difficulty"], "Discrimination": flagged["discrimination"],
-                         "Flags": flagged["flags"]})
-    return style_table(view, percent=("Difficulty",), decimals={"Discrimination": 2},
-                       caption="Items to look at (difficulty = share of points earned)")
+    view = pd.DataFrame(
+        {
+            "Assessment": flagged["title"],
+            "Item": flagged["item_id"],
+            "Skill": flagged["skill_id"],
+            "Kind": flagged["item_kind"].astype("str"),
+            "Students": flagged["n"],
+            "Difficulty": flagged["difficulty"],
+            "Discrimination": flagged["discrimination"],
+            "Flags": flagged["flags"],
+        }
+    )
+    return style_table(
+        view,
+        percent=("Difficulty",),
+        decimals={"Discrimination": 2},
+        caption="Items to look at (difficulty = share of points earned)",
+    )
 
 
 def reliability_table(ctx: TeamContext) -> ReportTable | HTML:
@@ -427,11 +549,22 @@ def reliability_table(ctx: TeamContext) -> ReportTable | HTML:
     table = ctx.team_call(assessment_reliability)
     if table.empty:
         return note_html("Too few students or items to estimate reliability.")
-    view = pd.DataFrame({"Assessment": table["title"], "Date": table["date"].dt.strftime("%d %b %Y"),
-                         "Students": table["n_students"], "Items": table["n_items"], "Alpha": table["alpha"],
-                         "95% low": table["ci_low"], "95% high": table["ci_high"]})
-    return style_table(view, decimals={"Alpha": 2, "95% low": 2, "95% high": 2},
-                       caption="Reliability (Cronbach's alpha; KR-20 for right/wrong items)")
+    view = pd.DataFrame(
+        {
+            "Assessment": table["title"],
+            "Date": table["date"].dt.strftime("%d %b %Y"),
+            "Students": table["n_students"],
+            "Items": table["n_items"],
+            "Alpha": table["alpha"],
+            "95% low": table["ci_low"],
+            "95% high": table["ci_high"],
+        }
+    )
+    return style_table(
+        view,
+        decimals={"Alpha": 2, "95% low": 2, "95% high": 2},
+        caption="Reliability (Cronbach's alpha; KR-20 for right/wrong items)",
+    )
 
 
 def calibration_table_view(ctx: TeamContext) -> ReportTable | HTML:
@@ -441,12 +574,24 @@ def calibration_table_view(ctx: TeamContext) -> ReportTable | HTML:
     table = ctx.team_call(rater_calibration)
     if table.empty:
         return note_html("No rubric work was double-scored in this period.")
-    view = pd.DataFrame({"Rater": table["rater_a_name"], "Second rater": table["rater_b_name"],
-                         "Shared works": table["n_works"], "Exact": table["exact"], "Within one": table["adjacent"],
-                         "Quadratic kappa": table["kappa_quadratic"], "ICC": table["icc"],
-                         "Verdict": table["note"]})
-    return style_table(view, percent=("Exact", "Within one"), decimals={"Quadratic kappa": 2, "ICC": 2},
-                       caption="Scoring calibration between pairs of teachers")
+    view = pd.DataFrame(
+        {
+            "Rater": table["rater_a_name"],
+            "Second rater": table["rater_b_name"],
+            "Shared works": table["n_works"],
+            "Exact": table["exact"],
+            "Within one": table["adjacent"],
+            "Quadratic kappa": table["kappa_quadratic"],
+            "ICC": table["icc"],
+            "Verdict": table["note"],
+        }
+    )
+    return style_table(
+        view,
+        percent=("Exact", "Within one"),
+        decimals={"Quadratic kappa": 2, "ICC": 2},
+        caption="Scoring calibration between pairs of teachers",
+    )
 
 
 def mastery_table(ctx: TeamContext) -> ReportTable | HTML:
@@ -458,16 +603,24 @@ def mastery_table(ctx: TeamContext) -> ReportTable | HTML:
         return note_html("No student results in this period.")
     names = teacher_names(ctx.team)
     skills = list(matrix.attrs["cuts"])
-    view = matrix.assign(teacher=matrix["teacher_id"].map(names))[["student", "teacher", *skills, "n_proficient",
-                                                                   "n_skills"]]
-    view = view.rename(columns={"student": "Student", "teacher": "Teacher", "n_proficient": "Proficient",
-                                "n_skills": "Skills assessed"})
+    view = matrix.assign(teacher=matrix["teacher_id"].map(names))[
+        ["student", "teacher", *skills, "n_proficient", "n_skills"]
+    ]
+    view = view.rename(
+        columns={
+            "student": "Student",
+            "teacher": "Teacher",
+            "n_proficient": "Proficient",
+            "n_skills": "Skills assessed",
+        }
+    )
     cuts = matrix.attrs["cuts"]
 
     table = style_table(view, percent=tuple(skills), caption="Each student on each skill (score against the cut)")
     for skill in skills:  # proficient at the skill's cut, approaching within 20 points of it
         table = table.style_columns(
-            lambda scores, c=cuts[skill]: _level_tints(scores, proficient=c - 1e-9, approaching=c - 0.2), [skill])
+            lambda scores, c=cuts[skill]: _level_tints(scores, proficient=c - 1e-9, approaching=c - 0.2), [skill]
+        )
     return table
 
 
@@ -489,8 +642,7 @@ def fig_proficiency(ctx: TeamContext) -> ReportFigure | None:
     from .plots import plot_proficiency
 
     table = ctx.team_call(proficiency_by_skill, by="team", rule=ctx.rule)
-    return _figure(lambda: plot_proficiency(table, title=f"{ctx.team_name}: students proficient by skill").figure,
-                   ctx)
+    return _figure(lambda: plot_proficiency(table, title=f"{ctx.team_name}: students proficient by skill").figure, ctx)
 
 
 def fig_teacher_comparison(ctx: TeamContext, essential_only: bool = True) -> ReportFigure | None:
@@ -524,8 +676,11 @@ def team_proficiency_table(ctx: TeamContext, by: str | None = None) -> ReportTab
         group = "teacher"
     elif by and by not in ("team", "school"):
         group = by
-    caption = "Students proficient on each skill" + (f", by {group}" if group else "") + \
-        " (★ essential; absent students are not in the denominator)"
+    caption = (
+        "Students proficient on each skill"
+        + (f", by {group}" if group else "")
+        + " (★ essential; absent students are not in the denominator)"
+    )
     return proficiency_table(table, caption, group)
 
 
@@ -533,8 +688,10 @@ def teacher_skill_table(ctx: TeamContext) -> ReportTable | None:
     """Each teacher against the rest of the team on every skill (table)."""
     if not ctx.has_data:
         return None
-    return teacher_table(ctx.team_call(compare_to_team, "skill", min_n=ctx.min_n),
-                         "Each teacher's students against the rest of the team (their own students excluded)")
+    return teacher_table(
+        ctx.team_call(compare_to_team, "skill", min_n=ctx.min_n),
+        "Each teacher's students against the rest of the team (their own students excluded)",
+    )
 
 
 # -- question 3 and goals (team report) ------------------------------------------
@@ -553,16 +710,29 @@ def support_groups_table(ctx: TeamContext, group_size: int = 10) -> ReportTable 
         return None
     from .support import support_groups
 
-    groups = ctx.memo(("support_groups", group_size),
-                      lambda: support_groups(ctx.team, ctx.rule, group_size, needing=_needing(ctx, group_size)))
+    groups = ctx.memo(
+        ("support_groups", group_size),
+        lambda: support_groups(ctx.team, ctx.rule, group_size, needing=_needing(ctx, group_size)),
+    )
     if groups.empty:
         return note_html("Every assessed student is proficient on every essential skill.", "good")
-    view = pd.DataFrame({"Skill": groups["description"], "Group": groups["group"], "Students": groups["n_students"],
-                         "From classes": groups["n_sections"], "Teachers": groups["teachers"],
-                         "Lowest score": groups["lowest_score"], "Highest score": groups["highest_score"],
-                         "In short": groups["summary"]})
-    return style_table(view, percent=("Lowest score", "Highest score"),
-                       caption=f"Who needs time and support, by skill (groups of at most {group_size})")
+    view = pd.DataFrame(
+        {
+            "Skill": groups["description"],
+            "Group": groups["group"],
+            "Students": groups["n_students"],
+            "From classes": groups["n_sections"],
+            "Teachers": groups["teachers"],
+            "Lowest score": groups["lowest_score"],
+            "Highest score": groups["highest_score"],
+            "In short": groups["summary"],
+        }
+    )
+    return style_table(
+        view,
+        percent=("Lowest score", "Highest score"),
+        caption=f"Who needs time and support, by skill (groups of at most {group_size})",
+    )
 
 
 def support_students_table(ctx: TeamContext) -> ReportTable | HTML | None:
@@ -574,12 +744,24 @@ def support_students_table(ctx: TeamContext) -> ReportTable | HTML | None:
     table = support_by_student(ctx.team, ctx.rule, names=True, needing=_needing(ctx))
     if table.empty:
         return None
-    view = pd.DataFrame({"Student": table.get("student", table["student_id"]), "Teacher": table["teacher"],
-                         "Skills below": table["n_skills_below"], "Which": table["skills"],
-                         "Lowest score": table["lowest_score"], "Below since": table["below_since"].dt.strftime(
-                             "%d %b %Y"), "Weeks below": table["weeks_below"], "Group(s)": table["groups"]})
-    return style_table(view, percent=("Lowest score",), decimals={"Weeks below": 0},
-                       caption="Each student below the cut on an essential skill")
+    view = pd.DataFrame(
+        {
+            "Student": table.get("student", table["student_id"]),
+            "Teacher": table["teacher"],
+            "Skills below": table["n_skills_below"],
+            "Which": table["skills"],
+            "Lowest score": table["lowest_score"],
+            "Below since": table["below_since"].dt.strftime("%d %b %Y"),
+            "Weeks below": table["weeks_below"],
+            "Group(s)": table["groups"],
+        }
+    )
+    return style_table(
+        view,
+        percent=("Lowest score",),
+        decimals={"Weeks below": 0},
+        caption="Each student below the cut on an essential skill",
+    )
 
 
 def enrichment_note(ctx: TeamContext) -> HTML | None:
@@ -592,8 +774,11 @@ def enrichment_note(ctx: TeamContext) -> HTML | None:
     if table.empty:
         return note_html("No student is yet proficient on every essential skill assessed.")
     names = table.get("student", table["student_id"]).astype(str)
-    return note_html(f"Ready for enrichment ({len(table)} students proficient on every essential skill "
-                     f"assessed): " + ", ".join(names), "good")
+    return note_html(
+        f"Ready for enrichment ({len(table)} students proficient on every essential skill "
+        f"assessed): " + ", ".join(names),
+        "good",
+    )
 
 
 def _goals(ctx: TeamContext, dataset: Dataset | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -617,14 +802,26 @@ def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> ReportTable
     progress, _ = _goals(ctx, dataset)
     if progress.empty:
         return note_html("This team has no SMART goal recorded in goals.csv.")
-    view = pd.DataFrame({"Goal": progress["statement"], "Baseline": progress["baseline"],
-                         "Target": progress["target"], "Now": progress["current"],
-                         "Due": progress["due_date"].dt.strftime("%d %b %Y"),
-                         "Pace needed / week": progress["required_pace"], "Pace so far / week": progress["actual_pace"],
-                         "Projected": progress["projected"], "Status": progress["status"],
-                         "In short": progress["summary"]})
-    table = style_table(view, percent=("Baseline", "Target", "Now", "Projected"),
-                        decimals={"Pace needed / week": 3, "Pace so far / week": 3}, caption="SMART goals")
+    view = pd.DataFrame(
+        {
+            "Goal": progress["statement"],
+            "Baseline": progress["baseline"],
+            "Target": progress["target"],
+            "Now": progress["current"],
+            "Due": progress["due_date"].dt.strftime("%d %b %Y"),
+            "Pace needed / week": progress["required_pace"],
+            "Pace so far / week": progress["actual_pace"],
+            "Projected": progress["projected"],
+            "Status": progress["status"],
+            "In short": progress["summary"],
+        }
+    )
+    table = style_table(
+        view,
+        percent=("Baseline", "Target", "Now", "Projected"),
+        decimals={"Pace needed / week": 3, "Pace so far / week": 3},
+        caption="SMART goals",
+    )
     return table.map(_goal_status_tint, subset=["Status"])
 
 

@@ -68,8 +68,9 @@ class ScopeContext:
         return self._memo[key]
 
 
-def scope_context(data_path: str | Dataset = "", *, school_id: str = "", team_id: str = "", as_of: str = "",
-                  rule: str = "most_recent") -> ScopeContext:
+def scope_context(
+    data_path: str | Dataset = "", *, school_id: str = "", team_id: str = "", as_of: str = "", rule: str = "most_recent"
+) -> ScopeContext:
     """Load the data and cut out a team (``team_id``), a school (``school_id``) or the district (neither).
 
     Returns
@@ -81,25 +82,31 @@ def scope_context(data_path: str | Dataset = "", *, school_id: str = "", team_id
         teams = district.teams.set_index("team_id")
         if team_id not in teams.index:
             raise ValueError(f"team_id {team_id!r} is not in this data")
-        return ScopeContext(district, district.filter(team_id=team_id), str(teams.loc[team_id, "name"]), "team",
-                            as_of, rule)
+        return ScopeContext(
+            district, district.filter(team_id=team_id), str(teams.loc[team_id, "name"]), "team", as_of, rule
+        )
     if school_id:
         schools = district.schools.set_index("school_id")
         if school_id not in schools.index:
             raise ValueError(f"school_id {school_id!r} is not in this data (schools: {', '.join(schools.index)})")
-        return ScopeContext(district, district.filter(school_id=school_id), str(schools.loc[school_id, "name"]),
-                            "school", as_of, rule)
+        return ScopeContext(
+            district, district.filter(school_id=school_id), str(schools.loc[school_id, "name"]), "school", as_of, rule
+        )
     return ScopeContext(district, district, "the whole district", "district", as_of, rule)
 
 
 def scope_header(sc: ScopeContext, title: str) -> HTML:
     """Title block saying what the report covers and who may read it."""
-    privacy = ("Student names are shown: this report is for the team that teaches these students."
-               if sc.names else
-               f"No student names; groups of fewer than {MIN_CELL} students are suppressed.")
-    return HTML(f'<h1 style="margin-bottom:0">{html.escape(title)}</h1><p style="color:#555;margin-top:4px">'
-                f'{html.escape(sc.label)}{" · as of " + html.escape(sc.as_of) if sc.as_of else ""} · '
-                f'{html.escape(privacy)}</p>')
+    privacy = (
+        "Student names are shown: this report is for the team that teaches these students."
+        if sc.names
+        else f"No student names; groups of fewer than {MIN_CELL} students are suppressed."
+    )
+    return HTML(
+        f'<h1 style="margin-bottom:0">{html.escape(title)}</h1><p style="color:#555;margin-top:4px">'
+        f"{html.escape(sc.label)}{' · as of ' + html.escape(sc.as_of) if sc.as_of else ''} · "
+        f"{html.escape(privacy)}</p>"
+    )
 
 
 # -- tiers ------------------------------------------------------------------------
@@ -119,11 +126,19 @@ def tiers_table(sc: ScopeContext) -> ReportTable | HTML:
     current = tiers[tiers["tier"] > 0]
     if current.empty:
         return note_html("No student is in a tier of support.", "good")
-    view = pd.DataFrame({"Student": _student_column(current), "Tier": current["tier_name"],
-                         "Change": current["change"], "Since": current["since"].dt.strftime("%d %b %Y"),
-                         "Weeks in support": current["weeks_in_support"], "Why": current["reason"],
-                         "Next action": current["next_action"], "Owner": current["owner"],
-                         "Next review": current["next_review"].dt.strftime("%d %b %Y")})
+    view = pd.DataFrame(
+        {
+            "Student": _student_column(current),
+            "Tier": current["tier_name"],
+            "Change": current["change"],
+            "Since": current["since"].dt.strftime("%d %b %Y"),
+            "Weeks in support": current["weeks_in_support"],
+            "Why": current["reason"],
+            "Next action": current["next_action"],
+            "Owner": current["owner"],
+            "Next review": current["next_review"].dt.strftime("%d %b %Y"),
+        }
+    )
     return style_table(view, decimals={"Weeks in support": 0}, caption="Students in a tier of support now")
 
 
@@ -133,9 +148,16 @@ def escalations_table(sc: ScopeContext) -> ReportTable | HTML:
     moving = tiers[tiers["change"].str.startswith(("move up", "start", "can exit"))]
     if moving.empty:
         return note_html("Nobody moves between tiers at this check.")
-    view = pd.DataFrame({"Student": _student_column(moving), "Change": moving["change"],
-                         "Tier now": moving["tier_name"], "Why": moving["reason"],
-                         "Next action": moving["next_action"], "Owner": moving["owner"]})
+    view = pd.DataFrame(
+        {
+            "Student": _student_column(moving),
+            "Change": moving["change"],
+            "Tier now": moving["tier_name"],
+            "Why": moving["reason"],
+            "Next action": moving["next_action"],
+            "Owner": moving["owner"],
+        }
+    )
     return style_table(view, caption="Changes at this check: who starts, moves up or can exit")
 
 
@@ -143,13 +165,21 @@ def tier_counts_table(sc: ScopeContext) -> ReportTable:
     """Students per tier per team and school (suppressed beyond a team)."""
     from .tiers import tier_counts
 
-    counts = sc.memo("tier_counts", lambda: tier_counts(sc.data, as_of=sc.as_of or None, tiers=_tiers(sc),
-                                                        audience=sc.audience))
+    counts = sc.memo(
+        "tier_counts", lambda: tier_counts(sc.data, as_of=sc.as_of or None, tiers=_tiers(sc), audience=sc.audience)
+    )
     counts = counts[counts["tier"] > 0]
     shown = counts["n_students_shown"] if "n_students_shown" in counts else counts["n_students"]
-    view = pd.DataFrame({"Level": counts["level"], "Name": counts["name"], "Tier": counts["tier_name"],
-                         "Students": shown.astype(str), "Of enrolled": counts["n_enrolled"],
-                         "Share": counts["share"]})
+    view = pd.DataFrame(
+        {
+            "Level": counts["level"],
+            "Name": counts["name"],
+            "Tier": counts["tier_name"],
+            "Students": shown.astype(str),
+            "Of enrolled": counts["n_enrolled"],
+            "Share": counts["share"],
+        }
+    )
     return style_table(view, percent=("Share",), caption="Students in each tier")
 
 
@@ -158,8 +188,9 @@ def fig_tiers(sc: ScopeContext) -> ReportFigure | None:
     from .support_plots import plot_tiers
     from .tiers import tier_counts
 
-    counts = sc.memo("tier_counts", lambda: tier_counts(sc.data, as_of=sc.as_of or None, tiers=_tiers(sc),
-                                                        audience=sc.audience))
+    counts = sc.memo(
+        "tier_counts", lambda: tier_counts(sc.data, as_of=sc.as_of or None, tiers=_tiers(sc), audience=sc.audience)
+    )
     ax = plot_tiers(counts, level="team")
     return report_figure(ax.figure)
 
@@ -173,10 +204,17 @@ def regroup_table(sc: ScopeContext, group_size: int = 10) -> ReportTable | HTML:
     if groups.empty:
         return note_html("Every assessed student is proficient on every essential skill.", "good")
     teams = sc.district.teams.set_index("team_id")["name"]
-    view = pd.DataFrame({"Team": groups["team_id"].map(teams), "Skill": groups["description"],
-                         "Group": groups["group"], "Students": groups["n_students"],
-                         "From classes": groups["n_sections"], "Teachers": groups["teachers"],
-                         "In short": groups["summary"]})
+    view = pd.DataFrame(
+        {
+            "Team": groups["team_id"].map(teams),
+            "Skill": groups["description"],
+            "Group": groups["group"],
+            "Students": groups["n_students"],
+            "From classes": groups["n_sections"],
+            "Teachers": groups["teachers"],
+            "In short": groups["summary"],
+        }
+    )
     return style_table(view, caption=f"Regrouping by skill (at most {group_size} students a group)")
 
 
@@ -194,11 +232,21 @@ def effectiveness_table(sc: ScopeContext) -> ReportTable | HTML:
     by = [c for c in ("evidence", "kind", "tier") if c in effect]
     view = effect[by].rename(columns=str.capitalize)
     n = effect["n_measured_shown"] if "n_measured_shown" in effect else effect["n_measured"]
-    view = view.assign(**{"Students": n.astype(str), "Before": effect["share_before"],
-                          "After": effect["share_after"], "Change": effect["change"],
-                          "In short": effect["summary"]})
-    return style_table(view, percent=("Before", "After", "Change"), level=("After",),
-                       caption="Did the support work? (same students before and after)")
+    view = view.assign(
+        **{
+            "Students": n.astype(str),
+            "Before": effect["share_before"],
+            "After": effect["share_after"],
+            "Change": effect["change"],
+            "In short": effect["summary"],
+        }
+    )
+    return style_table(
+        view,
+        percent=("Before", "After", "Change"),
+        level=("After",),
+        caption="Did the support work? (same students before and after)",
+    )
 
 
 def fig_effectiveness(sc: ScopeContext) -> ReportFigure | None:
@@ -219,6 +267,7 @@ def _goals(sc: ScopeContext):
     def compute():
         series = goal_series(sc.data, as_of=sc.as_of or None)
         return goal_progress(sc.data, as_of=sc.as_of or None, series=series, audience=sc.audience), series
+
     return sc.memo("goals", compute)
 
 
@@ -228,10 +277,19 @@ def goals_overview_table(sc: ScopeContext) -> ReportTable | HTML:
     if progress.empty:
         return note_html("No SMART goals are recorded for this scope.")
     teams = sc.district.teams.set_index("team_id")["name"]
-    view = pd.DataFrame({"Team": progress["team_id"].map(teams), "Goal": progress["statement"],
-                         "Baseline": progress["baseline"], "Target": progress["target"], "Now": progress["current"],
-                         "Projected": progress["projected"], "Due": progress["due_date"].dt.strftime("%d %b %Y"),
-                         "Status": progress["status"], "In short": progress["summary"]})
+    view = pd.DataFrame(
+        {
+            "Team": progress["team_id"].map(teams),
+            "Goal": progress["statement"],
+            "Baseline": progress["baseline"],
+            "Target": progress["target"],
+            "Now": progress["current"],
+            "Projected": progress["projected"],
+            "Due": progress["due_date"].dt.strftime("%d %b %Y"),
+            "Status": progress["status"],
+            "In short": progress["summary"],
+        }
+    )
     table = style_table(view, percent=("Baseline", "Target", "Now", "Projected"), caption="SMART goals")
     return table.map(_goal_status_tint, subset=["Status"])
 
@@ -255,9 +313,16 @@ def coverage_gaps_table(sc: ScopeContext) -> ReportTable | HTML:
     if gaps.empty:
         return note_html("Every essential skill was assessed in every teacher's sections.", "good")
     teams = sc.district.teams.set_index("team_id")["name"]
-    view = pd.DataFrame({"Team": gaps["team_id"].map(teams), "Teacher": gaps["teacher"],
-                         "Skill": gaps["description"], "Teachers assessing it": gaps["n_teachers_assessing"],
-                         "Of": gaps["n_teachers"], "In short": gaps["note"]})
+    view = pd.DataFrame(
+        {
+            "Team": gaps["team_id"].map(teams),
+            "Teacher": gaps["teacher"],
+            "Skill": gaps["description"],
+            "Teachers assessing it": gaps["n_teachers_assessing"],
+            "Of": gaps["n_teachers"],
+            "In short": gaps["note"],
+        }
+    )
     return style_table(view, caption="Intended but not implemented: essential skills never assessed")
 
 
@@ -288,14 +353,27 @@ def equity_table(sc: ScopeContext, by: str = "team") -> ReportTable | HTML:
     teams = sc.district.teams.set_index("team_id")["name"]
     n_in = gaps["n_in_shown"] if "n_in_shown" in gaps else gaps["n_in"].astype(str)
     n_rest = gaps["n_rest_shown"] if "n_rest_shown" in gaps else gaps["n_rest"].astype(str)
-    view = pd.DataFrame({**({"Team": gaps["team_id"].map(teams)} if "team_id" in gaps else {}),
-                         "Skill": gaps["skill_id"].map(descriptions), "Subgroup": gaps["group"],
-                         "Students in group": n_in, "Share in group": gaps["share_in"],
-                         "Other students": n_rest, "Share of others": gaps["share_rest"], "Gap": gaps["gap"],
-                         "95% low": gaps["ci_low"], "95% high": gaps["ci_high"], "Signal": gaps["signal"]})
-    return style_table(view, percent=("Share in group", "Share of others", "Gap", "95% low", "95% high"),
-                       level=("Share in group", "Share of others"),
-                       caption="Each subgroup against the other students (share proficient)")
+    view = pd.DataFrame(
+        {
+            **({"Team": gaps["team_id"].map(teams)} if "team_id" in gaps else {}),
+            "Skill": gaps["skill_id"].map(descriptions),
+            "Subgroup": gaps["group"],
+            "Students in group": n_in,
+            "Share in group": gaps["share_in"],
+            "Other students": n_rest,
+            "Share of others": gaps["share_rest"],
+            "Gap": gaps["gap"],
+            "95% low": gaps["ci_low"],
+            "95% high": gaps["ci_high"],
+            "Signal": gaps["signal"],
+        }
+    )
+    return style_table(
+        view,
+        percent=("Share in group", "Share of others", "Gap", "95% low", "95% high"),
+        level=("Share in group", "Share of others"),
+        caption="Each subgroup against the other students (share proficient)",
+    )
 
 
 def fig_equity(sc: ScopeContext, by: str = "team") -> ReportFigure | None:
@@ -317,17 +395,32 @@ def district_proficiency_table(sc: ScopeContext) -> ReportTable:
     table = proficiency_by_skill(sc.data, by="team", rule=sc.rule)
     table = table[table["essential"]]
     table = table.assign(n_not_proficient=table["n_assessed"] - table["n_proficient"])
-    safe = suppress_small_cells(table, ["n_proficient", "n_not_proficient"],
-                                value_columns=["share_proficient", "ci_low", "ci_high", "mean_score", "n_assessed"])
+    safe = suppress_small_cells(
+        table,
+        ["n_proficient", "n_not_proficient"],
+        value_columns=["share_proficient", "ci_low", "ci_high", "mean_score", "n_assessed"],
+    )
     schools = sc.district.schools.set_index("school_id")["name"]
     teams = sc.district.teams.set_index("team_id")
-    view = pd.DataFrame({"School": safe["team_id"].map(teams["school_id"]).map(schools),
-                         "Team": safe["team_id"].map(teams["name"]), "Skill": safe["description"],
-                         "Proficient": safe["n_proficient_shown"], "Not yet": safe["n_not_proficient_shown"],
-                         "Share": safe["share_proficient"], "95% low": safe["ci_low"], "95% high": safe["ci_high"],
-                         "Note": safe["suppression"]})
-    return style_table(view, percent=("Share", "95% low", "95% high"), level=("Share",),
-                       caption="Essential skills: students proficient by team (no names; small groups suppressed)")
+    view = pd.DataFrame(
+        {
+            "School": safe["team_id"].map(teams["school_id"]).map(schools),
+            "Team": safe["team_id"].map(teams["name"]),
+            "Skill": safe["description"],
+            "Proficient": safe["n_proficient_shown"],
+            "Not yet": safe["n_not_proficient_shown"],
+            "Share": safe["share_proficient"],
+            "95% low": safe["ci_low"],
+            "95% high": safe["ci_high"],
+            "Note": safe["suppression"],
+        }
+    )
+    return style_table(
+        view,
+        percent=("Share", "95% low", "95% high"),
+        level=("Share",),
+        caption="Essential skills: students proficient by team (no names; small groups suppressed)",
+    )
 
 
 def district_summary(sc: ScopeContext) -> HTML:
@@ -340,11 +433,15 @@ def district_summary(sc: ScopeContext) -> HTML:
     progress, _ = _goals(sc)
     status = progress["status"].value_counts()
     goals = ", ".join(f"{v} {k}" for k, v in status.items()) if len(status) else "none recorded"
-    lines = [f"{len(sc.data.schools)} schools, {len(sc.data.teams)} teams, "
-             f"{sc.data.scores['student_id'].nunique():,} students assessed on {len(sc.data.assessments)} "
-             "assessments.",
-             f"Essential skills: {x:,} of {n:,} student-skill results proficient ({100 * x / max(n, 1):.0f}%).",
-             f"SMART goals: {goals}."]
+    lines = [
+        f"{len(sc.data.schools)} schools, {len(sc.data.teams)} teams, "
+        f"{sc.data.scores['student_id'].nunique():,} students assessed on {len(sc.data.assessments)} "
+        "assessments.",
+        f"Essential skills: {x:,} of {n:,} student-skill results proficient ({100 * x / max(n, 1):.0f}%).",
+        f"SMART goals: {goals}.",
+    ]
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    return HTML(f'<div style="border-left:5px solid #0072B2;background:#F3F8FC;padding:8px 16px">'
-                f'<ol style="margin:4px 0">{items}</ol></div>')
+    return HTML(
+        f'<div style="border-left:5px solid #0072B2;background:#F3F8FC;padding:8px 16px">'
+        f'<ol style="margin:4px 0">{items}</ol></div>'
+    )

@@ -79,8 +79,14 @@ GOAL_DUE = date(2026, 5, 29)
 SCHOOL_YEAR = "2025-26"
 BREAK_FRIDAYS = {date(2025, 11, 28), date(2025, 12, 26), date(2026, 1, 2)}
 PROGRESS_DATES = (
-    date(2025, 9, 12), date(2025, 10, 3), date(2025, 10, 24), date(2025, 11, 14),
-    date(2025, 12, 5), date(2026, 1, 9), date(2026, 1, 30), date(2026, 2, 20),
+    date(2025, 9, 12),
+    date(2025, 10, 3),
+    date(2025, 10, 24),
+    date(2025, 11, 14),
+    date(2025, 12, 5),
+    date(2026, 1, 9),
+    date(2026, 1, 30),
+    date(2026, 2, 20),
     date(2026, 3, 13),
 )
 
@@ -402,9 +408,7 @@ class _District:
         ell[rng.choice(g3, ELL_SMALL_CELL, replace=False)] = True
         self.ell, self.sped, self.frl = ell, sped, frl
         self.ability = rng.normal(0.0, 1.0, n)
-        self.gap = (
-            SUBGROUP_GAPS["ell"] * ell + SUBGROUP_GAPS["sped"] * sped + SUBGROUP_GAPS["frl"] * frl
-        )
+        self.gap = SUBGROUP_GAPS["ell"] * ell + SUBGROUP_GAPS["sped"] * sped + SUBGROUP_GAPS["frl"] * frl
 
     def _teacher(self, team: _Team) -> str:
         num = self._next_teacher[team.school_id]
@@ -434,9 +438,7 @@ class _District:
         rng = self.rng
         team = _Team(team_id, code, school_id, name, grade, subject, skill_code)
         team.teacher_ids = [self._teacher(team) for _ in range(n_teachers)]
-        team.teacher_g = np.array(
-            [len(self.teacher_rows) - n_teachers + i for i in range(n_teachers)], dtype=int
-        )
+        team.teacher_g = np.array([len(self.teacher_rows) - n_teachers + i for i in range(n_teachers)], dtype=int)
         n_sec = n_teachers * sections_per_teacher
         sec_ids, sec_tch = [], []
         for j in range(n_sec):
@@ -445,8 +447,13 @@ class _District:
             sid = f"{code}-s{j + 1:02d}"
             period = "" if school_id == "S01" else str((k * 2 + ti + period_base) % 7 + 1)
             self.section_rows.append(
-                {"section_id": sid, "teacher_id": team.teacher_ids[ti], "team_id": team_id,
-                 "period": period, "term": SCHOOL_YEAR}
+                {
+                    "section_id": sid,
+                    "teacher_id": team.teacher_ids[ti],
+                    "team_id": team_id,
+                    "period": period,
+                    "term": SCHOOL_YEAR,
+                }
             )
             sec_ids.append(sid)
             sec_tch.append(team.teacher_g[ti])
@@ -456,7 +463,7 @@ class _District:
             ranked = students[np.argsort(self.ability[students] + self.gap[students], kind="stable")]
             parts_l: list[list[int]] = [[] for _ in range(n_sec)]
             for start in range(0, len(ranked), n_sec):
-                band = ranked[start:start + n_sec]
+                band = ranked[start : start + n_sec]
                 for j, who in zip(rng.permutation(n_sec)[: len(band)], band):
                     parts_l[j].append(int(who))
             parts = [np.array(sorted(p), dtype=int) for p in parts_l]
@@ -490,8 +497,14 @@ class _District:
             sid = f"{skill_code}-k{k + 1:02d}"
             self.skill_index[sid] = len(self.skill_rows)
             self.skill_rows.append(
-                {"skill_id": sid, "description": desc, "team_id": team_id,
-                 "essential": "true" if ess else "false", "proficiency_cut": cut, "standard": std}
+                {
+                    "skill_id": sid,
+                    "description": desc,
+                    "team_id": team_id,
+                    "essential": "true" if ess else "false",
+                    "proficiency_cut": cut,
+                    "standard": std,
+                }
             )
             ids.append(sid)
         self.skill_ids_by_code[skill_code] = ids
@@ -503,8 +516,7 @@ class _District:
         rng = self.rng
         n_sk = len(self.skill_rows)
         self.skill_b = rng.normal(0.0, 0.35, n_sk)
-        self.tau = rng.uniform(-OTHER_TEACHER_SKILL_MAX, OTHER_TEACHER_SKILL_MAX,
-                               (len(self.teacher_rows), n_sk))
+        self.tau = rng.uniform(-OTHER_TEACHER_SKILL_MAX, OTHER_TEACHER_SKILL_MAX, (len(self.teacher_rows), n_sk))
         self.delta = rng.normal(0.0, 0.35, (self.n_students, n_sk))
         g3 = self.team_by_code["G3"]
         self.strong_teacher = int(g3.teacher_g[_G3_STRONG_TEACHER])
@@ -516,8 +528,7 @@ class _District:
         self.skill_b[self.strong_skill] = 0.6
 
     # ----------------------------------------------------------------- forms
-    def make_form(self, form_id: str, skill_code: str, spec: list[tuple[int, int]],
-                  shift: float = 0.0) -> _Form:
+    def make_form(self, form_id: str, skill_code: str, spec: list[tuple[int, int]], shift: float = 0.0) -> _Form:
         rng = self.rng
         item_ids, skill_g, kinds, maxp = [], [], [], []
         for local, n in spec:
@@ -540,12 +551,21 @@ class _District:
         d_cum = np.cumsum(w, axis=1)
         is_mc = kind_a == "mc"
         key = np.where(is_mc, key, -1)
-        return _Form(form_id, item_ids, skill_g_a, kind_a, np.array(maxp, dtype=int), b,
-                     key, key.copy(), d_opts, d_cum)
+        return _Form(form_id, item_ids, skill_g_a, kind_a, np.array(maxp, dtype=int), b, key, key.copy(), d_opts, d_cum)
 
-    def add_assessment(self, team: _Team, kind: str, n: int, when: date, title: str,
-                       unit: str, form: _Form | None = None, spec: list[tuple[int, int]] | None = None,
-                       common_id: str = "", shift: float = 0.0) -> _Assessment:
+    def add_assessment(
+        self,
+        team: _Team,
+        kind: str,
+        n: int,
+        when: date,
+        title: str,
+        unit: str,
+        form: _Form | None = None,
+        spec: list[tuple[int, int]] | None = None,
+        common_id: str = "",
+        shift: float = 0.0,
+    ) -> _Assessment:
         aid = f"{team.code}-{_KIND_LETTER[kind]}{n:02d}"
         if form is None:
             assert spec is not None
@@ -555,8 +575,7 @@ class _District:
         return a
 
     # ----------------------------------------------------------------- scoring
-    def draw(self, a: _Assessment, rows: np.ndarray | None = None, boost: float = 0.0,
-             absent: bool = True) -> _Draw:
+    def draw(self, a: _Assessment, rows: np.ndarray | None = None, boost: float = 0.0, absent: bool = True) -> _Draw:
         rng = self.rng
         team = a.team
         if rows is None:
@@ -573,8 +592,7 @@ class _District:
             + boost
         )
         shape = logit.shape
-        return _Draw(rows, logit, rng.random(shape), rng.random(shape),
-                     rng.random(shape) < NOT_ATTEMPTED_RATE)
+        return _Draw(rows, logit, rng.random(shape), rng.random(shape), rng.random(shape) < NOT_ATTEMPTED_RATE)
 
     @staticmethod
     def respond(f: _Form, d: _Draw, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -607,18 +625,21 @@ class _District:
     def record(self, a: _Assessment, d: _Draw, pts: np.ndarray, resp: np.ndarray) -> None:
         S, I = pts.shape
         team = a.team
-        self.score_parts.append({
-            "stu": np.repeat(team.stu[d.rows], I),
-            "tch": np.repeat(team.tch[d.rows], I),
-            "aid": a.assessment_id,
-            "item": np.tile(np.arange(I), S),
-            "pts": pts.ravel(),
-            "resp": resp.ravel(),
-        })
+        self.score_parts.append(
+            {
+                "stu": np.repeat(team.stu[d.rows], I),
+                "tch": np.repeat(team.tch[d.rows], I),
+                "aid": a.assessment_id,
+                "item": np.tile(np.arange(I), S),
+                "pts": pts.ravel(),
+                "resp": resp.ravel(),
+            }
+        )
         self._last_pts[a.assessment_id] = (d.rows, pts)
 
-    def administer(self, a: _Assessment, rows: np.ndarray | None = None, boost: float = 0.0,
-                   calibrate: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    def administer(
+        self, a: _Assessment, rows: np.ndarray | None = None, boost: float = 0.0, calibrate: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         d = self.draw(a, rows, boost)
         offset = 0.0
         if calibrate is not None:
@@ -630,8 +651,7 @@ class _District:
         return d.rows, pts
 
     # ----------------------------------------------------------------- reteach
-    def reteach(self, src: _Assessment, locals_: list[int], n: int, when: date,
-                n_items: int = 4) -> None:
+    def reteach(self, src: _Assessment, locals_: list[int], n: int, when: date, n_items: int = 4) -> None:
         """Students below the cut on the retaught skill(s) get reteaching, then a reassessment."""
         team = src.team
         rows, pts = self._last_pts[src.assessment_id]
@@ -646,12 +666,11 @@ class _District:
             below = share < cut - 1e-9
             below_by_skill[loc] = below
             below_any |= below
-        spec = [(loc, n_items if len(locals_) == 1 else max(2, n_items // len(locals_) + 1))
-                for loc in locals_]
+        spec = [(loc, n_items if len(locals_) == 1 else max(2, n_items // len(locals_) + 1)) for loc in locals_]
         names = "; ".join(_SKILLS[team.skill_code][loc][0] for loc in locals_)
-        a = self.add_assessment(team, "reassessment", n, when,
-                                f"Reassessment: {names} (after {src.assessment_id})", src.unit,
-                                spec=spec)
+        a = self.add_assessment(
+            team, "reassessment", n, when, f"Reassessment: {names} (after {src.assessment_id})", src.unit, spec=spec
+        )
         start = _school_day_after(src.date, 3)
         target = rows[below_any]
         r_rows, r_pts = self.administer(a, target, boost=RETEACH_BOOST)
@@ -675,18 +694,28 @@ class _District:
                     assessed += 1
                     improved += int(r_share[j] > s_share[i])
                     outcome = "met" if r_share[j] >= cut - 1e-9 else "not met"
-                self.intervention_rows.append({
-                    "student_id": self.student_ids[team.stu[row]], "tier": 1, "kind": "reteach",
-                    "start_date": _iso(start), "skill_id": self.skill_rows[sg]["skill_id"],
-                    "end_date": _iso(when), "outcome": outcome,
-                })
-        self.reassessments.append({
-            "assessment_id": a.assessment_id, "team_id": team.team_id,
-            "source_assessment_id": src.assessment_id,
-            "skill_ids": [self.skill_ids_by_code[team.skill_code][loc] for loc in locals_],
-            "students_below_cut": int(below_any.sum()), "students_reassessed": int(len(r_rows)),
-            "share_improved": round(improved / max(assessed, 1), 4),
-        })
+                self.intervention_rows.append(
+                    {
+                        "student_id": self.student_ids[team.stu[row]],
+                        "tier": 1,
+                        "kind": "reteach",
+                        "start_date": _iso(start),
+                        "skill_id": self.skill_rows[sg]["skill_id"],
+                        "end_date": _iso(when),
+                        "outcome": outcome,
+                    }
+                )
+        self.reassessments.append(
+            {
+                "assessment_id": a.assessment_id,
+                "team_id": team.team_id,
+                "source_assessment_id": src.assessment_id,
+                "skill_ids": [self.skill_ids_by_code[team.skill_code][loc] for loc in locals_],
+                "students_below_cut": int(below_any.sum()),
+                "students_reassessed": int(len(r_rows)),
+                "share_improved": round(improved / max(assessed, 1), 4),
+            }
+        )
 
 
 # --------------------------------------------------------------------------- #
@@ -694,8 +723,9 @@ class _District:
 # --------------------------------------------------------------------------- #
 def _build_elementary(d: _District) -> None:
     g3 = np.flatnonzero((d.grade == "3") & (d.school == "S01"))
-    team = d.make_team("T-G3", "G3", "S01", "Grade 3 Language Arts", "3", "language arts",
-                       5, 1, g3, "G3", balanced=True)
+    team = d.make_team(
+        "T-G3", "G3", "S01", "Grade 3 Language Arts", "3", "language arts", 5, 1, g3, "G3", balanced=True
+    )
     d.make_skills("G3", team.team_id)
 
 
@@ -722,13 +752,22 @@ def _elementary_assessments(d: _District) -> None:
     w = np.diff(np.concatenate([[0.0], f.d_cum[col]]))
     f.key_rec[col] = f.d_opts[col][int(np.argmax(w))]
     d.planted["miskeyed_item"] = {
-        "team_id": t.team_id, "assessment_id": cfas[3].assessment_id, "item_id": f.item_ids[col],
+        "team_id": t.team_id,
+        "assessment_id": cfas[3].assessment_id,
+        "item_id": f.item_ids[col],
         "skill_id": d.skill_rows[int(f.skill_g[col])]["skill_id"],
-        "recorded_key": str(_OPTIONS[f.key_rec[col]]), "true_key": str(_OPTIONS[f.key_true[col]]),
+        "recorded_key": str(_OPTIONS[f.key_rec[col]]),
+        "true_key": str(_OPTIONS[f.key_true[col]]),
     }
-    unit = d.add_assessment(t, "unit", 1, date(2025, 12, 12), "Unit 1-2 assessment: reading and writing",
-                            "Units 1-2",
-                            spec=[(0, 2), (1, 2), (2, 2), (3, 2), (4, 2), (5, 1), (6, 2), (8, 2)])
+    unit = d.add_assessment(
+        t,
+        "unit",
+        1,
+        date(2025, 12, 12),
+        "Unit 1-2 assessment: reading and writing",
+        "Units 1-2",
+        spec=[(0, 2), (1, 2), (2, 2), (3, 2), (4, 2), (5, 1), (6, 2), (8, 2)],
+    )
     for i, a in enumerate(cfas):
         d.administer(a)
         if i == 2:
@@ -749,10 +788,8 @@ def _build_intermediate(d: _District) -> None:
     d.make_skills("5R", "T-5R")
     houses = rng.permutation(g6)
     half = len(houses) // 2
-    d.make_team("T-6MB", "6MB", "S02", "Grade 6 Math - House Blue", "6", "math", 3, 2,
-                np.sort(houses[:half]), "6M", 1)
-    d.make_team("T-6MG", "6MG", "S02", "Grade 6 Math - House Gold", "6", "math", 3, 2,
-                np.sort(houses[half:]), "6M", 4)
+    d.make_team("T-6MB", "6MB", "S02", "Grade 6 Math - House Blue", "6", "math", 3, 2, np.sort(houses[:half]), "6M", 1)
+    d.make_team("T-6MG", "6MG", "S02", "Grade 6 Math - House Gold", "6", "math", 3, 2, np.sort(houses[half:]), "6M", 4)
     d.make_skills("6M", "")  # shared by both house teams: team_id left empty
 
 
@@ -768,7 +805,7 @@ def _weekly_specs(code: str, n: int, items: tuple[int, int]) -> list[list[tuple[
 
 
 def _spread_spec(code: str, skills_used: list[int], n_items: int) -> list[tuple[int, int]]:
-    counts = {k: 0 for k in skills_used}
+    counts = dict.fromkeys(skills_used, 0)
     for j in range(n_items):
         counts[skills_used[j % len(skills_used)]] += 1
     return [(k, c) for k, c in counts.items() if c > 0]
@@ -778,8 +815,7 @@ def _intermediate_assessments(d: _District) -> None:
     q_dates = (date(2025, 10, 16), date(2025, 12, 18))
     practice_date = date(2026, 3, 4)
     # no CFA in exam weeks, the first week back from winter break or the practice-test week
-    skip = set(BREAK_FRIDAYS) | {date(2025, 10, 17), date(2025, 12, 19), date(2026, 1, 9),
-                                 date(2026, 3, 6)}
+    skip = set(BREAK_FRIDAYS) | {date(2025, 10, 17), date(2025, 12, 19), date(2026, 1, 9), date(2026, 3, 6)}
     math_weeks = _fridays(date(2025, 9, 12), date(2026, 2, 27), skip)
     read_weeks = math_weeks[1::2]
 
@@ -801,10 +837,8 @@ def _intermediate_assessments(d: _District) -> None:
         ess = [k for k, s in enumerate(_SKILLS[code]) if s[2]]
         return _spread_spec(code, ess, n_items)
 
-
     # --- Grade 5 math (weekly CFAs of 4 items) and Grade 5 reading (every other week, 5 items)
-    for code, weeks, items, subject in (("5M", math_weeks, (2, 2), "math"),
-                                        ("5R", read_weeks, (3, 2), "reading")):
+    for code, weeks, items, subject in (("5M", math_weeks, (2, 2), "math"), ("5R", read_weeks, (3, 2), "reading")):
         t = d.team_by_code[code]
         events = schedule(code, weeks, items)
         cfas = []
@@ -814,14 +848,29 @@ def _intermediate_assessments(d: _District) -> None:
             cfas.append(d.add_assessment(t, "cfa", n, w, title, unit, spec=spec))
         quarters = []
         for qn, qd in enumerate(q_dates, 1):
-            quarters.append(d.add_assessment(
-                t, "cumulative", qn, qd, f"Quarter {qn} cumulative exam ({subject})", f"Quarter {qn}",
-                spec=cumulative_spec(code, qd, events, 8)))
-        practice = d.add_assessment(t, "practice", 1, practice_date,
-                                    f"Spring practice state test ({subject})", "Quarter 3",
-                                    spec=practice_spec(code, 12))
-        timeline = sorted([(a.date, i, a) for i, a in enumerate(cfas + quarters + [practice])],
-                          key=lambda x: (x[0], x[1]))
+            quarters.append(
+                d.add_assessment(
+                    t,
+                    "cumulative",
+                    qn,
+                    qd,
+                    f"Quarter {qn} cumulative exam ({subject})",
+                    f"Quarter {qn}",
+                    spec=cumulative_spec(code, qd, events, 8),
+                )
+            )
+        practice = d.add_assessment(
+            t,
+            "practice",
+            1,
+            practice_date,
+            f"Spring practice state test ({subject})",
+            "Quarter 3",
+            spec=practice_spec(code, 12),
+        )
+        timeline = sorted(
+            [(a.date, i, a) for i, a in enumerate(cfas + quarters + [practice])], key=lambda x: (x[0], x[1])
+        )
         for _, _, a in timeline:
             if code == "5M" and a.kind == "cumulative" and a.unit == "Quarter 2":
                 # below target whether "passing" means 60% or 70%
@@ -846,11 +895,29 @@ def _intermediate_assessments(d: _District) -> None:
         shared.append(("cfa", cid, n, w, title, unit, d.make_form(cid, "6M", spec)))
     for qn, qd in enumerate(q_dates, 1):
         cid = f"6M-q{qn:02d}"
-        shared.append(("cumulative", cid, qn, qd, f"Quarter {qn} cumulative exam (math)", f"Quarter {qn}",
-                       d.make_form(cid, "6M", cumulative_spec("6M", qd, events, 8))))
+        shared.append(
+            (
+                "cumulative",
+                cid,
+                qn,
+                qd,
+                f"Quarter {qn} cumulative exam (math)",
+                f"Quarter {qn}",
+                d.make_form(cid, "6M", cumulative_spec("6M", qd, events, 8)),
+            )
+        )
     cid = "6M-p01"
-    shared.append(("practice", cid, 1, practice_date, "Spring practice state test (math)", "Quarter 3",
-                   d.make_form(cid, "6M", practice_spec("6M", 12))))
+    shared.append(
+        (
+            "practice",
+            cid,
+            1,
+            practice_date,
+            "Spring practice state test (math)",
+            "Quarter 3",
+            d.make_form(cid, "6M", practice_spec("6M", 12)),
+        )
+    )
     shared.sort(key=lambda s: (s[3], s[1]))
     common: dict[str, list[str]] = {}
     for kind, cid, n, w, title, unit, form in shared:
@@ -870,9 +937,7 @@ def _intermediate_assessments(d: _District) -> None:
     }
 
 
-
-def _calibrate_share(d: _District, target: float, subgroup: str | None = None,
-                     line: float = STANDARD_LINE):
+def _calibrate_share(d: _District, target: float, subgroup: str | None = None, line: float = STANDARD_LINE):
     """Return a calibration callback: the smallest test offset whose share of (sub)group
     students at or above the standard line reaches ``target``."""
 
@@ -920,8 +985,7 @@ def _build_high(d: _District) -> None:
 
 def _high_assessments(d: _District) -> None:
     unit_dates = (date(2025, 9, 26), date(2025, 10, 31), date(2025, 12, 12), date(2026, 2, 20))
-    cfa_dates = (date(2025, 9, 12), date(2025, 10, 10), date(2025, 11, 14), date(2026, 1, 23),
-                 date(2026, 3, 6))
+    cfa_dates = (date(2025, 9, 12), date(2025, 10, 10), date(2025, 11, 14), date(2026, 1, 23), date(2026, 3, 6))
     for k, (tid, code, name, grade, subject, *_rest) in enumerate(_HS_TEAMS):
         t = d.team_by_code[code]
         skills = _SKILLS[code]
@@ -937,8 +1001,9 @@ def _high_assessments(d: _District) -> None:
         for u, (ud, block) in enumerate(zip(unit_dates, blocks), 1):
             prev = list(blocks[u - 2][:1]) if u > 1 else []
             used = [int(x) for x in block] + [int(x) for x in prev]
-            events.append(("unit", u, ud + shift_days, f"Unit {u} assessment", f"Unit {u}",
-                           _spread_spec(code, used, 8)))
+            events.append(
+                ("unit", u, ud + shift_days, f"Unit {u} assessment", f"Unit {u}", _spread_spec(code, used, 8))
+            )
         for c, cd in enumerate(cfa_dates, 1):
             u = min(sum(cd > ud for ud in unit_dates) + 1, 4)
             block = [int(x) for x in blocks[u - 1]]
@@ -963,7 +1028,7 @@ def _high_assessments(d: _District) -> None:
                     "sections": sorted({str(s) for s in t.sec[t.tch == gap_t]}),
                     "status": "intended but not implemented",
                     "note": "the skill is essential and appears on this CFA only; the teacher's "
-                            "students have no score rows for it",
+                    "students have no score rows for it",
                 }
             d.administer(a, rows)
             if code == "ALG1" and kind == "unit" and n == 2:
@@ -1068,11 +1133,17 @@ def _progress(d: _District, fail_target: float = 0.10) -> pd.DataFrame:
     episodes.extend(open_ep.values())
     episodes.sort(key=lambda e: (e["start"], e["s"], e["tier"]))
     for ep in episodes:
-        d.intervention_rows.append({
-            "student_id": d.student_ids[ep["s"]], "tier": ep["tier"], "kind": _TIER_KIND[ep["tier"]],
-            "start_date": _iso(ep["start"]), "skill_id": "",
-            "end_date": _iso(ep["end"]) if ep["end"] else "", "outcome": ep["outcome"],
-        })
+        d.intervention_rows.append(
+            {
+                "student_id": d.student_ids[ep["s"]],
+                "tier": ep["tier"],
+                "kind": _TIER_KIND[ep["tier"]],
+                "start_date": _iso(ep["start"]),
+                "skill_id": "",
+                "end_date": _iso(ep["end"]) if ep["end"] else "",
+                "outcome": ep["outcome"],
+            }
+        )
     tier3 = sorted({d.student_ids[e["s"]] for e in episodes if e["tier"] == 3})
     exited = sorted({d.student_ids[e["s"]] for e in episodes if e["outcome"] == "exited"})
     exited_by_tier = {
@@ -1100,8 +1171,11 @@ def _progress(d: _District, fail_target: float = 0.10) -> pd.DataFrame:
     }
     rows = []
     for t, pd_ in enumerate(PROGRESS_DATES):
-        rows.append(pd.DataFrame({"student_id": d.student_ids[stu], "section_id": sec,
-                                  "period_end": _iso(pd_), "percent": pct[:, t]}))
+        rows.append(
+            pd.DataFrame(
+                {"student_id": d.student_ids[stu], "section_id": sec, "period_end": _iso(pd_), "percent": pct[:, t]}
+            )
+        )
     prog = pd.concat(rows, ignore_index=True)
     return prog
 
@@ -1131,8 +1205,7 @@ def _double_score(d: _District, scores: pd.DataFrame) -> pd.DataFrame:
     agree_noise = np.where(rng.random(len(idx)) < 0.88, 0, rng.choice([-1, 1], len(idx)))
     # the disagreeing colleague is harsher, and half the time scores as if reading other work
     unrelated = first[rng.permutation(len(idx))]
-    bad_noise = np.where(rng.random(len(idx)) < 0.65, unrelated - first,
-                         rng.choice([-1, 0], len(idx)))
+    bad_noise = np.where(rng.random(len(idx)) < 0.65, unrelated - first, rng.choice([-1, 0], len(idx)))
     second = np.clip(first + np.where(bad, bad_noise, agree_noise), 0, 4)
     rater = np.full(len(scores), "", dtype=object)
     rater[idx] = teacher_ids[own_g]
@@ -1146,11 +1219,17 @@ def _double_score(d: _District, scores: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat([out, extra], ignore_index=True).sort_values("_order", kind="stable")
     # kappa per pair (record teacher -> second rater)
     pairs = []
-    for (o, s) in sorted(set(zip(teacher_ids[own_g].tolist(), teacher_ids[second_g].tolist()))):
+    for o, s in sorted(set(zip(teacher_ids[own_g].tolist(), teacher_ids[second_g].tolist()))):
         m = (teacher_ids[own_g] == o) & (teacher_ids[second_g] == s)
         team = team_of_a[sub["assessment_id"].to_numpy()[m][0]]
-        pairs.append({"team_id": team.team_id, "pair": [o, s], "n": int(m.sum()),
-                      "quadratic_kappa": round(_quadratic_kappa(first[m], second[m]), 4)})
+        pairs.append(
+            {
+                "team_id": team.team_id,
+                "pair": [o, s],
+                "n": int(m.sum()),
+                "quadratic_kappa": round(_quadratic_kappa(first[m], second[m]), 4),
+            }
+        )
     bad_pair = [str(teacher_ids[bad_own]), str(teacher_ids[bad_second])]
     d.planted["rater_disagreement"] = {
         "team_id": eng.team_id,
@@ -1159,8 +1238,8 @@ def _double_score(d: _District, scores: pd.DataFrame) -> pd.DataFrame:
         "n": next(p["n"] for p in pairs if p["pair"] == bad_pair),
         "other_pairs": [p for p in pairs if p["pair"] != bad_pair],
         "how": "the row of record has rater_id = the student's own teacher (pair[0] for this pair); "
-               "the second row has rater_id = the colleague (pair[1]); work_id = "
-               "(student_id, assessment_id, item_id)",
+        "the second row has rater_id = the colleague (pair[1]); work_id = "
+        "(student_id, assessment_id, item_id)",
     }
     d.planted["double_scoring"] = {
         "share_of_rubric_responses": DOUBLE_SCORED_RATE,
@@ -1184,8 +1263,9 @@ def _proficiency_pairs(scores: pd.DataFrame, items: pd.DataFrame, skills: pd.Dat
     return g
 
 
-def _goal_status(baseline: float, target: float, current: float, start: date, as_of: date,
-                 due: date) -> tuple[str, float]:
+def _goal_status(
+    baseline: float, target: float, current: float, start: date, as_of: date, due: date
+) -> tuple[str, float]:
     up = target >= baseline
     met = current >= target if up else current <= target
     span = (as_of - start).days
@@ -1237,24 +1317,29 @@ def generate_sample(out: str | Path, *, seed: int = DEFAULT_SEED, students: int 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     d = _District(int(seed), hs)
-    d.planted.update({
-        "generator": "plc_analysis.sample.generate_sample",
-        "seed": int(seed),
-        "hs_students": hs,
-        "school_year": SCHOOL_YEAR,
-        "first_day": _iso(FIRST_DAY),
-        "last_data_date": _iso(LAST_DATA_DAY),
-        "goal_due_date": _iso(GOAL_DUE),
-        "keys": {
-            "items": ["assessment_id", "item_id"],
-            "scores_record_row": ["student_id", "assessment_id", "item_id"],
-            "note": "item_id is unique district-wide except on common assessments (common_id), where "
-                    "both house teams' assessments carry the same items; a second-rater score row "
-                    "repeats (student_id, assessment_id, item_id) with another rater_id",
-        },
-        "rates": {"absent": ABSENT_RATE, "not_attempted": NOT_ATTEMPTED_RATE,
-                  "double_scored_rubric": DOUBLE_SCORED_RATE},
-    })
+    d.planted.update(
+        {
+            "generator": "plc_analysis.sample.generate_sample",
+            "seed": int(seed),
+            "hs_students": hs,
+            "school_year": SCHOOL_YEAR,
+            "first_day": _iso(FIRST_DAY),
+            "last_data_date": _iso(LAST_DATA_DAY),
+            "goal_due_date": _iso(GOAL_DUE),
+            "keys": {
+                "items": ["assessment_id", "item_id"],
+                "scores_record_row": ["student_id", "assessment_id", "item_id"],
+                "note": "item_id is unique district-wide except on common assessments (common_id), where "
+                "both house teams' assessments carry the same items; a second-rater score row "
+                "repeats (student_id, assessment_id, item_id) with another rater_id",
+            },
+            "rates": {
+                "absent": ABSENT_RATE,
+                "not_attempted": NOT_ATTEMPTED_RATE,
+                "double_scored_rubric": DOUBLE_SCORED_RATE,
+            },
+        }
+    )
     d.make_students()
     _build_elementary(d)
     _build_intermediate(d)
@@ -1271,43 +1356,68 @@ def generate_sample(out: str | Path, *, seed: int = DEFAULT_SEED, students: int 
 
 
 def _assemble(d: _District, progress: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    schools = pd.DataFrame({
-        "school_id": ["S01", "S02", "S03"],
-        "name": ["Maple Hollow Elementary School", "Harbor Point Intermediate School",
-                 "Lakeview High School"],
-    })
-    teams = pd.DataFrame([
-        {"team_id": t.team_id, "school_id": t.school_id, "name": t.name, "grade": t.grade,
-         "subject": t.subject} for t in d.teams
-    ])
+    schools = pd.DataFrame(
+        {
+            "school_id": ["S01", "S02", "S03"],
+            "name": ["Maple Hollow Elementary School", "Harbor Point Intermediate School", "Lakeview High School"],
+        }
+    )
+    teams = pd.DataFrame(
+        [
+            {"team_id": t.team_id, "school_id": t.school_id, "name": t.name, "grade": t.grade, "subject": t.subject}
+            for t in d.teams
+        ]
+    )
     teachers = pd.DataFrame(d.teacher_rows)
     sections = pd.DataFrame(d.section_rows)
     tf = lambda x: np.where(x, "true", "false")  # noqa: E731
-    students = pd.DataFrame({
-        "student_id": d.student_ids, "grade": d.grade, "first_name": d.first, "last_name": d.last,
-        "ell": tf(d.ell), "sped": tf(d.sped), "frl": tf(d.frl),
-    })
-    enroll = pd.DataFrame({
-        "student_id": d.student_ids[np.concatenate(d.enroll_stu)],
-        "section_id": np.concatenate(d.enroll_sec),
-    })
+    students = pd.DataFrame(
+        {
+            "student_id": d.student_ids,
+            "grade": d.grade,
+            "first_name": d.first,
+            "last_name": d.last,
+            "ell": tf(d.ell),
+            "sped": tf(d.sped),
+            "frl": tf(d.frl),
+        }
+    )
+    enroll = pd.DataFrame(
+        {
+            "student_id": d.student_ids[np.concatenate(d.enroll_stu)],
+            "section_id": np.concatenate(d.enroll_sec),
+        }
+    )
     skills = pd.DataFrame(d.skill_rows)
     d.assessments.sort(key=lambda a: (a.date, a.team.team_id, a.assessment_id))
-    assessments = pd.DataFrame([
-        {"assessment_id": a.assessment_id, "team_id": a.team.team_id, "title": a.title,
-         "kind": a.kind, "date": _iso(a.date), "unit": a.unit, "common_id": a.common_id}
-        for a in d.assessments
-    ])
+    assessments = pd.DataFrame(
+        [
+            {
+                "assessment_id": a.assessment_id,
+                "team_id": a.team.team_id,
+                "title": a.title,
+                "kind": a.kind,
+                "date": _iso(a.date),
+                "unit": a.unit,
+                "common_id": a.common_id,
+            }
+            for a in d.assessments
+        ]
+    )
     item_rows = []
     for a in d.assessments:
         f = a.form
         for i, iid in enumerate(f.item_ids):
-            item_rows.append({
-                "assessment_id": a.assessment_id, "item_id": iid,
-                "skill_id": d.skill_rows[int(f.skill_g[i])]["skill_id"],
-                "max_points": int(f.maxp[i]), "kind": f.kind[i],
-                "key": str(_OPTIONS[f.key_rec[i]]) if f.kind[i] == "mc" else "",
-            })
+            item_rows.append(
+                {
+                    "assessment_id": a.assessment_id,
+                    "item_id": iid,
+                    "skill_id": d.skill_rows[int(f.skill_g[i])]["skill_id"],
+                    "max_points": int(f.maxp[i]),
+                    "kind": f.kind[i],
+                    "key": str(_OPTIONS[f.key_rec[i]]) if f.kind[i] == "mc" else "",
+                }
+            )
     items = pd.DataFrame(item_rows)
     # scores: parts were recorded in administration order; index assessments by id
     a_by_id = {a.assessment_id: a for a in d.assessments}
@@ -1318,30 +1428,43 @@ def _assemble(d: _District, progress: pd.DataFrame) -> dict[str, pd.DataFrame]:
         a = a_by_id[aid]
         f = a.form
         resp = np.where(p["resp"] >= 0, _OPTIONS[np.maximum(p["resp"], 0)], "")
-        frames.append(pd.DataFrame({
-            "student_id": d.student_ids[p["stu"]],
-            "assessment_id": aid,
-            "item_id": np.array(f.item_ids, dtype=object)[p["item"]],
-            "points": p["pts"],
-            "response": resp.astype(object),
-            "_tch": p["tch"],
-            "_ord": order_of[aid],
-            "_item": p["item"],
-            "_rub": f.kind[p["item"]] == "rubric",
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "student_id": d.student_ids[p["stu"]],
+                    "assessment_id": aid,
+                    "item_id": np.array(f.item_ids, dtype=object)[p["item"]],
+                    "points": p["pts"],
+                    "response": resp.astype(object),
+                    "_tch": p["tch"],
+                    "_ord": order_of[aid],
+                    "_item": p["item"],
+                    "_rub": f.kind[p["item"]] == "rubric",
+                }
+            )
+        )
     scores = pd.concat(frames, ignore_index=True)
     scores = scores.sort_values(["_ord", "student_id", "_item"], kind="stable").reset_index(drop=True)
     scores = _double_score(d, scores)
     scores = scores.drop(columns=["_ord", "_item", "_rub"])
     goals = _goals(d)
     interventions = pd.DataFrame(d.intervention_rows)
-    interventions = interventions.sort_values(["start_date", "student_id", "tier", "skill_id"],
-                                              kind="stable").reset_index(drop=True)
+    interventions = interventions.sort_values(
+        ["start_date", "student_id", "tier", "skill_id"], kind="stable"
+    ).reset_index(drop=True)
     return {
-        "schools.csv": schools, "teams.csv": teams, "teachers.csv": teachers,
-        "sections.csv": sections, "students.csv": students, "enrollments.csv": enroll,
-        "skills.csv": skills, "assessments.csv": assessments, "items.csv": items,
-        "scores.csv": scores, "goals.csv": goals, "progress.csv": progress,
+        "schools.csv": schools,
+        "teams.csv": teams,
+        "teachers.csv": teachers,
+        "sections.csv": sections,
+        "students.csv": students,
+        "enrollments.csv": enroll,
+        "skills.csv": skills,
+        "assessments.csv": assessments,
+        "items.csv": items,
+        "scores.csv": scores,
+        "goals.csv": goals,
+        "progress.csv": progress,
         "interventions.csv": interventions,
     }
 
@@ -1349,30 +1472,66 @@ def _assemble(d: _District, progress: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def _goals(d: _District) -> pd.DataFrame:
     weak = d.skill_ids_by_code["G3"][_G3_WEAK_SKILL]
     rows = [
-        {"goal_id": "G-01", "team_id": "T-5R",
-         "statement": "We will increase the percentage of students who meet the standard on the spring "
-                      "practice state reading test from 83% to 90% by May 2026.",
-         "metric": "share_passing", "baseline": 0.83, "target": 0.90,
-         "start_date": _iso(GOAL_START), "due_date": _iso(GOAL_DUE), "skill_id": "",
-         "assessment_kind": "practice", "subgroup": "", "_expected": "met"},
-        {"goal_id": "G-02", "team_id": "T-ALG1",
-         "statement": "We will reduce the failure rate in Algebra 1 by 50%, from 18% to 9% of students "
-                      "failing at the progress report, by May 2026.",
-         "metric": "failure_rate", "baseline": 0.18, "target": 0.09,
-         "start_date": _iso(GOAL_START), "due_date": _iso(GOAL_DUE), "skill_id": "",
-         "assessment_kind": "", "subgroup": "", "_expected": "on track"},
-        {"goal_id": "G-03", "team_id": "T-5M",
-         "statement": "We will increase the percentage of students receiving special education services "
-                      "who meet the standard on the quarterly cumulative math exam from 40% to 65% by May 2026.",
-         "metric": "share_passing", "baseline": 0.40, "target": 0.65,
-         "start_date": _iso(GOAL_START), "due_date": _iso(GOAL_DUE), "skill_id": "",
-         "assessment_kind": "cumulative", "subgroup": "sped", "_expected": "off track"},
-        {"goal_id": "G-04", "team_id": "T-G3",
-         "statement": "We will increase the percentage of third graders proficient at making inferences "
-                      "using text evidence on our common formative assessments from 35% to 70% by May 2026.",
-         "metric": "share_proficient", "baseline": 0.35, "target": 0.70,
-         "start_date": _iso(GOAL_START), "due_date": _iso(GOAL_DUE), "skill_id": weak,
-         "assessment_kind": "cfa", "subgroup": "", "_expected": "off track"},
+        {
+            "goal_id": "G-01",
+            "team_id": "T-5R",
+            "statement": "We will increase the percentage of students who meet the standard on the spring "
+            "practice state reading test from 83% to 90% by May 2026.",
+            "metric": "share_passing",
+            "baseline": 0.83,
+            "target": 0.90,
+            "start_date": _iso(GOAL_START),
+            "due_date": _iso(GOAL_DUE),
+            "skill_id": "",
+            "assessment_kind": "practice",
+            "subgroup": "",
+            "_expected": "met",
+        },
+        {
+            "goal_id": "G-02",
+            "team_id": "T-ALG1",
+            "statement": "We will reduce the failure rate in Algebra 1 by 50%, from 18% to 9% of students "
+            "failing at the progress report, by May 2026.",
+            "metric": "failure_rate",
+            "baseline": 0.18,
+            "target": 0.09,
+            "start_date": _iso(GOAL_START),
+            "due_date": _iso(GOAL_DUE),
+            "skill_id": "",
+            "assessment_kind": "",
+            "subgroup": "",
+            "_expected": "on track",
+        },
+        {
+            "goal_id": "G-03",
+            "team_id": "T-5M",
+            "statement": "We will increase the percentage of students receiving special education services "
+            "who meet the standard on the quarterly cumulative math exam from 40% to 65% by May 2026.",
+            "metric": "share_passing",
+            "baseline": 0.40,
+            "target": 0.65,
+            "start_date": _iso(GOAL_START),
+            "due_date": _iso(GOAL_DUE),
+            "skill_id": "",
+            "assessment_kind": "cumulative",
+            "subgroup": "sped",
+            "_expected": "off track",
+        },
+        {
+            "goal_id": "G-04",
+            "team_id": "T-G3",
+            "statement": "We will increase the percentage of third graders proficient at making inferences "
+            "using text evidence on our common formative assessments from 35% to 70% by May 2026.",
+            "metric": "share_proficient",
+            "baseline": 0.35,
+            "target": 0.70,
+            "start_date": _iso(GOAL_START),
+            "due_date": _iso(GOAL_DUE),
+            "skill_id": weak,
+            "assessment_kind": "cfa",
+            "subgroup": "",
+            "_expected": "off track",
+        },
     ]
     d._goal_rows = rows
     return pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows])
@@ -1409,9 +1568,12 @@ def _measure(d: _District, tables: dict[str, pd.DataFrame]) -> None:
     share = rs_s["points"].fillna(0) / rs_s["max_points"]
     is_t = teacher_ids[rs_s["_tch"].to_numpy()] == strong_t
     d.planted["strong_teacher"] = {
-        "team_id": g3.team_id, "teacher_id": strong_t, "skill_id": strong_s,
+        "team_id": g3.team_id,
+        "teacher_id": strong_t,
+        "skill_id": strong_s,
         "effect_logits": STRONG_TEACHER_EFFECT,
-        "share_proficient_teacher": round(sp_t, 4), "share_proficient_rest_of_team": round(sp_r, 4),
+        "share_proficient_teacher": round(sp_t, 4),
+        "share_proficient_rest_of_team": round(sp_r, 4),
         "share_of_points_teacher": round(float(share[is_t].mean()), 4),
         "share_of_points_rest_of_team": round(float(share[~is_t].mean()), 4),
         "measured_on": "cfa and unit assessments; proficiency per (student, assessment) on the skill's items",
@@ -1422,7 +1584,9 @@ def _measure(d: _District, tables: dict[str, pd.DataFrame]) -> None:
     ess = set(skills.loc[skills["essential"] == "true", "skill_id"])
     others = by_skill[[s for s in by_skill.index if s != weak_s and s in ess]]
     d.planted["weak_skill"] = {
-        "team_id": g3.team_id, "skill_id": weak_s, "essential": True,
+        "team_id": g3.team_id,
+        "skill_id": weak_s,
+        "essential": True,
         "difficulty_shift_logits": WEAK_SKILL_SHIFT,
         "share_proficient": round(float(by_skill[weak_s]), 4),
         "share_proficient_other_essential_skills": {k: round(float(v), 4) for k, v in others.items()},
@@ -1443,12 +1607,17 @@ def _measure(d: _District, tables: dict[str, pd.DataFrame]) -> None:
         gaps[g]["difference"] = round(gaps[g]["share_of_points_in"] - gaps[g]["share_of_points_out"], 4)
     d.planted["subgroup_gaps"] = {
         "model": "logit P(correct) adds these gaps for members (additive when a student is in several)",
-        "rates": SUBGROUP_RATES, "gaps": gaps,
+        "rates": SUBGROUP_RATES,
+        "gaps": gaps,
     }
     g3_students = set(d.student_ids[g3.stu])
     n_ell = int((students["student_id"].isin(g3_students) & (students["ell"] == "true")).sum())
-    d.planted["small_subgroup_cell"] = {"team_id": g3.team_id, "subgroup": "ell", "n_students": n_ell,
-                                        "n_team_students": len(g3_students)}
+    d.planted["small_subgroup_cell"] = {
+        "team_id": g3.team_id,
+        "subgroup": "ell",
+        "n_students": n_ell,
+        "n_team_students": len(g3_students),
+    }
     # goals
     goals_out = []
     progress = tables["progress.csv"]
@@ -1488,18 +1657,28 @@ def _measure(d: _District, tables: dict[str, pd.DataFrame]) -> None:
                 alt = {}
                 for line in (0.6, 0.7):
                     v = float((pct >= line - 1e-9).mean())
-                    st_, _ = _goal_status(r["baseline"], r["target"], v, GOAL_START,
-                                          date.fromisoformat(as_of), GOAL_DUE)
+                    st_, _ = _goal_status(
+                        r["baseline"], r["target"], v, GOAL_START, date.fromisoformat(as_of), GOAL_DUE
+                    )
                     alt[f"{line:.1f}"] = {"current": round(v, 4), "status": st_}
                 detail["by_passing_line"] = alt
         as_of_d = date.fromisoformat(as_of)
         status, projected = _goal_status(r["baseline"], r["target"], current, GOAL_START, as_of_d, GOAL_DUE)
-        goals_out.append({
-            "goal_id": r["goal_id"], "team_id": r["team_id"], "metric": r["metric"],
-            "baseline": r["baseline"], "target": r["target"], "current": round(current, 4),
-            "as_of": as_of, "projected_at_due_date": round(projected, 4),
-            "expected_status": status, "intended_status": r["_expected"], **detail,
-        })
+        goals_out.append(
+            {
+                "goal_id": r["goal_id"],
+                "team_id": r["team_id"],
+                "metric": r["metric"],
+                "baseline": r["baseline"],
+                "target": r["target"],
+                "current": round(current, 4),
+                "as_of": as_of,
+                "projected_at_due_date": round(projected, 4),
+                "expected_status": status,
+                "intended_status": r["_expected"],
+                **detail,
+            }
+        )
     d.planted["goals"] = goals_out
 
     # reassessments: share of reassessed students who improved
@@ -1524,8 +1703,7 @@ def _write(out: Path, tables: dict[str, pd.DataFrame], planted: dict[str, Any]) 
     for name in SAMPLE_FILES:
         tables[name].to_csv(out / name, index=False, lineterminator="\n", na_rep="")
     public = {k: v for k, v in planted.items() if not k.startswith("_")}
-    (out / "planted.json").write_text(json.dumps(public, indent=2, ensure_ascii=False) + "\n",
-                                      encoding="utf-8")
+    (out / "planted.json").write_text(json.dumps(public, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "README.md").write_text(_readme(public, tables), encoding="utf-8")
     planted.clear()
     planted.update(public)
@@ -1541,12 +1719,15 @@ def _readme(p: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
     skills = tables["skills.csv"]
     sec_team = sections.set_index("section_id")["team_id"]
     n_stu = enroll.assign(team_id=enroll["section_id"].map(sec_team)).groupby("team_id")["student_id"].nunique()
-    lines_t = ["| team | school | name | teachers | sections | students | assessments (by kind) |",
-               "|---|---|---|---|---|---|---|"]
+    lines_t = [
+        "| team | school | name | teachers | sections | students | assessments (by kind) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for t in teams.itertuples(index=False):
         ak = assessments[assessments["team_id"] == t.team_id]["kind"].value_counts()
-        kinds = ", ".join(f"{k} {int(ak[k])}" for k in
-                          ("cfa", "unit", "cumulative", "practice", "reassessment") if k in ak)
+        kinds = ", ".join(
+            f"{k} {int(ak[k])}" for k in ("cfa", "unit", "cumulative", "practice", "reassessment") if k in ak
+        )
         lines_t.append(
             f"| `{t.team_id}` | {t.school_id} | {t.name} | {int((teachers['team_id'] == t.team_id).sum())} "
             f"| {int((sections['team_id'] == t.team_id).sum())} | {int(n_stu.get(t.team_id, 0))} | {kinds} |"
@@ -1574,7 +1755,8 @@ def _readme(p: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
         for g in p["goals"]
     )
     reas = "\n".join(
-        f"| `{r['assessment_id']}` | `{r['source_assessment_id']}` | {', '.join('`' + s + '`' for s in r['skill_ids'])} "
+        f"| `{r['assessment_id']}` | `{r['source_assessment_id']}` "
+        f"| {', '.join('`' + s + '`' for s in r['skill_ids'])} "
         f"| {r['students_below_cut']} | {r['students_reassessed']} | {r['share_improved']:.0%} |"
         for r in p["reassessments"]
     )
@@ -1591,12 +1773,12 @@ analyses find them. The machine-readable truth is in [`planted.json`](planted.js
 ## Regenerate
 
 ```bash
-plc sample --out data/sample                    # seed {p['seed']}, {p['hs_students']} high-school students
+plc sample --out data/sample                    # seed {p["seed"]}, {p["hs_students"]} high-school students
 plc sample --out /tmp/big --students 4000       # full Stevenson size (not committed)
 python -c "from plc_analysis.sample import generate_sample; generate_sample('data/sample')"
 ```
 
-`generate_sample(out, seed={p['seed']}, students=None)` is deterministic: the same seed and size
+`generate_sample(out, seed={p["seed"]}, students=None)` is deterministic: the same seed and size
 write the same bytes. A different seed gives a different district with the same structure, the
 same ids (schools, teams, teachers, sections, skills, assessments, items, goals) and the same
 planted effects; the students' data, the MC keys and therefore the ids listed in `planted.json`
@@ -1604,8 +1786,8 @@ for tiers (and the measured values) change.
 
 ## How the district is built
 
-School year {p['school_year']}; data run from {p['first_day']} to {p['last_data_date']} (the last
-data date); goals are due {p['goal_due_date']}.
+School year {p["school_year"]}; data run from {p["first_day"]} to {p["last_data_date"]} (the last
+data date); goals are due {p["goal_due_date"]}.
 
 - **S01 Maple Hollow Elementary** (modelled on Boones Mill): {6 * ELEMENTARY_PER_GRADE} students in grades K-5. Only the
   five-teacher grade-3 language-arts team (`T-G3`) uses the workbook: seven CFAs of 9-11 items,
@@ -1618,7 +1800,7 @@ data date); goals are due {p['goal_due_date']}.
   `T-6MB` (House Blue) and `T-6MG` (House Gold), that give the **same** assessments: each team
   has its own `assessment_id` rows, with the same `common_id` and the same `item_id`s and
   `skill_id`s (the shared grade-6 math skills have an empty `team_id` in `skills.csv`).
-- **S03 Lakeview High School** (modelled on Stevenson): {p['hs_students']} students in grades 9-12.
+- **S03 Lakeview High School** (modelled on Stevenson): {p["hs_students"]} students in grades 9-12.
   Course teams (Algebra 1, English 9 in grade 9; Biology in grade 10; U.S. History in grade 11)
   give four unit assessments (8 items) and five CFAs (5 items) each, and every student gets a progress-report grade
   (`progress.csv`, percent per student x section) every three weeks. Grade-12 students are in
@@ -1667,11 +1849,11 @@ achievement; other sections are filled at random.
   scored against the `key` in `items.csv`.
 - **Constructed response** (`cr`, 0-2 or 0-3) and **rubric** (`rubric`, 0-4) items follow a graded
   (ordinal) model: P(points >= j) = logistic(logit - threshold_j).
-- **Absences**: about {p['rates']['absent']:.0%} of students have no rows at all for a given
+- **Absences**: about {p["rates"]["absent"]:.0%} of students have no rows at all for a given
   assessment (absent: excluded from that assessment's denominators).
-- **Not attempted**: about {p['rates']['not_attempted']:.0%} of responses have an empty `points`
+- **Not attempted**: about {p["rates"]["not_attempted"]:.0%} of responses have an empty `points`
   (and empty `response`): not attempted, counts as 0 for proficiency.
-- **Double scoring**: about {p['rates']['double_scored_rubric']:.0%} of rubric responses in every team
+- **Double scoring**: about {p["rates"]["double_scored_rubric"]:.0%} of rubric responses in every team
   that uses rubrics are scored twice. The row of record has `rater_id` = the student's own
   teacher; a second row for the same (student, assessment, item) has `rater_id` = a colleague
   (each teacher's work goes to the next teacher of the team). All other rows have an empty
@@ -1689,49 +1871,49 @@ achievement; other sections are filled at random.
 
 Progress percent = course level + ability + noise (autocorrelated over reports) + gains from
 support; Algebra 1 also improves over the year (that is how its goal comes out on track).
-Support follows the Stevenson escalation: {tiers['rule']}
+Support follows the Stevenson escalation: {tiers["rule"]}
 Tier rows have kinds "{_TIER_KIND[1]}" (1), "{_TIER_KIND[2]}" (2) and "{_TIER_KIND[3]}" (3);
 `outcome` is `escalated` or `exited`, and open support has an empty `end_date` and `outcome`.
-{tiers['n_students_with_support']} high-school students received support;
-{len(tiers['reached_tier_3'])} reached tier 3 and {len(tiers['exited'])} exited at least once (ids in
+{tiers["n_students_with_support"]} high-school students received support;
+{len(tiers["reached_tier_3"])} reached tier 3 and {len(tiers["exited"])} exited at least once (ids in
 `planted.json` under `tiers`).
 
 ## Planted effects
 
-1. **A teacher stronger on one skill** (`strong_teacher`): in `{st['team_id']}`, `{st['teacher_id']}` has
-   +{st['effect_logits']} logits on `{st['skill_id']}` ({skill_desc[st['skill_id']]}). On CFAs and the unit
-   assessment {st['share_proficient_teacher']:.0%} of that teacher's students are proficient on the skill
-   versus {st['share_proficient_rest_of_team']:.0%} for the rest of the team (share of points
-   {st['share_of_points_teacher']:.0%} vs {st['share_of_points_rest_of_team']:.0%}). Every other teacher x skill
-   effect is at most {p['teacher_skill_effects']['others_max_abs_logits']:.2f} logits in size.
-2. **A miskeyed item** (`miskeyed_item`): `{mk['item_id']}` on `{mk['assessment_id']}` has key
-   `{mk['recorded_key']}` in `items.csv`, but students answered as if the key were `{mk['true_key']}`: the
-   strongest students choose `{mk['true_key']}` and score 0, so the item discriminates negatively.
-3. **A weak essential skill** (`weak_skill`): `{wk['skill_id']}` ({skill_desc[wk['skill_id']]}) is
-   {wk['difficulty_shift_logits']} logits harder for the whole grade-3 team: {wk['share_proficient']:.0%} proficient
+1. **A teacher stronger on one skill** (`strong_teacher`): in `{st["team_id"]}`, `{st["teacher_id"]}` has
+   +{st["effect_logits"]} logits on `{st["skill_id"]}` ({skill_desc[st["skill_id"]]}). On CFAs and the unit
+   assessment {st["share_proficient_teacher"]:.0%} of that teacher's students are proficient on the skill
+   versus {st["share_proficient_rest_of_team"]:.0%} for the rest of the team (share of points
+   {st["share_of_points_teacher"]:.0%} vs {st["share_of_points_rest_of_team"]:.0%}). Every other teacher x skill
+   effect is at most {p["teacher_skill_effects"]["others_max_abs_logits"]:.2f} logits in size.
+2. **A miskeyed item** (`miskeyed_item`): `{mk["item_id"]}` on `{mk["assessment_id"]}` has key
+   `{mk["recorded_key"]}` in `items.csv`, but students answered as if the key were `{mk["true_key"]}`: the
+   strongest students choose `{mk["true_key"]}` and score 0, so the item discriminates negatively.
+3. **A weak essential skill** (`weak_skill`): `{wk["skill_id"]}` ({skill_desc[wk["skill_id"]]}) is
+   {wk["difficulty_shift_logits"]} logits harder for the whole grade-3 team: {wk["share_proficient"]:.0%} proficient
    versus {others} on the other essential skills.
-4. **A rater pair who disagree** (`rater_disagreement`): in `{rd['team_id']}`, work of `{rd['pair'][0]}`'s
-   students second-scored by `{rd['pair'][1]}` has quadratic kappa {rd['quadratic_kappa']:.2f} (n = {rd['n']});
+4. **A rater pair who disagree** (`rater_disagreement`): in `{rd["team_id"]}`, work of `{rd["pair"][0]}`'s
+   students second-scored by `{rd["pair"][1]}` has quadratic kappa {rd["quadratic_kappa"]:.2f} (n = {rd["n"]});
    the other pairs with at least 20 double-scored responses range from
    {min(other_k):.2f} to {max(other_k):.2f}.
 5. **Subgroup gaps** (`subgroup_gaps`), share of points on all non-reassessment items:
 
    | subgroup | gap (logits) | rate | members | others | difference |
    |---|---|---|---|---|---|
-{chr(10).join('   ' + x for x in gap_lines.splitlines())}
+{chr(10).join("   " + x for x in gap_lines.splitlines())}
 
    The gaps add up for students in several subgroups.
-   **Small cell** (`small_subgroup_cell`): `{sc['team_id']}` has exactly {sc['n_students']} English learners
-   (of {sc['n_team_students']} students): anything aggregated beyond the team must suppress it.
-6. **A coverage gap** (`coverage_gap`): essential skill `{cg['skill_id']}` ({skill_desc[cg['skill_id']]}) of
-   `{cg['team_id']}` appears only on `{cg['assessment_id']}`, and `{cg['teacher_id']}`'s students
-   (sections {', '.join('`' + s + '`' for s in cg['sections'])}) have no rows for it: intended but not implemented.
+   **Small cell** (`small_subgroup_cell`): `{sc["team_id"]}` has exactly {sc["n_students"]} English learners
+   (of {sc["n_team_students"]} students): anything aggregated beyond the team must suppress it.
+6. **A coverage gap** (`coverage_gap`): essential skill `{cg["skill_id"]}` ({skill_desc[cg["skill_id"]]}) of
+   `{cg["team_id"]}` appears only on `{cg["assessment_id"]}`, and `{cg["teacher_id"]}`'s students
+   (sections {", ".join("`" + s + "`" for s in cg["sections"])}) have no rows for it: intended but not implemented.
 7. **Tier escalation** (`tiers`): the ids of students who reached tier 3 and who exited support.
 8. **Goals** (`goals`), status as of the last data date:
 
    | goal | team | metric | baseline | target | current (as of) | projected at due date | status |
    |---|---|---|---|---|---|---|---|
-{chr(10).join('   ' + x for x in goal_lines.splitlines())}
+{chr(10).join("   " + x for x in goal_lines.splitlines())}
 
    Metrics: `share_passing` = share of present students (in `subgroup`, if given) whose
    percent score on the latest assessment of `assessment_kind` is at least {STANDARD_LINE:.0%} (the

@@ -125,9 +125,7 @@ TABLES: dict[str, TableSpec] = {
             "sections",
             (_id("section_id"), _id("teacher_id"), _id("team_id"), Column("period"), Column("term")),
             key=("section_id",),
-            foreign_keys=(
-                ForeignKey(("teacher_id", "team_id"), "teachers", ("teacher_id", "team_id")),
-            ),
+            foreign_keys=(ForeignKey(("teacher_id", "team_id"), "teachers", ("teacher_id", "team_id")),),
         ),
         TableSpec(
             "students",
@@ -182,8 +180,7 @@ TABLES: dict[str, TableSpec] = {
                 _id("assessment_id"),
                 _id("item_id"),
                 _id("skill_id"),
-                Column("max_points", "float", required=True, nullable=False, minimum=0.0,
-                       exclusive_minimum=True),
+                Column("max_points", "float", required=True, nullable=False, minimum=0.0, exclusive_minimum=True),
                 Column("kind", "enum", choices=ITEM_KINDS),
                 Column("key"),
             ),

@@ -34,45 +34,112 @@ import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
 from .dataset import Dataset
 from .errors import REDACTED, PLCDataError, Problem
-from .loading import finish_load
+from .load_steps import Errors, finish_load
 from .readers import LINE, RawTable, decode_bytes, read_raw_csv
 from .schema import ASSESSMENT_KINDS, CFA_TABLES, TABLES
 from .validation import REJECTED_COLUMNS, ValidationResult, validate_tables
 
 __all__ = ["load_score_sheet", "ABSENT_MARKS", "ID_HEADERS"]
 
-Errors = Literal["raise", "quarantine"]
 
 #: Cell marks meaning "the student did not sit this assessment" (any case).
 ABSENT_MARKS = frozenset({"abs", "absent", "ab", "a", "ex", "exc", "excused", "exempt"})
 #: Normalised header names recognised as the student-id column, best first.
-ID_HEADERS = ("studentid", "studentnumber", "studentno", "studentnum", "studentidnumber", "sisuserid", "sisid",
-              "studentlocalid", "localid", "stuid", "pupilid", "learnerid", "stateid", "idnumber", "id")
-_NAME_ONE = {"name", "student", "studentname", "fullname", "studentfullname", "lastfirst", "namelastfirst",
-             "lastnamefirstname"}
+ID_HEADERS = (
+    "studentid",
+    "studentnumber",
+    "studentno",
+    "studentnum",
+    "studentidnumber",
+    "sisuserid",
+    "sisid",
+    "studentlocalid",
+    "localid",
+    "stuid",
+    "pupilid",
+    "learnerid",
+    "stateid",
+    "idnumber",
+    "id",
+)
+_NAME_ONE = {
+    "name",
+    "student",
+    "studentname",
+    "fullname",
+    "studentfullname",
+    "lastfirst",
+    "namelastfirst",
+    "lastnamefirstname",
+}
 _FIRST = {"first", "firstname", "givenname", "studentfirstname", "fname"}
 _LAST = {"last", "lastname", "surname", "familyname", "studentlastname", "lname"}
 _TEACHER = {"teacher", "teachername", "teacherid", "instructor", "instructorname"}
-_SECTION = {"section", "sectionid", "sectionname", "class", "classsection", "classid", "period", "classperiod",
-            "hour", "block", "homeroom"}
+_SECTION = {
+    "section",
+    "sectionid",
+    "sectionname",
+    "class",
+    "classsection",
+    "classid",
+    "period",
+    "classperiod",
+    "hour",
+    "block",
+    "homeroom",
+}
 _PERIOD = {"period", "classperiod", "hour", "block"}
 _GRADE = {"grade", "gradelevel", "gr", "grd", "studentgrade"}
 #: Columns that a score sheet often has besides items; ignored with a note.
-_SUMMARY_COLUMNS = {"total", "totals", "totalpoints", "totalscore", "score", "rawscore", "points", "percent",
-                    "percentage", "pct", "percentcorrect", "proficiency", "proficient", "level",
-                    "performancelevel", "comments", "comment", "notes", "note", "email", "sisloginid",
-                    "loginid", "currentscore", "finalscore", "unpostedcurrentscore", "unpostedfinalscore",
-                    "currentgrade", "finalgrade", "lettergrade", "mastery", "met", "status"}
-_SUMMARY_ROWS = re.compile(r"^(class\s+)?(average|avg|mean|median|totals?|count|high|low|max|min|std|"
-                           r"standard deviation|%\s*correct|percent correct|n|(answer\s*)?key)\s*:?$", re.I)
-_POINTS_ROW = re.compile(r"^(points?\s*possible|possible(\s*points)?|max(imum)?(\s*(points?|pts|score))?|"
-                         r"pts\s*possible|out\s*of|total\s*possible|max\s*pts)\s*:?$", re.I)
+_SUMMARY_COLUMNS = {
+    "total",
+    "totals",
+    "totalpoints",
+    "totalscore",
+    "score",
+    "rawscore",
+    "points",
+    "percent",
+    "percentage",
+    "pct",
+    "percentcorrect",
+    "proficiency",
+    "proficient",
+    "level",
+    "performancelevel",
+    "comments",
+    "comment",
+    "notes",
+    "note",
+    "email",
+    "sisloginid",
+    "loginid",
+    "currentscore",
+    "finalscore",
+    "unpostedcurrentscore",
+    "unpostedfinalscore",
+    "currentgrade",
+    "finalgrade",
+    "lettergrade",
+    "mastery",
+    "met",
+    "status",
+}
+_SUMMARY_ROWS = re.compile(
+    r"^(class\s+)?(average|avg|mean|median|totals?|count|high|low|max|min|std|"
+    r"standard deviation|%\s*correct|percent correct|n|(answer\s*)?key)\s*:?$",
+    re.I,
+)
+_POINTS_ROW = re.compile(
+    r"^(points?\s*possible|possible(\s*points)?|max(imum)?(\s*(points?|pts|score))?|"
+    r"pts\s*possible|out\s*of|total\s*possible|max\s*pts)\s*:?$",
+    re.I,
+)
 _ITEM_SHEETS = {"items", "itemmap", "itemsmap", "item_map"}
 _GRADE_IN_TEXT = re.compile(r"\b(?:grade|gr\.?)\s*(k|\d{1,2})\b", re.I)
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
@@ -158,9 +225,12 @@ def _xlsx_grid(path: Path, sheet: str | int | None, label: str, skip: set[str]) 
             raise ValueError(f"{path.name}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
         name = sheet
     worksheet = values[name]
-    rows = [(number, [_cell_text(v) for v in row])
-            for number, row in enumerate(worksheet.iter_rows(min_row=1, max_row=worksheet.max_row,
-                                                             values_only=True), start=1)]
+    rows = [
+        (number, [_cell_text(v) for v in row])
+        for number, row in enumerate(
+            worksheet.iter_rows(min_row=1, max_row=worksheet.max_row, values_only=True), start=1
+        )
+    ]
     formulas = set()
     formula_book = openpyxl.load_workbook(path, data_only=False)
     for row in formula_book[name].iter_rows(min_row=1, max_row=worksheet.max_row):
@@ -172,8 +242,10 @@ def _xlsx_grid(path: Path, sheet: str | int | None, label: str, skip: set[str]) 
 
 def _xls_grid(path: Path, sheet: str | int | None, label: str) -> _Grid:
     frame = pd.read_excel(path, header=None, dtype=object, sheet_name=0 if sheet is None else sheet)
-    rows = [(position + 1, [_cell_text(v) for v in row]) for position, row in
-            enumerate(frame.itertuples(index=False, name=None))]
+    rows = [
+        (position + 1, [_cell_text(v) for v in row])
+        for position, row in enumerate(frame.itertuples(index=False, name=None))
+    ]
     return _Grid(label, rows, str(sheet or ""))
 
 
@@ -194,14 +266,22 @@ def _grid_table(grid: _Grid, name: str) -> RawTable:
     """A grid whose first non-blank row is the header, as a RawTable (lines = sheet rows)."""
     filled = [(n, cells) for n, cells in grid.rows if any(c.strip() for c in cells)]
     if not filled:
-        return RawTable(name, pd.DataFrame({LINE: pd.Series([], dtype="int64")}),
-                        [Problem(grid.label, None, None, None, "item map is empty (no header row)")], "", grid.label)
+        return RawTable(
+            name,
+            pd.DataFrame({LINE: pd.Series([], dtype="int64")}),
+            [Problem(grid.label, None, None, None, "item map is empty (no header row)")],
+            "",
+            grid.label,
+        )
     _, header = filled[0]
     header = [h.strip() for h in header]
     width = len(header)
     body = [(n, (cells + [""] * width)[:width]) for n, cells in filled[1:]]
-    frame = pd.DataFrame([cells for _, cells in body], columns=header, dtype="str") if body else pd.DataFrame(
-        {c: pd.Series([], dtype="str") for c in header})
+    frame = (
+        pd.DataFrame([cells for _, cells in body], columns=header, dtype="str")
+        if body
+        else pd.DataFrame({c: pd.Series([], dtype="str") for c in header})
+    )
     frame = frame.loc[:, [c for c in frame.columns if c]]
     frame[LINE] = pd.Series([n for n, _ in body], dtype="int64", index=frame.index)
     return RawTable(name, frame, [], "utf-8", grid.label)
@@ -210,8 +290,9 @@ def _grid_table(grid: _Grid, name: str) -> RawTable:
 def _frame_table(frame: pd.DataFrame, label: str) -> RawTable:
     text = pd.DataFrame(index=range(len(frame)))
     for column in frame.columns:
-        text[str(column).strip()] = ["" if v is None or (not isinstance(v, str) and pd.isna(v)) else _cell_text(v)
-                                     for v in frame[column]]
+        text[str(column).strip()] = [
+            "" if v is None or (not isinstance(v, str) and pd.isna(v)) else _cell_text(v) for v in frame[column]
+        ]
     text = text.astype("str")
     text[LINE] = pd.Series(range(2, len(frame) + 2), dtype="int64")
     return RawTable("item_map", text, [], "dataframe", label)
@@ -228,10 +309,20 @@ def _load_item_map(item_map, path: Path, workbook_sheets: list[str]) -> RawTable
         for candidate in (path.with_name(f"{path.stem}_items.csv"), path.with_name(f"{path.stem}_items.xlsx")):
             if candidate.exists():
                 return _load_item_map(candidate, path, [])
-        raise PLCDataError([Problem(path.name, None, None, None,
-                                    "no item map: pass item_map= (a CSV/XLSX or DataFrame with item_id, skill_id, "
-                                    f"max_points), add a sheet named 'items', or put {path.stem}_items.csv "
-                                    "beside the file")], source=str(path))
+        raise PLCDataError(
+            [
+                Problem(
+                    path.name,
+                    None,
+                    None,
+                    None,
+                    "no item map: pass item_map= (a CSV/XLSX or DataFrame with item_id, skill_id, "
+                    f"max_points), add a sheet named 'items', or put {path.stem}_items.csv "
+                    "beside the file",
+                )
+            ],
+            source=str(path),
+        )
     map_path = Path(item_map)
     if not map_path.exists():
         raise FileNotFoundError(f"no such item map: {map_path}")
@@ -258,8 +349,20 @@ def _item_key(text: str) -> str:
 class _Sheet:
     """Turns a score sheet grid and an item map into canonical raw tables."""
 
-    def __init__(self, grid: _Grid, item_map: RawTable, *, team_id: str, school_id: str, assessment_id: str,
-                 title: str | None, date: str | None, kind: str, grade: str | None, stem: str) -> None:
+    def __init__(
+        self,
+        grid: _Grid,
+        item_map: RawTable,
+        *,
+        team_id: str,
+        school_id: str,
+        assessment_id: str,
+        title: str | None,
+        date: str | None,
+        kind: str,
+        grade: str | None,
+        stem: str,
+    ) -> None:
         self.grid = grid
         self.label = grid.label
         self.map = item_map
@@ -274,17 +377,38 @@ class _Sheet:
         self.tables: dict[str, list[dict]] = {name: [] for name in TABLES}
 
     # -- reporting ---------------------------------------------------------------
-    def problem(self, line: int | None, column: str | None, value: str | None, reason: str,
-                severity: str = "error", file: str | None = None) -> None:
+    def problem(
+        self,
+        line: int | None,
+        column: str | None,
+        value: str | None,
+        reason: str,
+        severity: str = "error",
+        file: str | None = None,
+    ) -> None:
         self.problems.append(Problem(file or self.label, line, column, value, reason, severity))
 
-    def reject(self, line: int, column: str | None, value: str | None, reason: str, severity: str = "error",
-               file: str | None = None, row: str | None = None) -> None:
+    def reject(
+        self,
+        line: int,
+        column: str | None,
+        value: str | None,
+        reason: str,
+        severity: str = "error",
+        file: str | None = None,
+        row: str | None = None,
+    ) -> None:
         file = file or self.label
         self.problem(line, column, value, reason, severity, file)
-        self.rejected.append({"file": file, "line": int(line), "severity": severity,
-                              "reason": f"{column}: {reason}" if column else reason,
-                              "row": row if row is not None else self.rows_json.get((file, int(line)), "")})
+        self.rejected.append(
+            {
+                "file": file,
+                "line": int(line),
+                "severity": severity,
+                "reason": f"{column}: {reason}" if column else reason,
+                "row": row if row is not None else self.rows_json.get((file, int(line)), ""),
+            }
+        )
 
     # -- steps -------------------------------------------------------------------
     def find_header(self) -> None:
@@ -297,27 +421,54 @@ class _Sheet:
                 self.header = [c.strip() for c in cells]
                 self.id_col = min(ids, key=lambda i: ID_HEADERS.index(folded[i]))
                 return
-        raise PLCDataError([Problem(self.label, None, None, None,
-                                    "no header row with a student id column (e.g. 'Student ID', 'ID', "
-                                    "'student_id' or 'Student Number') and at least one other column")],
-                           source=self.label)
+        raise PLCDataError(
+            [
+                Problem(
+                    self.label,
+                    None,
+                    None,
+                    None,
+                    "no header row with a student id column (e.g. 'Student ID', 'ID', "
+                    "'student_id' or 'Student Number') and at least one other column",
+                )
+            ],
+            source=self.label,
+        )
 
     def read_map(self) -> None:
         frame = self.map.frame
         if list(frame.columns) == [LINE]:
-            raise PLCDataError(self.problems or [Problem(self.map_label, None, None, None, "item map is empty")],
-                               source=self.map_label)
+            raise PLCDataError(
+                self.problems or [Problem(self.map_label, None, None, None, "item map is empty")], source=self.map_label
+            )
         frame.columns = [str(c).strip() if c != LINE else c for c in frame.columns]
         lowered = {str(c).lower(): c for c in frame.columns}
-        frame = frame.rename(columns={lowered[k]: k for k in
-                                      ("item_id", "skill_id", "max_points", "skill_description", "proficiency_cut",
-                                       "essential", "kind", "key", "standard", "description") if k in lowered})
+        frame = frame.rename(
+            columns={
+                lowered[k]: k
+                for k in (
+                    "item_id",
+                    "skill_id",
+                    "max_points",
+                    "skill_description",
+                    "proficiency_cut",
+                    "essential",
+                    "kind",
+                    "key",
+                    "standard",
+                    "description",
+                )
+                if k in lowered
+            }
+        )
         if "skill_description" not in frame and "description" in frame:
             frame = frame.rename(columns={"description": "skill_description"})
         missing = [c for c in ("item_id", "skill_id") if c not in frame]
         if missing:
-            raise PLCDataError([Problem(self.map_label, 1, c, None, "required column is missing from the item map")
-                                for c in missing], source=self.map_label)
+            raise PLCDataError(
+                [Problem(self.map_label, 1, c, None, "required column is missing from the item map") for c in missing],
+                source=self.map_label,
+            )
         for column in frame.columns:
             if column != LINE:
                 frame[column] = frame[column].fillna("").astype("str").str.strip()
@@ -325,7 +476,8 @@ class _Sheet:
         for position in range(len(frame)):
             row = frame.iloc[position]
             self.rows_json[(self.map_label, int(row[LINE]))] = json.dumps(
-                {k: str(v) for k, v in row.drop(LINE).items()}, ensure_ascii=False)
+                {k: str(v) for k, v in row.drop(LINE).items()}, ensure_ascii=False
+            )
         blank = frame["item_id"] == ""
         for line in frame.loc[blank, LINE]:
             self.reject(int(line), "item_id", None, "blank, but this column needs a value", file=self.map_label)
@@ -338,8 +490,14 @@ class _Sheet:
         for index, f in enumerate(folded):
             if index == self.id_col or not header[index]:
                 continue
-            for role, names in (("name", _NAME_ONE), ("first", _FIRST), ("last", _LAST), ("teacher", _TEACHER),
-                                ("section", _SECTION), ("grade", _GRADE)):
+            for role, names in (
+                ("name", _NAME_ONE),
+                ("first", _FIRST),
+                ("last", _LAST),
+                ("teacher", _TEACHER),
+                ("section", _SECTION),
+                ("grade", _GRADE),
+            ):
                 if f in names and role not in self.roles:
                     self.roles[role] = index
                     break
@@ -361,26 +519,44 @@ class _Sheet:
                 continue
             if item in self.item_cols:
                 first = header[self.item_cols[item]]
-                self.problem(self.header_line, name, name,
-                             f"column matches item {item!r}, like column {first!r}; only {first!r} was read")
+                self.problem(
+                    self.header_line,
+                    name,
+                    name,
+                    f"column matches item {item!r}, like column {first!r}; only {first!r} was read",
+                )
                 continue
             self.item_cols[item] = index
         for index, name in ignored:
-            self.problem(self.header_line, name, None,
-                         "column is not an item of the item map, nor a student, name, teacher, section or grade "
-                         "column; it was not read", "warning")
+            self.problem(
+                self.header_line,
+                name,
+                None,
+                "column is not an item of the item map, nor a student, name, teacher, section or grade "
+                "column; it was not read",
+                "warning",
+            )
         if ignored_summary:
-            self.notes.append(f"{self.label}: column(s) {', '.join(repr(n) for _, n in ignored_summary)} not read "
-                              "(totals and other summaries are recomputed from the items)")
+            self.notes.append(
+                f"{self.label}: column(s) {', '.join(repr(n) for _, n in ignored_summary)} not read "
+                "(totals and other summaries are recomputed from the items)"
+            )
         for position in range(len(self.map_frame)):
             item, line = self.map_frame["item_id"].iat[position], int(self.map_frame[LINE].iat[position])
             if item not in self.item_cols:
-                self.reject(line, "item_id", item, f"item has no column in {self.label} (header row "
-                            f"{self.header_line})", file=self.map_label)
+                self.reject(
+                    line,
+                    "item_id",
+                    item,
+                    f"item has no column in {self.label} (header row {self.header_line})",
+                    file=self.map_label,
+                )
         if not self.item_cols:
-            raise PLCDataError([p for p in self.problems if p.severity == "error"] or [Problem(
-                self.label, self.header_line, None, None, "no column matches an item_id of the item map")],
-                source=self.label)
+            raise PLCDataError(
+                [p for p in self.problems if p.severity == "error"]
+                or [Problem(self.label, self.header_line, None, None, "no column matches an item_id of the item map")],
+                source=self.label,
+            )
         keep = self.map_frame["item_id"].isin(list(self.item_cols))
         self.map_frame = self.map_frame.loc[keep.to_numpy()].reset_index(drop=True)
 
@@ -396,8 +572,9 @@ class _Sheet:
 
     def title_rows(self) -> None:
         """Title and date from the rows above the header (or the parameters, or the file name)."""
-        texts = [(number, c.strip()) for number, cells in self.grid.rows[:self.header_index] for c in cells
-                 if c.strip()]
+        texts = [
+            (number, c.strip()) for number, cells in self.grid.rows[: self.header_index] for c in cells if c.strip()
+        ]
         date_line = title_line = self.header_line
         if self.date is None:
             for number, text in [*texts, (None, self.stem)]:
@@ -424,8 +601,13 @@ class _Sheet:
                     break
             else:
                 self.grade = "unknown"
-                self.problem(self.header_line, None, None, "no grade column and no grade= given: students' grade "
-                             "recorded as 'unknown'", "warning")
+                self.problem(
+                    self.header_line,
+                    None,
+                    None,
+                    "no grade column and no grade= given: students' grade recorded as 'unknown'",
+                    "warning",
+                )
                 self.notes.append("students' grade recorded as 'unknown' (no grade column; pass grade=)")
 
     def points_row(self, rows: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
@@ -440,7 +622,7 @@ class _Sheet:
                     if text:
                         self.max_from_sheet[item] = (text, number)
                 self.notes.append(f"points possible read from row {number} of {self.label}")
-                return rows[:position] + rows[position + 1:]
+                return rows[:position] + rows[position + 1 :]
         return rows
 
     def items_and_skills(self) -> None:
@@ -463,27 +645,49 @@ class _Sheet:
                 elif maximum == "":
                     maximum = sheet_max[0]
                 elif _to_float(maximum) is not None and abs(_to_float(maximum) - sheet_value) > 1e-9:
-                    self.problem(sheet_max[1], header, sheet_max[0],
-                                 f"points possible differs from the item map's max_points {maximum} "
-                                 f"({self.map_label} line {line}); item {item!r} is not loaded")
-                    self.reject(line, "max_points", maximum,
-                                f"differs from the points possible {sheet_max[0]} in row {sheet_max[1]} of "
-                                f"{self.label}", file=self.map_label)
+                    self.problem(
+                        sheet_max[1],
+                        header,
+                        sheet_max[0],
+                        f"points possible differs from the item map's max_points {maximum} "
+                        f"({self.map_label} line {line}); item {item!r} is not loaded",
+                    )
+                    self.reject(
+                        line,
+                        "max_points",
+                        maximum,
+                        f"differs from the points possible {sheet_max[0]} in row {sheet_max[1]} of {self.label}",
+                        file=self.map_label,
+                    )
                     continue
             self.max_points[item] = _to_float(maximum)
             if row.get("key", ""):
                 self.keys[item] = row["key"]
-            self.tables["items"].append({
-                "assessment_id": self.assessment_id, "item_id": item, "skill_id": row["skill_id"],
-                "max_points": maximum, "kind": row.get("kind", ""), "key": row.get("key", ""), LINE: line})
+            self.tables["items"].append(
+                {
+                    "assessment_id": self.assessment_id,
+                    "item_id": item,
+                    "skill_id": row["skill_id"],
+                    "max_points": maximum,
+                    "kind": row.get("kind", ""),
+                    "key": row.get("key", ""),
+                    LINE: line,
+                }
+            )
             skill = row["skill_id"]
             if skill == "":
                 continue  # the validator reports the blank skill_id on this line
             description = row.get("skill_description", "")
             if skill not in skills:
-                skills[skill] = {"skill_id": skill, "description": description, "team_id": self.team_id,
-                                 "essential": row.get("essential", ""), "proficiency_cut": row.get("proficiency_cut", ""),
-                                 "standard": row.get("standard", ""), LINE: line}
+                skills[skill] = {
+                    "skill_id": skill,
+                    "description": description,
+                    "team_id": self.team_id,
+                    "essential": row.get("essential", ""),
+                    "proficiency_cut": row.get("proficiency_cut", ""),
+                    "standard": row.get("standard", ""),
+                    LINE: line,
+                }
                 continue
             known = skills[skill]
             if not known["description"] and description:
@@ -491,8 +695,14 @@ class _Sheet:
             for column in ("proficiency_cut", "essential", "standard"):
                 value = row.get(column, "")
                 if value and known[column] and value != known[column]:
-                    self.problem(line, column, value, f"skill {skill!r} has {column} {known[column]} on line "
-                                 f"{known[LINE]}; that value is used", "warning", self.map_label)
+                    self.problem(
+                        line,
+                        column,
+                        value,
+                        f"skill {skill!r} has {column} {known[column]} on line {known[LINE]}; that value is used",
+                        "warning",
+                        self.map_label,
+                    )
                 elif value and not known[column]:
                     known[column] = value
         undescribed = [s for s, row in skills.items() if not row["description"]]
@@ -523,36 +733,50 @@ class _Sheet:
             items = {item: cells[index].strip() for item, index in self.item_cols.items()}
             id_header = self.header[self.id_col]
             if _SUMMARY_ROWS.match(student) or any(_SUMMARY_ROWS.match(n) for n in names if n):
-                self.reject(number, id_header, student or None, "a summary or answer-key row (average, total, "
-                            "key ...), not a student; not read", "warning")
+                self.reject(
+                    number,
+                    id_header,
+                    student or None,
+                    "a summary or answer-key row (average, total, key ...), not a student; not read",
+                    "warning",
+                )
                 continue
             if not student:
                 self.reject(number, id_header, None, "row has no student id; not read", "warning")
                 continue
             if any(n.lower() in ("student, test", "test student", "test, student") for n in names):
-                self.reject(number, id_header, student, "a test student (e.g. Canvas 'Student, Test'); not read",
-                            "warning")
+                self.reject(
+                    number, id_header, student, "a test student (e.g. Canvas 'Student, Test'); not read", "warning"
+                )
                 continue
             teacher = cells[teacher_col].strip() if teacher_col is not None else ""
             section = cells[section_col].strip() if section_col is not None else ""
             if teacher_col is not None and not teacher:
-                self.reject(number, self.header[teacher_col], None, "teacher is blank: the student cannot be "
-                            "placed in a section; the row is not loaded")
+                self.reject(
+                    number,
+                    self.header[teacher_col],
+                    None,
+                    "teacher is blank: the student cannot be placed in a section; the row is not loaded",
+                )
                 continue
             if section_col is not None and not section:
-                self.reject(number, self.header[section_col], None, "section is blank: the student cannot be "
-                            "placed in a section; the row is not loaded")
+                self.reject(
+                    number,
+                    self.header[section_col],
+                    None,
+                    "section is blank: the student cannot be placed in a section; the row is not loaded",
+                )
                 continue
             section_id, teacher_id = self._placement(teacher, section, number, section_teacher)
             if teacher_id not in teachers:
                 name = teacher if teacher_col is not None and _fold(self.header[teacher_col]) != "teacherid" else ""
-                teachers[teacher_id] = {"teacher_id": teacher_id, "team_id": self.team_id, "name": name,
-                                        LINE: number}
+                teachers[teacher_id] = {"teacher_id": teacher_id, "team_id": self.team_id, "name": name, LINE: number}
                 self.column_at[(self.label, number, "teacher_id")] = self._header_of("teacher", "section")
             first, last = self._names(cells)
             grade = cells[roles["grade"]].strip() if "grade" in roles else self.grade
-            self.tables["students"].append({"student_id": student, "grade": grade, "first_name": first,
-                                            "last_name": last, LINE: number})
+            self.tables["students"].append(
+                {"student_id": student, "grade": grade, "first_name": first, "last_name": last, LINE: number}
+            )
             self.tables["enrollments"].append({"student_id": student, "section_id": section_id, LINE: number})
             # Absent: marks (abs, absent, ex ...) and blanks only.
             marks = {i for i, v in items.items() if v.lower() in ABSENT_MARKS}
@@ -563,18 +787,25 @@ class _Sheet:
             marks = {i for i in marks if not (items[i].lower() == "a" and i in self.keys)}
             if not marks and all(v == "" for v in items.values()):
                 blank_rows.append(student)
-                self.problem(number, id_header, student, "no item has a score: the student is treated as absent "
-                             "(enter 0 for work not attempted, or 'abs')", "warning")
+                self.problem(
+                    number,
+                    id_header,
+                    student,
+                    "no item has a score: the student is treated as absent (enter 0 for work not attempted, or 'abs')",
+                    "warning",
+                )
                 continue
             for item, value in items.items():
                 self._score(number, student, item, value, item in marks)
         self.tables["teachers"] = list(teachers.values())
         if absent:
-            self.notes.append(f"{len(absent)} student(s) absent (marked absent or excused in every item): "
-                              f"{', '.join(absent)}")
+            self.notes.append(
+                f"{len(absent)} student(s) absent (marked absent or excused in every item): {', '.join(absent)}"
+            )
         if blank_rows:
-            self.notes.append(f"{len(blank_rows)} student(s) with no score in any item treated as absent: "
-                              f"{', '.join(blank_rows)}")
+            self.notes.append(
+                f"{len(blank_rows)} student(s) with no score in any item treated as absent: {', '.join(blank_rows)}"
+            )
 
     def _header_of(self, *roles: str) -> str:
         for role in roles:
@@ -582,8 +813,9 @@ class _Sheet:
                 return self.header[self.roles[role]]
         return self.header[self.id_col]
 
-    def _placement(self, teacher: str, section: str, number: int,
-                   section_teacher: dict[str, tuple[str, int]]) -> tuple[str, str]:
+    def _placement(
+        self, teacher: str, section: str, number: int, section_teacher: dict[str, tuple[str, int]]
+    ) -> tuple[str, str]:
         if teacher and section:
             section_id, teacher_id = section, teacher
         elif teacher:
@@ -595,21 +827,35 @@ class _Sheet:
         if section_id in section_teacher:
             known, line = section_teacher[section_id]
             if known != teacher_id:
-                self.problem(number, self._header_of("teacher"), teacher,
-                             f"section {section!r} has teacher {known!r} on row {line}; the student is placed in "
-                             f"that section", "warning")
+                self.problem(
+                    number,
+                    self._header_of("teacher"),
+                    teacher,
+                    f"section {section!r} has teacher {known!r} on row {line}; the student is placed in that section",
+                    "warning",
+                )
             return section_id, known
         section_teacher[section_id] = (teacher_id, number)
         period = section if "section" in self.roles and _fold(self.header[self.roles["section"]]) in _PERIOD else ""
-        self.tables["sections"].append({"section_id": section_id, "teacher_id": teacher_id,
-                                        "team_id": self.team_id, "period": period, "term": "", LINE: number})
+        self.tables["sections"].append(
+            {
+                "section_id": section_id,
+                "teacher_id": teacher_id,
+                "team_id": self.team_id,
+                "period": period,
+                "term": "",
+                LINE: number,
+            }
+        )
         self.column_at[(self.label, number, "section_id")] = self._header_of("section", "teacher")
         return section_id, teacher_id
 
     def _names(self, cells: list[str]) -> tuple[str, str]:
         if "first" in self.roles or "last" in self.roles:
-            return (cells[self.roles["first"]].strip() if "first" in self.roles else "",
-                    cells[self.roles["last"]].strip() if "last" in self.roles else "")
+            return (
+                cells[self.roles["first"]].strip() if "first" in self.roles else "",
+                cells[self.roles["last"]].strip() if "last" in self.roles else "",
+            )
         if "name" in self.roles:
             name = " ".join(cells[self.roles["name"]].split())
             if "," in name:
@@ -625,12 +871,22 @@ class _Sheet:
         key = self.keys.get(item)
         response = ""
         if (number, index) in self.grid.formulas:
-            self.reject(number, header, None, "the cell holds a formula with no saved value (open the file in "
-                        "Excel or LibreOffice and save it, so the value is stored)")
+            self.reject(
+                number,
+                header,
+                None,
+                "the cell holds a formula with no saved value (open the file in "
+                "Excel or LibreOffice and save it, so the value is stored)",
+            )
             return
         if is_mark:
-            self.reject(number, header, value, "marked absent on this item, but the student has scores on other "
-                        "items; enter 0, leave blank for not attempted, or mark every item absent")
+            self.reject(
+                number,
+                header,
+                value,
+                "marked absent on this item, but the student has scores on other "
+                "items; enter 0, leave blank for not attempted, or mark every item absent",
+            )
             return
         if value == "":
             points = ""
@@ -641,8 +897,9 @@ class _Sheet:
                 maximum = self.max_points.get(item) or 1.0
                 number_value = maximum if response == key.strip().upper() else 0.0
             if number_value is None:
-                self.reject(number, header, value, "not a number (points), a blank (not attempted) or an absence "
-                            "mark (abs)")
+                self.reject(
+                    number, header, value, "not a number (points), a blank (not attempted) or an absence mark (abs)"
+                )
                 return
             maximum = self.max_points.get(item)
             if number_value < 0:
@@ -652,17 +909,39 @@ class _Sheet:
                 self.reject(number, header, value, f"more than the item's max_points ({maximum:g})")
                 return
             points = f"{number_value:.15g}"
-        self.tables["scores"].append({"student_id": student, "assessment_id": self.assessment_id, "item_id": item,
-                                      "points": points, "response": response, LINE: number})
+        self.tables["scores"].append(
+            {
+                "student_id": student,
+                "assessment_id": self.assessment_id,
+                "item_id": item,
+                "points": points,
+                "response": response,
+                LINE: number,
+            }
+        )
 
     def fixed_rows(self) -> None:
         self.tables["schools"] = [{"school_id": self.school_id, "name": self.school_id, LINE: self.header_line}]
-        self.tables["teams"] = [{"team_id": self.team_id, "school_id": self.school_id, "name": self.team_id,
-                                 "grade": self.grade if self.grade not in (None, "unknown") else "",
-                                 "subject": "", LINE: self.header_line}]
-        self.tables["assessments"] = [{"assessment_id": self.assessment_id, "team_id": self.team_id,
-                                       "title": self.title, "kind": self.kind, "date": self.date or "",
-                                       LINE: self.title_line}]
+        self.tables["teams"] = [
+            {
+                "team_id": self.team_id,
+                "school_id": self.school_id,
+                "name": self.team_id,
+                "grade": self.grade if self.grade not in (None, "unknown") else "",
+                "subject": "",
+                LINE: self.header_line,
+            }
+        ]
+        self.tables["assessments"] = [
+            {
+                "assessment_id": self.assessment_id,
+                "team_id": self.team_id,
+                "title": self.title,
+                "kind": self.kind,
+                "date": self.date or "",
+                LINE: self.title_line,
+            }
+        ]
 
     def raw_tables(self) -> dict[str, RawTable]:
         labels = {"items": self.map_label, "skills": self.map_label}
@@ -702,8 +981,16 @@ def _raw_table(name: str, rows: list[dict], label: str) -> RawTable:
 
 def _finish(sheet: _Sheet, result: ValidationResult) -> ValidationResult:
     """Point validation problems at sheet headers and files; add the loader's own rejected rows."""
-    names = {"students": sheet.label, "teachers": sheet.label, "sections": sheet.label, "teams": sheet.label,
-             "schools": sheet.label, "assessments": sheet.label, "items": sheet.map_label, "skills": sheet.map_label}
+    names = {
+        "students": sheet.label,
+        "teachers": sheet.label,
+        "sections": sheet.label,
+        "teams": sheet.label,
+        "schools": sheet.label,
+        "assessments": sheet.label,
+        "items": sheet.map_label,
+        "skills": sheet.map_label,
+    }
     pattern = re.compile(r"\b(" + "|".join(names) + r")\.csv\b")
 
     def relabel(text: str) -> str:
@@ -731,8 +1018,9 @@ def _finish(sheet: _Sheet, result: ValidationResult) -> ValidationResult:
     rejected = result.rejected.copy()
     if len(rejected):
         rejected["reason"] = rejected["reason"].map(relabel)
-        rejected["row"] = [sheet.rows_json.get((f, int(l)), r)
-                           for f, l, r in zip(rejected["file"], rejected["line"], rejected["row"])]
+        rejected["row"] = [
+            sheet.rows_json.get((f, int(l)), r) for f, l, r in zip(rejected["file"], rejected["line"], rejected["row"])
+        ]
     own = pd.DataFrame(sheet.rejected, columns=REJECTED_COLUMNS)
     rejected = pd.concat([f for f in (own, rejected) if len(f)] or [own], ignore_index=True)
     rejected["line"] = rejected["line"].astype("Int64")
@@ -751,11 +1039,20 @@ def _iso_date(date) -> str | None:
         raise ValueError(f"date must be an ISO date such as 2025-10-03, not {date!r}") from exc
 
 
-def load_score_sheet(path: str | Path, *, item_map: str | Path | pd.DataFrame | None = None,
-                     team_id: str | None = None, assessment_id: str | None = None, title: str | None = None,
-                     date: str | _dt.date | None = None, kind: str = "cfa", sheet: str | int | None = None,
-                     errors: Errors = "raise", school_id: str | None = None,
-                     grade: str | None = None) -> Dataset:
+def load_score_sheet(
+    path: str | Path,
+    *,
+    item_map: str | Path | pd.DataFrame | None = None,
+    team_id: str | None = None,
+    assessment_id: str | None = None,
+    title: str | None = None,
+    date: str | _dt.date | None = None,
+    kind: str = "cfa",
+    sheet: str | int | None = None,
+    errors: Errors = "raise",
+    school_id: str | None = None,
+    grade: str | None = None,
+) -> Dataset:
     """Load a wide CFA score sheet (one row per student, one column per item).
 
     Parameters
@@ -853,27 +1150,50 @@ def load_score_sheet(path: str | Path, *, item_map: str | Path | pd.DataFrame | 
     raw_map = _load_item_map(item_map, path, workbook_sheets)
     stem = path.stem
     team = team_id or stem
-    loader = _Sheet(grid, raw_map, team_id=team, school_id=school_id or f"{team}-school",
-                    assessment_id=assessment_id or stem, title=title, date=date, kind=kind, grade=grade, stem=stem)
+    loader = _Sheet(
+        grid,
+        raw_map,
+        team_id=team,
+        school_id=school_id or f"{team}-school",
+        assessment_id=assessment_id or stem,
+        title=title,
+        date=date,
+        kind=kind,
+        grade=grade,
+        stem=stem,
+    )
     loader.problems = read_problems + loader.problems
     if not (team_id and school_id):
-        loader.notes.append(f"school and team ids {loader.school_id!r} / {team!r} "
-                            + ("derived from the file name" if not team_id else "given")
-                            + " (pass team_id= and school_id= to set them)")
+        loader.notes.append(
+            f"school and team ids {loader.school_id!r} / {team!r} "
+            + ("derived from the file name" if not team_id else "given")
+            + " (pass team_id= and school_id= to set them)"
+        )
     loader.find_header()
     loader.read_map()
     loader.classify_columns()
     loader.title_rows()
-    body = loader.points_row(grid.rows[loader.header_index + 1:])
+    body = loader.points_row(grid.rows[loader.header_index + 1 :])
     loader.items_and_skills()
     loader.students_and_scores(body)
     if not loader.date:
-        raise PLCDataError([Problem(loader.label, None, None, None, "no assessment date: none in the title rows or "
-                                    "the file name; pass date= (e.g. date='2025-10-03')")], source=str(path))
+        raise PLCDataError(
+            [
+                Problem(
+                    loader.label,
+                    None,
+                    None,
+                    None,
+                    "no assessment date: none in the title rows or the file name; pass date= (e.g. date='2025-10-03')",
+                )
+            ],
+            source=str(path),
+        )
     loader.fixed_rows()
     if "teacher" not in loader.roles and "section" not in loader.roles:
-        loader.notes.append("no teacher or section column: every student is in one section, so teachers cannot "
-                            "be compared")
+        loader.notes.append(
+            "no teacher or section column: every student is in one section, so teachers cannot be compared"
+        )
     elif "teacher" not in loader.roles:
         loader.notes.append("no teacher column: each section is treated as its own teacher")
     result = validate_tables(loader.raw_tables(), extra_problems=loader.problems)

@@ -270,4 +270,3 @@ def signal_from_interval(low, high, n1, n2, min_n: int = 10):
     if scalar:
         return str(out.item())
     return out
-

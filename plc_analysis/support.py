@@ -11,15 +11,15 @@ Tiers that escalate by rule are in :mod:`plc_analysis.tiers`.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from .coded import decode
 from .comparison import teacher_names
 from .dataset import Dataset
 from .equity import MIN_CELL, Audience, names_allowed, resolve_audience, student_names, suppress_small_cells
-from .coded import decode
 from .proficiency import MasteryRule, _evidence, _mastery, skill_evidence, student_skill_mastery
 from .stats import wilson_interval
 
@@ -58,8 +58,11 @@ def _pct(values: pd.Series) -> pd.Series:
 def _chronological(evidence: pd.DataFrame) -> pd.DataFrame:
     # a reassessment on the same day as the original counts as the later evidence
     later = (evidence["assessment_kind"] == "reassessment").astype(int)
-    return evidence.assign(_later=later).sort_values(
-        ["student_id", "skill_id", "date", "_later", "assessment_id"], kind="stable").drop(columns="_later")
+    return (
+        evidence.assign(_later=later)
+        .sort_values(["student_id", "skill_id", "date", "_later", "assessment_id"], kind="stable")
+        .drop(columns="_later")
+    )
 
 
 def _below_since(evidence: pd.DataFrame) -> pd.Series:
@@ -79,10 +82,18 @@ def _names_column(frame: pd.DataFrame, dataset: Dataset, show: bool) -> pd.DataF
     return frame
 
 
-def students_needing_support(dataset: Dataset, rule: MasteryRule = "most_recent", group_size: int = 10, *,
-                             names: bool | None = None, essential_only: bool = True,
-                             as_of: str | pd.Timestamp | None = None, weight: float = 0.65,
-                             cut: float | None = None, **filters) -> pd.DataFrame:
+def students_needing_support(
+    dataset: Dataset,
+    rule: MasteryRule = "most_recent",
+    group_size: int = 10,
+    *,
+    names: bool | None = None,
+    essential_only: bool = True,
+    as_of: str | pd.Timestamp | None = None,
+    weight: float = 0.65,
+    cut: float | None = None,
+    **filters,
+) -> pd.DataFrame:
     """Every student not yet proficient on an essential skill, with the evidence and a support group.
 
     Parameters
@@ -125,8 +136,9 @@ def students_needing_support(dataset: Dataset, rule: MasteryRule = "most_recent"
         (support-group label, see :func:`support_groups`).
     """
     if rule == "all":
-        raise ValueError("students_needing_support needs one standing per student and skill; "
-                         "choose a rule other than 'all'")
+        raise ValueError(
+            "students_needing_support needs one standing per student and skill; choose a rule other than 'all'"
+        )
     if group_size < 1:
         raise ValueError(f"group_size must be at least 1, not {group_size}")
     if filters:
@@ -154,18 +166,46 @@ def students_needing_support(dataset: Dataset, rule: MasteryRule = "most_recent"
     below["assessment_kind"] = below["assessment_kind"].astype("str")
     below["teacher"] = below["teacher_id"].map(teacher_names(dataset)).astype("str")
     below["shortfall"] = below["proficiency_cut"] - below["score"]
-    below["evidence"] = (below["title"].fillna(below["assessment_id"]).astype("str") + " on "
-                         + below["date"].dt.strftime("%Y-%m-%d") + ": " + _pct(below["score"])
-                         + " (cut " + _pct(below["proficiency_cut"]) + ")")
+    below["evidence"] = (
+        below["title"].fillna(below["assessment_id"]).astype("str")
+        + " on "
+        + below["date"].dt.strftime("%Y-%m-%d")
+        + ": "
+        + _pct(below["score"])
+        + " (cut "
+        + _pct(below["proficiency_cut"])
+        + ")"
+    )
     days = (reference - below["below_since"]).dt.days if reference is not None else np.nan
     below["weeks_below"] = (pd.Series(days, index=below.index) / 7).round(1)
     below["n_skills_below"] = below.groupby(["team_id", "student_id"])["skill_id"].transform("size").astype("int64")
     below = _assign_groups(below, group_size)
-    below = below.sort_values(["team_id", "teacher_id", "section_id", "student_id", "skill_id"],
-                              kind="stable").reset_index(drop=True)
-    columns = ["student_id", "team_id", "school_id", "teacher_id", "teacher", "section_id", "skill_id",
-               "description", "assessment_id", "title", "assessment_kind", "date", "score", "proficiency_cut",
-               "shortfall", "evidence", "below_since", "weeks_below", "n_assessments", "n_skills_below", "group"]
+    below = below.sort_values(
+        ["team_id", "teacher_id", "section_id", "student_id", "skill_id"], kind="stable"
+    ).reset_index(drop=True)
+    columns = [
+        "student_id",
+        "team_id",
+        "school_id",
+        "teacher_id",
+        "teacher",
+        "section_id",
+        "skill_id",
+        "description",
+        "assessment_id",
+        "title",
+        "assessment_kind",
+        "date",
+        "score",
+        "proficiency_cut",
+        "shortfall",
+        "evidence",
+        "below_since",
+        "weeks_below",
+        "n_assessments",
+        "n_skills_below",
+        "group",
+    ]
     return _names_column(below[columns].copy(), dataset, show)
 
 
@@ -178,14 +218,25 @@ def _assign_groups(below: pd.DataFrame, group_size: int) -> pd.DataFrame:
     n_groups = np.ceil(n / group_size).astype(int)
     number = (position * n_groups // n + 1).astype(int)
     ordered = ordered.assign(group_number=number, n_groups=n_groups)
-    ordered["group"] = (ordered["skill_id"].astype("str") + " group " + ordered["group_number"].astype("str")
-                        + " of " + ordered["n_groups"].astype("str"))
+    ordered["group"] = (
+        ordered["skill_id"].astype("str")
+        + " group "
+        + ordered["group_number"].astype("str")
+        + " of "
+        + ordered["n_groups"].astype("str")
+    )
     return ordered.drop(columns=["group_number", "n_groups"]).sort_index()
 
 
-def support_by_student(dataset: Dataset, rule: MasteryRule = "most_recent", group_size: int = 10, *,
-                       names: bool | None = None, needing: pd.DataFrame | None = None,
-                       **kwargs) -> pd.DataFrame:
+def support_by_student(
+    dataset: Dataset,
+    rule: MasteryRule = "most_recent",
+    group_size: int = 10,
+    *,
+    names: bool | None = None,
+    needing: pd.DataFrame | None = None,
+    **kwargs,
+) -> pd.DataFrame:
     """The support list by student, for the student's teacher or advisor.
 
     Parameters
@@ -214,26 +265,52 @@ def support_by_student(dataset: Dataset, rule: MasteryRule = "most_recent", grou
     keys = ["student_id", "team_id"]
     ordered = needing.sort_values([*keys, "shortfall"], ascending=[True, True, False], kind="stable")
     grouped = ordered.groupby(keys, sort=False)
-    out = grouped.agg(teacher_id=("teacher_id", "first"), teacher=("teacher", "first"),
-                      section_id=("section_id", "first"), n_skills_below=("skill_id", "size"),
-                      lowest_score=("score", "min"), below_since=("below_since", "min"),
-                      weeks_below=("weeks_below", "max")).reset_index()
+    out = grouped.agg(
+        teacher_id=("teacher_id", "first"),
+        teacher=("teacher", "first"),
+        section_id=("section_id", "first"),
+        n_skills_below=("skill_id", "size"),
+        lowest_score=("score", "min"),
+        below_since=("below_since", "min"),
+        weeks_below=("weeks_below", "max"),
+    ).reset_index()
     codes = grouped.ngroup()
-    out = out.assign(**{name: _joined_by_group(codes, ordered[column], len(out), "; ")
-                        for name, column in (("skills", "description"), ("skill_ids", "skill_id"),
-                                             ("groups", "group"))})
-    out = out[[*keys, "teacher_id", "teacher", "section_id", "n_skills_below", "skills", "skill_ids",
-               "lowest_score", "below_since", "weeks_below", "groups"]]
+    out = out.assign(
+        **{
+            name: _joined_by_group(codes, ordered[column], len(out), "; ")
+            for name, column in (("skills", "description"), ("skill_ids", "skill_id"), ("groups", "group"))
+        }
+    )
+    out = out[
+        [
+            *keys,
+            "teacher_id",
+            "teacher",
+            "section_id",
+            "n_skills_below",
+            "skills",
+            "skill_ids",
+            "lowest_score",
+            "below_since",
+            "weeks_below",
+            "groups",
+        ]
+    ]
     if "student" in needing.columns:
-        out.insert(1, "student", out["student_id"].map(needing.drop_duplicates("student_id")
-                                                       .set_index("student_id")["student"]))
-    out = out.sort_values(["team_id", "n_skills_below", "teacher_id", "student_id"],
-                          ascending=[True, False, True, True], kind="stable")
+        out.insert(
+            1,
+            "student",
+            out["student_id"].map(needing.drop_duplicates("student_id").set_index("student_id")["student"]),
+        )
+    out = out.sort_values(
+        ["team_id", "n_skills_below", "teacher_id", "student_id"], ascending=[True, False, True, True], kind="stable"
+    )
     return out.reset_index(drop=True)
 
 
-def _joined_by_group(codes: pd.Series, values: pd.Series, n_groups: int, sep: str, *,
-                     distinct_sorted: bool = False) -> list[str]:
+def _joined_by_group(
+    codes: pd.Series, values: pd.Series, n_groups: int, sep: str, *, distinct_sorted: bool = False
+) -> list[str]:
     """Each group's ``values`` as text joined by ``sep``: what ``groupby(...).agg`` with a joining lambda gives.
 
     One sort instead of a Python call per group.
@@ -275,8 +352,14 @@ def _joined_by_group(codes: pd.Series, values: pd.Series, n_groups: int, sep: st
     return joined
 
 
-def support_groups(dataset: Dataset, rule: MasteryRule = "most_recent", group_size: int = 10, *,
-                   needing: pd.DataFrame | None = None, **kwargs) -> pd.DataFrame:
+def support_groups(
+    dataset: Dataset,
+    rule: MasteryRule = "most_recent",
+    group_size: int = 10,
+    *,
+    needing: pd.DataFrame | None = None,
+    **kwargs,
+) -> pd.DataFrame:
     """Flexible regrouping by skill: who needs reteaching on what, in groups of at most ``group_size``.
 
     "These 14 students, from 4 classes, need reteaching on skill X": each
@@ -308,44 +391,97 @@ def support_groups(dataset: Dataset, rule: MasteryRule = "most_recent", group_si
     """
     if needing is None:
         needing = students_needing_support(dataset, rule, group_size, names=False, **kwargs)
-    columns = ["team_id", "skill_id", "description", "proficiency_cut", "group", "group_number", "n_groups",
-               "n_students", "n_sections", "n_teachers", "teachers", "sections", "lowest_score", "highest_score",
-               "mean_score", "n_students_skill", "n_sections_skill", "n_teachers_skill", "summary"]
+    columns = [
+        "team_id",
+        "skill_id",
+        "description",
+        "proficiency_cut",
+        "group",
+        "group_number",
+        "n_groups",
+        "n_students",
+        "n_sections",
+        "n_teachers",
+        "teachers",
+        "sections",
+        "lowest_score",
+        "highest_score",
+        "mean_score",
+        "n_students_skill",
+        "n_sections_skill",
+        "n_teachers_skill",
+        "summary",
+    ]
     if needing.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     parts = needing["group"].str.extract(r" group (\d+) of (\d+)$").astype(int)
     needing = needing.assign(group_number=parts[0].to_numpy(), n_groups=parts[1].to_numpy())
 
     grouped = needing.groupby(["team_id", "skill_id", "group"], sort=False)
-    groups = (grouped.agg(description=("description", "first"), proficiency_cut=("proficiency_cut", "first"),
-                          group_number=("group_number", "first"), n_groups=("n_groups", "first"),
-                          n_students=("student_id", "nunique"), n_sections=("section_id", "nunique"),
-                          n_teachers=("teacher_id", "nunique"), lowest_score=("score", "min"),
-                          highest_score=("score", "max"), mean_score=("score", "mean"))
-              .reset_index())
+    groups = grouped.agg(
+        description=("description", "first"),
+        proficiency_cut=("proficiency_cut", "first"),
+        group_number=("group_number", "first"),
+        n_groups=("n_groups", "first"),
+        n_students=("student_id", "nunique"),
+        n_sections=("section_id", "nunique"),
+        n_teachers=("teacher_id", "nunique"),
+        lowest_score=("score", "min"),
+        highest_score=("score", "max"),
+        mean_score=("score", "mean"),
+    ).reset_index()
     codes = grouped.ngroup()
     for name, column in (("teachers", "teacher"), ("sections", "section_id")):
         groups[name] = _joined_by_group(codes, needing[column], len(groups), ", ", distinct_sorted=True)
-    skill = (needing.groupby(["team_id", "skill_id"], sort=False)
-             .agg(n_students_skill=("student_id", "nunique"), n_sections_skill=("section_id", "nunique"),
-                  n_teachers_skill=("teacher_id", "nunique")).reset_index())
+    skill = (
+        needing.groupby(["team_id", "skill_id"], sort=False)
+        .agg(
+            n_students_skill=("student_id", "nunique"),
+            n_sections_skill=("section_id", "nunique"),
+            n_teachers_skill=("teacher_id", "nunique"),
+        )
+        .reset_index()
+    )
     groups = groups.merge(skill, on=["team_id", "skill_id"], how="left")
     plural = np.where(groups["n_students_skill"] == 1, " student", " students")
     classes = np.where(groups["n_sections_skill"] == 1, " class", " classes")
-    groups["summary"] = (groups["n_students_skill"].astype("str") + plural + ", from "
-                         + groups["n_sections_skill"].astype("str") + classes + ", need reteaching on \u201c"
-                         + groups["description"].astype("str") + "\u201d. Group "
-                         + groups["group_number"].astype("str") + " of " + groups["n_groups"].astype("str") + ": "
-                         + groups["n_students"].astype("str") + " students from " + groups["teachers"]
-                         + " (scores " + _pct(groups["lowest_score"]) + "\u2013" + _pct(groups["highest_score"])
-                         + ").")
-    groups = groups.sort_values(["team_id", "n_students_skill", "skill_id", "group_number"],
-                                ascending=[True, False, True, True], kind="stable")
+    groups["summary"] = (
+        groups["n_students_skill"].astype("str")
+        + plural
+        + ", from "
+        + groups["n_sections_skill"].astype("str")
+        + classes
+        + ", need reteaching on \u201c"
+        + groups["description"].astype("str")
+        + "\u201d. Group "
+        + groups["group_number"].astype("str")
+        + " of "
+        + groups["n_groups"].astype("str")
+        + ": "
+        + groups["n_students"].astype("str")
+        + " students from "
+        + groups["teachers"]
+        + " (scores "
+        + _pct(groups["lowest_score"])
+        + "\u2013"
+        + _pct(groups["highest_score"])
+        + ")."
+    )
+    groups = groups.sort_values(
+        ["team_id", "n_students_skill", "skill_id", "group_number"], ascending=[True, False, True, True], kind="stable"
+    )
     return groups[columns].reset_index(drop=True)
 
 
-def enrichment_list(dataset: Dataset, rule: MasteryRule = "most_recent", *, names: bool | None = None,
-                    weight: float = 0.65, cut: float | None = None, **filters) -> pd.DataFrame:
+def enrichment_list(
+    dataset: Dataset,
+    rule: MasteryRule = "most_recent",
+    *,
+    names: bool | None = None,
+    weight: float = 0.65,
+    cut: float | None = None,
+    **filters,
+) -> pd.DataFrame:
     """Students proficient on every essential skill assessed so far: ready for enrichment.
 
     A student is listed when they have evidence on every essential skill their
@@ -380,18 +516,42 @@ def enrichment_list(dataset: Dataset, rule: MasteryRule = "most_recent", *, name
     essential = dataset.skills.loc[dataset.skills["essential"].fillna(True).astype(bool), "skill_id"]
     mastery = mastery[mastery["skill_id"].isin(essential)]
     assessed = mastery.groupby("team_id")["skill_id"].nunique().rename("n_team_skills")
-    per = (mastery.groupby(["team_id", "student_id"], sort=False)
-           .agg(school_id=("school_id", "first"), teacher_id=("teacher_id", "first"),
-                section_id=("section_id", "first"), n_skills=("skill_id", "nunique"),
-                n_proficient=("proficient", "sum"), lowest_score=("score", "min"), mean_score=("score", "mean"))
-           .reset_index().merge(assessed.reset_index(), on="team_id"))
+    per = (
+        mastery.groupby(["team_id", "student_id"], sort=False)
+        .agg(
+            school_id=("school_id", "first"),
+            teacher_id=("teacher_id", "first"),
+            section_id=("section_id", "first"),
+            n_skills=("skill_id", "nunique"),
+            n_proficient=("proficient", "sum"),
+            lowest_score=("score", "min"),
+            mean_score=("score", "mean"),
+        )
+        .reset_index()
+        .merge(assessed.reset_index(), on="team_id")
+    )
     ready = per[(per["n_skills"] == per["n_team_skills"]) & (per["n_proficient"] == per["n_skills"])].copy()
     ready["teacher"] = ready["teacher_id"].map(teacher_names(dataset)).astype("str")
-    ready["note"] = ("proficient on all " + ready["n_skills"].astype("str")
-                     + " essential skills assessed so far (lowest " + _pct(ready["lowest_score"]) + ")")
+    ready["note"] = (
+        "proficient on all "
+        + ready["n_skills"].astype("str")
+        + " essential skills assessed so far (lowest "
+        + _pct(ready["lowest_score"])
+        + ")"
+    )
     ready = ready.sort_values(["team_id", "teacher_id", "section_id", "student_id"], kind="stable")
-    columns = ["student_id", "team_id", "school_id", "teacher_id", "teacher", "section_id", "n_skills",
-               "lowest_score", "mean_score", "note"]
+    columns = [
+        "student_id",
+        "team_id",
+        "school_id",
+        "teacher_id",
+        "teacher",
+        "section_id",
+        "n_skills",
+        "lowest_score",
+        "mean_score",
+        "note",
+    ]
     return _names_column(ready[columns].reset_index(drop=True), dataset, show)
 
 
@@ -400,12 +560,18 @@ def enrichment_list(dataset: Dataset, rule: MasteryRule = "most_recent", *, name
 # --------------------------------------------------------------------------- #
 def _progress_standing(dataset: Dataset) -> pd.DataFrame:
     """Lowest progress-report percent per student and report date."""
-    return (dataset.progress.groupby(["student_id", "period_end"], sort=True)["percent"].min()
-            .rename("value").reset_index().rename(columns={"period_end": "date"}))
+    return (
+        dataset.progress.groupby(["student_id", "period_end"], sort=True)["percent"]
+        .min()
+        .rename("value")
+        .reset_index()
+        .rename(columns={"period_end": "date"})
+    )
 
 
-def intervention_outcomes(dataset: Dataset, *, line: float | None = None,
-                          as_of: str | pd.Timestamp | None = None, **filters) -> pd.DataFrame:
+def intervention_outcomes(
+    dataset: Dataset, *, line: float | None = None, as_of: str | pd.Timestamp | None = None, **filters
+) -> pd.DataFrame:
     """Each intervention with the evidence before it and after it.
 
     * An intervention **on a skill** (``skill_id`` given) is measured on that
@@ -457,41 +623,73 @@ def intervention_outcomes(dataset: Dataset, *, line: float | None = None,
 
     # skill interventions
     ev = skill_evidence(dataset)
-    ev = ev.assign(met=ev["score"] >= ev["proficiency_cut"] - _TOL,
-                   _re=(ev["assessment_kind"].astype("str") != "reassessment").astype(int))
+    ev = ev.assign(
+        met=ev["score"] >= ev["proficiency_cut"] - _TOL,
+        _re=(ev["assessment_kind"].astype("str") != "reassessment").astype(int),
+    )
     pairs = on_skill[["_id", "student_id", "skill_id", "start_date", "end_date"]].merge(
         ev[["student_id", "skill_id", "assessment_id", "team_id", "date", "score", "met", "_re"]],
-        on=["student_id", "skill_id"], how="inner")
-    before = (pairs[pairs["date"] < pairs["start_date"]]
-              .sort_values(["_id", "date", "_re"], ascending=[True, True, False])
-              .drop_duplicates("_id", keep="last"))
+        on=["student_id", "skill_id"],
+        how="inner",
+    )
+    before = (
+        pairs[pairs["date"] < pairs["start_date"]]
+        .sort_values(["_id", "date", "_re"], ascending=[True, True, False])
+        .drop_duplicates("_id", keep="last")
+    )
     window = (pairs["date"] >= pairs["start_date"]) & (pairs["end_date"].isna() | (pairs["date"] <= pairs["end_date"]))
     after = pairs[window].sort_values(["_id", "_re", "date"], kind="stable").drop_duplicates("_id", keep="first")
     skill_part = on_skill.assign(evidence="skill assessment")
     skill_part = skill_part.merge(
-        before[["_id", "date", "assessment_id", "score", "met", "team_id"]].rename(columns={
-            "date": "before_date", "assessment_id": "before_assessment_id", "score": "before_score",
-            "met": "before_met", "team_id": "_team_b"}), on="_id", how="left")
+        before[["_id", "date", "assessment_id", "score", "met", "team_id"]].rename(
+            columns={
+                "date": "before_date",
+                "assessment_id": "before_assessment_id",
+                "score": "before_score",
+                "met": "before_met",
+                "team_id": "_team_b",
+            }
+        ),
+        on="_id",
+        how="left",
+    )
     skill_part = skill_part.merge(
-        after[["_id", "date", "assessment_id", "score", "met", "team_id"]].rename(columns={
-            "date": "after_date", "assessment_id": "after_assessment_id", "score": "after_score",
-            "met": "after_met", "team_id": "_team_a"}), on="_id", how="left")
+        after[["_id", "date", "assessment_id", "score", "met", "team_id"]].rename(
+            columns={
+                "date": "after_date",
+                "assessment_id": "after_assessment_id",
+                "score": "after_score",
+                "met": "after_met",
+                "team_id": "_team_a",
+            }
+        ),
+        on="_id",
+        how="left",
+    )
     skill_part["team_id"] = skill_part["_team_b"].fillna(skill_part["_team_a"])
     skill_part = skill_part.drop(columns=["_team_b", "_team_a"])
 
     # tiers of support, measured on progress reports
     standing = _progress_standing(dataset)
     ppairs = tiered[["_id", "student_id", "start_date", "end_date"]].merge(standing, on="student_id", how="inner")
-    pbefore = (ppairs[ppairs["date"] <= ppairs["start_date"]].sort_values(["_id", "date"])
-               .drop_duplicates("_id", keep="last"))
-    pwindow = (ppairs["date"] > ppairs["start_date"]) & (ppairs["end_date"].isna()
-                                                         | (ppairs["date"] <= ppairs["end_date"]))
+    pbefore = (
+        ppairs[ppairs["date"] <= ppairs["start_date"]].sort_values(["_id", "date"]).drop_duplicates("_id", keep="last")
+    )
+    pwindow = (ppairs["date"] > ppairs["start_date"]) & (
+        ppairs["end_date"].isna() | (ppairs["date"] <= ppairs["end_date"])
+    )
     pafter = ppairs[pwindow].sort_values(["_id", "date"]).drop_duplicates("_id", keep="last")
     tier_part = tiered.assign(evidence="progress report")
-    tier_part = tier_part.merge(pbefore[["_id", "date", "value"]].rename(
-        columns={"date": "before_date", "value": "before_score"}), on="_id", how="left")
-    tier_part = tier_part.merge(pafter[["_id", "date", "value"]].rename(
-        columns={"date": "after_date", "value": "after_score"}), on="_id", how="left")
+    tier_part = tier_part.merge(
+        pbefore[["_id", "date", "value"]].rename(columns={"date": "before_date", "value": "before_score"}),
+        on="_id",
+        how="left",
+    )
+    tier_part = tier_part.merge(
+        pafter[["_id", "date", "value"]].rename(columns={"date": "after_date", "value": "after_score"}),
+        on="_id",
+        how="left",
+    )
     tier_part["before_met"] = (tier_part["before_score"] >= line).where(tier_part["before_score"].notna())
     tier_part["after_met"] = (tier_part["after_score"] >= line).where(tier_part["after_score"].notna())
     tier_part["before_assessment_id"] = pd.Series(pd.NA, index=tier_part.index, dtype="str")
@@ -503,17 +701,42 @@ def intervention_outcomes(dataset: Dataset, *, line: float | None = None,
         out[c] = out[c].astype("boolean")
     out["measured"] = (out["before_score"].notna() & out["after_score"].notna()).astype(bool)
     out["improved"] = (out["after_score"] > out["before_score"]).where(out["measured"]).astype("boolean")
-    columns = ["student_id", "team_id", "tier", "kind", "skill_id", "start_date", "end_date", "outcome", "evidence",
-               "before_date", "before_assessment_id", "before_score", "before_met", "after_date",
-               "after_assessment_id", "after_score", "after_met", "measured", "improved"]
+    columns = [
+        "student_id",
+        "team_id",
+        "tier",
+        "kind",
+        "skill_id",
+        "start_date",
+        "end_date",
+        "outcome",
+        "evidence",
+        "before_date",
+        "before_assessment_id",
+        "before_score",
+        "before_met",
+        "after_date",
+        "after_assessment_id",
+        "after_score",
+        "after_met",
+        "measured",
+        "improved",
+    ]
     return out[columns]
 
 
-def intervention_effectiveness(dataset: Dataset, by: Sequence[str] = ("evidence", "kind", "tier"), *,
-                               confidence: float = 0.95, line: float | None = None,
-                               as_of: str | pd.Timestamp | None = None,
-                               outcomes: pd.DataFrame | None = None, audience: Audience = "auto",
-                               min_n: int = MIN_CELL, **filters) -> pd.DataFrame:
+def intervention_effectiveness(
+    dataset: Dataset,
+    by: Sequence[str] = ("evidence", "kind", "tier"),
+    *,
+    confidence: float = 0.95,
+    line: float | None = None,
+    as_of: str | pd.Timestamp | None = None,
+    outcomes: pd.DataFrame | None = None,
+    audience: Audience = "auto",
+    min_n: int = MIN_CELL,
+    **filters,
+) -> pd.DataFrame:
     """Did the support work?  Share meeting the standard after the intervention vs before.
 
     Parameters
@@ -554,16 +777,26 @@ def intervention_effectiveness(dataset: Dataset, by: Sequence[str] = ("evidence"
     if outcomes is None:
         outcomes = intervention_outcomes(dataset, line=line, as_of=as_of, **filters)
     by = list(by)
-    m = outcomes.assign(_b=outcomes["before_met"].fillna(False).astype(bool) & outcomes["measured"],
-                        _a=outcomes["after_met"].fillna(False).astype(bool) & outcomes["measured"],
-                        _i=outcomes["improved"].fillna(False).astype(bool),
-                        _bs=outcomes["before_score"].where(outcomes["measured"]),
-                        _as=outcomes["after_score"].where(outcomes["measured"]))
-    out = (m.groupby(by, dropna=False, sort=True, observed=True)
-           .agg(n_interventions=("student_id", "size"), n_measured=("measured", "sum"),
-                n_before_met=("_b", "sum"), n_after_met=("_a", "sum"), n_improved=("_i", "sum"),
-                mean_before=("_bs", "mean"), mean_after=("_as", "mean"))
-           .reset_index())
+    m = outcomes.assign(
+        _b=outcomes["before_met"].fillna(False).astype(bool) & outcomes["measured"],
+        _a=outcomes["after_met"].fillna(False).astype(bool) & outcomes["measured"],
+        _i=outcomes["improved"].fillna(False).astype(bool),
+        _bs=outcomes["before_score"].where(outcomes["measured"]),
+        _as=outcomes["after_score"].where(outcomes["measured"]),
+    )
+    out = (
+        m.groupby(by, dropna=False, sort=True, observed=True)
+        .agg(
+            n_interventions=("student_id", "size"),
+            n_measured=("measured", "sum"),
+            n_before_met=("_b", "sum"),
+            n_after_met=("_a", "sum"),
+            n_improved=("_i", "sum"),
+            mean_before=("_bs", "mean"),
+            mean_after=("_as", "mean"),
+        )
+        .reset_index()
+    )
     for c in ("n_interventions", "n_measured", "n_before_met", "n_after_met", "n_improved"):
         out[c] = out[c].astype("int64")
     out["n_not_measured"] = out["n_interventions"] - out["n_measured"]
@@ -575,24 +808,70 @@ def intervention_effectiveness(dataset: Dataset, by: Sequence[str] = ("evidence"
     out["before_ci_low"], out["before_ci_high"] = wilson_interval(out["n_before_met"].to_numpy(float), n, confidence)
     out["after_ci_low"], out["after_ci_high"] = wilson_interval(out["n_after_met"].to_numpy(float), n, confidence)
     out["change"] = out["share_after"] - out["share_before"]
-    what = np.where(out.get("evidence", pd.Series("", index=out.index)).astype("str") == "progress report",
-                    "at or above the line at the next review", "proficient on the reassessment")
-    label = (out["kind"].astype("str") if "kind" in out.columns else pd.Series("support", index=out.index))
-    out["summary"] = ("After " + label + ": " + out["n_after_met"].astype("str") + " of "
-                      + out["n_measured"].astype("str") + " students (" + _pct(out["share_after"]) + ") "
-                      + pd.Series(what, index=out.index) + ", against " + _pct(out["share_before"])
-                      + " before; " + out["n_not_measured"].astype("str") + " not measured.")
-    columns = [*by, "n_interventions", "n_measured", "n_not_measured", "n_before_met", "share_before",
-               "before_ci_low", "before_ci_high", "n_after_met", "share_after", "after_ci_low", "after_ci_high",
-               "change", "n_improved", "share_improved", "mean_before", "mean_after", "summary", "audience"]
+    what = np.where(
+        out.get("evidence", pd.Series("", index=out.index)).astype("str") == "progress report",
+        "at or above the line at the next review",
+        "proficient on the reassessment",
+    )
+    label = out["kind"].astype("str") if "kind" in out.columns else pd.Series("support", index=out.index)
+    out["summary"] = (
+        "After "
+        + label
+        + ": "
+        + out["n_after_met"].astype("str")
+        + " of "
+        + out["n_measured"].astype("str")
+        + " students ("
+        + _pct(out["share_after"])
+        + ") "
+        + pd.Series(what, index=out.index)
+        + ", against "
+        + _pct(out["share_before"])
+        + " before; "
+        + out["n_not_measured"].astype("str")
+        + " not measured."
+    )
+    columns = [
+        *by,
+        "n_interventions",
+        "n_measured",
+        "n_not_measured",
+        "n_before_met",
+        "share_before",
+        "before_ci_low",
+        "before_ci_high",
+        "n_after_met",
+        "share_after",
+        "after_ci_low",
+        "after_ci_high",
+        "change",
+        "n_improved",
+        "share_improved",
+        "mean_before",
+        "mean_after",
+        "summary",
+        "audience",
+    ]
     who = resolve_audience(None, audience, team_ids=outcomes["team_id"].dropna().unique())
     out["audience"] = who
     out = out[columns]
     if who == "beyond_team":
         counts = ["n_before_met", "n_after_met", "n_improved", "n_interventions", "n_not_measured"]
-        values = [*counts, "share_before", "before_ci_low", "before_ci_high", "share_after", "after_ci_low",
-                  "after_ci_high", "change", "share_improved", "mean_before", "mean_after"]
-        out = suppress_small_cells(out, "n_measured", min_n, families=[by[:-1]] if len(by) > 1 else None,
-                                   value_columns=values)
+        values = [
+            *counts,
+            "share_before",
+            "before_ci_low",
+            "before_ci_high",
+            "share_after",
+            "after_ci_low",
+            "after_ci_high",
+            "change",
+            "share_improved",
+            "mean_before",
+            "mean_after",
+        ]
+        out = suppress_small_cells(
+            out, "n_measured", min_n, families=[by[:-1]] if len(by) > 1 else None, value_columns=values
+        )
         out["summary"] = out["summary"].where(~out["suppressed"], f"Fewer than {min_n} students measured.")
     return out

@@ -46,9 +46,13 @@ TABLE_CLASS = "plc-table"
 #: right-aligns cells with ``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td``, which outweighs
 #: ``table.plc-table td``, in the notebook and in the exported page alike.
 TABLE_SCOPE = f"table.{TABLE_CLASS}:not(#plc-table-scope)"
-_STYLE_BLOCK = "<style type=\"text/css\">" + "".join(
-    f"{TABLE_SCOPE}{' ' + selector if selector else ''}{{{props}}}" for selector, props in TABLE_STYLES.items()
-) + "</style>"
+_STYLE_BLOCK = (
+    '<style type="text/css">'
+    + "".join(
+        f"{TABLE_SCOPE}{' ' + selector if selector else ''}{{{props}}}" for selector, props in TABLE_STYLES.items()
+    )
+    + "</style>"
+)
 
 #: Formats a cell's value (never missing: missing values read :data:`NA_TEXT`) as text.
 Formatter = Callable[[Any], str]
@@ -84,10 +88,13 @@ class Bar:
         span = self.vmax - self.vmin
         filled = np.clip((values - self.vmin) / span if span else np.where(values >= self.vmax, 1.0, 0.0), 0, 1)
         base = f"width:{self.width}"
-        return [base if np.isnan(share) else
-                f"{base};background:linear-gradient(90deg, {self.color} {100 * share:.1f}%, transparent "
-                f"{100 * share:.1f}%) no-repeat center;background-size:100% {self.height:.1f}%"
-                for share in filled]
+        return [
+            base
+            if np.isnan(share)
+            else f"{base};background:linear-gradient(90deg, {self.color} {100 * share:.1f}%, transparent "
+            f"{100 * share:.1f}%) no-repeat center;background-size:100% {self.height:.1f}%"
+            for share in filled
+        ]
 
 
 @dataclass(frozen=True)
@@ -124,8 +131,10 @@ class ReportTable:
     def __post_init__(self) -> None:
         if isinstance(self.data.columns, pd.MultiIndex):
             raise ValueError("a ReportTable has one header row: flatten the columns first")
-        unknown = sorted({str(c) for c in [*self.formats, *(c for c, _ in self.styles), *self.bars]}
-                         - {str(c) for c in self.data.columns})
+        unknown = sorted(
+            {str(c) for c in [*self.formats, *(c for c, _ in self.styles), *self.bars]}
+            - {str(c) for c in self.data.columns}
+        )
         if unknown:
             raise KeyError(f"not columns of the table: {', '.join(unknown)}")
 
@@ -142,30 +151,43 @@ class ReportTable:
         """A copy with ``func(column)`` (CSS declarations per cell) added to each column of ``subset``."""
         return replace(self, styles=(*self.styles, *((column, func) for column in subset)))
 
-    def bar(self, subset: Sequence[str], *, vmin: float = 0.0, vmax: float = 1.0, color: str = "#56B4E9",
-            height: float = 70.0, width: str = "9em") -> ReportTable:
+    def bar(
+        self,
+        subset: Sequence[str],
+        *,
+        vmin: float = 0.0,
+        vmax: float = 1.0,
+        color: str = "#56B4E9",
+        height: float = 70.0,
+        width: str = "9em",
+    ) -> ReportTable:
         """A copy whose ``subset`` columns show each value as a bar (see :class:`Bar`) beside its text."""
         spec = Bar(vmin, vmax, color, height, width)
-        return replace(self, bars={**self.bars, **{column: spec for column in subset}})
+        return replace(self, bars={**self.bars, **dict.fromkeys(subset, spec)})
 
     def to_html(self) -> str:
         """The table as an HTML fragment: a ``<style>`` for the table's look, then the ``<table>``."""
         data = self.data
         precision = int(pd.get_option("styler.format.precision"))
-        texts = [_cell_texts(data.iloc[:, i], self.formats.get(name), precision)
-                 for i, name in enumerate(data.columns)]
+        texts = [_cell_texts(data.iloc[:, i], self.formats.get(name), precision) for i, name in enumerate(data.columns)]
         css = [self._column_css(i, name) for i, name in enumerate(data.columns)]
         parts = [_STYLE_BLOCK, f'<table class="{TABLE_CLASS}">']
         if self.caption:
             parts.append(f"<caption>{html.escape(self.caption)}</caption>")
-        parts.append("<thead><tr>" + "".join(f'<th scope="col">{html.escape(str(name))}</th>'
-                                            for name in data.columns) + "</tr></thead><tbody>")
+        parts.append(
+            "<thead><tr>"
+            + "".join(f'<th scope="col">{html.escape(str(name))}</th>' for name in data.columns)
+            + "</tr></thead><tbody>"
+        )
         for row in range(len(data)):
             cells = []
             for column_texts, column_css in zip(texts, css):
                 style = column_css[row] if column_css is not None else ""
-                cells.append(f'<td style="{html.escape(style)}">{column_texts[row]}</td>' if style else
-                             f"<td>{column_texts[row]}</td>")
+                cells.append(
+                    f'<td style="{html.escape(style)}">{column_texts[row]}</td>'
+                    if style
+                    else f"<td>{column_texts[row]}</td>"
+                )
             parts.append("<tr>" + "".join(cells) + "</tr>")
         parts.append("</tbody></table>")
         return "\n".join(parts)
@@ -181,23 +203,27 @@ class ReportTable:
             found.append(self.bars[name].css(column))
         for declarations in found:
             if len(declarations) != len(column):
-                raise ValueError(f"column {name!r}: a cell style gave {len(declarations)} values for "
-                                 f"{len(column)} cells")
+                raise ValueError(
+                    f"column {name!r}: a cell style gave {len(declarations)} values for {len(column)} cells"
+                )
         if not found:
             return None
         return [";".join(d.strip().rstrip(";") for d in cell if d and d.strip()) for cell in zip(*found)]
 
     def to_styler(self) -> Styler:
         """The same table as a pandas Styler (for ``to_excel``, ``to_latex`` or further styling)."""
-        styler = (self.data.style.hide(axis="index")
-                  .format(dict(self.formats), na_rep=NA_TEXT, escape="html")
-                  .format_index(escape="html", axis="columns"))
+        styler = (
+            self.data.style.hide(axis="index")
+            .format(dict(self.formats), na_rep=NA_TEXT, escape="html")
+            .format_index(escape="html", axis="columns")
+        )
         for column, style in self.styles:
             styler = styler.apply(lambda values, f=style: list(f(values)), subset=[column])
         for column, spec in self.bars.items():
             styler = styler.apply(lambda values, s=spec: s.css(values), subset=[column])
-        styler = styler.set_table_styles([{"selector": selector, "props": props}
-                                          for selector, props in TABLE_STYLES.items()])
+        styler = styler.set_table_styles(
+            [{"selector": selector, "props": props} for selector, props in TABLE_STYLES.items()]
+        )
         return styler.set_caption(html.escape(self.caption)) if self.caption else styler
 
 

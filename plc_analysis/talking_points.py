@@ -11,10 +11,26 @@ from .proficiency import MasteryRule, proficiency_by_skill
 
 __all__ = ["talking_points", "TALKING_POINT_KINDS"]
 
-TALKING_POINT_KINDS = ("weakest essential skill", "bright spot", "hard for everyone", "check the key",
-                       "calibrate scoring")
-COLUMNS = ["team_id", "kind", "rank", "skill_id", "description", "teacher_id", "teacher", "assessment_id",
-           "item_id", "value", "detail"]
+TALKING_POINT_KINDS = (
+    "weakest essential skill",
+    "bright spot",
+    "hard for everyone",
+    "check the key",
+    "calibrate scoring",
+)
+COLUMNS = [
+    "team_id",
+    "kind",
+    "rank",
+    "skill_id",
+    "description",
+    "teacher_id",
+    "teacher",
+    "assessment_id",
+    "item_id",
+    "value",
+    "detail",
+]
 
 
 def _pct(x: float) -> str:
@@ -22,13 +38,25 @@ def _pct(x: float) -> str:
 
 
 #: How a bright spot's counts were reached, said in its sentence (they differ from a most-recent table).
-_BASIS = {"mean": " over all the period's assessments", "highest": " at their best",
-          "decaying_average": " weighting recent work", "all": " per assessment"}
+_BASIS = {
+    "mean": " over all the period's assessments",
+    "highest": " at their best",
+    "decaying_average": " weighting recent work",
+    "all": " per assessment",
+}
 
 
-def talking_points(dataset: Dataset, rule: MasteryRule = "most_recent", *, comparison_rule: MasteryRule = COMPARISON_RULE,
-                   top: int = 3, min_n: int = 10,
-                   min_difference: float = 0.15, hard_share: float = 0.5, **filters) -> pd.DataFrame:
+def talking_points(
+    dataset: Dataset,
+    rule: MasteryRule = "most_recent",
+    *,
+    comparison_rule: MasteryRule = COMPARISON_RULE,
+    top: int = 3,
+    min_n: int = 10,
+    min_difference: float = 0.15,
+    hard_share: float = 0.5,
+    **filters,
+) -> pd.DataFrame:
     """A ranked list of what a team should discuss, in plain words.
 
     Parameters
@@ -68,40 +96,75 @@ def talking_points(dataset: Dataset, rule: MasteryRule = "most_recent", *, compa
     essential = skills[skills["essential"] & (skills["n_assessed"] > 0)]
     for team, part in essential.groupby("team_id", sort=True):
         for rank, row in enumerate(part.nsmallest(top, "share_proficient").itertuples(), start=1):
-            rows.append(dict(team_id=team, kind="weakest essential skill", rank=rank, skill_id=row.skill_id,
-                             description=row.description, value=row.share_proficient,
-                             detail=f"{row.description}: {row.n_proficient} of {row.n_assessed} students "
-                                    f"proficient ({_pct(row.share_proficient)}, 95% CI {_pct(row.ci_low)}–"
-                                    f"{_pct(row.ci_high)})."))
+            rows.append(
+                dict(
+                    team_id=team,
+                    kind="weakest essential skill",
+                    rank=rank,
+                    skill_id=row.skill_id,
+                    description=row.description,
+                    value=row.share_proficient,
+                    detail=f"{row.description}: {row.n_proficient} of {row.n_assessed} students "
+                    f"proficient ({_pct(row.share_proficient)}, 95% CI {_pct(row.ci_low)}–"
+                    f"{_pct(row.ci_high)}).",
+                )
+            )
     compared = compare_to_team(dataset, "skill", comparison_rule, min_n=min_n)
     bright = compared[(compared["signal"] == "stronger than team") & (compared["difference"] >= min_difference)]
     for team, part in bright.groupby("team_id", sort=True):
         for rank, row in enumerate(part.sort_values("ci_low", ascending=False).head(top).itertuples(), start=1):
-            rows.append(dict(team_id=team, kind="bright spot", rank=rank, skill_id=row.skill_id,
-                             description=row.description, teacher_id=row.teacher_id, teacher=row.teacher,
-                             value=row.difference,
-                             detail=f"{row.teacher}'s students: {row.x} of {row.n} proficient on "
-                                    f"{row.description}{_BASIS.get(comparison_rule, '')} ({_pct(row.share)}) vs "
-                                    f"{row.x_rest} of {row.n_rest} ({_pct(row.share_rest)}) for the rest of the "
-                                    "team — study this practice."))
+            rows.append(
+                dict(
+                    team_id=team,
+                    kind="bright spot",
+                    rank=rank,
+                    skill_id=row.skill_id,
+                    description=row.description,
+                    teacher_id=row.teacher_id,
+                    teacher=row.teacher,
+                    value=row.difference,
+                    detail=f"{row.teacher}'s students: {row.x} of {row.n} proficient on "
+                    f"{row.description}{_BASIS.get(comparison_rule, '')} ({_pct(row.share)}) vs "
+                    f"{row.x_rest} of {row.n_rest} ({_pct(row.share_rest)}) for the rest of the "
+                    "team — study this practice.",
+                )
+            )
     rows += _hard_items(dataset, top=top, hard_share=hard_share, min_n=min_n)
     items = item_analysis(dataset)
     for team, part in items[items["likely_miskey"]].groupby("team_id", sort=True):
         for rank, row in enumerate(part.itertuples(), start=1):
-            rows.append(dict(team_id=team, kind="check the key", rank=rank, skill_id=row.skill_id,
-                             assessment_id=row.assessment_id, item_id=row.item_id, value=row.discrimination,
-                             detail=f"{row.title}, item {row.item_id}: {row.flags}."))
+            rows.append(
+                dict(
+                    team_id=team,
+                    kind="check the key",
+                    rank=rank,
+                    skill_id=row.skill_id,
+                    assessment_id=row.assessment_id,
+                    item_id=row.item_id,
+                    value=row.discrimination,
+                    detail=f"{row.title}, item {row.item_id}: {row.flags}.",
+                )
+            )
     calibration = rater_calibration(dataset)
     needs = calibration[calibration["needs_calibration"] & (calibration["n_works"] >= 5)]
     for team, part in needs.groupby("team_id", sort=True):
         for rank, row in enumerate(part.sort_values("kappa_quadratic").itertuples(), start=1):
-            rows.append(dict(team_id=team, kind="calibrate scoring", rank=rank, teacher_id=row.rater_a,
-                             teacher=f"{row.rater_a_name} & {row.rater_b_name}", value=row.kappa_quadratic,
-                             detail=f"{row.rater_a_name} and {row.rater_b_name}: {row.note}."))
+            rows.append(
+                dict(
+                    team_id=team,
+                    kind="calibrate scoring",
+                    rank=rank,
+                    teacher_id=row.rater_a,
+                    teacher=f"{row.rater_a_name} & {row.rater_b_name}",
+                    value=row.kappa_quadratic,
+                    detail=f"{row.rater_a_name} and {row.rater_b_name}: {row.note}.",
+                )
+            )
     out = pd.DataFrame(rows, columns=COLUMNS)
     order = {kind: i for i, kind in enumerate(TALKING_POINT_KINDS)}
-    return out.sort_values(["team_id", "kind", "rank"], key=lambda s: s.map(order) if s.name == "kind" else s,
-                           kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["team_id", "kind", "rank"], key=lambda s: s.map(order) if s.name == "kind" else s, kind="stable"
+    ).reset_index(drop=True)
 
 
 def _hard_items(dataset: Dataset, *, top: int, hard_share: float, min_n: int) -> list[dict]:
@@ -119,10 +182,19 @@ def _hard_items(dataset: Dataset, *, top: int, hard_share: float, min_n: int) ->
     rows = []
     for team, part in hard.groupby("team_id", sort=True):
         for rank, row in enumerate(part.nsmallest(top, "share").itertuples(), start=1):
-            rows.append(dict(team_id=team, kind="hard for everyone", rank=rank, skill_id=row.skill_id,
-                             description=descriptions.get(row.skill_id), assessment_id=row.assessment_id,
-                             item_id=row.item_id, value=row.share,
-                             detail=f"{titles.get(row.assessment_id)}, item {row.item_id} "
-                                    f"({descriptions.get(row.skill_id)}): {_pct(row.share)} of {row.n} students "
-                                    f"succeeded; no teacher's class above {_pct(row.best_teacher)}."))
+            rows.append(
+                dict(
+                    team_id=team,
+                    kind="hard for everyone",
+                    rank=rank,
+                    skill_id=row.skill_id,
+                    description=descriptions.get(row.skill_id),
+                    assessment_id=row.assessment_id,
+                    item_id=row.item_id,
+                    value=row.share,
+                    detail=f"{titles.get(row.assessment_id)}, item {row.item_id} "
+                    f"({descriptions.get(row.skill_id)}): {_pct(row.share)} of {row.n} students "
+                    f"succeeded; no teacher's class above {_pct(row.best_teacher)}.",
+                )
+            )
     return rows

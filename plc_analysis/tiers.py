@@ -25,8 +25,9 @@ thousands of students with a few dozen check dates takes milliseconds.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,6 +103,8 @@ _SOURCES = ("auto", "progress", "cfa")
 def _percent(x: float) -> str:
     """69.9 → "69.9%", 72.0 → "72%": a grade just under the line must not read as the line."""
     return f"{x:.2f}".rstrip("0").rstrip(".") + "%"
+
+
 _EVENT_START, _EVENT_UP, _EVENT_EXIT, _EVENT_CONTINUE = "start", "move up", "exit", "continue"
 
 
@@ -142,15 +145,17 @@ def load_policy(policy: str | Path | Mapping[str, Any] | None = None) -> dict[st
         policy = loaded
     unknown = sorted(set(policy) - set(base))
     if unknown:
-        raise ValueError(f"unknown tier policy key(s): {', '.join(map(str, unknown))}; "
-                         f"known: {', '.join(base)}")
+        raise ValueError(f"unknown tier policy key(s): {', '.join(map(str, unknown))}; known: {', '.join(base)}")
     merged = {**base, **copy.deepcopy(dict(policy))}
     if merged["source"] not in _SOURCES:
         raise ValueError(f"policy source must be one of {', '.join(_SOURCES)}, not {merged['source']!r}")
     for key in ("below", "cfa_share_proficient", "review_after_weeks", "grace_days", "group_size"):
         try:
-            merged[key] = (float(merged[key]) if key in ("below", "cfa_share_proficient", "review_after_weeks")
-                           else int(merged[key]))
+            merged[key] = (
+                float(merged[key])
+                if key in ("below", "cfa_share_proficient", "review_after_weeks")
+                else int(merged[key])
+            )
         except (TypeError, ValueError) as exc:
             raise ValueError(f"policy {key} must be a number, not {merged[key]!r}") from exc
     if merged["review_after_weeks"] <= 0 or merged["group_size"] < 1 or merged["grace_days"] < 0:
@@ -165,9 +170,11 @@ def load_policy(policy: str | Path | Mapping[str, Any] | None = None) -> dict[st
             raise ValueError(f"tier keys must be numbers 1, 2, ...; got {key!r}") from exc
         spec = dict(spec or {})
         actions = spec.get("actions", [])
-        tiers[number] = {"name": str(spec.get("name", f"Tier {number}")),
-                         "actions": [actions] if isinstance(actions, str) else [str(a) for a in actions],
-                         "owner": str(spec.get("owner", ""))}
+        tiers[number] = {
+            "name": str(spec.get("name", f"Tier {number}")),
+            "actions": [actions] if isinstance(actions, str) else [str(a) for a in actions],
+            "owner": str(spec.get("owner", "")),
+        }
     if sorted(tiers) != list(range(1, len(tiers) + 1)):
         raise ValueError(f"tiers must be numbered 1, 2, ... without gaps; got {sorted(tiers)}")
     merged["tiers"] = dict(sorted(tiers.items()))
@@ -183,10 +190,15 @@ _CHECK_COLUMNS = ["student_id", "date", "source", "below", "value", "detail"]
 def _progress_checks(dataset: Dataset, line: float) -> pd.DataFrame:
     progress = dataset.progress
     if progress.empty:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-            _CHECK_COLUMNS, ["str", "datetime64[ns]", "str", "bool", "float64", "str"])})
-    course = dataset.sections[["section_id", "team_id"]].merge(dataset.teams[["team_id", "name"]], on="team_id",
-                                                                how="left")
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=t)
+                for c, t in zip(_CHECK_COLUMNS, ["str", "datetime64[ns]", "str", "bool", "float64", "str"])
+            }
+        )
+    course = dataset.sections[["section_id", "team_id"]].merge(
+        dataset.teams[["team_id", "name"]], on="team_id", how="left"
+    )
     course = course.set_index("section_id")["name"].fillna(course.set_index("section_id")["team_id"])
     p = progress.assign(course=progress["section_id"].map(course).fillna(progress["section_id"]).astype("str"))
     p = p.sort_values(["student_id", "period_end", "percent"], kind="stable")
@@ -200,18 +212,26 @@ def _progress_checks(dataset: Dataset, line: float) -> pd.DataFrame:
     checks = checks.merge(courses, on=["student_id", "date"], how="left")
     checks["detail"] = np.where(
         checks["below"],
-        "lowest progress-report grade " + checks["value"].map(_percent) + ", below "
-        + f"{line:g}% (" + checks["courses"].fillna("").astype("str") + ")",
-        "every progress-report grade at or above " + f"{line:g}% (lowest "
-        + checks["value"].map(_percent) + ")")
+        "lowest progress-report grade "
+        + checks["value"].map(_percent)
+        + ", below "
+        + f"{line:g}% ("
+        + checks["courses"].fillna("").astype("str")
+        + ")",
+        "every progress-report grade at or above " + f"{line:g}% (lowest " + checks["value"].map(_percent) + ")",
+    )
     checks["source"] = "progress report"
     return checks[_CHECK_COLUMNS]
 
 
 def _cfa_checks(dataset: Dataset, share: float, students: pd.Index | None = None) -> pd.DataFrame:
     """Below at a check date = proficient on fewer than ``share`` of the essential skills assessed so far."""
-    empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
-        _CHECK_COLUMNS, ["str", "datetime64[ns]", "str", "bool", "float64", "str"])})
+    empty = pd.DataFrame(
+        {
+            c: pd.Series(dtype=t)
+            for c, t in zip(_CHECK_COLUMNS, ["str", "datetime64[ns]", "str", "bool", "float64", "str"])
+        }
+    )
     ev = skill_evidence(dataset)
     essential = dataset.skills.loc[dataset.skills["essential"].fillna(True).astype(bool), ["skill_id", "description"]]
     ev = ev.merge(essential, on="skill_id", how="inner")
@@ -227,28 +247,51 @@ def _cfa_checks(dataset: Dataset, share: float, students: pd.Index | None = None
     pairs = ev[["student_id", "skill_id"]].drop_duplicates().merge(grid, on="student_id")
     ev = ev.assign(_later=(ev["assessment_kind"].astype("str") == "reassessment").astype(int))
     ev = ev.sort_values(["date", "_later"], kind="stable").rename(columns={"date": "ev_date"})
-    latest = pd.merge_asof(pairs.sort_values("date", kind="stable"),
-                           ev[["student_id", "skill_id", "ev_date", "score", "proficiency_cut", "description"]],
-                           left_on="date", right_on="ev_date", by=["student_id", "skill_id"],
-                           direction="backward")
+    latest = pd.merge_asof(
+        pairs.sort_values("date", kind="stable"),
+        ev[["student_id", "skill_id", "ev_date", "score", "proficiency_cut", "description"]],
+        left_on="date",
+        right_on="ev_date",
+        by=["student_id", "skill_id"],
+        direction="backward",
+    )
     latest = latest[latest["ev_date"].notna()]
     latest["is_below"] = latest["score"] < latest["proficiency_cut"] - 1e-9
     under = latest[latest["is_below"]].sort_values(["student_id", "date", "skill_id"])
-    text = (under["description"].astype("str") + " " + under["score"].map(lambda x: f"{x:.0%}") + " vs "
-            + under["proficiency_cut"].map(lambda x: f"{x:.0%}"))
+    text = (
+        under["description"].astype("str")
+        + " "
+        + under["score"].map(lambda x: f"{x:.0%}")
+        + " vs "
+        + under["proficiency_cut"].map(lambda x: f"{x:.0%}")
+    )
     skills = text.groupby([under["student_id"], under["date"]], sort=False).agg("; ".join).rename("skills")
-    checks = (latest.assign(ok=~latest["is_below"]).groupby(["student_id", "date"], sort=True)
-              .agg(n_ok=("ok", "sum"), n=("ok", "size")).reset_index())
+    checks = (
+        latest.assign(ok=~latest["is_below"])
+        .groupby(["student_id", "date"], sort=True)
+        .agg(n_ok=("ok", "sum"), n=("ok", "size"))
+        .reset_index()
+    )
     checks = checks.merge(skills.reset_index(), on=["student_id", "date"], how="left")
     checks["value"] = checks["n_ok"] / checks["n"]
     checks["below"] = checks["value"] < share - 1e-9
-    proficient = ("proficient on " + checks["n_ok"].astype("str") + " of " + checks["n"].astype("str")
-                  + " essential skills assessed")
+    proficient = (
+        "proficient on "
+        + checks["n_ok"].astype("str")
+        + " of "
+        + checks["n"].astype("str")
+        + " essential skills assessed"
+    )
     checks["detail"] = np.where(
         checks["below"],
-        proficient + ", under " + f"{share:.0%}" + " (below the cut: " + checks["skills"].fillna("").astype("str")
+        proficient
+        + ", under "
+        + f"{share:.0%}"
+        + " (below the cut: "
+        + checks["skills"].fillna("").astype("str")
         + ")",
-        proficient + ", at least " + f"{share:.0%}")
+        proficient + ", at least " + f"{share:.0%}",
+    )
     checks["source"] = "CFA results"
     return checks[_CHECK_COLUMNS]
 
@@ -315,11 +358,16 @@ def _replay(checks: pd.DataFrame, policy: dict[str, Any]) -> tuple[pd.DataFrame,
         leave = at_review & ~below
         up = at_review & below & (current < top)
         stay = at_review & below & (current == top)
-        for mask, event, new in ((start, _EVENT_START, np.ones_like(current)), (up, _EVENT_UP, current + 1),
-                                 (leave, _EVENT_EXIT, np.zeros_like(current)), (stay, _EVENT_CONTINUE, current)):
+        for mask, event, new in (
+            (start, _EVENT_START, np.ones_like(current)),
+            (up, _EVENT_UP, current + 1),
+            (leave, _EVENT_EXIT, np.zeros_like(current)),
+            (stay, _EVENT_CONTINUE, current),
+        ):
             if mask.any():
-                events.append(pd.DataFrame({"_row": rows[mask], "event": event, "tier_from": current[mask],
-                                            "tier_to": new[mask]}))
+                events.append(
+                    pd.DataFrame({"_row": rows[mask], "event": event, "tier_from": current[mask], "tier_to": new[mask]})
+                )
         moved = start | up
         d64 = np.datetime64(pd.Timestamp(date).to_datetime64(), "ns")
         tier[idx[start]] = 1
@@ -335,15 +383,22 @@ def _replay(checks: pd.DataFrame, policy: dict[str, Any]) -> tuple[pd.DataFrame,
         ev = pd.concat(events, ignore_index=True)
         ev = pd.concat([checks.iloc[ev["_row"].to_numpy()].reset_index(drop=True), ev.drop(columns="_row")], axis=1)
     else:
-        ev = checks.iloc[:0].assign(event=pd.Series(dtype="str"), tier_from=pd.Series(dtype="int64"),
-                                    tier_to=pd.Series(dtype="int64"))
-    state = pd.DataFrame({"student_id": students, "tier": tier, "since": since, "episode_start": episode,
-                          "review_due": due})
+        ev = checks.iloc[:0].assign(
+            event=pd.Series(dtype="str"), tier_from=pd.Series(dtype="int64"), tier_to=pd.Series(dtype="int64")
+        )
+    state = pd.DataFrame(
+        {"student_id": students, "tier": tier, "since": since, "episode_start": episode, "review_due": due}
+    )
     return ev, state
 
 
-def tier_history(dataset: Dataset, policy: str | Path | Mapping[str, Any] | None = None, *,
-                 as_of: str | pd.Timestamp | None = None, checks: pd.DataFrame | None = None) -> pd.DataFrame:
+def tier_history(
+    dataset: Dataset,
+    policy: str | Path | Mapping[str, Any] | None = None,
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    checks: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Every tier decision the rule makes, check by check, up to ``as_of``.
 
     At each check: a student in no tier who is below standard starts tier 1;
@@ -390,12 +445,18 @@ def _recorded(dataset: Dataset, as_of: pd.Timestamp | None) -> pd.DataFrame:
     iv = iv.assign(tier=iv["tier"].astype("int64")).sort_values(["student_id", "tier", "start_date"])
     top = iv.drop_duplicates("student_id", keep="last")
     return top[["student_id", "tier", "kind", "start_date"]].rename(
-        columns={"tier": "recorded_tier", "kind": "recorded_kind", "start_date": "recorded_since"})
+        columns={"tier": "recorded_tier", "kind": "recorded_kind", "start_date": "recorded_since"}
+    )
 
 
-def support_tiers(dataset: Dataset, policy: str | Path | Mapping[str, Any] | None = None,
-                  as_of: str | pd.Timestamp | None = None, *, names: bool | None = None,
-                  **filters) -> pd.DataFrame:
+def support_tiers(
+    dataset: Dataset,
+    policy: str | Path | Mapping[str, Any] | None = None,
+    as_of: str | pd.Timestamp | None = None,
+    *,
+    names: bool | None = None,
+    **filters,
+) -> pd.DataFrame:
     """Each student's tier of support now: why, since when, the next action and who owns it.
 
     The rule (see :func:`tier_history`) is replayed on ``dataset`` as given,
@@ -455,8 +516,9 @@ def support_tiers(dataset: Dataset, policy: str | Path | Mapping[str, Any] | Non
     at_last = events.merge(last_check[["date"]].reset_index(), on=["student_id", "date"], how="inner")
     at_last = at_last.drop_duplicates("student_id", keep="last").set_index("student_id")
     state["event"] = at_last["event"]
-    state["previous_tier"] = at_last["tier_from"].reindex(state.index).fillna(
-        pd.Series(state["tier"], index=state.index)).astype(int)
+    state["previous_tier"] = (
+        at_last["tier_from"].reindex(state.index).fillna(pd.Series(state["tier"], index=state.index)).astype(int)
+    )
     recorded = _recorded(scope, as_of_ts).set_index("student_id")
     state = state.join(recorded, how="outer")
     state["tier"] = state["tier"].fillna(0).astype(int)
@@ -467,13 +529,18 @@ def support_tiers(dataset: Dataset, policy: str | Path | Mapping[str, Any] | Non
 
     top = max(policy["tiers"])
     tier_s = out["tier"].astype(int)
-    exiting = (tier_s == 0)
+    exiting = tier_s == 0
     event = out["event"].astype("object")
     out["change"] = np.select(
         [exiting, event == _EVENT_START, event == _EVENT_UP, event == _EVENT_CONTINUE],
-        ["can exit", "start tier 1", "move up to tier " + tier_s.astype("str"),
-         "continue tier " + tier_s.astype("str")],
-        default="stay in tier " + tier_s.astype("str"))
+        [
+            "can exit",
+            "start tier 1",
+            "move up to tier " + tier_s.astype("str"),
+            "continue tier " + tier_s.astype("str"),
+        ],
+        default="stay in tier " + tier_s.astype("str"),
+    )
     names_by_tier = {k: v["name"] for k, v in policy["tiers"].items()}
     out["tier_name"] = tier_s.map(names_by_tier).fillna("no tier").astype("str")
     actions = {k: "; ".join(v["actions"]) for k, v in policy["tiers"].items()}
@@ -492,35 +559,93 @@ def support_tiers(dataset: Dataset, policy: str | Path | Mapping[str, Any] | Non
     change = out["change"]
     tier_txt = tier_s.astype("str")
     out["reason"] = np.select(
-        [change == "start tier 1", change.str.startswith("move up"), exiting & (event == _EVENT_EXIT),
-         exiting & out["since"].notna(), change.str.startswith("continue"), tier_s > 0],
-        ["Below standard at the " + when + " check: " + detail + ". Starts tier 1; review on or after "
-         + review_txt + ".",
-         "Still below at the " + weeks + " review on " + when + ": " + detail + ". Moves up to tier " + tier_txt
-         + "; review on or after " + review_txt + ".",
-         "At the " + weeks + " review on " + when + ": " + detail + ". Can leave support.",
-         "Left support by the rule at the review on " + since_txt + ", but interventions.csv still shows tier "
-         + out["recorded_tier"].astype(int).astype("str") + " open (latest check " + when + ": " + detail + ").",
-         "Still below at the " + weeks + " review on " + when + ": " + detail + ". Tier " + tier_txt
-         + " continues; review on or after " + review_txt + ".",
-         "In tier " + tier_txt + " since " + since_txt + "; latest check " + when + ": " + detail
-         + ". Review on or after " + review_txt + "."],
+        [
+            change == "start tier 1",
+            change.str.startswith("move up"),
+            exiting & (event == _EVENT_EXIT),
+            exiting & out["since"].notna(),
+            change.str.startswith("continue"),
+            tier_s > 0,
+        ],
+        [
+            "Below standard at the "
+            + when
+            + " check: "
+            + detail
+            + ". Starts tier 1; review on or after "
+            + review_txt
+            + ".",
+            "Still below at the "
+            + weeks
+            + " review on "
+            + when
+            + ": "
+            + detail
+            + ". Moves up to tier "
+            + tier_txt
+            + "; review on or after "
+            + review_txt
+            + ".",
+            "At the " + weeks + " review on " + when + ": " + detail + ". Can leave support.",
+            "Left support by the rule at the review on "
+            + since_txt
+            + ", but interventions.csv still shows tier "
+            + out["recorded_tier"].astype(int).astype("str")
+            + " open (latest check "
+            + when
+            + ": "
+            + detail
+            + ").",
+            "Still below at the "
+            + weeks
+            + " review on "
+            + when
+            + ": "
+            + detail
+            + ". Tier "
+            + tier_txt
+            + " continues; review on or after "
+            + review_txt
+            + ".",
+            "In tier "
+            + tier_txt
+            + " since "
+            + since_txt
+            + "; latest check "
+            + when
+            + ": "
+            + detail
+            + ". Review on or after "
+            + review_txt
+            + ".",
+        ],
         default="interventions.csv shows open support, but the rule finds no reason for it (latest check "
-                + when + ": " + detail + ").")
+        + when
+        + ": "
+        + detail
+        + ").",
+    )
     out["reason"] = out["reason"].astype("str")
     out["matches_record"] = out["recorded_tier"] == tier_s
     rec = out["recorded_tier"].astype(int)
     rec_text = np.where(rec == 0, "no open support", "tier " + rec.astype("str"))
     rule_text = np.where(exiting, "exit", "tier " + tier_s.astype("str"))
-    out["record_note"] = np.where(out["matches_record"], "",
-                                  "interventions.csv shows " + pd.Series(rec_text, index=out.index)
-                                  + (f" as of {as_of_ts:%Y-%m-%d}" if as_of_ts is not None else "") + "; the rule says "
-                                  + pd.Series(rule_text, index=out.index) + ": update the record.")
+    out["record_note"] = np.where(
+        out["matches_record"],
+        "",
+        "interventions.csv shows "
+        + pd.Series(rec_text, index=out.index)
+        + (f" as of {as_of_ts:%Y-%m-%d}" if as_of_ts is not None else "")
+        + "; the rule says "
+        + pd.Series(rule_text, index=out.index)
+        + ": update the record.",
+    )
     out["record_note"] = out["record_note"].astype("str")
 
     placement = scope.student_sections()
     placement = placement[placement["student_id"].isin(out["student_id"])].merge(
-        teacher_names(scope).rename("teacher").reset_index(), on="teacher_id", how="left")
+        teacher_names(scope).rename("teacher").reset_index(), on="teacher_id", how="left"
+    )
 
     by_student = placement.groupby("student_id")
     who = by_student.agg(school_id=("school_id", "first"))
@@ -535,22 +660,52 @@ def support_tiers(dataset: Dataset, policy: str | Path | Mapping[str, Any] | Non
     halls = np.ceil(count / policy["group_size"]).astype(int)
     number = position * halls // count + 1
     out["study_hall"] = pd.Series("", index=out.index, dtype="str")
-    out.loc[top_rows.index, "study_hall"] = ("study hall " + number.astype("str") + " of " + halls.astype("str")
-                                             ).to_numpy()
+    out.loc[top_rows.index, "study_hall"] = (
+        "study hall " + number.astype("str") + " of " + halls.astype("str")
+    ).to_numpy()
     out = out.sort_values(["tier", "change", "student_id"], ascending=[False, True, True], kind="stable")
-    columns = ["student_id", "school_id", "team_ids", "teachers", "tier", "tier_name", "previous_tier", "change",
-               "since", "episode_start", "weeks_in_support", "latest_check", "source", "latest_value", "reason",
-               "next_review", "next_action", "owner", "study_hall", "recorded_tier", "recorded_kind",
-               "recorded_since", "matches_record", "record_note"]
+    columns = [
+        "student_id",
+        "school_id",
+        "team_ids",
+        "teachers",
+        "tier",
+        "tier_name",
+        "previous_tier",
+        "change",
+        "since",
+        "episode_start",
+        "weeks_in_support",
+        "latest_check",
+        "source",
+        "latest_value",
+        "reason",
+        "next_review",
+        "next_action",
+        "owner",
+        "study_hall",
+        "recorded_tier",
+        "recorded_kind",
+        "recorded_since",
+        "matches_record",
+        "record_note",
+    ]
     out = out[columns].reset_index(drop=True)
     if show:
         out.insert(1, "student", out["student_id"].map(student_names(scope)).fillna("").astype("str"))
     return out
 
 
-def tier_counts(dataset: Dataset, policy: str | Path | Mapping[str, Any] | None = None,
-                as_of: str | pd.Timestamp | None = None, *, tiers: pd.DataFrame | None = None,
-                audience: Audience = "auto", min_n: int = MIN_CELL, **filters) -> pd.DataFrame:
+def tier_counts(
+    dataset: Dataset,
+    policy: str | Path | Mapping[str, Any] | None = None,
+    as_of: str | pd.Timestamp | None = None,
+    *,
+    tiers: pd.DataFrame | None = None,
+    audience: Audience = "auto",
+    min_n: int = MIN_CELL,
+    **filters,
+) -> pd.DataFrame:
     """Students per tier for each team and each school, with this check's moves.
 
     Parameters
@@ -589,15 +744,21 @@ def tier_counts(dataset: Dataset, policy: str | Path | Mapping[str, Any] | None 
     status = tiers.set_index("student_id")
     placement = placement.assign(
         tier=placement["student_id"].map(status["tier"]).fillna(0).astype(int),
-        moving=placement["student_id"].map(~status["change"].str.startswith(("stay", "continue"))
-                                           & (status["tier"] != status["previous_tier"])).fillna(False).astype(bool))
+        moving=placement["student_id"]
+        .map(~status["change"].str.startswith(("stay", "continue")) & (status["tier"] != status["previous_tier"]))
+        .fillna(False)
+        .astype(bool),
+    )
     levels = list(policy["tiers"])
     frames = []
     for level, keys in (("team", ["school_id", "team_id"]), ("school", ["school_id"])):
         units = placement.drop_duplicates(["student_id", *keys])
         grid = units[keys].drop_duplicates().merge(pd.DataFrame({"tier": [0, *levels]}), how="cross")
-        counted = (units.groupby([*keys, "tier"]).agg(n_students=("student_id", "nunique"),
-                                                      n_moving_in=("moving", "sum")).reset_index())
+        counted = (
+            units.groupby([*keys, "tier"])
+            .agg(n_students=("student_id", "nunique"), n_moving_in=("moving", "sum"))
+            .reset_index()
+        )
         enrolled = units.groupby(keys)["student_id"].nunique().rename("n_enrolled").reset_index()
         table = grid.merge(counted, on=[*keys, "tier"], how="left").merge(enrolled, on=keys, how="left")
         table["level"] = level
@@ -608,19 +769,38 @@ def tier_counts(dataset: Dataset, policy: str | Path | Mapping[str, Any] | None 
     out["share"] = out["n_students"] / out["n_enrolled"]
     team_names = scope.teams.set_index("team_id")["name"]
     school_names = scope.schools.set_index("school_id")["name"]
-    out["name"] = np.where(out["level"] == "team", out["team_id"].map(team_names),
-                           out["school_id"].map(school_names))
+    out["name"] = np.where(out["level"] == "team", out["team_id"].map(team_names), out["school_id"].map(school_names))
     out["name"] = out["name"].astype("str")
     out["tier_name"] = out["tier"].map({0: "not in a tier", **{k: v["name"] for k, v in policy["tiers"].items()}})
     who = resolve_audience(scope, audience, team_ids=placement["team_id"].unique())
     out["audience"] = who
-    out = out.sort_values(["level", "school_id", "team_id", "tier"], ascending=[False, True, True, True],
-                          kind="stable", na_position="first")
-    columns = ["level", "school_id", "team_id", "name", "tier", "tier_name", "n_students", "n_moving_in",
-               "n_enrolled", "share", "audience"]
+    out = out.sort_values(
+        ["level", "school_id", "team_id", "tier"],
+        ascending=[False, True, True, True],
+        kind="stable",
+        na_position="first",
+    )
+    columns = [
+        "level",
+        "school_id",
+        "team_id",
+        "name",
+        "tier",
+        "tier_name",
+        "n_students",
+        "n_moving_in",
+        "n_enrolled",
+        "share",
+        "audience",
+    ]
     out = out[columns].reset_index(drop=True)
     if who == "beyond_team":
-        out = suppress_small_cells(out, ["n_students", "n_moving_in"], min_n, within_row=False,
-                                   families=[["level", "school_id", "team_id"], ["level", "school_id", "tier"]],
-                                   value_columns={"n_students": ["share"], "n_moving_in": []})
+        out = suppress_small_cells(
+            out,
+            ["n_students", "n_moving_in"],
+            min_n,
+            within_row=False,
+            families=[["level", "school_id", "team_id"], ["level", "school_id", "tier"]],
+            value_columns={"n_students": ["share"], "n_moving_in": []},
+        )
     return out

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import REDACTED, SENSITIVE_COLUMNS, Problem
 from .coded import Factor, repeated_keys
+from .errors import Problem
 from .readers import LINE, RawTable, cell_text, text_frame
 from .schema import CFA_TABLES, TABLE_ORDER, TABLES, Column, TableSpec
 
@@ -130,8 +130,7 @@ class _TableCheck:
                 text = reason(value) if callable(reason) else reason
             if report:
                 self.problems.append(Problem(self.file, int(line), column, value, text))
-            self.reasons.setdefault(int(pos), []).append(
-                f"{column}: {text}" if column else text)
+            self.reasons.setdefault(int(pos), []).append(f"{column}: {text}" if column else text)
 
     @property
     def bad(self) -> pd.Series:
@@ -181,8 +180,7 @@ def _parse_text(check: _TableCheck, column: Column, raw: pd.Series) -> pd.Series
 
 def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """``(numbers, blank, not_number)`` of a numeric column, typed or text."""
-    if pd.api.types.is_bool_dtype(raw) or not (pd.api.types.is_float_dtype(raw)
-                                               or pd.api.types.is_integer_dtype(raw)):
+    if pd.api.types.is_bool_dtype(raw) or not (pd.api.types.is_float_dtype(raw) or pd.api.types.is_integer_dtype(raw)):
         text = cell_text(raw).str.strip()
         blank = text == ""
         numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").astype("float64")
@@ -202,8 +200,11 @@ def _parse_number(check: _TableCheck, column: Column, raw: pd.Series) -> pd.Seri
         check.flag(ok & (numbers % 1 != 0), column.name, "not a whole number")
     if column.minimum is not None:
         below = ok & ((numbers <= column.minimum) if column.exclusive_minimum else (numbers < column.minimum))
-        check.flag(below, column.name,
-                   f"must be {'greater than' if column.exclusive_minimum else 'at least'} {column.minimum:g}")
+        check.flag(
+            below,
+            column.name,
+            f"must be {'greater than' if column.exclusive_minimum else 'at least'} {column.minimum:g}",
+        )
     if column.maximum is not None:
         check.flag(ok & (numbers > column.maximum), column.name, f"must be at most {column.maximum:g}")
     if column.default is not None:
@@ -302,7 +303,7 @@ def _parse_table(spec: TableSpec, raw: RawTable, file: str) -> tuple[_TableCheck
 
 
 def _key_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    parts = [frame[c].fillna("") .astype("str") for c in columns]
+    parts = [frame[c].fillna("").astype("str") for c in columns]
     joined = parts[0]
     for part in parts[1:]:
         joined = joined + "\x1f" + part
@@ -326,8 +327,9 @@ def _combined_codes(parts: list[np.ndarray]) -> np.ndarray:
 def _key_codes(check: _TableCheck, typed: pd.DataFrame, columns: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
     """One int64 code per row of ``rows`` for the values of ``columns`` (equal codes, equal values)."""
     every = len(rows) == len(typed)  # rows are sorted positions: all of them means every row
-    return _combined_codes([check.column_codes(typed, c)[0] if every else check.column_codes(typed, c)[0][rows]
-                            for c in columns])
+    return _combined_codes(
+        [check.column_codes(typed, c)[0] if every else check.column_codes(typed, c)[0][rows] for c in columns]
+    )
 
 
 #: The scores columns identifying one piece of work (the key without the rater).
@@ -361,8 +363,11 @@ def _check_keys(spec: TableSpec, check: _TableCheck, typed: pd.DataFrame) -> Non
     if spec.name == "scores":
         column = "item_id"
         unrated = typed["rater_id"].isna().to_numpy()[positions]
-        what = np.where(unrated, "the same student and item scored twice without a rater_id",
-                        "the same student, item and rater scored twice")
+        what = np.where(
+            unrated,
+            "the same student and item scored twice without a rater_id",
+            "the same student, item and rater scored twice",
+        )
     else:
         column = spec.key[-1]
         what = np.full(len(positions), f"duplicate key ({', '.join(spec.key)})", dtype=object)
@@ -372,8 +377,13 @@ def _check_keys(spec: TableSpec, check: _TableCheck, typed: pd.DataFrame) -> Non
     check.flag(mask, column, reasons)
 
 
-def _parent_positions(check: _TableCheck, typed: pd.DataFrame, columns: tuple[str, ...],
-                      parent: pd.DataFrame, ref_columns: tuple[str, ...]) -> np.ndarray:
+def _parent_positions(
+    check: _TableCheck,
+    typed: pd.DataFrame,
+    columns: tuple[str, ...],
+    parent: pd.DataFrame,
+    ref_columns: tuple[str, ...],
+) -> np.ndarray:
     """Per row, the position in ``parent`` of the first row whose ``ref_columns`` match ``columns`` (-1: none).
 
     Each distinct combination of values is looked up once, then spread back
@@ -396,8 +406,10 @@ def _parent_positions(check: _TableCheck, typed: pd.DataFrame, columns: tuple[st
         row = np.zeros(len(firsts), dtype=np.int64)
         row[group] = np.arange(len(group))
         per_column = [codes[row] for codes, _ in parts]
-    representative = {c: pd.Series(values.array.take(code, allow_fill=True))
-                      for c, (_, values), code in zip(columns, parts, per_column)}
+    representative = {
+        c: pd.Series(values.array.take(code, allow_fill=True))
+        for c, (_, values), code in zip(columns, parts, per_column)
+    }
     child = _key_text(pd.DataFrame({c: representative[c] for c in columns}), columns).to_numpy()
     if not len(parent):
         return np.full(len(typed), -1, dtype=np.int64)
@@ -423,8 +435,13 @@ def _distinct(combined: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return group.astype(np.int64, copy=False), np.asarray(distinct)
 
 
-def _check_foreign_keys(spec: TableSpec, check: _TableCheck, typed: pd.DataFrame,
-                        clean: dict[str, pd.DataFrame], rejected_keys: dict[str, dict]) -> None:
+def _check_foreign_keys(
+    spec: TableSpec,
+    check: _TableCheck,
+    typed: pd.DataFrame,
+    clean: dict[str, pd.DataFrame],
+    rejected_keys: dict[str, dict],
+) -> None:
     for fk in spec.foreign_keys:
         parent = clean.get(fk.table)
         if parent is None or any(c not in typed for c in fk.columns):
@@ -461,18 +478,19 @@ def _cross_checks(name: str, check: _TableCheck, typed: pd.DataFrame, clean: dic
             where = _parent_positions(check, typed, columns, items, columns)
         max_points = np.append(items["max_points"].to_numpy(dtype="float64"), np.nan)[where]
         over = ok.to_numpy() & (typed["points"].to_numpy() > max_points + 1e-9)
-        check.flag(over, "points", lambda v: f"more than the item's max_points")
+        check.flag(over, "points", lambda v: "more than the item's max_points")
         _check_enrolled(check, typed, clean)
     if name == "goals" and len(typed):
         share = typed["metric"].isin(SHARE_METRICS)
         for column in ("baseline", "target"):
-            check.flag(ok & share & (typed[column] > 1), column,
-                       "a share must be between 0 and 1 (write 83% as 0.83)")
-        check.flag(ok & (typed["due_date"] <= typed["start_date"]), "due_date",
-                   "due_date must be after start_date")
+            check.flag(ok & share & (typed[column] > 1), column, "a share must be between 0 and 1 (write 83% as 0.83)")
+        check.flag(ok & (typed["due_date"] <= typed["start_date"]), "due_date", "due_date must be after start_date")
     if name == "interventions" and len(typed):
-        check.flag(ok & typed["end_date"].notna() & (typed["end_date"] < typed["start_date"]), "end_date",
-                   "end_date is before start_date")
+        check.flag(
+            ok & typed["end_date"].notna() & (typed["end_date"] < typed["start_date"]),
+            "end_date",
+            "end_date is before start_date",
+        )
 
 
 def _check_enrolled(check: _TableCheck, typed: pd.DataFrame, clean: dict[str, pd.DataFrame]) -> None:
@@ -506,15 +524,19 @@ def _check_enrolled(check: _TableCheck, typed: pd.DataFrame, clean: dict[str, pd
         team = [teams[t] if t >= 0 else "" for t in row_team[positions]]
         return [f"{s} / {t}" for s, t in zip(typed["student_id"].iloc[positions], team)]
 
-    check.flag(candidates & ~known, "student_id",
-               lambda v: "student {!r} is not enrolled in any section of team {!r}, which gives this assessment"
-               .format(*v.split(" / ")), values=values)
+    check.flag(
+        candidates & ~known,
+        "student_id",
+        lambda v: "student {!r} is not enrolled in any section of team {!r}, which gives this assessment".format(
+            *v.split(" / ")
+        ),
+        values=values,
+    )
 
 
 def _rejected_keys(spec: TableSpec, rows: pd.DataFrame) -> dict[tuple[str, ...], dict[str, int]]:
     """Key text → line of rejected rows, for every column set other tables reference."""
-    referenced = {fk.ref_columns for other in TABLES.values() for fk in other.foreign_keys
-                  if fk.table == spec.name}
+    referenced = {fk.ref_columns for other in TABLES.values() for fk in other.foreign_keys if fk.table == spec.name}
     found = {}
     for columns in referenced:
         if all(c in rows for c in columns):
@@ -528,8 +550,9 @@ def _raw_row_json(frame: pd.DataFrame, position: int) -> str:
     return json.dumps({k: ("" if v is None else str(v)) for k, v in row.items()}, ensure_ascii=False)
 
 
-def validate_tables(raw: dict[str, RawTable], *, required: tuple[str, ...] = CFA_TABLES,
-                    extra_problems: list[Problem] | None = None) -> ValidationResult:
+def validate_tables(
+    raw: dict[str, RawTable], *, required: tuple[str, ...] = CFA_TABLES, extra_problems: list[Problem] | None = None
+) -> ValidationResult:
     """Validate raw tables and parse the valid rows.
 
     Parameters
@@ -571,17 +594,28 @@ def validate_tables(raw: dict[str, RawTable], *, required: tuple[str, ...] = CFA
         bad = check.bad
         problems += check.problems
         for row in table.dropped:
-            rejected_rows.append({"file": file, "line": row["line"], "severity": "error",
-                                  "reason": row["reason"], "row": json.dumps(row["row"], ensure_ascii=False)})
+            rejected_rows.append(
+                {
+                    "file": file,
+                    "line": row["line"],
+                    "severity": "error",
+                    "reason": row["reason"],
+                    "row": json.dumps(row["row"], ensure_ascii=False),
+                }
+            )
         if table.frame.shape[0] and bad.any():
             positions = np.flatnonzero(bad.to_numpy())
             rows = text_frame(table.frame.iloc[positions])
             for i, pos in enumerate(positions):
-                rejected_rows.append({
-                    "file": file, "line": int(rows[LINE].iloc[i]), "severity": "error",
-                    "reason": "; ".join(check.reasons[int(pos)]),
-                    "row": _raw_row_json(rows, i),
-                })
+                rejected_rows.append(
+                    {
+                        "file": file,
+                        "line": int(rows[LINE].iloc[i]),
+                        "severity": "error",
+                        "reason": "; ".join(check.reasons[int(pos)]),
+                        "row": _raw_row_json(rows, i),
+                    }
+                )
             rejected_keys[name] = _rejected_keys(spec, rows)
         if LINE in typed:
             typed = (typed.loc[~bad] if bad.any() else typed).drop(columns=LINE).reset_index(drop=True)
@@ -603,7 +637,11 @@ def _scores_hints(check: _TableCheck, bad: np.ndarray) -> dict:
     keep = ~bad
     position = np.cumsum(keep) - 1
     shared = check.hints["shared"]
-    codes = {name: Factor(check.codes[column][0][keep] if bad.any() else check.codes[column][0],
-                          pd.Index(check.codes[column][1], dtype="str"))
-             for name, column in (("student", "student_id"), ("assessment", "assessment_id"), ("item", "item_id"))}
+    codes = {
+        name: Factor(
+            check.codes[column][0][keep] if bad.any() else check.codes[column][0],
+            pd.Index(check.codes[column][1], dtype="str"),
+        )
+        for name, column in (("student", "student_id"), ("assessment", "assessment_id"), ("item", "item_id"))
+    }
     return {"score_codes": codes, "record_candidates": position[shared[keep[shared]]]}

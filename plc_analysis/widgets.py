@@ -66,12 +66,12 @@ class Explorer:
         names = teacher_names(team)
         teachers = team.sections["teacher_id"].drop_duplicates().sort_values()
         return {
-            "assessment_id": [(ALL, ALL)] + [(f"{d:%d %b} · {t}", i) for d, t, i in
-                                             zip(a["date"], a["title"], a["assessment_id"])],
+            "assessment_id": [(ALL, ALL)]
+            + [(f"{d:%d %b} · {t}", i) for d, t, i in zip(a["date"], a["title"], a["assessment_id"])],
             "skill_id": [(ALL, ALL)] + list(zip(team.skills["description"], team.skills["skill_id"])),
             "teacher_id": [(ALL, ALL)] + [(names.get(t, t), t) for t in teachers],
-            "subgroup": [(ALL, ALL)] + [(c, c) for c in self.dataset.subgroup_columns
-                                        if c not in ("first_name", "last_name")],
+            "subgroup": [(ALL, ALL)]
+            + [(c, c) for c in self.dataset.subgroup_columns if c not in ("first_name", "last_name")],
         }
 
     # -- computation --------------------------------------------------------
@@ -86,8 +86,9 @@ class Explorer:
             (restricted to the chosen teacher if any).
         """
         team = self._team(state.team_id)
-        filters = {k: v for k, v in dict(assessment_id=state.assessment_id, skill_id=state.skill_id).items()
-                   if v != ALL}
+        filters = {
+            k: v for k, v in dict(assessment_id=state.assessment_id, skill_id=state.skill_id).items() if v != ALL
+        }
         view = team.filter(**filters) if filters else team
         if state.teacher_id != ALL:
             view_teacher = view.filter(teacher_id=state.teacher_id)
@@ -118,8 +119,10 @@ class Explorer:
         tables = self.compute(state)
         group = None if state.subgroup == ALL else state.subgroup
         caption = "Students proficient on each skill" + (f", by {group}" if group else "")
-        return [proficiency_table(tables["skills"], caption, group, bars=True),
-                teacher_table(tables["teachers"], "Each teacher against the rest of the team")]
+        return [
+            proficiency_table(tables["skills"], caption, group, bars=True),
+            teacher_table(tables["teachers"], "Each teacher against the rest of the team"),
+        ]
 
     def figure(self, state: ExplorerState):
         """The proficiency chart for a selection (matplotlib Figure), or None with a subgroup or no data."""
@@ -153,8 +156,7 @@ class Explorer:
         skill = w.Dropdown(description="Skill")
         teacher = w.Dropdown(description="Teacher")
         subgroup = w.Dropdown(description="Subgroup")
-        rule = w.Dropdown(options=[r for r in MASTERY_RULES if r != "all"], value="most_recent",
-                          description="Mastery")
+        rule = w.Dropdown(options=[r for r in MASTERY_RULES if r != "all"], value="most_recent", description="Mastery")
         override = w.Checkbox(value=False, description="Override team cuts")
         cut = w.FloatSlider(value=0.8, min=0.5, max=1.0, step=0.05, description="Cut", readout_format=".0%")
         draw = w.Button(description="Draw figure", tooltip="the proficiency chart as an image, for slides")
@@ -162,14 +164,25 @@ class Explorer:
         busy = {"updating": False}
 
         def state() -> ExplorerState:
-            return ExplorerState(team.value, assessment.value, skill.value, teacher.value, subgroup.value,
-                                 rule.value, cut.value if override.value else None)
+            return ExplorerState(
+                team.value,
+                assessment.value,
+                skill.value,
+                teacher.value,
+                subgroup.value,
+                rule.value,
+                cut.value if override.value else None,
+            )
 
         def set_choices(*_):
             busy["updating"] = True
             options = self.choices(team.value)
-            for control, key in ((assessment, "assessment_id"), (skill, "skill_id"), (teacher, "teacher_id"),
-                                 (subgroup, "subgroup")):
+            for control, key in (
+                (assessment, "assessment_id"),
+                (skill, "skill_id"),
+                (teacher, "teacher_id"),
+                (subgroup, "subgroup"),
+            ):
                 control.options = options[key]
                 control.value = ALL
             busy["updating"] = False
@@ -201,8 +214,15 @@ class Explorer:
         draw.on_click(on_draw)
         set_choices()
         refresh()
-        controls = w.VBox([w.HBox([school, team]), w.HBox([assessment, skill]), w.HBox([teacher, subgroup]),
-                           w.HBox([rule, override, cut]), draw])
+        controls = w.VBox(
+            [
+                w.HBox([school, team]),
+                w.HBox([assessment, skill]),
+                w.HBox([teacher, subgroup]),
+                w.HBox([rule, override, cut]),
+                draw,
+            ]
+        )
         return w.VBox([controls, out, figure_out])
 
 

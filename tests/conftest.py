@@ -26,8 +26,7 @@ MINI = {
     ),
     "assessments.csv": "assessment_id,team_id,title,kind,date,unit\nA1,T3,CFA 1,cfa,2025-09-15,1\n",
     "items.csv": (
-        "assessment_id,item_id,skill_id,max_points,kind,key\n"
-        "A1,i1,K1,1,mc,B\nA1,i2,K1,1,mc,C\nA1,i3,K2,4,rubric,\n"
+        "assessment_id,item_id,skill_id,max_points,kind,key\nA1,i1,K1,1,mc,B\nA1,i2,K1,1,mc,C\nA1,i3,K2,4,rubric,\n"
     ),
     "scores.csv": (
         "student_id,assessment_id,item_id,points,response,rater_id\n"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import MINI
 
 from plc_analysis import batch as batch_module
 from plc_analysis import export as export_module
@@ -32,9 +33,9 @@ from plc_analysis.batch import (
     render_index,
     run_batch,
 )
+from plc_analysis.batch import arguments as batch_arguments
+from plc_analysis.batch import plan as batch_plan
 from plc_analysis.export import atomic_write, notebook_to_html, remove_stale_temp_files
-
-from conftest import MINI
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 COUNTS_NB = NOTEBOOKS / "team_counts.ipynb"
@@ -65,7 +66,7 @@ def build_district(folder: Path, teams: list[tuple[str, str, str]] = TEAMS) -> P
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
             for column in ID_COLUMNS:
                 if column in frame:
-                    frame[column] = frame[column].map(lambda v: f"{team_id}-{v}" if v else v)
+                    frame[column] = frame[column].map(lambda v, team_id=team_id: f"{team_id}-{v}" if v else v)
             if "team_id" in frame:
                 frame["team_id"] = team_id
             if name == "teams.csv":
@@ -78,7 +79,8 @@ def build_district(folder: Path, teams: list[tuple[str, str, str]] = TEAMS) -> P
     for name, frames in tables.items():
         pd.concat(frames).to_csv(folder / name, index=False)
     pd.DataFrame({"school_id": ["S1", "S2"], "name": ["North Elementary", "South Middle"]}).to_csv(
-        folder / "schools.csv", index=False)
+        folder / "schools.csv", index=False
+    )
     return folder
 
 
@@ -111,11 +113,32 @@ def temp_files(folder: Path) -> list[Path]:
 @pytest.mark.slow
 def test_batch_end_to_end_with_failures_and_resume(district: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    code, stdout, stderr = cli([
-        "--data", str(district), "--out", str(out), "--notebook", str(MISBEHAVING_NB),
-        "--jobs", "2", "--timeout", str(TIMEOUT), "--start", "2025-08-01", "--quiet",
-        "-p", "raise_for", "T-RAISE", "-p", "hang_for", "T-HANG", "-p", "die_for", "T-DIE",
-    ])
+    code, stdout, stderr = cli(
+        [
+            "--data",
+            str(district),
+            "--out",
+            str(out),
+            "--notebook",
+            str(MISBEHAVING_NB),
+            "--jobs",
+            "2",
+            "--timeout",
+            str(TIMEOUT),
+            "--start",
+            "2025-08-01",
+            "--quiet",
+            "-p",
+            "raise_for",
+            "T-RAISE",
+            "-p",
+            "hang_for",
+            "T-HANG",
+            "-p",
+            "die_for",
+            "T-DIE",
+        ]
+    )
     assert code == 1, (stdout, stderr)
 
     # -- manifest: one entry per team with the right status -----------------------------
@@ -124,8 +147,14 @@ def test_batch_end_to_end_with_failures_and_resume(district: Path, tmp_path: Pat
     entries = by_team(manifest)
     assert set(entries) == {t for t, _, _ in TEAMS}
     statuses = {t: e["status"] for t, e in entries.items()}
-    assert statuses == {"T-OK1": "ok", "T-OK2": "ok", "T-OLD": "no data", "T-RAISE": "failed",
-                        "T-HANG": "timeout", "T-DIE": "failed"}
+    assert statuses == {
+        "T-OK1": "ok",
+        "T-OK2": "ok",
+        "T-OLD": "no data",
+        "T-RAISE": "failed",
+        "T-HANG": "timeout",
+        "T-DIE": "failed",
+    }
     assert entries["T-RAISE"]["error_name"] == "ValueError"
     assert "planted failure for team T-RAISE" in entries["T-RAISE"]["error_value"]
     assert entries["T-DIE"]["error_name"] == "DeadKernelError"
@@ -184,14 +213,37 @@ def test_batch_end_to_end_with_failures_and_resume(district: Path, tmp_path: Pat
     untouched = [resumed / "S1" / f"{t}.{ext}" for t in ("T-OK1", "T-OLD") for ext in ("html", "ipynb")]
     mtimes = {p: p.stat().st_mtime_ns for p in untouched}
     # data, notebook, period and timeout come from the manifest; the planted failures are switched off
-    code, stdout, stderr = cli(["--out", str(resumed), "--only-failed", "--jobs", "2", "--quiet",
-                                "-p", "raise_for", "", "-p", "hang_for", "", "-p", "die_for", ""])
+    code, stdout, stderr = cli(
+        [
+            "--out",
+            str(resumed),
+            "--only-failed",
+            "--jobs",
+            "2",
+            "--quiet",
+            "-p",
+            "raise_for",
+            "",
+            "-p",
+            "hang_for",
+            "",
+            "-p",
+            "die_for",
+            "",
+        ]
+    )
     assert code == 0, (stdout, stderr)
     assert stdout.startswith("4 report(s)"), stdout
     assert {p: p.stat().st_mtime_ns for p in untouched} == mtimes
     again = by_team(load_manifest(resumed))
     assert {t: e["status"] for t, e in again.items()} == {
-        "T-OK1": "ok", "T-OK2": "ok", "T-OLD": "no data", "T-RAISE": "ok", "T-HANG": "ok", "T-DIE": "ok"}
+        "T-OK1": "ok",
+        "T-OK2": "ok",
+        "T-OLD": "no data",
+        "T-RAISE": "ok",
+        "T-HANG": "ok",
+        "T-DIE": "ok",
+    }
     assert again["T-OK1"] == entries["T-OK1"]  # kept verbatim
     assert "report complete" in (resumed / "S2" / "T-DIE.html").read_text(encoding="utf-8")
     assert temp_files(resumed) == []
@@ -204,11 +256,21 @@ def test_batch_end_to_end_with_failures_and_resume(district: Path, tmp_path: Pat
 @pytest.mark.slow
 def test_per_school_reports(district: Path, tmp_path: Path) -> None:
     # also covers the worker-process executor (forkserver workers)
-    result = run_batch(district, tmp_path / "out", notebook=COUNTS_NB, per="school", jobs=2, timeout=60,
-                       progress=False, executor="process")
+    result = run_batch(
+        district,
+        tmp_path / "out",
+        notebook=COUNTS_NB,
+        per="school",
+        jobs=2,
+        timeout=60,
+        progress=False,
+        executor="process",
+    )
     assert result.exit_code == 0
     assert [(r["kind"], r["school_id"], r["status"]) for r in result.manifest["reports"]] == [
-        ("school", "S1", "ok"), ("school", "S2", "ok")]
+        ("school", "S1", "ok"),
+        ("school", "S2", "ok"),
+    ]
     page = (tmp_path / "out" / "S1" / "index-school.html").read_text(encoding="utf-8")
     assert "School S1" in page and "teams: 3 rows" in page
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
@@ -216,8 +278,7 @@ def test_per_school_reports(district: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_failed_export_leaves_no_partial_file(district: Path, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_export_leaves_no_partial_file(district: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
     report = out / "S1" / "T-OK1.html"
     report.parent.mkdir(parents=True)
@@ -283,8 +344,9 @@ def test_stale_temp_files_are_removed(tmp_path: Path) -> None:
 def test_output_folder_that_cannot_be_created(district: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder", encoding="utf-8")
-    code, _, stderr = cli(["--data", str(district), "--out", str(blocker / "out"), "--notebook",
-                           str(COUNTS_NB), "--quiet"])
+    code, _, stderr = cli(
+        ["--data", str(district), "--out", str(blocker / "out"), "--notebook", str(COUNTS_NB), "--quiet"]
+    )
     assert code == 2
     assert "cannot create the output folder" in stderr and str(blocker / "out") in stderr
 
@@ -303,17 +365,31 @@ def test_read_only_output_folder(district: Path, tmp_path: Path) -> None:
 
 
 def test_unknown_team_missing_notebook_and_bad_data(district: Path, tmp_path: Path) -> None:
-    code, _, stderr = cli(["--data", str(district), "--out", str(tmp_path / "o1"), "--notebook", str(COUNTS_NB),
-                           "--team", "T-OK1", "--team", "T-NOPE"])
+    code, _, stderr = cli(
+        [
+            "--data",
+            str(district),
+            "--out",
+            str(tmp_path / "o1"),
+            "--notebook",
+            str(COUNTS_NB),
+            "--team",
+            "T-OK1",
+            "--team",
+            "T-NOPE",
+        ]
+    )
     assert code == 2 and "no such team(s) in the data: T-NOPE" in stderr
-    code, _, stderr = cli(["--data", str(district), "--out", str(tmp_path / "o2"),
-                           "--notebook", str(tmp_path / "missing.ipynb")])
+    code, _, stderr = cli(
+        ["--data", str(district), "--out", str(tmp_path / "o2"), "--notebook", str(tmp_path / "missing.ipynb")]
+    )
     assert code == 2 and "notebook not found" in stderr
     broken = tmp_path / "broken"
     shutil.copytree(district, broken)
     scores = (broken / "scores.csv").read_text(encoding="utf-8")
-    (broken / "scores.csv").write_text(scores.replace("T-OK1-007,T-OK1-A1,i1,1", "T-OK1-007,T-OK1-A1,i1,lots"),
-                                       encoding="utf-8")
+    (broken / "scores.csv").write_text(
+        scores.replace("T-OK1-007,T-OK1-A1,i1,1", "T-OK1-007,T-OK1-A1,i1,lots"), encoding="utf-8"
+    )
     code, _, stderr = cli(["--data", str(broken), "--out", str(tmp_path / "o3"), "--notebook", str(COUNTS_NB)])
     assert code == 2 and "scores" in stderr and "lots" in stderr
     with pytest.raises(BatchError, match="cannot be combined"):
@@ -329,10 +405,30 @@ def test_cli_defaults_and_parameter_types() -> None:
     assert args.data is None and args.out == "out" and args.jobs is None and args.notebook is None
     assert args.team is None and args.per is None and args.only_failed is False
     assert args.executor == "thread" and args.quiet is False
-    args = parser.parse_args(["-p", "n", "3", "-p", "x", "0.5", "-p", "flag", "true", "-p", "s", "007",
-                              "--team", "A", "--team", "B", "-j", "2"])
+    args = parser.parse_args(
+        [
+            "-p",
+            "n",
+            "3",
+            "-p",
+            "x",
+            "0.5",
+            "-p",
+            "flag",
+            "true",
+            "-p",
+            "s",
+            "007",
+            "--team",
+            "A",
+            "--team",
+            "B",
+            "-j",
+            "2",
+        ]
+    )
     assert args.team == ["A", "B"] and args.jobs == 2
-    parse = batch_module._parse_value
+    parse = batch_arguments._parse_value
     assert [parse(v) for _, v in args.parameter] == [3, 0.5, True, 7]
     assert parse("Grade 3") == "Grade 3" and parse("") == "" and parse("None") is None
     assert batch_module.DEFAULT_NOTEBOOK.name == "team_report.ipynb"
@@ -340,7 +436,7 @@ def test_cli_defaults_and_parameter_types() -> None:
 
 
 def test_safe_names_do_not_collide() -> None:
-    safe = batch_module._safe_name
+    safe = batch_plan._safe_name
     assert safe("T-G3") == "T-G3" and safe("team_1.a") == "team_1.a"
     assert safe("a/b") != safe("a_b") and "/" not in safe("a/b")
     assert not safe("../x").startswith(".")
@@ -348,15 +444,38 @@ def test_safe_names_do_not_collide() -> None:
 
 def test_index_escapes_and_groups(tmp_path: Path) -> None:
     manifest = {
-        "generated": "2026-03-01T10:00:00+00:00", "start": "2025-08-01", "end": "", "notebook": "/x/r.ipynb",
+        "generated": "2026-03-01T10:00:00+00:00",
+        "start": "2025-08-01",
+        "end": "",
+        "notebook": "/x/r.ipynb",
         "complete": False,
         "reports": [
-            {"kind": "team", "team_id": "T2", "team_name": "Grade 5 <b>bold</b>", "school_id": "S1",
-             "school_name": "North & Co", "status": "failed", "seconds": 2.25, "error_name": "ValueError",
-             "error_value": "bad <value>", "html": "S1/T2.html", "ipynb": "S1/T2.ipynb"},
-            {"kind": "team", "team_id": "T1", "team_name": "Algebra", "school_id": "S1",
-             "school_name": "North & Co", "status": "ok", "seconds": 1.0, "error_name": None,
-             "error_value": None, "html": "S1/T1.html", "ipynb": "S1/T1.ipynb"},
+            {
+                "kind": "team",
+                "team_id": "T2",
+                "team_name": "Grade 5 <b>bold</b>",
+                "school_id": "S1",
+                "school_name": "North & Co",
+                "status": "failed",
+                "seconds": 2.25,
+                "error_name": "ValueError",
+                "error_value": "bad <value>",
+                "html": "S1/T2.html",
+                "ipynb": "S1/T2.ipynb",
+            },
+            {
+                "kind": "team",
+                "team_id": "T1",
+                "team_name": "Algebra",
+                "school_id": "S1",
+                "school_name": "North & Co",
+                "status": "ok",
+                "seconds": 1.0,
+                "error_name": None,
+                "error_value": None,
+                "html": "S1/T1.html",
+                "ipynb": "S1/T1.ipynb",
+            },
         ],
     }
     page = render_index(manifest)
@@ -367,16 +486,35 @@ def test_index_escapes_and_groups(tmp_path: Path) -> None:
 
 
 def test_index_links_the_district_overview_at_the_top() -> None:
-    entry = {"kind": "team", "team_id": "T1", "team_name": "Algebra", "school_id": "S1", "school_name": "North",
-             "status": "ok", "seconds": 1.0, "html": "S1/T1.html", "ipynb": "S1/T1.ipynb"}
-    overview = {"kind": "district", "status": "ok", "html": "district_overview.html",
-                "ipynb": "district_overview.ipynb", "error_name": None, "error_value": None}
+    entry = {
+        "kind": "team",
+        "team_id": "T1",
+        "team_name": "Algebra",
+        "school_id": "S1",
+        "school_name": "North",
+        "status": "ok",
+        "seconds": 1.0,
+        "html": "S1/T1.html",
+        "ipynb": "S1/T1.ipynb",
+    }
+    overview = {
+        "kind": "district",
+        "status": "ok",
+        "html": "district_overview.html",
+        "ipynb": "district_overview.ipynb",
+        "error_name": None,
+        "error_value": None,
+    }
     page = render_index({"reports": [entry], "overview": overview})
     assert '<a href="district_overview.html"><strong>District overview (aggregates only)</strong></a>' in page
     assert page.index("district_overview.html") < page.index("S1/T1.html")
     assert "1 report:" in page  # the overview is not counted among the team reports
-    failed = render_index({"reports": [entry], "overview": {**overview, "status": "failed", "ipynb": None,
-                                                            "error_name": "KeyError", "error_value": "<x>"}})
+    failed = render_index(
+        {
+            "reports": [entry],
+            "overview": {**overview, "status": "failed", "ipynb": None, "error_name": "KeyError", "error_value": "<x>"},
+        }
+    )
     assert 'class="badge failed"' in failed and "KeyError: &lt;x&gt;" in failed
     assert "district_overview.ipynb" not in failed
     assert "District overview" not in render_index({"reports": [entry]})
@@ -385,11 +523,14 @@ def test_index_links_the_district_overview_at_the_top() -> None:
 def test_notebook_to_html_hides_code() -> None:
     import nbformat
 
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Title here"),
-        nbformat.v4.new_code_cell("secret_code = 1", execution_count=1,
-                                  outputs=[nbformat.v4.new_output("stream", text="visible output")]),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Title here"),
+            nbformat.v4.new_code_cell(
+                "secret_code = 1", execution_count=1, outputs=[nbformat.v4.new_output("stream", text="visible output")]
+            ),
+        ]
+    )
     page = notebook_to_html(nb, title="My team")
     assert "Title here" in page and "visible output" in page and "<title>My team</title>" in page
     assert "secret_code" not in page and "In&nbsp;[1]" not in page
@@ -403,35 +544,55 @@ def test_notebook_to_html_matches_nbconvert_with_alt_text() -> None:
 
     svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="5" height="5"/></svg>'
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Title & <things>"),
-        nbformat.v4.new_code_cell("x", execution_count=1, outputs=[
-            nbformat.v4.new_output("execute_result", {"text/html": "<table><tr><td>&lt;div class=&quot;jp-Rendered"
-                                                                   "&quot;</td></tr></table>"}, execution_count=1),
-            nbformat.v4.new_output("display_data", {"image/svg+xml": svg},
-                                   metadata={"image/svg+xml": {"alt": "T-G3: students proficient by skill"}}),
-            nbformat.v4.new_output("display_data", {"image/svg+xml": svg}),
-            nbformat.v4.new_output("display_data", {"image/png": png}),
-            nbformat.v4.new_output("stream", text="printed <text>"),
-        ]),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Title & <things>"),
+            nbformat.v4.new_code_cell(
+                "x",
+                execution_count=1,
+                outputs=[
+                    nbformat.v4.new_output(
+                        "execute_result",
+                        {"text/html": "<table><tr><td>&lt;div class=&quot;jp-Rendered&quot;</td></tr></table>"},
+                        execution_count=1,
+                    ),
+                    nbformat.v4.new_output(
+                        "display_data",
+                        {"image/svg+xml": svg},
+                        metadata={"image/svg+xml": {"alt": "T-G3: students proficient by skill"}},
+                    ),
+                    nbformat.v4.new_output("display_data", {"image/svg+xml": svg}),
+                    nbformat.v4.new_output("display_data", {"image/png": png}),
+                    nbformat.v4.new_output("stream", text="printed <text>"),
+                ],
+            ),
+        ]
+    )
     nb.metadata["language_info"] = {"name": "python"}
     ours = BeautifulSoup(notebook_to_html(nb), "html.parser")
-    theirs = BeautifulSoup(HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                                        exclude_output_prompt=True).from_notebook_node(
-        nb, resources={"metadata": {"name": "report"}})[0], "html.parser")
+    theirs = BeautifulSoup(
+        HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(
+            nb, resources={"metadata": {"name": "report"}}
+        )[0],
+        "html.parser",
+    )
     assert ours.get_text() == theirs.get_text()
 
     def focusable(soup):
         return [(el.name, el.get("class")) for el in soup.find_all(tabindex="0")]
+
     assert focusable(ours) == focusable(theirs) and len(focusable(ours)) == 6  # markdown cell + 5 outputs
     assert [img.get("alt") for img in ours.find_all("img")] == [
-        "T-G3: students proficient by skill", "Figure", "Figure"]
+        "T-G3: students proficient by skill",
+        "Figure",
+        "Figure",
+    ]
     assert [img["src"][:40] for img in ours.find_all("img")] == [img["src"][:40] for img in theirs.find_all("img")]
 
 
-def test_report_only_failed_renders_the_overview_from_the_batch_data(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_only_failed_renders_the_overview_from_the_batch_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``plc report --only-failed`` without --data: the overview comes from the data the batch recorded."""
     from plc_analysis import cli
 
@@ -461,8 +622,10 @@ def test_the_largest_teams_reports_start_first():
     sizes = [rows.get(unit["team_id"], 0) for unit in ordered]
     assert sizes == sorted(sizes, reverse=True) and len(ordered) == len(dataset.teams)
     schools = _largest_first(dataset, _units(dataset, "school", None, None))
-    school_rows = [sum(rows.get(t, 0) for t in dataset.teams.loc[dataset.teams["school_id"] == unit["school_id"],
-                                                                "team_id"]) for unit in schools]
+    school_rows = [
+        sum(rows.get(t, 0) for t in dataset.teams.loc[dataset.teams["school_id"] == unit["school_id"], "team_id"])
+        for unit in schools
+    ]
     assert school_rows == sorted(school_rows, reverse=True)
     # equal sizes keep the district's order
     same = [dict(kind="team", team_id="nobody", school_id="S01"), dict(kind="team", team_id="none", school_id="S01")]

@@ -22,11 +22,11 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from plc_analysis import batch as batch_module  # noqa: E402
-from plc_analysis.batch import BatchError, load_manifest, run_batch  # noqa: E402
-
 from test_batch import MISBEHAVING_NB, build_district, by_team, cli, temp_files  # noqa: E402
 from test_batch_faults import FAULTS_NB, kernels_gone, outputs  # noqa: E402
+
+from plc_analysis import batch as batch_module  # noqa: E402
+from plc_analysis.batch import BatchError, load_manifest, run_batch  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -47,15 +47,26 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                  silence_logs=logging.ERROR) as local_cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+    ) as local_cluster:
         yield local_cluster
 
 
 def test_dask_batch_matches_the_local_batch(district: Path, cluster, tmp_path: Path) -> None:
     local, remote = tmp_path / "local", tmp_path / "dask"
-    common = ["--data", str(district), "--notebook", str(MISBEHAVING_NB), "--timeout", "90", "--start",
-              "2025-08-01", "--quiet", *PLANTED]
+    common = [
+        "--data",
+        str(district),
+        "--notebook",
+        str(MISBEHAVING_NB),
+        "--timeout",
+        "90",
+        "--start",
+        "2025-08-01",
+        "--quiet",
+        *PLANTED,
+    ]
     code_local, out_local, err_local = cli([*common, "--out", str(local), "--jobs", "2"])
     code, stdout, stderr = cli([*common, "--out", str(remote), "--scheduler", cluster.scheduler_address])
     assert code == code_local == 1, (stdout, stderr, out_local, err_local)
@@ -67,15 +78,21 @@ def test_dask_batch_matches_the_local_batch(district: Path, cluster, tmp_path: P
     assert manifest["scheduler"] == cluster.scheduler_address
     entries, expected = by_team(manifest), by_team(reference)
     assert {t: e["status"] for t, e in entries.items()} == {
-        "T-OK1": "ok", "T-OLD": "no data", "T-RAISE": "failed", "T-DIE": "failed"}
+        "T-OK1": "ok",
+        "T-OLD": "no data",
+        "T-RAISE": "failed",
+        "T-DIE": "failed",
+    }
     for team, entry in entries.items():
         same = ("status", "error_name", "error_value", "html", "ipynb", "school_id", "team_name", "notebook")
         assert {k: entry[k] for k in same} == {k: expected[team][k] for k in same}, team
         assert outputs(remote / entry["ipynb"]) == outputs(local / entry["ipynb"]), team
         # the same page, but for the random id papermill gives the cell it injects and, for a kernel that
         # died, whether its last execution count arrived before it did (either way on one machine too)
-        pages = [re.sub(r"cell-id=[0-9a-f-]+|In \[(\d+|None)\]", "",
-                        (folder / entry["html"]).read_text(encoding="utf-8")) for folder in (remote, local)]
+        pages = [
+            re.sub(r"cell-id=[0-9a-f-]+|In \[(\d+|None)\]", "", (folder / entry["html"]).read_text(encoding="utf-8"))
+            for folder in (remote, local)
+        ]
         assert pages[0] == pages[1], team
         nb = json.loads((remote / entry["ipynb"]).read_text(encoding="utf-8"))
         # the notebook read the extract from the worker's own scratch folder, not from a batch path
@@ -87,8 +104,22 @@ def test_dask_batch_matches_the_local_batch(district: Path, cluster, tmp_path: P
     assert temp_files(remote) == []
 
     # --only-failed, on the cluster too
-    code, stdout, stderr = cli(["--out", str(remote), "--only-failed", "--quiet", "--scheduler",
-                                cluster.scheduler_address, "-p", "raise_for", "", "-p", "die_for", ""])
+    code, stdout, stderr = cli(
+        [
+            "--out",
+            str(remote),
+            "--only-failed",
+            "--quiet",
+            "--scheduler",
+            cluster.scheduler_address,
+            "-p",
+            "raise_for",
+            "",
+            "-p",
+            "die_for",
+            "",
+        ]
+    )
     assert code == 0, (stdout, stderr)
     assert stdout.startswith("2 report(s)"), stdout
     final = by_team(load_manifest(remote))
@@ -99,13 +130,21 @@ def test_dask_batch_matches_the_local_batch(district: Path, cluster, tmp_path: P
 def test_time_limit_and_ctrl_c_on_the_cluster(cluster, tmp_path: Path) -> None:
     """A Client object; the whole-notebook limit and Ctrl-C both kill kernels on the workers."""
     if threading.current_thread() is not threading.main_thread() or (
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
         pytest.skip("needs the main thread with Python's SIGINT handler")
     teams = [("T-A", "S1", "2025-09-15"), ("T-B", "S1", "2025-09-20"), ("T-C", "S2", "2025-10-01")]
     district = build_district(tmp_path / "data", teams)
     with distributed.Client(cluster) as client:
-        result = run_batch(district, tmp_path / "limit", notebook=FAULTS_NB, timeout=5, progress=False,
-                           scheduler=client, parameters={"stubborn_for": "T-C", "step_seconds": 2})
+        result = run_batch(
+            district,
+            tmp_path / "limit",
+            notebook=FAULTS_NB,
+            timeout=5,
+            progress=False,
+            scheduler=client,
+            parameters={"stubborn_for": "T-C", "step_seconds": 2},
+        )
         assert result.exit_code == 1 and result.executor == "dask"
         entries = by_team(result.manifest)
         assert {t: e["status"] for t, e in entries.items()} == {"T-A": "ok", "T-B": "ok", "T-C": "timeout"}
@@ -124,8 +163,15 @@ def test_time_limit_and_ctrl_c_on_the_cluster(cluster, tmp_path: Path) -> None:
         threading.Thread(target=interrupt_when_running, daemon=True).start()
         begun = time.monotonic()
         with pytest.raises(KeyboardInterrupt):
-            run_batch(district, out, notebook=FAULTS_NB, timeout=300, progress=False, scheduler=client,
-                      parameters={"sleep_seconds": 300, "pid_dir": str(pids)})
+            run_batch(
+                district,
+                out,
+                notebook=FAULTS_NB,
+                timeout=300,
+                progress=False,
+                scheduler=client,
+                parameters={"sleep_seconds": 300, "pid_dir": str(pids)},
+            )
         assert time.monotonic() - begun < 120
         assert kernels_gone(pids) == []  # killed on the workers, through the batch's Dask event
         manifest = load_manifest(out)
@@ -134,17 +180,37 @@ def test_time_limit_and_ctrl_c_on_the_cluster(cluster, tmp_path: Path) -> None:
     assert temp_files(out) == []
 
 
-def test_local_scheduler_and_unreachable_scheduler(district: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    result = run_batch(district, tmp_path / "out", notebook=FAULTS_NB, teams=["T-OK1"], jobs=1, timeout=60,
-                       progress=False, scheduler="local")
+def test_local_scheduler_and_unreachable_scheduler(
+    district: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run_batch(
+        district,
+        tmp_path / "out",
+        notebook=FAULTS_NB,
+        teams=["T-OK1"],
+        jobs=1,
+        timeout=60,
+        progress=False,
+        scheduler="local",
+    )
     assert result.exit_code == 0 and result.executor == "dask" and result.jobs == 1
     assert [e["status"] for e in result.reports] == ["ok"]
     assert "extract files:" in outputs(tmp_path / "out" / "S1" / "T-OK1.ipynb")
 
     monkeypatch.setattr(batch_module.dask_runner, "DASK_CONNECT_TIMEOUT", 2.0)
-    code, _, stderr = cli(["--data", str(district), "--out", str(tmp_path / "none"), "--notebook", str(FAULTS_NB),
-                           "--scheduler", "tcp://127.0.0.1:9", "--quiet"])
+    code, _, stderr = cli(
+        [
+            "--data",
+            str(district),
+            "--out",
+            str(tmp_path / "none"),
+            "--notebook",
+            str(FAULTS_NB),
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "--quiet",
+        ]
+    )
     assert code == 2 and "cannot connect to the Dask scheduler at tcp://127.0.0.1:9" in stderr
     with pytest.raises(BatchError, match="scheduler must be"):
         run_batch(district, tmp_path / "bad", notebook=FAULTS_NB, scheduler=42)
@@ -154,16 +220,26 @@ def test_workers_keep_their_kernels_between_reports_until_the_batch_closes(clust
     """Like a local batch: a second report on a worker runs, cleared, in the kernel of its first."""
     from test_batch_warm import WARM_NB, assert_counts_start_from_one, pids_of
 
-    teams = [("T-A", "S1", "2025-09-15"), ("T-B", "S1", "2025-09-20"), ("T-C", "S2", "2025-10-01"),
-             ("T-D", "S2", "2025-10-02")]
+    teams = [
+        ("T-A", "S1", "2025-09-15"),
+        ("T-B", "S1", "2025-09-20"),
+        ("T-C", "S2", "2025-10-01"),
+        ("T-D", "S2", "2025-10-02"),
+    ]
     district = build_district(tmp_path / "data", teams)
     runs = {}
     for fresh in (False, True):
         pids = tmp_path / f"pids-{fresh}"
         pids.mkdir()
-        result = run_batch(district, tmp_path / f"out-{fresh}", notebook=WARM_NB, progress=False,
-                           scheduler=cluster.scheduler_address, fresh_kernels=fresh,
-                           parameters={"pid_dir": str(pids)})
+        result = run_batch(
+            district,
+            tmp_path / f"out-{fresh}",
+            notebook=WARM_NB,
+            progress=False,
+            scheduler=cluster.scheduler_address,
+            fresh_kernels=fresh,
+            parameters={"pid_dir": str(pids)},
+        )
         entries = by_team(result.manifest)
         # WARM_NB fails if a report sees an earlier one's variables, figures, folder or garbage
         assert {e["status"] for e in entries.values()} == {"ok"}, entries

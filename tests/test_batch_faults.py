@@ -31,12 +31,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from test_batch import build_district, by_team, cli, temp_files
 
 from plc_analysis import PLCDataError
 from plc_analysis import export as export_module
 from plc_analysis.batch import load_manifest, run_batch
-
-from test_batch import build_district, by_team, cli, temp_files
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULTS_NB = Path(__file__).parent / "notebooks" / "faults.ipynb"
@@ -107,9 +106,15 @@ def test_kernel_killed_and_stubborn_hang_leave_no_kernel_running(district: Path,
     out, pids = tmp_path / "out", tmp_path / "pids"
     pids.mkdir()
     limit, step = 6, 2.5  # four steps of 2.5 s, each under the per-cell limit, together over the notebook's
-    result = run_batch(district, out, notebook=FAULTS_NB, jobs=3, timeout=limit, progress=False,
-                       parameters={"kill_for": "T-B", "stubborn_for": "T-C", "step_seconds": step,
-                                   "pid_dir": str(pids)})
+    result = run_batch(
+        district,
+        out,
+        notebook=FAULTS_NB,
+        jobs=3,
+        timeout=limit,
+        progress=False,
+        parameters={"kill_for": "T-B", "stubborn_for": "T-C", "step_seconds": step, "pid_dir": str(pids)},
+    )
     assert result.exit_code == 1
     entries = by_team(result.manifest)
     assert {t: e["status"] for t, e in entries.items()} == {"T-A": "ok", "T-B": "failed", "T-C": "timeout"}
@@ -142,8 +147,9 @@ def test_kernel_killed_and_stubborn_hang_leave_no_kernel_running(district: Path,
 # disk full
 # ---------------------------------------------------------------------------
 @pytest.mark.slow
-def test_disk_full_mid_batch_stops_cleanly_then_resumes(district: Path, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_mid_batch_stops_cleanly_then_resumes(
+    district: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     (out / "S1").mkdir(parents=True)
     for team in ("T-A", "T-B"):  # last week's reports
@@ -165,8 +171,21 @@ def test_disk_full_mid_batch_stops_cleanly_then_resumes(district: Path, tmp_path
             yield handle
 
     monkeypatch.setattr(export_module, "atomic_write", filling_disk)
-    code, stdout, stderr = cli(["--data", str(district), "--out", str(out), "--notebook", str(FAULTS_NB),
-                                "--jobs", "2", "--timeout", "60", "--quiet"])
+    code, stdout, stderr = cli(
+        [
+            "--data",
+            str(district),
+            "--out",
+            str(out),
+            "--notebook",
+            str(FAULTS_NB),
+            "--jobs",
+            "2",
+            "--timeout",
+            "60",
+            "--quiet",
+        ]
+    )
     assert code == 2, (stdout, stderr)
     assert "No space left on device" in stderr and "disk is full" in stderr and "--only-failed" in stderr
     assert "manifest.json" in state["refused"]  # the batch tried to record the failure, and could not
@@ -180,8 +199,9 @@ def test_disk_full_mid_batch_stops_cleanly_then_resumes(district: Path, tmp_path
     school = {t: s for t, s, _ in TEAMS}
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     untouched = [f"S1/{t}.html" for t in ("T-A", "T-B") if t not in (first, second)]  # stopped before writing
-    assert written == sorted(["index.html", "manifest.json", f"{school[first]}/{first}.html",
-                              f"{school[first]}/{first}.ipynb", *untouched])
+    assert written == sorted(
+        ["index.html", "manifest.json", f"{school[first]}/{first}.html", f"{school[first]}/{first}.ipynb", *untouched]
+    )
     # no half-written temp file, and the report that could not be written left no file at all
     # (not last week's page beside this week's failure)
     assert temp_files(out) == []
@@ -208,10 +228,34 @@ def test_ctrl_c_then_resume_loses_and_repeats_nothing(district: Path, tmp_path: 
     pids.mkdir()
     teams = [t for t, _, _ in TEAMS]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "plc_analysis.cli", "batch", "--data", str(district), "--out", str(out),
-         "--notebook", str(FAULTS_NB), "--jobs", "1", "--timeout", "120", "--quiet",
-         "-p", "sleep_seconds", "1", "-p", "pid_dir", str(pids)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "plc_analysis.cli",
+            "batch",
+            "--data",
+            str(district),
+            "--out",
+            str(out),
+            "--notebook",
+            str(FAULTS_NB),
+            "--jobs",
+            "1",
+            "--timeout",
+            "120",
+            "--quiet",
+            "-p",
+            "sleep_seconds",
+            "1",
+            "-p",
+            "pid_dir",
+            str(pids),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for_reports(out, 1, proc=proc)
         proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal does
@@ -286,15 +330,23 @@ def test_corrupt_or_truncated_csv_is_named_and_nothing_runs(district: Path, tmp_
 def test_two_concurrent_batches_one_interrupted(district: Path, tmp_path: Path) -> None:
     """Each batch has its own stop signal: Ctrl-C in one never kills the other's reports."""
     if threading.current_thread() is not threading.main_thread() or (
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
         pytest.skip("needs the main thread with Python's SIGINT handler")
     out_a, out_b, gate = tmp_path / "a", tmp_path / "b", tmp_path / "gate"
     results: dict[str, object] = {}
 
     def batch_a() -> None:  # its reports wait for the gate, opened once B has been interrupted
         try:
-            results["a"] = run_batch(district, out_a, notebook=FAULTS_NB, jobs=3, timeout=120, progress=False,
-                                     parameters={"wait_for": str(gate)})
+            results["a"] = run_batch(
+                district,
+                out_a,
+                notebook=FAULTS_NB,
+                jobs=3,
+                timeout=120,
+                progress=False,
+                parameters={"wait_for": str(gate)},
+            )
         except BaseException as exc:  # noqa: BLE001 - reported below
             results["a"] = exc
 
@@ -312,8 +364,15 @@ def test_two_concurrent_batches_one_interrupted(district: Path, tmp_path: Path) 
     threading.Thread(target=interrupt_b, daemon=True).start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            run_batch(district, out_b, notebook=FAULTS_NB, jobs=1, timeout=120, progress=False,
-                      parameters={"sleep_seconds": 2})  # B's later reports are still to come when it is stopped
+            run_batch(
+                district,
+                out_b,
+                notebook=FAULTS_NB,
+                jobs=1,
+                timeout=120,
+                progress=False,
+                parameters={"sleep_seconds": 2},
+            )  # B's later reports are still to come when it is stopped
     finally:
         gate.write_text("open", encoding="utf-8")
         background.join(WAIT)

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_batch import COUNTS_NB, build_district, by_team, cli, temp_files
 
 import plc_analysis
 from plc_analysis import PLCDataError, load_dataset, load_partitioned, write_partitioned
 from plc_analysis import readers as readers_module
 from plc_analysis.batch import load_manifest, run_batch
 from plc_analysis.partitioned import MARKER_NAME, SHARED_NAME, is_partitioned, partition_schools
-
-from test_batch import COUNTS_NB, build_district, by_team, cli, temp_files
 
 TEAMS = [("T-A", "S1", "2025-09-15"), ("T-B", "S1", "2025-09-20"), ("T-C", "S2", "2025-10-01")]
 
@@ -121,11 +120,27 @@ def test_problems_name_the_partition_file_and_row(partitioned: Path, tmp_path: P
 
 
 @pytest.mark.slow
-def test_batch_reads_each_school_partition_only(canonical: Path, partitioned: Path, tmp_path: Path,
-                                                reads: list[str]) -> None:
+def test_batch_reads_each_school_partition_only(
+    canonical: Path, partitioned: Path, tmp_path: Path, reads: list[str]
+) -> None:
     out = tmp_path / "out"
-    code, stdout, stderr = cli(["--data", str(partitioned), "--out", str(out), "--notebook", str(COUNTS_NB),
-                                "--team", "T-C", "--jobs", "1", "--timeout", "60", "--quiet"])
+    code, stdout, stderr = cli(
+        [
+            "--data",
+            str(partitioned),
+            "--out",
+            str(out),
+            "--notebook",
+            str(COUNTS_NB),
+            "--team",
+            "T-C",
+            "--jobs",
+            "1",
+            "--timeout",
+            "60",
+            "--quiet",
+        ]
+    )
     assert code == 0, (stdout, stderr)
     # the catalogue (schools, teams, and assessments to find common assessments shared with other teams)
     # is read everywhere; the rest of the data only in T-C's school: no other team shares its assessments
@@ -137,10 +152,19 @@ def test_batch_reads_each_school_partition_only(canonical: Path, partitioned: Pa
     assert entry["status"] == "ok" and entry["html"] == "S2/T-C.html"
 
     # the same report as from the canonical folder, and from the partition folder itself (--no-extract)
-    reference = run_batch(canonical, tmp_path / "ref", notebook=COUNTS_NB, teams=["T-C"], jobs=1, timeout=60,
-                          progress=False)
-    whole = run_batch(partitioned, tmp_path / "whole", notebook=COUNTS_NB, teams=["T-C"], jobs=1, timeout=60,
-                      progress=False, extract=False)
+    reference = run_batch(
+        canonical, tmp_path / "ref", notebook=COUNTS_NB, teams=["T-C"], jobs=1, timeout=60, progress=False
+    )
+    whole = run_batch(
+        partitioned,
+        tmp_path / "whole",
+        notebook=COUNTS_NB,
+        teams=["T-C"],
+        jobs=1,
+        timeout=60,
+        progress=False,
+        extract=False,
+    )
     assert reference.exit_code == 0 and whole.exit_code == 0
     expected = (tmp_path / "ref" / "S2" / "T-C.html").read_text(encoding="utf-8")
     assert "scores: 10 rows" in expected and "students: 5 rows" in expected  # with the student of both schools

@@ -1,4 +1,7 @@
-"""Kernels kept warm between reports (plc_analysis.batch.warm): reused, cleared, replaced when they die, stopped at the end."""
+"""Kernels kept warm between reports (plc_analysis.batch.warm).
+
+Reused, cleared, replaced when they die, stopped at the end.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_batch import build_district, by_team
+from test_batch_faults import FAULTS_NB, TEAMS, kernels_gone
 
 from plc_analysis.batch import run_batch, warm
 from plc_analysis.batch.local_runner import SWITCH_INTERVAL, _LocalRunner
-
-from test_batch import build_district, by_team
-from test_batch_faults import FAULTS_NB, TEAMS, kernels_gone
 
 WARM_NB = Path(__file__).parent / "notebooks" / "warm_kernel.ipynb"
 
@@ -38,8 +40,9 @@ def assert_counts_start_from_one(out: Path, entries: dict) -> None:
 def test_one_worker_reuses_its_kernel_and_each_report_starts_clean(district: Path, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     pids.mkdir()
-    result = run_batch(district, tmp_path / "out", notebook=WARM_NB, jobs=1, progress=False,
-                       parameters={"pid_dir": str(pids)})
+    result = run_batch(
+        district, tmp_path / "out", notebook=WARM_NB, jobs=1, progress=False, parameters={"pid_dir": str(pids)}
+    )
     entries = by_team(result.manifest)
     assert {t: e["status"] for t, e in entries.items()} == {"T-A": "ok", "T-B": "ok", "T-C": "ok"}, entries
     assert len(set(pids_of(pids).values())) == 1  # one kernel served the three reports
@@ -55,8 +58,15 @@ def test_one_worker_reuses_its_kernel_and_each_report_starts_clean(district: Pat
 def test_fresh_kernels_start_one_kernel_per_report(district: Path, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     pids.mkdir()
-    result = run_batch(district, tmp_path / "out", notebook=WARM_NB, jobs=1, progress=False,
-                       parameters={"pid_dir": str(pids)}, fresh_kernels=True)
+    result = run_batch(
+        district,
+        tmp_path / "out",
+        notebook=WARM_NB,
+        jobs=1,
+        progress=False,
+        parameters={"pid_dir": str(pids)},
+        fresh_kernels=True,
+    )
     assert result.exit_code == 0
     assert len(set(pids_of(pids).values())) == 3
     assert (pids / "T-A.warm").read_text() == "False"  # no kernel started ahead
@@ -67,8 +77,14 @@ def test_fresh_kernels_start_one_kernel_per_report(district: Path, tmp_path: Pat
 def test_a_killed_warm_kernel_is_replaced_for_the_next_report(district: Path, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     pids.mkdir()
-    result = run_batch(district, tmp_path / "out", notebook=FAULTS_NB, jobs=1, progress=False,
-                       parameters={"kill_for": "T-B", "pid_dir": str(pids)})
+    result = run_batch(
+        district,
+        tmp_path / "out",
+        notebook=FAULTS_NB,
+        jobs=1,
+        progress=False,
+        parameters={"kill_for": "T-B", "pid_dir": str(pids)},
+    )
     entries = by_team(result.manifest)
     assert {t: e["status"] for t, e in entries.items()} == {"T-A": "ok", "T-B": "failed", "T-C": "ok"}
     assert entries["T-B"]["error_name"] == "DeadKernelError"
@@ -81,9 +97,16 @@ def test_a_killed_warm_kernel_is_replaced_for_the_next_report(district: Path, tm
 def test_a_timed_out_kernel_is_not_reused(district: Path, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     pids.mkdir()
-    result = run_batch(district, tmp_path / "out", notebook=FAULTS_NB, jobs=1, timeout=4, progress=False,
-                       teams=["T-A", "T-B"], parameters={"stubborn_for": "T-A", "step_seconds": 1.5,
-                                                         "pid_dir": str(pids)})
+    result = run_batch(
+        district,
+        tmp_path / "out",
+        notebook=FAULTS_NB,
+        jobs=1,
+        timeout=4,
+        progress=False,
+        teams=["T-A", "T-B"],
+        parameters={"stubborn_for": "T-A", "step_seconds": 1.5, "pid_dir": str(pids)},
+    )
     entries = by_team(result.manifest)
     assert {t: e["status"] for t, e in entries.items()} == {"T-A": "timeout", "T-B": "ok"}
     seen = pids_of(pids)
@@ -102,8 +125,11 @@ def test_a_batch_that_fails_to_load_stops_the_kernels_it_started_ahead(tmp_path:
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     with pytest.raises(PLCDataError):
         run_batch(bad, tmp_path / "out", notebook=WARM_NB, jobs=2, progress=False)
-    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
-            and p.status() != psutil.STATUS_ZOMBIE]
+    left = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if p.pid not in before and p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    ]
     assert left == [] and warm.close_idle() == 0
 
 
@@ -119,24 +145,33 @@ def test_thread_workers_hand_the_gil_over_quickly_until_the_last_batch_closes() 
     assert sys.getswitchinterval() == before
 
 
-def test_a_dask_task_hands_the_gil_over_quickly_while_it_runs(monkeypatch: pytest.MonkeyPatch,
-                                                              tmp_path: Path) -> None:
+def test_a_dask_task_hands_the_gil_over_quickly_while_it_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from plc_analysis.batch import dask_runner
     from plc_analysis.batch.jobs import ReportJob
 
     seen = []
     monkeypatch.setattr(dask_runner, "_render", lambda job, abort, input_path: seen.append(sys.getswitchinterval()))
     before = sys.getswitchinterval()
-    job = ReportJob(kind="team", school_id="S1", team_id="T-A", school_name="S", team_name="T",
-                    notebook=str(tmp_path / "report.ipynb"), parameters={}, ipynb_path="", html_path="",
-                    notebook_source="{}")
+    job = ReportJob(
+        kind="team",
+        school_id="S1",
+        team_id="T-A",
+        school_name="S",
+        team_name="T",
+        notebook=str(tmp_path / "report.ipynb"),
+        parameters={},
+        ipynb_path="",
+        html_path="",
+        notebook_source="{}",
+    )
     dask_runner._render_remote(job)
     assert seen == [SWITCH_INTERVAL]
     assert sys.getswitchinterval() == before
 
 
-def test_reports_on_extracts_keep_text_in_python_strings_and_others_keep_the_default(district: Path,
-                                                                                    tmp_path: Path) -> None:
+def test_reports_on_extracts_keep_text_in_python_strings_and_others_keep_the_default(
+    district: Path, tmp_path: Path
+) -> None:
     from plc_analysis.batch.execute import _render
     from plc_analysis.batch.jobs import ReportJob
     from plc_analysis.batch.settings import SMALL_DATA_KERNEL_SETUP
@@ -147,18 +182,35 @@ def test_reports_on_extracts_keep_text_in_python_strings_and_others_keep_the_def
     for extract, expected in ((True, "python"), (False, "auto")):
         pids = tmp_path / f"pids-{extract}"
         pids.mkdir()
-        result = run_batch(district, tmp_path / f"out-{extract}", notebook=WARM_NB, jobs=1, progress=False,
-                           parameters={"pid_dir": str(pids)}, extract=extract)
+        result = run_batch(
+            district,
+            tmp_path / f"out-{extract}",
+            notebook=WARM_NB,
+            jobs=1,
+            progress=False,
+            parameters={"pid_dir": str(pids)},
+            extract=extract,
+        )
         assert result.exit_code == 0
         assert storage(pids) == {"T-A": expected, "T-B": expected, "T-C": expected}, extract
     # one warm kernel serving an extract's report, then another notebook: the default is back
     pids = tmp_path / "pids-mixed"
     pids.mkdir()
-    jobs = [ReportJob(kind="team", school_id="S", team_id=team, school_name="S", team_name=team,
-                      notebook=str(WARM_NB), parameters={"team_id": team, "pid_dir": str(pids)},
-                      ipynb_path=str(tmp_path / f"{team}.ipynb"), html_path=str(tmp_path / f"{team}.html"),
-                      **setup)
-            for team, setup in (("first", {"kernel_setup": SMALL_DATA_KERNEL_SETUP}), ("second", {}))]
+    jobs = [
+        ReportJob(
+            kind="team",
+            school_id="S",
+            team_id=team,
+            school_name="S",
+            team_name=team,
+            notebook=str(WARM_NB),
+            parameters={"team_id": team, "pid_dir": str(pids)},
+            ipynb_path=str(tmp_path / f"{team}.ipynb"),
+            html_path=str(tmp_path / f"{team}.html"),
+            **setup,
+        )
+        for team, setup in (("first", {"kernel_setup": SMALL_DATA_KERNEL_SETUP}), ("second", {}))
+    ]
     try:
         assert [_render(job)["status"] for job in jobs] == ["ok", "ok"]
     finally:
@@ -202,14 +254,18 @@ class _FakeManager:
         pass
 
 
-@pytest.mark.parametrize("answers, reused", [
-    ([("m0", "ok"), ("m1", "ok")], True),  # an older reply is skipped, then the reset's own
-    ([("m1", "error")], False),  # the reset failed: the kernel is shut down, not lent
-    ([__import__("queue").Empty()], False),  # no answer within RESET_TIMEOUT
-])
+@pytest.mark.parametrize(
+    "answers, reused",
+    [
+        ([("m0", "ok"), ("m1", "ok")], True),  # an older reply is skipped, then the reset's own
+        ([("m1", "error")], False),  # the reset failed: the kernel is shut down, not lent
+        ([__import__("queue").Empty()], False),  # no answer within RESET_TIMEOUT
+    ],
+)
 def test_a_kernel_is_lent_only_once_its_reset_has_succeeded(answers: list, reused: bool, tmp_path: Path) -> None:
-    kernel = warm.WarmKernel(km=_FakeManager(), kc=_FakeClient(answers), log=open(tmp_path / "log", "wb"),
-                             key=("fake-kernel", str(tmp_path)))
+    kernel = warm.WarmKernel(
+        km=_FakeManager(), kc=_FakeClient(answers), log=open(tmp_path / "log", "wb"), key=("fake-kernel", str(tmp_path))
+    )
     warm.give_back(kernel)  # sends the reset and returns at once
     assert kernel.clearing == "m1" and kernel.kc.sent == [warm.RESET_CODE.format(cwd=str(tmp_path))]
     lent = warm.take("fake-kernel", str(tmp_path))

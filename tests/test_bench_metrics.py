@@ -55,9 +55,18 @@ def test_pandas_core_aggregation_agrees_with_duckdb(bench, district):
 
 
 def test_report_judges_the_targets(bench):
-    row = {"rows": 10_000_000, "times": dict.fromkeys(bench.STEPS, 1.0), "total": 4.0, "totals": [4.0],
-           "peak_gb": 2.0, "core_seconds": 1.0, "duckdb_seconds": 0.5, "duckdb_peak_gb": 0.3,
-           "generate_seconds": 0.0, "disagreement": ""}
+    row = {
+        "rows": 10_000_000,
+        "times": dict.fromkeys(bench.STEPS, 1.0),
+        "total": 4.0,
+        "totals": [4.0],
+        "peak_gb": 2.0,
+        "core_seconds": 1.0,
+        "duckdb_seconds": 0.5,
+        "duckdb_peak_gb": 0.3,
+        "generate_seconds": 0.0,
+        "disagreement": "",
+    }
     small = {**row, "rows": 1_000_000, "total": 0.5, "totals": [0.5]}
     text = "\n".join(bench.report([small, row]))
     assert "time x8.00" in text and "(no worse than linear): PASS" in text

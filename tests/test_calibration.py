@@ -51,35 +51,126 @@ def from_counts(counts) -> pd.DataFrame:
 
 
 # Shrout & Fleiss (1979), Table 2: 6 targets × 4 judges.
-SHROUT_FLEISS = np.array(
-    [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
-)
+SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]])
 
 # Fleiss (1971): 30 patients, 6 psychiatrists each, 5 diagnoses (1 depression,
 # 2 personality disorder, 3 schizophrenia, 4 neurosis, 5 other); kappa = 0.430.
 # Rater-level layout as distributed with R irr (`diagnoses`).
 FLEISS_1971 = np.array(
-    [[4, 4, 4, 4, 4, 4], [2, 2, 2, 5, 5, 5], [2, 3, 3, 3, 3, 5], [5, 5, 5, 5, 5, 5],
-     [2, 2, 2, 4, 4, 4], [1, 1, 3, 3, 3, 3], [3, 3, 3, 3, 5, 5], [1, 1, 3, 3, 3, 4],
-     [1, 1, 4, 4, 4, 4], [5, 5, 5, 5, 5, 5], [1, 4, 4, 4, 4, 4], [1, 2, 4, 4, 4, 4],
-     [2, 2, 2, 3, 3, 3], [1, 4, 4, 4, 4, 4], [2, 2, 4, 4, 4, 5], [3, 3, 3, 3, 3, 5],
-     [1, 1, 1, 4, 5, 5], [1, 1, 1, 1, 1, 2], [2, 2, 4, 4, 4, 4], [1, 3, 3, 5, 5, 5],
-     [5, 5, 5, 5, 5, 5], [2, 4, 4, 4, 4, 4], [2, 2, 4, 5, 5, 5], [1, 1, 4, 4, 4, 4],
-     [1, 4, 4, 4, 4, 5], [2, 2, 2, 2, 2, 4], [1, 1, 1, 1, 5, 5], [2, 2, 4, 4, 4, 4],
-     [1, 3, 3, 3, 3, 3], [5, 5, 5, 5, 5, 5]]
+    [
+        [4, 4, 4, 4, 4, 4],
+        [2, 2, 2, 5, 5, 5],
+        [2, 3, 3, 3, 3, 5],
+        [5, 5, 5, 5, 5, 5],
+        [2, 2, 2, 4, 4, 4],
+        [1, 1, 3, 3, 3, 3],
+        [3, 3, 3, 3, 5, 5],
+        [1, 1, 3, 3, 3, 4],
+        [1, 1, 4, 4, 4, 4],
+        [5, 5, 5, 5, 5, 5],
+        [1, 4, 4, 4, 4, 4],
+        [1, 2, 4, 4, 4, 4],
+        [2, 2, 2, 3, 3, 3],
+        [1, 4, 4, 4, 4, 4],
+        [2, 2, 4, 4, 4, 5],
+        [3, 3, 3, 3, 3, 5],
+        [1, 1, 1, 4, 5, 5],
+        [1, 1, 1, 1, 1, 2],
+        [2, 2, 4, 4, 4, 4],
+        [1, 3, 3, 5, 5, 5],
+        [5, 5, 5, 5, 5, 5],
+        [2, 4, 4, 4, 4, 4],
+        [2, 2, 4, 5, 5, 5],
+        [1, 1, 4, 4, 4, 4],
+        [1, 4, 4, 4, 4, 5],
+        [2, 2, 2, 2, 2, 4],
+        [1, 1, 1, 1, 5, 5],
+        [2, 2, 4, 4, 4, 4],
+        [1, 3, 3, 3, 3, 3],
+        [5, 5, 5, 5, 5, 5],
+    ]
 )
 
 # Wikipedia "Fleiss' kappa" worked example: 10 subjects, 14 raters, 5 categories.
 WIKI_FLEISS = np.array(
-    [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-     [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+    [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
 )
 
 # R irr `anxiety` data (20 subjects × 3 raters), used for irr::kappa2 reference values.
 ANXIETY = np.array(
-    [3, 3, 3, 4, 5, 5, 2, 3, 5, 2, 2, 6, 1, 5, 2, 2, 1, 2, 4, 3,
-     3, 6, 4, 6, 2, 4, 2, 4, 3, 3, 2, 3, 3, 3, 2, 2, 1, 3, 3, 4,
-     2, 1, 4, 4, 3, 2, 1, 6, 1, 1, 1, 2, 3, 3, 1, 1, 3, 3, 2, 2]
+    [
+        3,
+        3,
+        3,
+        4,
+        5,
+        5,
+        2,
+        3,
+        5,
+        2,
+        2,
+        6,
+        1,
+        5,
+        2,
+        2,
+        1,
+        2,
+        4,
+        3,
+        3,
+        6,
+        4,
+        6,
+        2,
+        4,
+        2,
+        4,
+        3,
+        3,
+        2,
+        3,
+        3,
+        3,
+        2,
+        2,
+        1,
+        3,
+        3,
+        4,
+        2,
+        1,
+        4,
+        4,
+        3,
+        2,
+        1,
+        6,
+        1,
+        1,
+        1,
+        2,
+        3,
+        3,
+        1,
+        1,
+        3,
+        3,
+        2,
+        2,
+    ]
 ).reshape(20, 3, order="F")
 
 
@@ -99,9 +190,9 @@ def test_icc_by_hand_from_anova_mean_squares():
     col_means = [sum(x[i][j] for i in range(n)) / n for j in range(k)]
     bms = k * sum((m - grand) ** 2 for m in row_means) / (n - 1)
     jms = n * sum((m - grand) ** 2 for m in col_means) / (k - 1)
-    ems = sum(
-        (x[i][j] - row_means[i] - col_means[j] + grand) ** 2 for i in range(n) for j in range(k)
-    ) / ((n - 1) * (k - 1))
+    ems = sum((x[i][j] - row_means[i] - col_means[j] + grand) ** 2 for i in range(n) for j in range(k)) / (
+        (n - 1) * (k - 1)
+    )
     # published mean squares (Shrout & Fleiss 1979, Table 3)
     assert (bms, jms, ems) == pytest.approx((11.24, 32.49, 1.02), abs=0.005)
     expected = (bms - ems) / (bms + (k - 1) * ems + k * (jms - ems) / n)
@@ -271,9 +362,18 @@ def test_calibration_table_pairs_and_notes():
     extra = pd.DataFrame({"work_id": ["x1", "x2", "x3"], "rater_id": "dee", "score": [2, 3, 4]})
     extra2 = extra.assign(rater_id="ana", score=[2, 3, 3])
     table = calibration_table(pd.concat([r, extra, extra2], ignore_index=True))
-    assert list(table.columns) == ["item_id", "rater_a", "rater_b", "n_works", "exact",
-                                   "adjacent", "kappa_quadratic", "icc",
-                                   "needs_calibration", "note"]
+    assert list(table.columns) == [
+        "item_id",
+        "rater_a",
+        "rater_b",
+        "n_works",
+        "exact",
+        "adjacent",
+        "kappa_quadratic",
+        "icc",
+        "needs_calibration",
+        "note",
+    ]
     t = table.set_index(["rater_a", "rater_b"])
     assert list(t.index) == [("ana", "ben"), ("ana", "cal"), ("ana", "dee"), ("ben", "cal")]
     assert table["item_id"].isna().all()
@@ -290,9 +390,7 @@ def test_calibration_table_pairs_and_notes():
     ac = t.loc[("ana", "cal")]
     assert ac["needs_calibration"]
     assert ac["kappa_quadratic"] < 0.6
-    assert ac["note"].startswith(
-        f"another calibration round recommended: quadratic kappa {ac['kappa_quadratic']:.2f}"
-    )
+    assert ac["note"].startswith(f"another calibration round recommended: quadratic kappa {ac['kappa_quadratic']:.2f}")
     assert ac["note"].endswith("on 20 shared works")
 
     ad = t.loc[("ana", "dee")]
@@ -320,8 +418,32 @@ def test_calibration_table_per_item():
             "work_id": [f"w{i}" for i in range(6)] * 4,
             "item_id": ["ideas"] * 12 + ["voice"] * 12,
             "rater_id": (["x"] * 6 + ["y"] * 6) * 2,
-            "score": [1, 2, 3, 4, 1, 2, 1, 2, 3, 4, 1, 2,  # ideas: perfect agreement
-                      1, 2, 3, 4, 1, 2, 4, 3, 2, 1, 4, 3],  # voice: reversed
+            "score": [
+                1,
+                2,
+                3,
+                4,
+                1,
+                2,
+                1,
+                2,
+                3,
+                4,
+                1,
+                2,  # ideas: perfect agreement
+                1,
+                2,
+                3,
+                4,
+                1,
+                2,
+                4,
+                3,
+                2,
+                1,
+                4,
+                3,
+            ],  # voice: reversed
         }
     )
     t = calibration_table(r).set_index("item_id")

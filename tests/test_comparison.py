@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from builders import synthetic_team
 from scipy import stats
 
-from builders import synthetic_team
 from plc_analysis import compare_teams, compare_to_team, student_skill_mastery, talking_points
 
 
@@ -32,9 +32,9 @@ def newcombe_reference(x1, n1, x2, n2, conf=0.95):
 
     def wilson(x, n):
         p = x / n
-        a = 2 * n * p + z ** 2
-        b = z * math.sqrt(z ** 2 + 4 * n * p * (1 - p))
-        return (a - b) / (2 * (n + z ** 2)), (a + b) / (2 * (n + z ** 2))
+        a = 2 * n * p + z**2
+        b = z * math.sqrt(z**2 + 4 * n * p * (1 - p))
+        return (a - b) / (2 * (n + z**2)), (a + b) / (2 * (n + z**2))
 
     (l1, u1), (l2, u2) = wilson(x1, n1), wilson(x2, n2)
     p1, p2 = x1 / n1, x2 / n2
@@ -82,8 +82,10 @@ def test_team_vs_other_teams_uses_common_id(tmp_path):
     a = synthetic_team(tmp_path / "a", seed=1)
     folder = tmp_path / "a"
     # a second team giving the same common assessment: copy every table under new ids
-    tables = {n: pd.read_csv(folder / f"{n}.csv", dtype=str) for n in
-              ["teachers", "sections", "students", "enrollments", "assessments", "items", "scores"]}
+    tables = {
+        n: pd.read_csv(folder / f"{n}.csv", dtype=str)
+        for n in ["teachers", "sections", "students", "enrollments", "assessments", "items", "scores"]
+    }
     twin = {}
     for name, frame in tables.items():
         frame = frame.copy()
@@ -99,8 +101,10 @@ def test_team_vs_other_teams_uses_common_id(tmp_path):
     for name in tables:
         pd.concat([tables[name], twin[name]]).to_csv(folder / f"{name}.csv", index=False)
     pd.DataFrame({"team_id": ["T", "U"], "school_id": ["S", "S"], "name": ["Team", "Twin"]}).to_csv(
-        folder / "teams.csv", index=False)
+        folder / "teams.csv", index=False
+    )
     from plc_analysis import load_dataset
+
     both = load_dataset(folder)
     compared = compare_teams(both, "skill")
     assert set(compared["team_id"]) == {"T", "U"}

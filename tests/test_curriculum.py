@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-
 from conftest import write_folder  # noqa: E402
+
 from plc_analysis import load_dataset, load_sample  # noqa: E402
 from plc_analysis.curriculum import COVERAGE_STATUSES, coverage_gaps, coverage_matrix  # noqa: E402
 from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
@@ -28,20 +28,40 @@ CUR = {
     "sections.csv": "section_id,teacher_id,team_id\nsec1,t1,T\nsec2,t2,T\nsec3,u1,U\n",
     "students.csv": "student_id,grade\nc1,3\nc2,3\nc3,3\nc4,3\nc5,4\n",
     "enrollments.csv": "student_id,section_id\nc1,sec1\nc2,sec1\nc3,sec2\nc4,sec2\nc5,sec3\n",
-    "skills.csv": ("skill_id,description,team_id,essential,proficiency_cut\n"
-                   "K1,Main idea,T,true,0.8\nK2,Context clues,T,true,0.8\nK3,Spelling,T,false,0.8\n"
-                   "K4,Compare texts,T,true,0.8\nKS,Shared skill,,true,0.8\nKX,Other shared skill,,true,0.8\n"
-                   "U1,Fractions,U,true,0.8\n"),
-    "assessments.csv": ("assessment_id,team_id,title,kind,date\nA1,T,CFA 1,cfa,2025-09-05\n"
-                        "A2,T,CFA 2,cfa,2025-10-10\nB1,U,CFA 1,cfa,2025-09-05\n"),
-    "items.csv": ("assessment_id,item_id,skill_id,max_points\nA1,i1,K1,1\nA1,i3,K3,1\nA1,i5,KS,1\n"
-                  "A2,i2,K2,1\nB1,u1,U1,1\n"),
-    "scores.csv": "student_id,assessment_id,item_id,points\n" + "".join(
-        f"{s},{a},{i},{p}\n" for s, a, i, p in [
-            ("c1", "A1", "i1", 1), ("c2", "A1", "i1", 0), ("c3", "A1", "i1", 1), ("c4", "A1", "i1", 1),
-            ("c1", "A1", "i3", 1), ("c2", "A1", "i3", 1), ("c3", "A1", "i3", 0), ("c4", "A1", "i3", 1),
-            ("c1", "A1", "i5", 1), ("c2", "A1", "i5", 1), ("c3", "A1", "i5", 1), ("c4", "A1", "i5", 0),
-            ("c1", "A2", "i2", 1), ("c2", "A2", "i2", 0), ("c5", "B1", "u1", 1)]),
+    "skills.csv": (
+        "skill_id,description,team_id,essential,proficiency_cut\n"
+        "K1,Main idea,T,true,0.8\nK2,Context clues,T,true,0.8\nK3,Spelling,T,false,0.8\n"
+        "K4,Compare texts,T,true,0.8\nKS,Shared skill,,true,0.8\nKX,Other shared skill,,true,0.8\n"
+        "U1,Fractions,U,true,0.8\n"
+    ),
+    "assessments.csv": (
+        "assessment_id,team_id,title,kind,date\nA1,T,CFA 1,cfa,2025-09-05\n"
+        "A2,T,CFA 2,cfa,2025-10-10\nB1,U,CFA 1,cfa,2025-09-05\n"
+    ),
+    "items.csv": (
+        "assessment_id,item_id,skill_id,max_points\nA1,i1,K1,1\nA1,i3,K3,1\nA1,i5,KS,1\nA2,i2,K2,1\nB1,u1,U1,1\n"
+    ),
+    "scores.csv": "student_id,assessment_id,item_id,points\n"
+    + "".join(
+        f"{s},{a},{i},{p}\n"
+        for s, a, i, p in [
+            ("c1", "A1", "i1", 1),
+            ("c2", "A1", "i1", 0),
+            ("c3", "A1", "i1", 1),
+            ("c4", "A1", "i1", 1),
+            ("c1", "A1", "i3", 1),
+            ("c2", "A1", "i3", 1),
+            ("c3", "A1", "i3", 0),
+            ("c4", "A1", "i3", 1),
+            ("c1", "A1", "i5", 1),
+            ("c2", "A1", "i5", 1),
+            ("c3", "A1", "i5", 1),
+            ("c4", "A1", "i5", 0),
+            ("c1", "A2", "i2", 1),
+            ("c2", "A2", "i2", 0),
+            ("c5", "B1", "u1", 1),
+        ]
+    ),
 }
 
 
@@ -69,10 +89,16 @@ def cell(matrix, teacher, skill):
 def test_matrix_hand_worked(cur):
     matrix = coverage_matrix(cur, team_id="T")
     assert set(zip(matrix["teacher_id"], matrix["skill_id"])) == {
-        (t, k) for t in ("t1", "t2") for k in ("K1", "K2", "K3", "K4", "KS")}
+        (t, k) for t in ("t1", "t2") for k in ("K1", "K2", "K3", "K4", "KS")
+    }
     k1 = cell(matrix, "t1", "K1")
     assert (k1["intended"], k1["implemented"], k1["n_assessments"], k1["n_assessed"], k1["n_proficient"]) == (
-        True, True, 1, 2, 1)
+        True,
+        True,
+        1,
+        2,
+        1,
+    )
     assert k1["share_proficient"] == 0.5 and k1["first_date"] == pd.Timestamp("2025-09-05")
     assert cell(matrix, "t2", "K1")["share_proficient"] == 1.0
     assert cell(matrix, "t1", "K3")["status"] == "assessed, not listed as essential"
@@ -86,8 +112,10 @@ def test_gaps_hand_worked(cur):
     gaps = coverage_gaps(cur, team_id="T")
     assert set(zip(gaps["teacher_id"], gaps["skill_id"])) == {("t2", "K2"), ("t1", "K4"), ("t2", "K4")}
     notes = dict(zip(zip(gaps["teacher_id"], gaps["skill_id"]), gaps["note"]))
-    assert notes[("t2", "K2")] == ("\u201cContext clues\u201d is intended (essential) but was never assessed in "
-                                   "Mr. Bell's sections (sec2). It was assessed in 1 of 2 teachers' sections.")
+    assert notes[("t2", "K2")] == (
+        "\u201cContext clues\u201d is intended (essential) but was never assessed in "
+        "Mr. Bell's sections (sec2). It was assessed in 1 of 2 teachers' sections."
+    )
     assert notes[("t1", "K4")].endswith("No teacher of the team has assessed it.")
 
 
@@ -116,7 +144,10 @@ def test_sample_coverage_gap_matches_planted(sample, planted):
     assert len(gaps) == 1
     gap = gaps.iloc[0]
     assert (gap["team_id"], gap["teacher_id"], gap["skill_id"]) == (
-        planted["team_id"], planted["teacher_id"], planted["skill_id"])
+        planted["team_id"],
+        planted["teacher_id"],
+        planted["skill_id"],
+    )
     assert gap["sections"] == ", ".join(planted["sections"])
     assert (gap["n_teachers_assessing"], gap["n_teachers"]) == (2, 3)
     assert "never assessed in" in gap["note"]

@@ -127,10 +127,17 @@ def test_cutting_to_the_same_schools_or_teams_again_returns_the_dataset_unchange
     """The short cut is sound: the rows a second cut would keep are exactly the dataset's rows."""
     teams = sorted(sample.teams["team_id"])
     schools = sorted(sample.schools["school_id"])
-    first = data.draw(st.fixed_dictionaries({}, optional={
-        "team_id": st.one_of(st.sampled_from(teams), st.lists(st.sampled_from(teams), unique=True)),
-        "school_id": st.one_of(st.sampled_from(schools), st.lists(st.sampled_from(schools), min_size=1, unique=True)),
-    }).filter(bool))
+    first = data.draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "team_id": st.one_of(st.sampled_from(teams), st.lists(st.sampled_from(teams), unique=True)),
+                "school_id": st.one_of(
+                    st.sampled_from(schools), st.lists(st.sampled_from(schools), min_size=1, unique=True)
+                ),
+            },
+        ).filter(bool)
+    )
     again = data.draw(st.sampled_from([{k: v} for k, v in first.items()] + [first]))
     cut = sample.filter(**first)
     assert cut.filter(**again) is cut

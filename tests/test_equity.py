@@ -13,13 +13,18 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from conftest import write_folder  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from conftest import write_folder  # noqa: E402
 from plc_analysis import load_dataset, load_sample, proportion_difference_interval, student_skill_mastery  # noqa: E402
-from plc_analysis.equity import (names_allowed, resolve_audience, student_names, subgroup_gaps,  # noqa: E402
-                                 suppress_small_cells)
+from plc_analysis.equity import (
+    names_allowed,
+    resolve_audience,
+    student_names,
+    subgroup_gaps,  # noqa: E402
+    suppress_small_cells,
+)
 from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
 from plc_analysis.support_plots import plot_subgroup_gaps  # noqa: E402
 
@@ -40,8 +45,9 @@ def test_primary_suppression_only():
 def test_complementary_suppression_among_categories():
     # the three categories add up to the team's published total (62): hiding only c (7) would leave
     # 62 - 30 - 25 = 7, so the smallest other category (b, 25) is hidden too
-    table = pd.DataFrame({"team": ["T", "T", "T"], "group": ["a", "b", "c"], "n": [30, 25, 7],
-                          "share": [0.5, 0.6, 0.7]})
+    table = pd.DataFrame(
+        {"team": ["T", "T", "T"], "group": ["a", "b", "c"], "n": [30, 25, 7], "share": [0.5, 0.6, 0.7]}
+    )
     out = suppress_small_cells(table, "n", families=[["team"]])
     assert list(out["n_shown"]) == ["30", COMPLEMENT, "fewer than 10"]
     assert out["share"].isna().tolist() == [False, True, True]
@@ -61,8 +67,9 @@ def test_complementary_within_a_row():
 
 def test_complementary_cascades_across_families():
     # teams x subgroups; each row and each column adds up to a published margin
-    table = pd.DataFrame({"team": ["A", "A", "B", "B"], "group": ["ell", "other", "ell", "other"],
-                          "n": [4, 40, 30, 50]})
+    table = pd.DataFrame(
+        {"team": ["A", "A", "B", "B"], "group": ["ell", "other", "ell", "other"], "n": [4, 40, 30, 50]}
+    )
     out = suppress_small_cells(table, "n", families=[["team"], ["group"]])
     hidden = dict(zip(zip(out["team"], out["group"]), out["n"].isna()))
     # A-ell is small → A-other (row) and B-ell (column) are hidden → B-other too (its row and column)
@@ -70,10 +77,10 @@ def test_complementary_cascades_across_families():
 
 
 def test_dict_value_columns_and_zero_counts():
-    table = pd.DataFrame({"n_in": [0, 20], "n_rest": [20, 0], "share_in": [np.nan, 0.5],
-                          "share_rest": [0.4, np.nan]})
-    out = suppress_small_cells(table, ["n_in", "n_rest"], within_row=False,
-                               value_columns={"n_in": ["share_in"], "n_rest": ["share_rest"]})
+    table = pd.DataFrame({"n_in": [0, 20], "n_rest": [20, 0], "share_in": [np.nan, 0.5], "share_rest": [0.4, np.nan]})
+    out = suppress_small_cells(
+        table, ["n_in", "n_rest"], within_row=False, value_columns={"n_in": ["share_in"], "n_rest": ["share_rest"]}
+    )
     assert list(out["n_in_shown"]) == ["fewer than 10", "20"]
     assert out.loc[0, "share_rest"] == 0.4  # only the suppressed cell's own values go
     with pytest.raises(ValueError, match="count columns"):
@@ -84,8 +91,7 @@ def test_dict_value_columns_and_zero_counts():
 @given(st.lists(st.lists(st.integers(0, 40), min_size=3, max_size=3), min_size=2, max_size=4))
 def test_no_family_is_left_with_a_single_hidden_cell(grid):
     """Whatever the counts: every small cell is hidden and no row or column hides exactly one cell."""
-    table = pd.DataFrame([{"row": r, "col": c, "n": n} for r, values in enumerate(grid)
-                          for c, n in enumerate(values)])
+    table = pd.DataFrame([{"row": r, "col": c, "n": n} for r, values in enumerate(grid) for c, n in enumerate(values)])
     out = suppress_small_cells(table, "n", families=[["row"], ["col"]])
     hidden = out["n"].isna()
     assert hidden[table["n"] < 10].all()
@@ -107,14 +113,14 @@ EQ = {
     "teams.csv": "team_id,school_id,name\nT,S,Team\n",
     "teachers.csv": "teacher_id,team_id,name\nt1,T,Ms. Ames\n",
     "sections.csv": "section_id,teacher_id,team_id\nsec1,t1,T\n",
-    "students.csv": "student_id,grade,first_name,last_name,ell,lang\n" + "".join(
-        f"e{i:02d},3,F{i},L{i},{str(f'e{i:02d}' in ELL).lower()},{LANG[f'e{i:02d}']}\n" for i in range(N)),
+    "students.csv": "student_id,grade,first_name,last_name,ell,lang\n"
+    + "".join(f"e{i:02d},3,F{i},L{i},{str(f'e{i:02d}' in ELL).lower()},{LANG[f'e{i:02d}']}\n" for i in range(N)),
     "enrollments.csv": "student_id,section_id\n" + "".join(f"e{i:02d},sec1\n" for i in range(N)),
     "skills.csv": "skill_id,description,team_id\nK1,Main idea,T\n",
     "assessments.csv": "assessment_id,team_id,title,kind,date\nA1,T,CFA 1,cfa,2025-09-01\n",
     "items.csv": "assessment_id,item_id,skill_id,max_points\nA1,i1,K1,1\n",
-    "scores.csv": "student_id,assessment_id,item_id,points\n" + "".join(
-        f"e{i:02d},A1,i1,{int(f'e{i:02d}' in PROFICIENT)}\n" for i in range(N)),
+    "scores.csv": "student_id,assessment_id,item_id,points\n"
+    + "".join(f"e{i:02d},A1,i1,{int(f'e{i:02d}' in PROFICIENT)}\n" for i in range(N)),
 }
 
 
@@ -163,8 +169,13 @@ def test_text_subgroup_categories_and_complementary_suppression(eq):
 
 
 def test_any_student_level_outcome_can_be_split(eq):
-    units = pd.DataFrame({"student_id": [f"e{i:02d}" for i in range(N)], "team_id": "T",
-                          "needs_support": [f"e{i:02d}" not in PROFICIENT for i in range(N)]})
+    units = pd.DataFrame(
+        {
+            "student_id": [f"e{i:02d}" for i in range(N)],
+            "team_id": "T",
+            "needs_support": [f"e{i:02d}" not in PROFICIENT for i in range(N)],
+        }
+    )
     g = subgroup_gaps(eq, units=units, outcome="needs_support", subgroups=["ell"]).iloc[0]
     assert (g["x_in"], g["x_rest"]) == (3, 5)
 
@@ -215,8 +226,9 @@ def test_sample_planted_gaps_are_found(sample, planted):
     mastery = student_skill_mastery(sample)
     per = mastery.groupby("student_id")["proficient"].mean().rename("share").reset_index()
     per["mostly_proficient"] = per["share"] >= 0.5
-    gaps = subgroup_gaps(sample, by=None, units=per, outcome="mostly_proficient",
-                         audience="beyond_team").set_index("subgroup")
+    gaps = subgroup_gaps(sample, by=None, units=per, outcome="mostly_proficient", audience="beyond_team").set_index(
+        "subgroup"
+    )
     for group, truth in planted["subgroup_gaps"]["gaps"].items():
         assert truth["difference"] < 0
         assert gaps.loc[group, "signal"] == "lower than the rest", group

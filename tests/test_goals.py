@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-
 from conftest import write_folder  # noqa: E402
+
 from plc_analysis import load_dataset, load_sample  # noqa: E402
 from plc_analysis.goals import GOAL_STATUSES, goal_progress, goal_series  # noqa: E402
 from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
@@ -23,9 +23,11 @@ from plc_analysis.support_plots import plot_goal  # noqa: E402
 #   share proficient on K1:  A1 2025-09-01: g1 only → 1/4;  A2 2025-10-01: g1, g2 → 2/4
 #   practice P1 2025-10-15 (g4 absent): g1 100%, g2 75%, g3 50% → passing (>= 70%) 2/3, ell 2/2
 #   progress reports:  2025-09-12  50 55 70 80 → failing (< 60) 2/4;  2025-10-03  58 65 70 80 → 1/4
-SCORES = {"A1": {"g1": (1, 1), "g2": (1, 0), "g3": (0, 0), "g4": (0, 1)},
-          "A2": {"g1": (1, 1), "g2": (1, 1), "g3": (0, 1), "g4": (1, 0)},
-          "P1": {"g1": (1, 1, 1, 1), "g2": (1, 1, 1, 0), "g3": (1, 1, 0, 0)}}
+SCORES = {
+    "A1": {"g1": (1, 1), "g2": (1, 0), "g3": (0, 0), "g4": (0, 1)},
+    "A2": {"g1": (1, 1), "g2": (1, 1), "g3": (0, 1), "g4": (1, 0)},
+    "P1": {"g1": (1, 1, 1, 1), "g2": (1, 1, 1, 0), "g3": (1, 1, 0, 0)},
+}
 ITEMS = {"A1": ["a1", "a2"], "A2": ["b1", "b2"], "P1": ["p1", "p2", "p3", "p4"]}
 GOALS = [
     # goal_id, metric, baseline, target, due_date, skill_id, assessment_kind, subgroup
@@ -47,21 +49,29 @@ GOALS_FILES = {
     "sections.csv": "section_id,teacher_id,team_id\nsec1,t1,T\n",
     "students.csv": "student_id,grade,ell\ng1,3,true\ng2,3,true\ng3,3,false\ng4,3,false\n",
     "enrollments.csv": "student_id,section_id\ng1,sec1\ng2,sec1\ng3,sec1\ng4,sec1\n",
-    "skills.csv": ("skill_id,description,team_id,essential,proficiency_cut\n"
-                   "K1,Main idea,T,true,0.8\nK2,Inference,T,true,0.8\n"),
-    "assessments.csv": ("assessment_id,team_id,title,kind,date\nA1,T,CFA 1,cfa,2025-09-01\nA2,T,CFA 2,cfa,2025-10-01\n"
-                        "P1,T,Practice test,practice,2025-10-15\n"),
-    "items.csv": "assessment_id,item_id,skill_id,max_points\n" + "".join(
-        f"{a},{i},K1,1\n" for a, items in ITEMS.items() for i in items),
-    "scores.csv": "student_id,assessment_id,item_id,points\n" + "".join(
-        f"{s},{a},{i},{p}\n" for a, by in SCORES.items() for s, pts in by.items() for i, p in zip(ITEMS[a], pts)),
-    "progress.csv": "student_id,section_id,period_end,percent\n" + "".join(
-        f"{s},sec1,{d},{p}\n" for d, grades in (("2025-09-12", (50, 55, 70, 80)), ("2025-10-03", (58, 65, 70, 80)))
-        for s, p in zip(("g1", "g2", "g3", "g4"), grades)),
-    "goals.csv": ("goal_id,team_id,statement,metric,baseline,target,start_date,due_date,skill_id,"
-                  "assessment_kind,subgroup\n")
-                 + "".join(f"{g},T,Goal {g},{m},{b},{t},2025-09-01,{due},{k},{kind},{sub}\n"
-                           for g, m, b, t, due, k, kind, sub in GOALS),
+    "skills.csv": (
+        "skill_id,description,team_id,essential,proficiency_cut\nK1,Main idea,T,true,0.8\nK2,Inference,T,true,0.8\n"
+    ),
+    "assessments.csv": (
+        "assessment_id,team_id,title,kind,date\nA1,T,CFA 1,cfa,2025-09-01\nA2,T,CFA 2,cfa,2025-10-01\n"
+        "P1,T,Practice test,practice,2025-10-15\n"
+    ),
+    "items.csv": "assessment_id,item_id,skill_id,max_points\n"
+    + "".join(f"{a},{i},K1,1\n" for a, items in ITEMS.items() for i in items),
+    "scores.csv": "student_id,assessment_id,item_id,points\n"
+    + "".join(f"{s},{a},{i},{p}\n" for a, by in SCORES.items() for s, pts in by.items() for i, p in zip(ITEMS[a], pts)),
+    "progress.csv": "student_id,section_id,period_end,percent\n"
+    + "".join(
+        f"{s},sec1,{d},{p}\n"
+        for d, grades in (("2025-09-12", (50, 55, 70, 80)), ("2025-10-03", (58, 65, 70, 80)))
+        for s, p in zip(("g1", "g2", "g3", "g4"), grades)
+    ),
+    "goals.csv": (
+        "goal_id,team_id,statement,metric,baseline,target,start_date,due_date,skill_id,assessment_kind,subgroup\n"
+    )
+    + "".join(
+        f"{g},T,Goal {g},{m},{b},{t},2025-09-01,{due},{k},{kind},{sub}\n" for g, m, b, t, due, k, kind, sub in GOALS
+    ),
 }
 
 
@@ -105,9 +115,18 @@ def test_series_of_each_metric(team):
 
 def test_every_status_hand_worked(progress):
     status = progress["status"].to_dict()
-    assert status == {"G-met": "met", "G-on": "on track", "G-risk": "at risk", "G-off": "off track",
-                      "G-ned": "not enough data", "G-fail": "on track", "G-pass": "off track", "G-ell": "met",
-                      "G-afail": "on track", "G-mean": "on track"}
+    assert status == {
+        "G-met": "met",
+        "G-on": "on track",
+        "G-risk": "at risk",
+        "G-off": "off track",
+        "G-ned": "not enough data",
+        "G-fail": "on track",
+        "G-pass": "off track",
+        "G-ell": "met",
+        "G-afail": "on track",
+        "G-mean": "on track",
+    }
     assert set(status.values()) == set(GOAL_STATUSES)
 
 
@@ -124,8 +143,9 @@ def test_linear_pace_and_projection_hand_worked(progress):
     assert math.isclose(progress.loc["G-off", "shortfall"], 0.09)
     fail = progress.loc["G-fail"]
     assert fail["direction"] == "decrease" and fail["projected"] == 0.0  # a share never goes below 0
-    assert fail["summary"].startswith("On track: 25% of students failing on 2025-10-03 (n = 4); baseline 50%, "
-                                      "target 10% by 2025-12-01.")
+    assert fail["summary"].startswith(
+        "On track: 25% of students failing on 2025-10-03 (n = 4); baseline 50%, target 10% by 2025-12-01."
+    )
 
 
 def test_at_risk_margin_is_a_parameter(team):
@@ -167,8 +187,9 @@ def test_small_subgroup_goal_hidden_beyond_the_team(team, progress):
     beyond = goal_progress(team, audience="beyond_team").set_index("goal_id")
     ell = beyond.loc["G-ell"]  # two English learners
     assert pd.isna(ell["current"]) and pd.isna(ell["n_students"]) and pd.isna(ell["projected"])
-    assert ell["status"] == "met" and ell["summary"] == ("Met: measured on fewer than 10 students "
-                                                         "(not shown beyond the team).")
+    assert ell["status"] == "met" and ell["summary"] == (
+        "Met: measured on fewer than 10 students (not shown beyond the team)."
+    )
     # this team has four students: beyond the team every goal's value is hidden, every status kept
     assert beyond["current"].isna().all() and beyond["projected"].isna().all()
     assert beyond["status"].to_dict() == progress["status"].to_dict()

@@ -75,9 +75,7 @@ BINARY = np.array(
 
 # Shrout & Fleiss (1979) Table 2: 6 targets rated by 4 judges.  Read as 6 students × 4
 # items, Cronbach's alpha equals their ICC(3,k), published as 0.91.
-SHROUT_FLEISS = np.array(
-    [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
-)
+SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]])
 
 
 # ---------------------------------------------------------------- item statistics
@@ -88,8 +86,16 @@ def test_item_statistics_against_scipy_pearsonr():
     out = item_statistics(scores)
     assert list(out.index) == [f"Q{j}" for j in range(1, 7)]
     assert out.index.name == "item_id"
-    for col in ["n", "max_points", "mean_points", "difficulty", "discrimination",
-                "item_total_r", "alpha_if_deleted", "flags"]:
+    for col in [
+        "n",
+        "max_points",
+        "mean_points",
+        "difficulty",
+        "discrimination",
+        "item_total_r",
+        "alpha_if_deleted",
+        "flags",
+    ]:
         assert col in out.columns
     total = BINARY.sum(axis=1)
     for j, item in enumerate(out.index):
@@ -149,16 +155,15 @@ def test_max_points_and_not_attempted_count_as_zero():
 
 def test_double_scored_rows_are_averaged_per_student():
     scores = to_long(BINARY)
-    extra = pd.DataFrame({"student_id": ["s001", "s002"], "item_id": ["Q1", "Q6"],
-                          "points": [0.0, 0.0]})  # second raters on two works
+    extra = pd.DataFrame(
+        {"student_id": ["s001", "s002"], "item_id": ["Q1", "Q6"], "points": [0.0, 0.0]}
+    )  # second raters on two works
     out = item_statistics(pd.concat([scores, extra], ignore_index=True))
     assert out.loc["Q1", "n"] == 10 and out.loc["Q6", "n"] == 10
     m = BINARY.astype(float)
     m[0, 0], m[1, 5] = 0.5, 0.5
     assert out.loc["Q1", "difficulty"] == pytest.approx(m[:, 0].mean())
-    assert out.loc["Q6", "discrimination"] == pytest.approx(
-        sps.pearsonr(m[:, 5], m.sum(axis=1) - m[:, 5])[0]
-    )
+    assert out.loc["Q6", "discrimination"] == pytest.approx(sps.pearsonr(m[:, 5], m.sum(axis=1) - m[:, 5])[0])
 
 
 def test_correlations_use_complete_cases_against_pearsonr():
@@ -204,10 +209,18 @@ def test_ids_are_strings_and_leading_zeros_kept():
         (pd.DataFrame({"student_id": ["a"], "item_id": ["Q1"], "points": ["x"]}), None, "numeric"),
         (pd.DataFrame({"student_id": ["a"], "item_id": ["Q1"], "points": [2]}), None, "max_points"),
         (pd.DataFrame({"student_id": ["a"], "item_id": ["Q1"], "points": [-1]}), None, "negative"),
-        (pd.DataFrame({"student_id": ["a"], "item_id": ["Q9"], "points": [1]}),
-         pd.DataFrame({"item_id": ["Q1"], "max_points": [1]}), "not in the items table"),
-        (pd.DataFrame({"student_id": ["a", "a"], "item_id": ["Q1", "Q1"], "points": [1, 1],
-                       "assessment_id": ["A1", "A2"]}), None, "per assessment"),
+        (
+            pd.DataFrame({"student_id": ["a"], "item_id": ["Q9"], "points": [1]}),
+            pd.DataFrame({"item_id": ["Q1"], "max_points": [1]}),
+            "not in the items table",
+        ),
+        (
+            pd.DataFrame(
+                {"student_id": ["a", "a"], "item_id": ["Q1", "Q1"], "points": [1, 1], "assessment_id": ["A1", "A2"]}
+            ),
+            None,
+            "per assessment",
+        ),
     ],
 )
 def test_item_statistics_bad_input(scores, items, match):
@@ -276,9 +289,7 @@ def test_reliability_needs_two_items_and_students():
 # ---------------------------------------------------------------- properties
 
 matrices = st.integers(3, 25).flatmap(
-    lambda n: st.integers(3, 7).flatmap(
-        lambda k: hnp.arrays(np.int64, (n, k), elements=st.integers(0, 3))
-    )
+    lambda n: st.integers(3, 7).flatmap(lambda k: hnp.arrays(np.int64, (n, k), elements=st.integers(0, 3)))
 )
 
 
@@ -328,8 +339,7 @@ def small_mc_example():
         ignore_index=True,
     )
     items = pd.DataFrame(
-        {"item_id": ["Q1", "Q2", "Q3"], "max_points": [1, 2, 1],
-         "kind": ["mc", "cr", "cr"], "key": ["a", None, None]}
+        {"item_id": ["Q1", "Q2", "Q3"], "max_points": [1, 2, 1], "kind": ["mc", "cr", "cr"], "key": ["a", None, None]}
     )
     return scores, items
 
@@ -337,8 +347,18 @@ def small_mc_example():
 def test_distractor_shares_by_hand():
     scores, items = small_mc_example()
     out = distractor_analysis(scores, items)
-    for col in ["item_id", "option", "is_key", "n", "share", "share_upper", "share_lower",
-                "discrimination_index", "likely_miskey", "flag"]:
+    for col in [
+        "item_id",
+        "option",
+        "is_key",
+        "n",
+        "share",
+        "share_upper",
+        "share_lower",
+        "discrimination_index",
+        "likely_miskey",
+        "flag",
+    ]:
         assert col in out.columns
     assert set(out["item_id"]) == {"Q1"}
     out = out.set_index("option")
@@ -391,9 +411,9 @@ def simulate_miskeyed_test(seed: int = 42, n: int = 300):
     frames = []
     for j, b in enumerate(np.linspace(-1.5, 1.5, 15)):
         p = 1 / (1 + np.exp(-1.5 * (theta - b)))
-        frames.append(pd.DataFrame(
-            {"student_id": ids, "item_id": f"Q{j + 1:02d}", "points": (rng.random(n) < p).astype(float)}
-        ))
+        frames.append(
+            pd.DataFrame({"student_id": ids, "item_id": f"Q{j + 1:02d}", "points": (rng.random(n) < p).astype(float)})
+        )
     true_keys = {"Q16": "A", "Q17": "D", "Q18": "C"}
     entered_keys = {"Q16": "A", "Q17": "D", "Q18": "B"}  # Q18 miskeyed: B is a distractor
     for item, right in true_keys.items():
@@ -402,17 +422,25 @@ def simulate_miskeyed_test(seed: int = 42, n: int = 300):
         # low scorers are drawn to the first wrong option (for Q18 that is B)
         wrong_pick = rng.choice(wrong, size=n, p=[0.6, 0.2, 0.2])
         resp = np.where(rng.random(n) < p_right, right, wrong_pick)
-        frames.append(pd.DataFrame({
-            "student_id": ids, "item_id": item,
-            "points": (resp == entered_keys[item]).astype(float), "response": resp,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "student_id": ids,
+                    "item_id": item,
+                    "points": (resp == entered_keys[item]).astype(float),
+                    "response": resp,
+                }
+            )
+        )
     scores = pd.concat(frames, ignore_index=True)
-    items = pd.DataFrame({
-        "item_id": [f"Q{j:02d}" for j in range(1, 16)] + list(true_keys),
-        "max_points": 1,
-        "kind": ["cr"] * 15 + ["mc"] * 3,
-        "key": [None] * 15 + [entered_keys[i] for i in true_keys],
-    })
+    items = pd.DataFrame(
+        {
+            "item_id": [f"Q{j:02d}" for j in range(1, 16)] + list(true_keys),
+            "max_points": 1,
+            "kind": ["cr"] * 15 + ["mc"] * 3,
+            "key": [None] * 15 + [entered_keys[i] for i in true_keys],
+        }
+    )
     return scores, items
 
 

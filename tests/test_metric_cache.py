@@ -49,8 +49,7 @@ def test_changing_a_returned_table_leaves_the_cached_one_alone(sample):
 
 def test_cached_results_equal_fresh_ones(sample):
     cached = sample.filter(team_id="T-ALG1")
-    for func, args in ((compare_to_team, ("skill",)), (rater_calibration, ()),
-                       (proficiency_by_skill, ("teacher",))):
+    for func, args in ((compare_to_team, ("skill",)), (rater_calibration, ()), (proficiency_by_skill, ("teacher",))):
         once = func(cached, *args)
         pd.testing.assert_frame_equal(func(cached, *args), once)
         pd.testing.assert_frame_equal(func(sample.filter(team_id="T-ALG1"), *args), once)

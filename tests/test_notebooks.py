@@ -63,9 +63,24 @@ def report_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
     result = run_batch(SAMPLE_PATH, out, teams=["T-G3", "T-ALG1", "T-6MB"], jobs=2, progress=False)
     assert result.exit_code == 0, result.reports
-    report = subprocess.run([sys.executable, "-m", "plc_analysis.cli", "report", "--out", str(out),
-                             "--team", "T-G3", "--only-failed", "--quiet"],
-                            capture_output=True, text=True, timeout=900, cwd=ROOT)
+    report = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "plc_analysis.cli",
+            "report",
+            "--out",
+            str(out),
+            "--team",
+            "T-G3",
+            "--only-failed",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
     assert report.returncode == 0, report.stdout + report.stderr
     return out, report
 
@@ -81,10 +96,15 @@ def _text(path: Path) -> str:
 
 def test_team_report_answers_the_three_questions(rendered):
     html = _text(rendered / "S01" / "T-G3.html")
-    for heading in ("In ten seconds", "1. What do we want each student to learn?",
-                    "2. How will we know when each student has learned it?", "A basis of comparison",
-                    "What to talk about", "3. How will we respond when a student has difficulty?",
-                    "Our SMART goals"):
+    for heading in (
+        "In ten seconds",
+        "1. What do we want each student to learn?",
+        "2. How will we know when each student has learned it?",
+        "A basis of comparison",
+        "What to talk about",
+        "3. How will we respond when a student has difficulty?",
+        "Our SMART goals",
+    ):
         assert heading in html
     planted = json.loads((SAMPLE_PATH / "planted.json").read_text())
     assert "Weakest essential skill: Make inferences using evidence from the text" in html
@@ -129,8 +149,9 @@ def test_team_report_names_only_its_own_students(rendered):
 def test_district_overview_never_names_a_student(rendered):
     html = _text(rendered / "district_overview.html")
     students = pd.read_csv(SAMPLE_PATH / "students.csv", dtype=str)
-    forms = pd.concat([students["last_name"] + ", " + students["first_name"],
-                       students["first_name"] + " " + students["last_name"]])
+    forms = pd.concat(
+        [students["last_name"] + ", " + students["first_name"], students["first_name"] + " " + students["last_name"]]
+    )
     assert not [n for n in forms if n in html]
     assert "fewer than 10" in html  # the small ELL cell of T-G3 is suppressed
     assert "Traceback" not in html
@@ -160,18 +181,30 @@ def _chromium() -> str | None:
 def test_reports_render_in_a_real_browser(rendered, tmp_path):
     browser = _chromium()
     if browser is None:
-        pytest.skip("headless Chromium not installed (make test installs Debian's chromium with apt when run "
-                    "as root)")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}"]
+        pytest.skip("headless Chromium not installed (make test installs Debian's chromium with apt when run as root)")
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     for page in (rendered / "index.html", rendered / "S01" / "T-G3.html"):
         shot = tmp_path / f"{page.stem}.png"
-        subprocess.run([browser, *flags, "--window-size=1280,2000", f"--screenshot={shot}", page.as_uri()],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [browser, *flags, "--window-size=1280,2000", f"--screenshot={shot}", page.as_uri()],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         assert shot.stat().st_size > 20_000  # a blank page is a few KB
-        dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], check=True, capture_output=True,
-                             text=True, timeout=120).stdout
+        dom = subprocess.run(
+            [browser, *flags, "--dump-dom", page.as_uri()], check=True, capture_output=True, text=True, timeout=120
+        ).stdout
         if page.name == "index.html":
             assert dom.count('href="S0') >= 2 and "failed" not in dom.lower().split("reports:")[-1][:200]
         else:

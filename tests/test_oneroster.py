@@ -59,11 +59,33 @@ def or11():
 
 # -- OneRoster 1.1 folder -------------------------------------------------------------
 def test_oneroster11_counts(or11):
-    counts = {name: len(or11[name]) for name in
-              ("schools", "teams", "teachers", "sections", "students", "enrollments", "skills", "assessments",
-               "items", "scores")}
-    assert counts == {"schools": 1, "teams": 2, "teachers": 5, "sections": 4, "students": 29, "enrollments": 58,
-                      "skills": 2, "assessments": 3, "items": 3, "scores": 43}
+    counts = {
+        name: len(or11[name])
+        for name in (
+            "schools",
+            "teams",
+            "teachers",
+            "sections",
+            "students",
+            "enrollments",
+            "skills",
+            "assessments",
+            "items",
+            "scores",
+        )
+    }
+    assert counts == {
+        "schools": 1,
+        "teams": 2,
+        "teachers": 5,
+        "sections": 4,
+        "students": 29,
+        "enrollments": 58,
+        "skills": 2,
+        "assessments": 3,
+        "items": 3,
+        "scores": 43,
+    }
     assert or11.schools.to_dict("records") == [{"school_id": "s1", "name": "Boones Mill Elementary"}]
     assert "OneRoster 1.1 export" in or11.notes
     assert any("district" in note and "not schools" in note for note in or11.notes)
@@ -86,8 +108,13 @@ def test_teams_sections_and_teachers(or11):
     assert sections.loc["k-ela-ames", "period"] == "3, 4"
     assert sections.loc["k-m3-ames", "term"] == "Fall Semester, Spring Semester"  # "T1,T2" -> titles
     members = set(zip(or11.teachers["teacher_id"], or11.teachers["team_id"]))
-    assert members == {("t-ames", "c-m3"), ("t-ames", "c-ela34"), ("t-bell", "c-m3"), ("t-bell", "c-ela34"),
-                       ("t-cruz", "c-ela34")}
+    assert members == {
+        ("t-ames", "c-m3"),
+        ("t-ames", "c-ela34"),
+        ("t-bell", "c-m3"),
+        ("t-bell", "c-ela34"),
+        ("t-cruz", "c-ela34"),
+    }
     assert or11.teachers.set_index(["teacher_id", "team_id"]).loc[("t-ames", "c-m3"), "name"] == "Alice Ames"
 
 
@@ -188,6 +215,7 @@ def broken_results(tmp_path: Path) -> Path:
     def change(rows):
         rows[1]["score"] = "12"  # line 3: above resultValueMax 10
         rows[2]["score"] = "eight"  # line 4: not a number
+
     edit_csv(folder / "results.csv", change)
     return folder
 
@@ -220,8 +248,10 @@ def test_quarantine_accounts_for_every_results_row(tmp_path):
 
 def test_class_without_teacher_is_left_out_with_everything_in_it(tmp_path):
     folder = copy_export(tmp_path)
-    edit_csv(folder / "enrollments.csv",
-             lambda rows: rows.__setitem__(slice(None), [r for r in rows if r["userSourcedId"] != "t-bell"]))
+    edit_csv(
+        folder / "enrollments.csv",
+        lambda rows: rows.__setitem__(slice(None), [r for r in rows if r["userSourcedId"] != "t-bell"]),
+    )
     ds = load_oneroster(folder, errors="raise")  # warnings only
     assert "k-m3-bell" not in set(ds.sections["section_id"])
     warning = problem(ds, "classes.csv", 3, "sourcedId")
@@ -239,6 +269,7 @@ def test_no_primary_teacher_first_is_used_with_a_warning(tmp_path):
         for row in rows:
             if row["classSourcedId"] == "k-ela-cruz" and row["role"] == "teacher":
                 row["primary"] = ""
+
     edit_csv(folder / "enrollments.csv", change)
     ds = load_oneroster(folder)
     assert ds.sections.set_index("section_id").loc["k-ela-cruz", "teacher_id"] == "t-cruz"
@@ -318,8 +349,9 @@ def test_oneroster12_per_objective_scores_and_missing(or12):
 def test_oneroster12_folder_and_zip_agree(or12):
     folder = load_oneroster(OR12)
     key = ["student_id", "assessment_id", "item_id"]
-    pd.testing.assert_frame_equal(folder.scores.sort_values(key).reset_index(drop=True),
-                                  or12.scores.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        folder.scores.sort_values(key).reset_index(drop=True), or12.scores.sort_values(key).reset_index(drop=True)
+    )
 
 
 def test_per_objective_problems_point_at_that_file(tmp_path):
@@ -327,12 +359,14 @@ def test_per_objective_problems_point_at_that_file(tmp_path):
 
     def change(rows):
         rows[0]["score"] = "9"  # above the line item's 4 points
+
     edit_csv(folder / "resultLearningObjectiveIds.csv", change)
     with pytest.raises(PLCDataError) as caught:
         load_oneroster(folder)
     errors = caught.value.problems.query("severity == 'error'")
     assert list(zip(errors["file"], errors["line"], errors["column"])) == [
-        ("resultLearningObjectiveIds.csv", 2, "score")]
+        ("resultLearningObjectiveIds.csv", 2, "score")
+    ]
 
 
 # -- roster only ---------------------------------------------------------------------------
@@ -354,6 +388,7 @@ def test_text_only_and_exempt_results_in_1_2(tmp_path):
                 row["score"], row["textScore"] = "", "Proficient"
             if row["sourcedId"] == "res-cfa2-stu-607":
                 row["scoreStatus"] = "exempt"
+
     edit_csv(folder / "results.csv", change)
     ds = load_oneroster(folder)
     assert any("roles are taken from enrollments" in note for note in ds.notes)

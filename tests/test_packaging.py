@@ -31,24 +31,24 @@ def test_environment_yml_matches_pyproject():
 
 def test_versions_agree():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pins = {_name(r): r.replace(" ", "")[len(_name(r)):] for r in project["dependencies"]}
+    pins = {_name(r): r.replace(" ", "")[len(_name(r)) :] for r in project["dependencies"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     for dep in env["dependencies"]:
         if isinstance(dep, str) and _name(dep) in pins:
-            assert dep.replace(" ", "")[len(_name(dep)):] == pins[_name(dep)], dep
+            assert dep.replace(" ", "")[len(_name(dep)) :] == pins[_name(dep)], dep
 
 
 def test_readme_opens_with_the_two_commands():
     lines = (ROOT / "README.md").read_text().splitlines()
-    block = lines[lines.index("```bash") + 1: lines.index("```")]
+    block = lines[lines.index("```bash") + 1 : lines.index("```")]
     assert [line.split("#")[0].strip() for line in block] == ["make report", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_readme_python_api_example_prints_the_planted_findings(capsys):
     text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Python API"):]
-    code = section[section.index("```python") + len("```python"): section.index("```", section.index("```python") + 3)]
+    section = text[text.index("## Python API") :]
+    code = section[section.index("```python") + len("```python") : section.index("```", section.index("```python") + 3)]
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out.splitlines()[1:]  # after print(d)
     assert out[0].startswith("Make inferences using evidence from the text")

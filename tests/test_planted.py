@@ -29,7 +29,10 @@ def test_stronger_teacher_is_the_clearest_bright_spot(sample, planted):
     stronger = compared[compared["signal"] == "stronger than team"].sort_values("ci_low", ascending=False)
     top = stronger.iloc[0]
     assert (top["team_id"], top["teacher_id"], top["skill_id"]) == (
-        truth["team_id"], truth["teacher_id"], truth["skill_id"])
+        truth["team_id"],
+        truth["teacher_id"],
+        truth["skill_id"],
+    )
     # nothing else anywhere in the district is nearly as clear
     assert top["ci_low"] > 0.2
     assert (stronger.iloc[1:]["ci_low"] < 0.2).all()

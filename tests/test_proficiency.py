@@ -6,24 +6,24 @@ import math
 
 import numpy as np
 import pytest
+from builders import synthetic_team
+from conftest import MINI, write_folder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders import synthetic_team
-from conftest import MINI, write_folder
-from plc_analysis import (load_dataset, mastery_matrix, proficiency_by_skill, skill_evidence,
-                          student_skill_mastery)
+from plc_analysis import load_dataset, mastery_matrix, proficiency_by_skill, skill_evidence, student_skill_mastery
 
 # A second CFA on K1 (2025-10-01) and a same-day reassessment for 008 on K1.
 TWO = dict(MINI)
 TWO["assessments.csv"] = MINI["assessments.csv"] + (
-    "A2,T3,CFA 2,cfa,2025-10-01,1\nR1,T3,Reassess main idea,reassessment,2025-10-01,1\n")
+    "A2,T3,CFA 2,cfa,2025-10-01,1\nR1,T3,Reassess main idea,reassessment,2025-10-01,1\n"
+)
 TWO["items.csv"] = MINI["items.csv"] + "A2,j1,K1,1,mc,A\nA2,j2,K1,1,mc,A\nR1,r1,K1,2,cr,\n"
 TWO["scores.csv"] = MINI["scores.csv"] + (
-    "007,A2,j1,1,A,\n007,A2,j2,1,A,\n"   # 007 K1: 0.5 then 1.0
-    "008,A2,j1,1,A,\n008,A2,j2,,,\n"     # 008 K1: 0.5 then 0.5 (one not attempted) then reassessed 1.0
+    "007,A2,j1,1,A,\n007,A2,j2,1,A,\n"  # 007 K1: 0.5 then 1.0
+    "008,A2,j1,1,A,\n008,A2,j2,,,\n"  # 008 K1: 0.5 then 0.5 (one not attempted) then reassessed 1.0
     "008,R1,r1,2,,\n"
-)                                          # 009 absent from A2; 010 absent from everything
+)  # 009 absent from A2; 010 absent from everything
 
 
 @pytest.fixture
@@ -43,12 +43,15 @@ def test_skill_evidence_counts_every_item_of_the_skill(two):
     assert (row["earned"], row["possible"], row["n_items"], row["n_not_attempted"]) == (1, 2, 2, 1)
 
 
-@pytest.mark.parametrize("rule, expected_007, expected_008", [
-    ("most_recent", 1.0, 1.0),        # the reassessment replaces earlier evidence
-    ("highest", 1.0, 1.0),
-    ("mean", 0.75, (0.5 + 0.5 + 1.0) / 3),
-    ("decaying_average", 0.35 * 0.5 + 0.65 * 1.0, (0.35 * 0.5 + 0.65 * 0.5) * 0.35 + 0.65 * 1.0),
-])
+@pytest.mark.parametrize(
+    "rule, expected_007, expected_008",
+    [
+        ("most_recent", 1.0, 1.0),  # the reassessment replaces earlier evidence
+        ("highest", 1.0, 1.0),
+        ("mean", 0.75, (0.5 + 0.5 + 1.0) / 3),
+        ("decaying_average", 0.35 * 0.5 + 0.65 * 1.0, (0.35 * 0.5 + 0.65 * 0.5) * 0.35 + 0.65 * 1.0),
+    ],
+)
 def test_mastery_rules_hand_worked(two, rule, expected_007, expected_008):
     m = student_skill_mastery(two, rule)
     assert math.isclose(score(m, "007"), expected_007)
@@ -132,13 +135,21 @@ def test_planted_teacher_effect_is_recovered(tmp_path):
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), rule=st.sampled_from(["most_recent", "highest", "mean", "decaying_average"]))
 def test_invariants(tmp_path_factory, seed, rule):
-    d = synthetic_team(tmp_path_factory.mktemp("inv"), teachers=2, students_per_teacher=6, skills=2,
-                       items_per_skill=2, seed=seed, assessments=2)
+    d = synthetic_team(
+        tmp_path_factory.mktemp("inv"),
+        teachers=2,
+        students_per_teacher=6,
+        skills=2,
+        items_per_skill=2,
+        seed=seed,
+        assessments=2,
+    )
     table = proficiency_by_skill(d, by="teacher", rule=rule)
     assert (table["n_proficient"] <= table["n_assessed"]).all()
     assert table["share_proficient"].between(0, 1).all()
-    assert ((table["ci_low"] <= table["share_proficient"] + 1e-12)
-            & (table["share_proficient"] <= table["ci_high"] + 1e-12)).all()
+    assert (
+        (table["ci_low"] <= table["share_proficient"] + 1e-12) & (table["share_proficient"] <= table["ci_high"] + 1e-12)
+    ).all()
     m = student_skill_mastery(d, rule)
     assert m["score"].between(0, 1).all()
     highest = student_skill_mastery(d, "highest")["score"].to_numpy()

@@ -143,8 +143,12 @@ def test_svg_renderers_share_text_and_font_sizes_without_changing_the_figure(mon
     monkeypatch.setattr(RendererSVG, "get_text_width_height_descent", shared.__wrapped__)
     assert draw() == with_shared
     renderer = RendererSVG(100, 100, io.StringIO())
-    for text, prop in [("Divide fractions", FontProperties(size=9)), ("Divide fractions", FontProperties(size=12)),
-                       ("Divide fractions", FontProperties(size=9, weight="bold")), ("lp", FontProperties())]:
+    for text, prop in [
+        ("Divide fractions", FontProperties(size=9)),
+        ("Divide fractions", FontProperties(size=12)),
+        ("Divide fractions", FontProperties(size=9, weight="bold")),
+        ("lp", FontProperties()),
+    ]:
         assert shared(renderer, text, prop, False) == shared.__wrapped__(renderer, text, prop, False)
     sizes = {shared(renderer, "Divide fractions", FontProperties(size=s), False) for s in (8, 9, 12)}
     assert len(sizes) == 3  # the font size is part of the key

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -83,8 +83,13 @@ def own_teacher(t) -> pd.Series:
 def scores(t, own_teacher) -> pd.DataFrame:
     """Score rows joined to items and assessments, with numeric points and the student's teacher."""
     s = t["scores"].merge(t["items"], on=["assessment_id", "item_id"], how="left", validate="m:1")
-    s = s.merge(t["assessments"][["assessment_id", "team_id", "kind", "date"]], on="assessment_id",
-                suffixes=("", "_assessment"), how="left", validate="m:1")
+    s = s.merge(
+        t["assessments"][["assessment_id", "team_id", "kind", "date"]],
+        on="assessment_id",
+        suffixes=("", "_assessment"),
+        how="left",
+        validate="m:1",
+    )
     s = s.rename(columns={"kind_assessment": "assessment_kind"})
     s["pts"] = pd.to_numeric(s["points"].replace("", np.nan))
     s["maxp"] = pd.to_numeric(s["max_points"])
@@ -100,9 +105,12 @@ def record(scores) -> pd.DataFrame:
 
 def _skill_pairs(record: pd.DataFrame, skills: pd.DataFrame) -> pd.DataFrame:
     """Per (student, assessment, skill): share of points (blank = 0) and proficient against the cut."""
-    g = (record.assign(p0=record["pts"].fillna(0.0))
-         .groupby(["student_id", "assessment_id", "assessment_kind", "skill_id", "teacher_id"])[["p0", "maxp"]]
-         .sum().reset_index())
+    g = (
+        record.assign(p0=record["pts"].fillna(0.0))
+        .groupby(["student_id", "assessment_id", "assessment_kind", "skill_id", "teacher_id"])[["p0", "maxp"]]
+        .sum()
+        .reset_index()
+    )
     cut = pd.to_numeric(skills.set_index("skill_id")["proficiency_cut"])
     g["share"] = g["p0"] / g["maxp"]
     g["proficient"] = g["share"] >= g["skill_id"].map(cut) - 1e-9
@@ -143,8 +151,16 @@ def test_size_well_under_5_mb(folder):
 def test_returned_truth_is_planted_json(folder, planted):
     assert json.loads((folder / "planted.json").read_text(encoding="utf-8")) == planted
     readme = (folder / "README.md").read_text(encoding="utf-8")
-    for key in ("strong_teacher", "miskeyed_item", "weak_skill", "rater_disagreement", "coverage_gap",
-                "tiers", "goals", "generate_sample"):
+    for key in (
+        "strong_teacher",
+        "miskeyed_item",
+        "weak_skill",
+        "rater_disagreement",
+        "coverage_gap",
+        "tiers",
+        "goals",
+        "generate_sample",
+    ):
         assert key in readme
 
 
@@ -172,10 +188,17 @@ def test_files_and_required_columns(t):
 
 def test_keys_are_unique(t, scores):
     keys = {
-        "schools": ["school_id"], "teams": ["team_id"], "teachers": ["teacher_id"],
-        "sections": ["section_id"], "students": ["student_id"], "enrollments": ["student_id", "section_id"],
-        "skills": ["skill_id"], "assessments": ["assessment_id"], "items": ["assessment_id", "item_id"],
-        "scores": ["student_id", "assessment_id", "item_id", "rater_id"], "goals": ["goal_id"],
+        "schools": ["school_id"],
+        "teams": ["team_id"],
+        "teachers": ["teacher_id"],
+        "sections": ["section_id"],
+        "students": ["student_id"],
+        "enrollments": ["student_id", "section_id"],
+        "skills": ["skill_id"],
+        "assessments": ["assessment_id"],
+        "items": ["assessment_id", "item_id"],
+        "scores": ["student_id", "assessment_id", "item_id", "rater_id"],
+        "goals": ["goal_id"],
         "progress": ["student_id", "section_id", "period_end"],
     }
     for name, key in keys.items():
@@ -247,16 +270,23 @@ def test_values_and_types(t, scores):
     assert scores.loc[mc & attempted, "response"].isin(list("ABCD")).all()
     assert (scores.loc[~mc | ~attempted, "response"] == "").all()
     # a right answer is exactly a response equal to the recorded key
-    assert ((scores.loc[mc & attempted, "response"] == scores.loc[mc & attempted, "key"])
-            == (scores.loc[mc & attempted, "pts"] == 1)).all()
+    assert (
+        (scores.loc[mc & attempted, "response"] == scores.loc[mc & attempted, "key"])
+        == (scores.loc[mc & attempted, "pts"] == 1)
+    ).all()
     for col in ("ell", "sped", "frl"):
         assert t["students"][col].isin(["true", "false"]).all()
     assert t["skills"]["essential"].isin(["true", "false"]).all()
     cut = pd.to_numeric(t["skills"]["proficiency_cut"])
     assert cut.between(0.5, 1.0).all() and (cut == 0.8).mean() > 0.6
     assert set(cut) <= {0.7, 0.75, 0.8}
-    for name, col in (("assessments", "date"), ("goals", "start_date"), ("goals", "due_date"),
-                      ("progress", "period_end"), ("interventions", "start_date")):
+    for name, col in (
+        ("assessments", "date"),
+        ("goals", "start_date"),
+        ("goals", "due_date"),
+        ("progress", "period_end"),
+        ("interventions", "start_date"),
+    ):
         assert t[name][col].str.fullmatch(ISO).all(), (name, col)
     end = t["interventions"]["end_date"]
     assert end[end != ""].str.fullmatch(ISO).all()
@@ -277,7 +307,9 @@ def test_district_shape(t, planted):
     assert per_team.between(2, 5).all()
     assert per_team["T-G3"] == 5
     st = t["students"]
-    assert (st["student_id"].isin(t["enrollments"]["student_id"]) | st["grade"].isin(["K", "1", "2", "4", "5", "12"])).all()
+    assert (
+        st["student_id"].isin(t["enrollments"]["student_id"]) | st["grade"].isin(["K", "1", "2", "4", "5", "12"])
+    ).all()
     assert st["grade"].isin(["9", "10", "11", "12"]).sum() == DEFAULT_HS_STUDENTS
     # skills: 6-12 per team, most essential
     items = t["items"].merge(t["assessments"][["assessment_id", "team_id"]], on="assessment_id")
@@ -288,8 +320,11 @@ def test_district_shape(t, planted):
     assert {"cfa", "unit", "reassessment"} <= kinds["T-G3"]
     assert {"cfa", "cumulative", "practice"} <= kinds["T-5M"]
     g3_cfa = items[(items["team_id"] == "T-G3")]
-    g3_cfa = g3_cfa[g3_cfa["assessment_id"].isin(
-        t["assessments"].query("kind == 'cfa'")["assessment_id"])].groupby("assessment_id").size()
+    g3_cfa = (
+        g3_cfa[g3_cfa["assessment_id"].isin(t["assessments"].query("kind == 'cfa'")["assessment_id"])]
+        .groupby("assessment_id")
+        .size()
+    )
     assert 6 <= len(g3_cfa) <= 8 and g3_cfa.between(8, 12).all()
     weekly = t["assessments"].query("team_id == 'T-5M' and kind == 'cfa'")
     gaps = pd.to_datetime(weekly["date"]).sort_values().diff().dropna().dt.days
@@ -430,8 +465,7 @@ def test_coverage_gap(t, scores, planted):
     a = scores[scores["assessment_id"] == p["assessment_id"]]
     assert (a["teacher_id"] != p["teacher_id"]).all()
     sec = t["sections"]
-    colleagues = set(sec.loc[(sec["team_id"] == p["team_id"]) & (sec["teacher_id"] != p["teacher_id"]),
-                             "teacher_id"])
+    colleagues = set(sec.loc[(sec["team_id"] == p["team_id"]) & (sec["teacher_id"] != p["teacher_id"]), "teacher_id"])
     assert set(a["teacher_id"]) == colleagues
     assert set(sec.loc[sec["teacher_id"] == p["teacher_id"], "section_id"]) == set(p["sections"])
     # the teacher's students do sit the team's other assessments
@@ -480,7 +514,11 @@ def test_tier_escalation(t, planted):
     assert got == sorted(episodes)
     assert set(p["exited_by_tier"]["1"]) and set(p["exited_by_tier"]["2"])
     # every tier-3 student was below 70 at three reports six weeks apart
-    hs = set(t["enrollments"].merge(t["sections"], on="section_id").query("team_id in ['T-ALG1','T-ENG9','T-BIO','T-USH']")["student_id"])
+    hs = set(
+        t["enrollments"]
+        .merge(t["sections"], on="section_id")
+        .query("team_id in ['T-ALG1','T-ENG9','T-BIO','T-USH']")["student_id"]
+    )
     assert set(p["reached_tier_3"]) <= hs
 
 
@@ -493,7 +531,9 @@ def _goal_current(t, record, goal) -> tuple[float, str]:
     a = t["assessments"]
     cand = a[(a["team_id"] == goal["team_id"]) & (a["kind"] == goal["assessment_kind"])]
     if goal["skill_id"]:
-        cand = cand[cand["assessment_id"].isin(t["items"].loc[t["items"]["skill_id"] == goal["skill_id"], "assessment_id"])]
+        cand = cand[
+            cand["assessment_id"].isin(t["items"].loc[t["items"]["skill_id"] == goal["skill_id"], "assessment_id"])
+        ]
     latest = cand.sort_values(["date", "assessment_id"]).iloc[-1]
     rows = record[record["assessment_id"] == latest["assessment_id"]]
     if goal["subgroup"]:
@@ -603,4 +643,5 @@ def test_committed_sample_is_current(folder):
         pytest.skip("no committed sample")
     for name in list(SAMPLE_FILES) + ["planted.json", "README.md"]:
         assert (committed / name).read_bytes() == (folder / name).read_bytes(), (
-            f"data/sample/{name} is stale: run generate_sample('data/sample')")
+            f"data/sample/{name} is stale: run generate_sample('data/sample')"
+        )

@@ -82,10 +82,33 @@ def problems_at(ds_or_error, line: int, column: str) -> pd.DataFrame:
 # -- a clean sheet -----------------------------------------------------------------------
 def test_csv_sheet_builds_the_canonical_tables(csv_sheet):
     ds = csv_sheet
-    counts = {n: len(ds[n]) for n in ("schools", "teams", "teachers", "sections", "students", "enrollments",
-                                      "skills", "assessments", "items", "scores")}
-    assert counts == {"schools": 1, "teams": 1, "teachers": 2, "sections": 2, "students": 12, "enrollments": 12,
-                      "skills": 3, "assessments": 1, "items": 5, "scores": 50}
+    counts = {
+        n: len(ds[n])
+        for n in (
+            "schools",
+            "teams",
+            "teachers",
+            "sections",
+            "students",
+            "enrollments",
+            "skills",
+            "assessments",
+            "items",
+            "scores",
+        )
+    }
+    assert counts == {
+        "schools": 1,
+        "teams": 1,
+        "teachers": 2,
+        "sections": 2,
+        "students": 12,
+        "enrollments": 12,
+        "skills": 3,
+        "assessments": 1,
+        "items": 5,
+        "scores": 50,
+    }
     assessment = ds.assessments.iloc[0]
     assert assessment["assessment_id"] == "scoresheet_cfa3"
     assert assessment["title"] == "Grade 3 Math - CFA 3: Fractions on a Number Line"  # the first title row
@@ -140,8 +163,9 @@ def test_summary_row_and_summary_column_are_reported(csv_sheet):
 
 def test_every_sheet_row_is_accounted_for(csv_sheet):
     rows = read_rows(SHEET)
-    data = [r for number, r in enumerate(rows, start=1)
-            if number > HEADER_ROW + 1 and any(cell.strip() for cell in r)]  # after the points-possible row
+    data = [
+        r for number, r in enumerate(rows, start=1) if number > HEADER_ROW + 1 and any(cell.strip() for cell in r)
+    ]  # after the points-possible row
     loaded = csv_sheet.students["student_id"].nunique()
     assert loaded + len(csv_sheet.rejected) == len(data) == 13
 
@@ -186,7 +210,9 @@ def test_xlsx_errors_point_at_the_cell(tmp_path):
         load_score_sheet(path)
     errors = caught.value.problems.query("severity == 'error'")
     assert set(zip(errors["file"], errors["line"], errors["column"], errors["value"])) == {
-        ("broken.xlsx", 10, "Q3", "two"), ("broken.xlsx", 14, "Q5", "6")}
+        ("broken.xlsx", 10, "Q3", "two"),
+        ("broken.xlsx", 14, "Q5", "6"),
+    }
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -205,8 +231,11 @@ def test_bad_cells_all_reported_at_once(tmp_path):
         load_score_sheet(broken_sheet(tmp_path))
     errors = caught.value.problems.query("severity == 'error'")
     found = set(zip(errors["file"], errors["line"], errors["column"], errors["value"]))
-    assert found == {("cfa3_broken.csv", 7, "Q3", "two"), ("cfa3_broken.csv", 12, "Q5", "5"),
-                     ("cfa3_broken.csv", 14, "Q2", "-1")}
+    assert found == {
+        ("cfa3_broken.csv", 7, "Q3", "two"),
+        ("cfa3_broken.csv", 12, "Q5", "5"),
+        ("cfa3_broken.csv", 14, "Q2", "-1"),
+    }
     message = str(caught.value)
     assert "3 problem(s)" in message
     assert "cfa3_broken.csv, line 12, column 'Q5': value '5': more than the item's max_points (4)" in message
@@ -250,8 +279,9 @@ def test_no_date_is_an_error_unless_given(tmp_path):
     path = write_rows(tmp_path / "cfa3.csv", rows)
     with pytest.raises(PLCDataError, match="date="):
         load_score_sheet(path, item_map=ITEMS)
-    ds = load_score_sheet(path, item_map=ITEMS, date="2025-10-03", team_id="g3-math", assessment_id="cfa3",
-                          school_id="bme", title="CFA 3")
+    ds = load_score_sheet(
+        path, item_map=ITEMS, date="2025-10-03", team_id="g3-math", assessment_id="cfa3", school_id="bme", title="CFA 3"
+    )
     assert ds.assessments.iloc[0][["assessment_id", "team_id", "title"]].tolist() == ["cfa3", "g3-math", "CFA 3"]
     assert ds.teams.iloc[0]["school_id"] == "bme"
 
@@ -274,7 +304,10 @@ def test_plain_sheet_with_first_last_section_and_grade_columns(tmp_path):
     assert set(ds.items["item_id"]) == {"1", "2", "3"}  # "Item 1" matches item "1"
     assert ds.sections.set_index("section_id")["teacher_id"].to_dict() == {"P1": "Ms. Ames", "P2": "Mr. Bell"}
     assert ds.students.set_index("student_id").loc["5001", ["first_name", "last_name", "grade"]].tolist() == [
-        "Ana", "Diaz", "4"]
+        "Ana",
+        "Diaz",
+        "4",
+    ]
     # a row with no score at all is absent, with a warning
     assert "5003" not in set(ds.scores["student_id"])
     assert problems_at(ds, 4, "student_number")["severity"].tolist() == ["warning"]

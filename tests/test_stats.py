@@ -104,8 +104,13 @@ def test_wilson_vectorised_and_zero_n():
 
 @pytest.mark.parametrize(
     ("args", "match"),
-    [((5, 3), "between 0 and n"), ((-1, 3), "between 0 and n"), ((1, -2), "n must be"),
-     ((1, 3, 1.5), "confidence"), ((1, 3, 0), "confidence")],
+    [
+        ((5, 3), "between 0 and n"),
+        ((-1, 3), "between 0 and n"),
+        ((1, -2), "n must be"),
+        ((1, 3, 1.5), "confidence"),
+        ((1, 3, 0), "confidence"),
+    ],
 )
 def test_wilson_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
@@ -150,9 +155,7 @@ def test_newcombe_published_values(x1, n1, x2, n2, low, high):
     [(56, 70, 48, 80), (6, 7, 2, 7), (10, 10, 0, 20), (10, 10, 0, 10), (1, 3, 2, 3), (30, 31, 1, 40)],
 )
 def test_newcombe_matches_reference_formula(counts):
-    assert proportion_difference_interval(*counts) == pytest.approx(
-        newcombe_reference(*counts), abs=1e-9
-    )
+    assert proportion_difference_interval(*counts) == pytest.approx(newcombe_reference(*counts), abs=1e-9)
 
 
 def test_newcombe_vectorised_and_empty_group():
@@ -166,8 +169,10 @@ def test_newcombe_vectorised_and_empty_group():
 
 @settings(max_examples=150, deadline=None)
 @given(
-    n1=st.integers(1, 400), n2=st.integers(1, 400),
-    f1=st.floats(0, 1), f2=st.floats(0, 1),
+    n1=st.integers(1, 400),
+    n2=st.integers(1, 400),
+    f1=st.floats(0, 1),
+    f2=st.floats(0, 1),
 )
 def test_newcombe_properties(n1, n2, f1, f2):
     x1, x2 = round(f1 * n1), round(f2 * n2)

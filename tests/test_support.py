@@ -12,16 +12,22 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from builders import synthetic_team  # noqa: E402
+from conftest import write_folder  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from builders import synthetic_team  # noqa: E402
-from conftest import write_folder  # noqa: E402
 from plc_analysis import load_dataset, load_sample, student_skill_mastery, wilson_interval  # noqa: E402
 from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
-from plc_analysis.support import (enrichment_list, intervention_effectiveness, intervention_outcomes,  # noqa: E402
-                                  latest_data_date, students_needing_support, support_by_student,
-                                  support_groups)
+from plc_analysis.support import (
+    enrichment_list,
+    intervention_effectiveness,
+    intervention_outcomes,  # noqa: E402
+    latest_data_date,
+    students_needing_support,
+    support_by_student,
+    support_groups,
+)
 from plc_analysis.support_plots import plot_intervention_effectiveness, plot_support_groups  # noqa: E402
 
 # One team, two teachers.  K1 (cut 0.8) and K2 (cut 0.5) are essential, K3 is not.
@@ -37,33 +43,65 @@ SUP = {
     "teams.csv": "team_id,school_id,name\nT,S,Team\n",
     "teachers.csv": "teacher_id,team_id,name\nt1,T,Ms. Ames\nt2,T,Mr. Bell\n",
     "sections.csv": "section_id,teacher_id,team_id\nsec1,t1,T\nsec2,t2,T\n",
-    "students.csv": ("student_id,grade,first_name,last_name,ell\n"
-                     "s1,3,Ana,Diaz,true\ns2,3,Ben,Eto,false\ns3,3,Cy,Fox,false\ns4,3,Di,Gao,true\ns5,3,Ed,Hu,false\n"),
+    "students.csv": (
+        "student_id,grade,first_name,last_name,ell\n"
+        "s1,3,Ana,Diaz,true\ns2,3,Ben,Eto,false\ns3,3,Cy,Fox,false\ns4,3,Di,Gao,true\ns5,3,Ed,Hu,false\n"
+    ),
     "enrollments.csv": "student_id,section_id\ns1,sec1\ns2,sec1\ns3,sec1\ns4,sec2\ns5,sec2\n",
-    "skills.csv": ("skill_id,description,team_id,essential,proficiency_cut\n"
-                   "K1,Main idea,T,true,0.8\nK2,Context clues,T,true,0.5\nK3,Spelling,T,false,0.8\n"),
-    "assessments.csv": ("assessment_id,team_id,title,kind,date\nA1,T,CFA 1,cfa,2025-09-01\n"
-                        "A2,T,CFA 2,cfa,2025-09-15\nR1,T,Reassess K1,reassessment,2025-09-22\n"),
-    "items.csv": ("assessment_id,item_id,skill_id,max_points\nA1,i1,K1,1\nA1,i2,K1,1\nA1,i4,K3,1\n"
-                  "A2,j1,K1,1\nA2,j2,K1,1\nA2,j3,K2,1\nR1,r1,K1,2\n"),
-    "scores.csv": "student_id,assessment_id,item_id,points\n" + "".join(
-        f"{s},{a},{i},{p}\n" for s, a, i, p in [
-            ("s1", "A1", "i1", 1), ("s1", "A1", "i2", 0), ("s1", "A1", "i4", 0),
-            ("s1", "A2", "j1", 1), ("s1", "A2", "j2", 0), ("s1", "A2", "j3", 1), ("s1", "R1", "r1", 2),
-            ("s2", "A1", "i1", 1), ("s2", "A1", "i2", 1), ("s2", "A1", "i4", 1),
-            ("s2", "A2", "j1", 0), ("s2", "A2", "j2", 0), ("s2", "A2", "j3", 0),
-            ("s3", "A1", "i1", 0), ("s3", "A1", "i2", 0), ("s3", "A1", "i4", 1),
-            ("s3", "A2", "j1", 1), ("s3", "A2", "j2", 0), ("s3", "A2", "j3", 1),
-            ("s4", "A1", "i1", 1), ("s4", "A1", "i2", 1), ("s4", "A1", "i4", 1),
-            ("s4", "A2", "j1", 1), ("s4", "A2", "j2", 1), ("s4", "A2", "j3", 1),
-            ("s5", "A1", "i1", 1), ("s5", "A1", "i2", 1), ("s5", "A1", "i4", 1)]),
+    "skills.csv": (
+        "skill_id,description,team_id,essential,proficiency_cut\n"
+        "K1,Main idea,T,true,0.8\nK2,Context clues,T,true,0.5\nK3,Spelling,T,false,0.8\n"
+    ),
+    "assessments.csv": (
+        "assessment_id,team_id,title,kind,date\nA1,T,CFA 1,cfa,2025-09-01\n"
+        "A2,T,CFA 2,cfa,2025-09-15\nR1,T,Reassess K1,reassessment,2025-09-22\n"
+    ),
+    "items.csv": (
+        "assessment_id,item_id,skill_id,max_points\nA1,i1,K1,1\nA1,i2,K1,1\nA1,i4,K3,1\n"
+        "A2,j1,K1,1\nA2,j2,K1,1\nA2,j3,K2,1\nR1,r1,K1,2\n"
+    ),
+    "scores.csv": "student_id,assessment_id,item_id,points\n"
+    + "".join(
+        f"{s},{a},{i},{p}\n"
+        for s, a, i, p in [
+            ("s1", "A1", "i1", 1),
+            ("s1", "A1", "i2", 0),
+            ("s1", "A1", "i4", 0),
+            ("s1", "A2", "j1", 1),
+            ("s1", "A2", "j2", 0),
+            ("s1", "A2", "j3", 1),
+            ("s1", "R1", "r1", 2),
+            ("s2", "A1", "i1", 1),
+            ("s2", "A1", "i2", 1),
+            ("s2", "A1", "i4", 1),
+            ("s2", "A2", "j1", 0),
+            ("s2", "A2", "j2", 0),
+            ("s2", "A2", "j3", 0),
+            ("s3", "A1", "i1", 0),
+            ("s3", "A1", "i2", 0),
+            ("s3", "A1", "i4", 1),
+            ("s3", "A2", "j1", 1),
+            ("s3", "A2", "j2", 0),
+            ("s3", "A2", "j3", 1),
+            ("s4", "A1", "i1", 1),
+            ("s4", "A1", "i2", 1),
+            ("s4", "A1", "i4", 1),
+            ("s4", "A2", "j1", 1),
+            ("s4", "A2", "j2", 1),
+            ("s4", "A2", "j3", 1),
+            ("s5", "A1", "i1", 1),
+            ("s5", "A1", "i2", 1),
+            ("s5", "A1", "i4", 1),
+        ]
+    ),
     # s1 and s3 were retaught K1 between A2 and R1 (s3 missed the reassessment); s2 got required tutoring
-    "interventions.csv": ("student_id,tier,kind,start_date,skill_id,end_date,outcome\n"
-                          "s1,1,reteach,2025-09-16,K1,2025-09-22,met\n"
-                          "s3,1,reteach,2025-09-16,K1,2025-09-22,not reassessed\n"
-                          "s2,2,required tutoring,2025-09-16,,,\n"),
-    "progress.csv": ("student_id,section_id,period_end,percent\n"
-                     "s2,sec1,2025-09-12,55\ns2,sec1,2025-10-03,75\n"),
+    "interventions.csv": (
+        "student_id,tier,kind,start_date,skill_id,end_date,outcome\n"
+        "s1,1,reteach,2025-09-16,K1,2025-09-22,met\n"
+        "s3,1,reteach,2025-09-16,K1,2025-09-22,not reassessed\n"
+        "s2,2,required tutoring,2025-09-16,,,\n"
+    ),
+    "progress.csv": ("student_id,section_id,period_end,percent\ns2,sec1,2025-09-12,55\ns2,sec1,2025-10-03,75\n"),
 }
 
 
@@ -234,15 +272,18 @@ def test_sample_reassessments_match_planted(sample, planted):
     by_reassessment = by_reassessment.set_index("after_assessment_id")
     reassessment_dates = sample.assessments.set_index("assessment_id")["date"]
     for truth in planted["reassessments"]:
-        cycle = outcomes[outcomes["skill_id"].isin(truth["skill_ids"])
-                         & (outcomes["team_id"] == truth["team_id"])
-                         & (outcomes["end_date"] == reassessment_dates[truth["assessment_id"]])]
+        cycle = outcomes[
+            outcomes["skill_id"].isin(truth["skill_ids"])
+            & (outcomes["team_id"] == truth["team_id"])
+            & (outcomes["end_date"] == reassessment_dates[truth["assessment_id"]])
+        ]
         assert cycle["student_id"].nunique() == truth["students_below_cut"], truth["assessment_id"]
         assert cycle.loc[cycle["measured"], "student_id"].nunique() == truth["students_reassessed"]
         assert (cycle.loc[cycle["measured"], "after_assessment_id"] == truth["assessment_id"]).all()
         assert not cycle["before_met"].any()  # support went to students below the cut
-        assert math.isclose(by_reassessment.loc[truth["assessment_id"], "share_improved"], truth["share_improved"],
-                            abs_tol=1e-4)
+        assert math.isclose(
+            by_reassessment.loc[truth["assessment_id"], "share_improved"], truth["share_improved"], abs_tol=1e-4
+        )
 
 
 def test_sample_tier_support_worked_for_most(sample):
@@ -265,10 +306,16 @@ def test_plots_return_axes(sup, sample):
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]),
-                               st.one_of(st.none(), st.sampled_from(["Ms. O", "Mr. Z", "é", "b", "B", "10", "9"]))),
-                     max_size=25),
-       distinct_sorted=st.booleans())
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "c", None]),
+            st.one_of(st.none(), st.sampled_from(["Ms. O", "Mr. Z", "é", "b", "B", "10", "9"])),
+        ),
+        max_size=25,
+    ),
+    distinct_sorted=st.booleans(),
+)
 def test_joined_by_group_matches_a_joining_lambda(rows, distinct_sorted):
     """The one-sort join gives what ``groupby(...).agg(lambda)`` gives, group for group."""
     from plc_analysis.support import _joined_by_group
@@ -279,10 +326,14 @@ def test_joined_by_group_matches_a_joining_lambda(rows, distinct_sorted):
     grouped = frame.groupby("key", sort=False)
 
     def lambda_join(s):
-        return (", ".join(sorted(s.dropna().astype("str").unique())) if distinct_sorted
-                else "; ".join(s.astype("str")))
+        return ", ".join(sorted(s.dropna().astype("str").unique())) if distinct_sorted else "; ".join(s.astype("str"))
 
     expected = grouped["value"].agg(lambda_join).tolist() if len(grouped) else []
-    got = _joined_by_group(grouped.ngroup(), frame["value"], len(expected), ", " if distinct_sorted else "; ",
-                           distinct_sorted=distinct_sorted)
+    got = _joined_by_group(
+        grouped.ngroup(),
+        frame["value"],
+        len(expected),
+        ", " if distinct_sorted else "; ",
+        distinct_sorted=distinct_sorted,
+    )
     assert got == expected

@@ -73,8 +73,11 @@ def _read(markup: str) -> tuple[list[str], str, list[list[tuple[str, list]]]]:
             selector = selector.strip()
             if re.fullmatch(r"#T_\w+_row\d+_col\d+", selector):
                 by_id.setdefault(selector[1:], []).extend(_declarations(body))
-    rows = [[(cell["text"], _declarations(cell["style"]) + by_id.get(cell["id"] or "", [])) for cell in row]
-            for row in parser.rows if row]
+    rows = [
+        [(cell["text"], _declarations(cell["style"]) + by_id.get(cell["id"] or "", [])) for cell in row]
+        for row in parser.rows
+        if row
+    ]
     return parser.headers, parser.caption, rows
 
 
@@ -84,22 +87,32 @@ def _same_as_styler(table: ReportTable) -> None:
 
 
 def test_a_report_table_reads_as_its_styler() -> None:
-    frame = pd.DataFrame({
-        "Skill <b>": ["Fractions & decimals", "<script>x</script>", None, "naïve 'quotes' \"too\""],
-        "Share": [0.5, np.nan, 0.95, 0.61],
-        "Students": [10, 12, 0, 7],
-        "Alpha": [0.81234, np.nan, 1.0, -0.2],
-        "Raw": [1.5, 2.0, np.nan, 1e-7],
-        "Signal": ["stronger than team", "weaker than team", "too few students", "no clear difference"],
-        "Flag": [True, False, True, False],
-    })
-    table = R.style_table(frame, percent=("Share",), decimals={"Alpha": 2}, level=("Share",), signal="Signal",
-                          caption="Team <A & B>")
+    frame = pd.DataFrame(
+        {
+            "Skill <b>": ["Fractions & decimals", "<script>x</script>", None, "naïve 'quotes' \"too\""],
+            "Share": [0.5, np.nan, 0.95, 0.61],
+            "Students": [10, 12, 0, 7],
+            "Alpha": [0.81234, np.nan, 1.0, -0.2],
+            "Raw": [1.5, 2.0, np.nan, 1e-7],
+            "Signal": ["stronger than team", "weaker than team", "too few students", "no clear difference"],
+            "Flag": [True, False, True, False],
+        }
+    )
+    table = R.style_table(
+        frame, percent=("Share",), decimals={"Alpha": 2}, level=("Share",), signal="Signal", caption="Team <A & B>"
+    )
     _same_as_styler(table)
     headers, caption, rows = _read(table.to_html())
     assert headers == list(frame.columns) and caption == "Team <A & B>"
-    assert [cell[0] for cell in rows[1]] == ["<script>x</script>", NA_TEXT, "12", NA_TEXT, "2.000000",
-                                            "weaker than team", "False"]
+    assert [cell[0] for cell in rows[1]] == [
+        "<script>x</script>",
+        NA_TEXT,
+        "12",
+        NA_TEXT,
+        "2.000000",
+        "weaker than team",
+        "False",
+    ]
     assert rows[0][1] == ("50%", [("background-color", "#F7D9C4")])  # below the approaching cut
     assert rows[1][1] == (NA_TEXT, [("background-color", "#EEEEEE")])  # no data
     assert rows[3][5] == ("no clear difference", [])  # no tint, no style attribute
@@ -108,10 +121,12 @@ def test_a_report_table_reads_as_its_styler() -> None:
 
 def test_map_style_columns_and_bars_add_up_per_cell() -> None:
     frame = pd.DataFrame({"Status": ["met", "off track", "odd"], "Share": [0.2, 1.3, np.nan]})
-    table = (R.style_table(frame, percent=("Share",), level=("Share",))
-             .map(lambda v: "background-color:#CDEBDF" if v == "met" else "", subset=["Status"])
-             .map(lambda v: "font-weight:600;" if v == "odd" else "", subset=["Status"])
-             .bar(["Share"], vmin=0, vmax=1, color="#56B4E9", height=70, width="9em"))
+    table = (
+        R.style_table(frame, percent=("Share",), level=("Share",))
+        .map(lambda v: "background-color:#CDEBDF" if v == "met" else "", subset=["Status"])
+        .map(lambda v: "font-weight:600;" if v == "odd" else "", subset=["Status"])
+        .bar(["Share"], vmin=0, vmax=1, color="#56B4E9", height=70, width="9em")
+    )
     _same_as_styler(table)
     rows = _read(table.to_html())[2]
     assert rows[0][0][1] == [("background-color", "#CDEBDF")] and rows[2][0][1] == [("font-weight", "600")]
@@ -123,8 +138,11 @@ def test_map_style_columns_and_bars_add_up_per_cell() -> None:
 
 def test_the_explorer_bar_keeps_its_width_and_background_apart() -> None:
     """Styler.bar(props="width:9em") wrote "width: 9embackground: ...", which browsers drop whole."""
-    table = R.proficiency_table(pd.DataFrame({"description": ["A"], "n_proficient": [3], "n_assessed": [4],
-                                              "share_proficient": [0.75]}), "caption", bars=True)
+    table = R.proficiency_table(
+        pd.DataFrame({"description": ["A"], "n_proficient": [3], "n_assessed": [4], "share_proficient": [0.75]}),
+        "caption",
+        bars=True,
+    )
     cell = _read(table.to_html())[2][0][3]
     assert cell[0] == "75%" and {"width", "background", "background-size"} <= dict(cell[1]).keys()
 
@@ -172,17 +190,28 @@ _floats = st.one_of(st.just(np.nan), st.floats(-1e6, 1e6, allow_nan=False, allow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.integers(0, 6), data=st.data())
 def test_any_table_reads_as_its_styler(rows: int, data: st.DataObject) -> None:
-    frame = pd.DataFrame({
-        "text": data.draw(st.lists(_texts, min_size=rows, max_size=rows)),
-        "share": data.draw(st.lists(_floats, min_size=rows, max_size=rows)),
-        "count": data.draw(st.lists(st.integers(-10**6, 10**6), min_size=rows, max_size=rows)),
-        "plain": data.draw(st.lists(_floats, min_size=rows, max_size=rows)),
-        "signal": data.draw(st.lists(st.sampled_from(["stronger than team", "weaker than team", "other"]),
-                                     min_size=rows, max_size=rows)),
-    })
+    frame = pd.DataFrame(
+        {
+            "text": data.draw(st.lists(_texts, min_size=rows, max_size=rows)),
+            "share": data.draw(st.lists(_floats, min_size=rows, max_size=rows)),
+            "count": data.draw(st.lists(st.integers(-(10**6), 10**6), min_size=rows, max_size=rows)),
+            "plain": data.draw(st.lists(_floats, min_size=rows, max_size=rows)),
+            "signal": data.draw(
+                st.lists(
+                    st.sampled_from(["stronger than team", "weaker than team", "other"]), min_size=rows, max_size=rows
+                )
+            ),
+        }
+    )
     places = data.draw(st.integers(0, 4))
-    table = R.style_table(frame, percent=("share",), decimals={"plain": places} if data.draw(st.booleans()) else None,
-                          level=("share",), signal="signal", caption=data.draw(_texts))
+    table = R.style_table(
+        frame,
+        percent=("share",),
+        decimals={"plain": places} if data.draw(st.booleans()) else None,
+        level=("share",),
+        signal="signal",
+        caption=data.draw(_texts),
+    )
     if data.draw(st.booleans()):
         table = table.bar(["plain"], vmin=-10.0, vmax=10.0)
     _same_as_styler(table)
@@ -191,8 +220,9 @@ def test_any_table_reads_as_its_styler(rows: int, data: st.DataObject) -> None:
 
 def _specificity(selector: str) -> tuple[int, int, int]:
     """(ids, classes and pseudo-classes, elements) of a simple CSS selector; ``:not(x)`` counts as ``x``."""
-    selector = re.sub(r":[\w-]+\(([^()]*)\)", lambda m: " " + m.group(1) if m.group(0).startswith(":not(") else ":pc",
-                      selector)
+    selector = re.sub(
+        r":[\w-]+\(([^()]*)\)", lambda m: " " + m.group(1) if m.group(0).startswith(":not(") else ":pc", selector
+    )
     ids = len(re.findall(r"#[\w-]+", selector))
     classes = len(re.findall(r"\.[\w-]+|\[[^\]]*\]|(?<!:):[\w-]+", selector))
     elements = len(re.findall(r"(?:^|[\s>+~])([a-zA-Z][\w-]*)", selector))
@@ -214,8 +244,18 @@ def test_table_look_outweighs_the_notebook_theme_in_the_exported_page() -> None:
     from plc_analysis.export import notebook_to_html
 
     table = R.style_table(pd.DataFrame({"Skill": ["a"], "Share": [0.5]}), percent=("Share",))
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("t", outputs=[nbformat.v4.new_output(
-        "execute_result", {"text/html": table.to_html(), "text/plain": repr(table)}, execution_count=1)])])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "t",
+                outputs=[
+                    nbformat.v4.new_output(
+                        "execute_result", {"text/html": table.to_html(), "text/plain": repr(table)}, execution_count=1
+                    )
+                ],
+            )
+        ]
+    )
     page = notebook_to_html(nb)
     strongest: dict[str, tuple] = {}
     ours: dict[str, tuple] = {}
@@ -226,7 +266,7 @@ def test_table_look_outweighs_the_notebook_theme_in_the_exported_page() -> None:
             selector = selector.strip()
             last = selector.split()[-1] if selector.split() else ""
             for cell in ("td", "th"):
-                if last == cell or last.startswith(cell + ":") or last.startswith(cell + "."):
+                if last == cell or last.startswith((cell + ":", cell + ".")):
                     target = ours if "plc-table" in selector else strongest
                     target[cell] = max(target.get(cell, (0, 0, 0)), _specificity(selector))
     assert strongest["td"] >= (0, 2, 1)  # the theme's rule is there, so the comparison means something

@@ -11,13 +11,19 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-
 from conftest import write_folder  # noqa: E402
+
 from plc_analysis import load_dataset, load_sample  # noqa: E402
 from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
 from plc_analysis.support_plots import plot_tiers  # noqa: E402
-from plc_analysis.tiers import (DEFAULT_POLICY, load_policy, support_tiers, tier_checks, tier_counts,  # noqa: E402
-                                tier_history)
+from plc_analysis.tiers import (
+    DEFAULT_POLICY,
+    load_policy,
+    support_tiers,
+    tier_checks,
+    tier_counts,  # noqa: E402
+    tier_history,
+)
 
 # Reports every three weeks, with a five-week winter break between D4 and D5.
 D = ["2025-09-12", "2025-10-03", "2025-10-24", "2025-11-14", "2025-12-05", "2026-01-09", "2026-01-30"]
@@ -45,22 +51,28 @@ PROG = {
     "assessments.csv": "assessment_id,team_id,title,kind,date\nA1,TA,Unit 1,unit,2025-09-10\n",
     "items.csv": "assessment_id,item_id,skill_id,max_points\nA1,i1,K1,1\n",
     "scores.csv": "student_id,assessment_id,item_id,points\np1,A1,i1,1\n",
-    "progress.csv": "student_id,section_id,period_end,percent\n" + "".join(
-        f"{s},{sec},{d},{g}\n" for (s, sec), grades in GRADES.items() for d, g in zip(D, grades)),
+    "progress.csv": "student_id,section_id,period_end,percent\n"
+    + "".join(f"{s},{sec},{d},{g}\n" for (s, sec), grades in GRADES.items() for d, g in zip(D, grades)),
     # the record: p1 followed the rule up to tier 2 (the move to tier 3 is not recorded yet);
     # p2's tier 1 was never closed
-    "interventions.csv": ("student_id,tier,kind,start_date,skill_id,end_date,outcome\n"
-                          "p1,1,check-in,2025-09-15,,2025-10-27,escalated\n"
-                          "p1,2,required tutoring,2025-10-27,,,\n"
-                          "p2,1,check-in,2025-10-06,,,\n"),
+    "interventions.csv": (
+        "student_id,tier,kind,start_date,skill_id,end_date,outcome\n"
+        "p1,1,check-in,2025-09-15,,2025-10-27,escalated\n"
+        "p1,2,required tutoring,2025-10-27,,,\n"
+        "p2,1,check-in,2025-10-06,,,\n"
+    ),
 }
 EXPECTED_EVENTS = [
-    ("p1", D[0], "start", 0, 1), ("p3", D[0], "start", 0, 1),
+    ("p1", D[0], "start", 0, 1),
+    ("p3", D[0], "start", 0, 1),
     ("p2", D[1], "start", 0, 1),
-    ("p1", D[2], "move up", 1, 2), ("p3", D[2], "move up", 1, 2),
+    ("p1", D[2], "move up", 1, 2),
+    ("p3", D[2], "move up", 1, 2),
     ("p2", D[3], "exit", 1, 0),
-    ("p1", D[4], "move up", 2, 3), ("p3", D[4], "move up", 2, 3),
-    ("p1", D[6], "exit", 3, 0), ("p3", D[6], "continue", 3, 3),
+    ("p1", D[4], "move up", 2, 3),
+    ("p3", D[4], "move up", 2, 3),
+    ("p1", D[6], "exit", 3, 0),
+    ("p3", D[6], "continue", 3, 3),
 ]
 
 
@@ -85,8 +97,9 @@ def sample_checks(sample):
 
 
 def events(history):
-    return [(r.student_id, f"{r.date:%Y-%m-%d}", r.event, r.tier_from, r.tier_to)
-            for r in history.itertuples(index=False)]
+    return [
+        (r.student_id, f"{r.date:%Y-%m-%d}", r.event, r.tier_from, r.tier_to) for r in history.itertuples(index=False)
+    ]
 
 
 # --------------------------------------------------------------------------- hand-worked
@@ -123,8 +136,9 @@ def test_current_tiers_hand_worked(prog):
     assert p1["recorded_tier"] == 2 and "shows tier 2" in p1["record_note"]
     p2 = tiers.loc["p2"]
     assert (p2["tier"], p2["change"], p2["recorded_tier"]) == (0, "can exit", 1)
-    assert p2["reason"].startswith("Left support by the rule at the review on 2025-11-14, but interventions.csv "
-                                   "still shows tier 1 open")
+    assert p2["reason"].startswith(
+        "Left support by the rule at the review on 2025-11-14, but interventions.csv still shows tier 1 open"
+    )
     assert p1["reason"].startswith("At the 6 weeks review on 2026-01-30: every progress-report grade at or above")
 
 
@@ -162,13 +176,18 @@ def test_policy_from_yaml_changes_the_rule(prog, tmp_path):
     assert load_policy(text) == policy
     history = events(tier_history(prog, policy))
     # below 62 only at p1's D1 (60) and D4 (61): start at D1, exit at the next report
-    assert history == [("p1", D[1], "start", 0, 1), ("p1", D[2], "exit", 1, 0), ("p1", D[4], "start", 0, 1),
-                       ("p1", D[5], "exit", 1, 0)]
+    assert history == [
+        ("p1", D[1], "start", 0, 1),
+        ("p1", D[2], "exit", 1, 0),
+        ("p1", D[4], "start", 0, 1),
+        ("p1", D[5], "exit", 1, 0),
+    ]
 
 
 def test_custom_tiers_and_bad_policies():
-    two = load_policy({"tiers": {1: {"name": "Check-in", "actions": "call home", "owner": "advisor"},
-                                 2: {"name": "Study hall"}}})
+    two = load_policy(
+        {"tiers": {1: {"name": "Check-in", "actions": "call home", "owner": "advisor"}, 2: {"name": "Study hall"}}}
+    )
     assert list(two["tiers"]) == [1, 2] and two["tiers"][1]["actions"] == ["call home"]
     with pytest.raises(ValueError, match="unknown tier policy key"):
         load_policy({"below_line": 70})
@@ -186,20 +205,27 @@ def test_two_tier_policy_continues_at_the_top(prog):
 
 def test_cfa_source(tmp_path):
     # two essential skills; c1 proficient on neither at first (0 of 2 < 50%), on both after W3
-    files = {**PROG, "progress.csv": "student_id,section_id,period_end,percent\n", "interventions.csv":
-             "student_id,tier,kind,start_date\n",
-             "skills.csv": "skill_id,description,team_id\nK1,Equations,TA\nK2,Graphs,TA\n",
-             "assessments.csv": ("assessment_id,team_id,title,kind,date\nW1,TA,Week 1,cfa,2025-09-05\n"
-                                 "W3,TA,Week 3,cfa,2025-09-19\nW7,TA,Week 7,cfa,2025-10-17\n"),
-             "items.csv": "assessment_id,item_id,skill_id,max_points\nW1,a,K1,1\nW1,b,K2,1\nW3,c,K1,1\nW7,d,K2,1\n",
-             "scores.csv": "student_id,assessment_id,item_id,points\np1,W1,a,0\np1,W1,b,0\np1,W3,c,1\np1,W7,d,1\n"}
+    files = {
+        **PROG,
+        "progress.csv": "student_id,section_id,period_end,percent\n",
+        "interventions.csv": "student_id,tier,kind,start_date\n",
+        "skills.csv": "skill_id,description,team_id\nK1,Equations,TA\nK2,Graphs,TA\n",
+        "assessments.csv": (
+            "assessment_id,team_id,title,kind,date\nW1,TA,Week 1,cfa,2025-09-05\n"
+            "W3,TA,Week 3,cfa,2025-09-19\nW7,TA,Week 7,cfa,2025-10-17\n"
+        ),
+        "items.csv": "assessment_id,item_id,skill_id,max_points\nW1,a,K1,1\nW1,b,K2,1\nW3,c,K1,1\nW7,d,K2,1\n",
+        "scores.csv": "student_id,assessment_id,item_id,points\np1,W1,a,0\np1,W1,b,0\np1,W3,c,1\np1,W7,d,1\n",
+    }
     data = load_dataset(write_folder(tmp_path / "cfa", files))
     checks = tier_checks(data, {"source": "cfa"})
     p1 = checks[checks["student_id"] == "p1"].set_index("date")
     assert list(p1["value"]) == [0.0, 0.5, 1.0] and list(p1["below"]) == [True, False, False]
     assert p1.iloc[0]["detail"].startswith("proficient on 0 of 2 essential skills assessed, under 50%")
-    assert events(tier_history(data, {"source": "cfa"})) == [("p1", "2025-09-05", "start", 0, 1),
-                                                             ("p1", "2025-10-17", "exit", 1, 0)]
+    assert events(tier_history(data, {"source": "cfa"})) == [
+        ("p1", "2025-09-05", "start", 0, 1),
+        ("p1", "2025-10-17", "exit", 1, 0),
+    ]
 
 
 def test_tier_counts_team_and_school(prog):

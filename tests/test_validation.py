@@ -7,10 +7,10 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import MINI, write_folder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import MINI, write_folder
 from plc_analysis import PLCDataError, load_dataset
 from plc_analysis.cli import main as plc_main
 
@@ -110,12 +110,15 @@ def test_double_scoring_with_raters_is_not_a_duplicate(mini_folder):
     assert record.query("student_id == '007' and item_id == 'i3'")["points"].tolist() == [3.0]
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("-1", "must be at least 0"),
-    ("x", "not a number"),
-    ("inf", "not a number"),
-    ("5", "more than the item's max_points"),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("-1", "must be at least 0"),
+        ("x", "not a number"),
+        ("inf", "not a number"),
+        ("5", "more than the item's max_points"),
+    ],
+)
 def test_bad_points(tmp_path, value, reason):
     scores = MINI["scores.csv"].replace("009,A1,i3,4,,", f"009,A1,i3,{value},,")
     row = only_error(problems_of(broken(tmp_path, scores__csv=scores)))
@@ -193,13 +196,14 @@ def test_mojibake_reported(tmp_path):
 
 
 DOZEN = {
-    "students.csv": MINI["students.csv"] + "007,3,Dup,Dup,false,false,false\n",                  # 1 duplicate key
-    "enrollments.csv": MINI["enrollments.csv"] + "999,sec1\n",                                     # 2 unknown student
+    "students.csv": MINI["students.csv"] + "007,3,Dup,Dup,false,false,false\n",  # 1 duplicate key
+    "enrollments.csv": MINI["enrollments.csv"] + "999,sec1\n",  # 2 unknown student
     "skills.csv": MINI["skills.csv"] + "K3,Spelling,T3,true,80,\nK4,Grammar,T3,perhaps,0.8,\n",  # 3 cut, 4 bool
-    "assessments.csv": MINI["assessments.csv"] + "A2,T3,CFA 2,quiz,2025-13-01,\n",                # 5 kind, 6 date
-    "items.csv": MINI["items.csv"] + "A1,i4,K9,1,mc,A\nA1,i5,K1,zero,mc,A\n",                     # 7 skill, 8 max
-    "scores.csv": MINI["scores.csv"] + "010,A1,i1,2,B,\n010,A1,i2,-1,B,\n009,A1,i1,1,B,\n"        # 9 >max 10 <0 11 dup
-                  + "010,A1,i7,1,,\nXX,A1,i1,1,B,\n",                                            # 12 item 13 student
+    "assessments.csv": MINI["assessments.csv"] + "A2,T3,CFA 2,quiz,2025-13-01,\n",  # 5 kind, 6 date
+    "items.csv": MINI["items.csv"] + "A1,i4,K9,1,mc,A\nA1,i5,K1,zero,mc,A\n",  # 7 skill, 8 max
+    "scores.csv": MINI["scores.csv"]
+    + "010,A1,i1,2,B,\n010,A1,i2,-1,B,\n009,A1,i1,1,B,\n"  # 9 >max 10 <0 11 dup
+    + "010,A1,i7,1,,\nXX,A1,i1,1,B,\n",  # 12 item 13 student
 }
 
 
@@ -208,9 +212,19 @@ def test_dozen_errors_all_reported_at_once(tmp_path):
     (folder / "progress.csv").write_text("student_id,section_id,period_end,percent\n007,sec1,2025-09-20,101\n")
     problems = problems_of(folder)
     expected = {
-        ("students.csv", 6), ("enrollments.csv", 6), ("skills.csv", 4), ("skills.csv", 5),
-        ("assessments.csv", 3), ("items.csv", 5), ("items.csv", 6), ("scores.csv", 12), ("scores.csv", 13),
-        ("scores.csv", 14), ("scores.csv", 15), ("scores.csv", 16), ("progress.csv", 2),
+        ("students.csv", 6),
+        ("enrollments.csv", 6),
+        ("skills.csv", 4),
+        ("skills.csv", 5),
+        ("assessments.csv", 3),
+        ("items.csv", 5),
+        ("items.csv", 6),
+        ("scores.csv", 12),
+        ("scores.csv", 13),
+        ("scores.csv", 14),
+        ("scores.csv", 15),
+        ("scores.csv", 16),
+        ("progress.csv", 2),
     }
     found = set(zip(problems["file"], problems["line"].astype(int)))
     assert expected <= found, expected - found
@@ -252,8 +266,9 @@ def test_cli_validate_clean_exits_0(mini_folder, capsys):
 
 
 def test_cli_runs_as_console_script(mini_folder):
-    result = subprocess.run([sys.executable, "-m", "plc_analysis.cli", "validate", str(mini_folder)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "plc_analysis.cli", "validate", str(mini_folder)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -278,5 +293,7 @@ def test_random_garbage_never_crashes(tmp_path_factory, table, row, column, cell
     quarantined = load_dataset(folder, errors="quarantine")
     if '"' in cell:
         return  # an open quote may swallow later lines into one record (tested separately)
-    assert len(quarantined.tables[table.removesuffix(".csv")]) + int(
-        (quarantined.rejected["file"] == table).sum()) == len(lines) - 1
+    assert (
+        len(quarantined.tables[table.removesuffix(".csv")]) + int((quarantined.rejected["file"] == table).sum())
+        == len(lines) - 1
+    )

@@ -19,10 +19,12 @@ def explorer(sample: plc.Dataset) -> Explorer:
     return Explorer(sample)
 
 
-def test_choices_list_the_teams_assessments_skills_teachers_and_subgroups(explorer: Explorer,
-                                                                          sample: plc.Dataset) -> None:
-    assert [t for _, t in explorer.teams("S01")] == list(sample.teams.loc[sample.teams["school_id"] == "S01",
-                                                                          "team_id"])
+def test_choices_list_the_teams_assessments_skills_teachers_and_subgroups(
+    explorer: Explorer, sample: plc.Dataset
+) -> None:
+    assert [t for _, t in explorer.teams("S01")] == list(
+        sample.teams.loc[sample.teams["school_id"] == "S01", "team_id"]
+    )
     options = explorer.choices("T-G3")
     team = sample.filter(team_id="T-G3")
     assert options["assessment_id"][0] == (ALL, ALL)
@@ -37,8 +39,7 @@ def test_compute_matches_the_metrics_on_the_filtered_data(explorer: Explorer, sa
     first = team.assessments.sort_values("date")["assessment_id"].iloc[0]
     state = ExplorerState("T-G3", assessment_id=first, rule="highest")
     tables = explorer.compute(state)
-    expected = plc.proficiency_by_skill(sample.filter(team_id="T-G3", assessment_id=first), by="team",
-                                        rule="highest")
+    expected = plc.proficiency_by_skill(sample.filter(team_id="T-G3", assessment_id=first), by="team", rule="highest")
     pd.testing.assert_frame_equal(tables["skills"].reset_index(drop=True), expected.reset_index(drop=True))
     assert set(tables["teachers"]["teacher_id"]) == set(team.sections["teacher_id"])
 

@@ -41,52 +41,68 @@ def build(name: str, title: str, cells: list) -> Path:
 
 
 TEAM_REPORT = [
-    params('''\
+    params("""\
 team_id: str = ""  # team to report on; blank for the first team in the data
 assessment_id: str = ""  # one assessment only; blank for every assessment in the period
 start: str = ""  # first day of the period, YYYY-MM-DD; blank for from the first assessment
 end: str = ""  # last day of the period, YYYY-MM-DD; blank for up to the latest assessment
 data_path: str = ""  # canonical data folder, OneRoster export or batch extract; blank for the sample district
 rule: str = "most_recent"  # mastery rule: most_recent, highest, mean or decaying_average
-min_n: int = 10  # fewest students on each side of a comparison'''),
-    code(SETUP + "\nctx = R.team_context(data_path, team_id, assessment_id=assessment_id, start=start, end=end, "
-                 "rule=rule, min_n=min_n)\nR.header_html(ctx)"),
+min_n: int = 10  # fewest students on each side of a comparison"""),
+    code(
+        SETUP + "\nctx = R.team_context(data_path, team_id, assessment_id=assessment_id, start=start, end=end, "
+        "rule=rule, min_n=min_n)\nR.header_html(ctx)"
+    ),
     code("R.summary_html(ctx)", "summary"),
-    code('R.section(ctx, "1. What do we want each student to learn?", "The skills the team agreed every student '
-         'must learn, and the score that counts as proficient on each.")'),
+    code(
+        'R.section(ctx, "1. What do we want each student to learn?", "The skills the team agreed every student '
+        'must learn, and the score that counts as proficient on each.")'
+    ),
     code("R.skills_table(ctx)"),
-    code('R.section(ctx, "2. How will we know when each student has learned it?", "Counts and shares of students '
-         'proficient on each skill under the chosen mastery rule. Bars are shares; lines are 95% intervals.")'),
+    code(
+        'R.section(ctx, "2. How will we know when each student has learned it?", "Counts and shares of students '
+        'proficient on each skill under the chosen mastery rule. Bars are shares; lines are 95% intervals.")'
+    ),
     code("R.fig_proficiency(ctx)"),
     code("R.team_proficiency_table(ctx)"),
     code('R.team_proficiency_table(ctx, by="teacher")'),
-    code('R.section(ctx, "A basis of comparison: each teacher against the rest of the team", "Each teacher\'s '
-         'students against the rest of the team, their own students excluded. A signal appears only when the '
-         'interval excludes zero; with fewer than 10 students on a side we say so rather than guess. '
-         'Teachers are compared over all the assessments of the period (each student\'s mean score on a skill), '
-         'not only the most recent one, so these shares differ from the tables above.")'),
+    code(
+        'R.section(ctx, "A basis of comparison: each teacher against the rest of the team", "Each teacher\'s '
+        "students against the rest of the team, their own students excluded. A signal appears only when the "
+        "interval excludes zero; with fewer than 10 students on a side we say so rather than guess. "
+        "Teachers are compared over all the assessments of the period (each student's mean score on a skill), "
+        'not only the most recent one, so these shares differ from the tables above.")'
+    ),
     code("R.fig_teacher_comparison(ctx)"),
     code("R.teacher_skill_table(ctx)"),
     code("R.item_comparison_table(ctx)"),
     code("R.team_comparison_table(ctx)"),
-    code('R.section(ctx, "What to talk about", "Weakest essential skills, bright spots whose practice to study, '
-         'items everyone found hard, keys to check and scoring to calibrate.")'),
+    code(
+        'R.section(ctx, "What to talk about", "Weakest essential skills, bright spots whose practice to study, '
+        'items everyone found hard, keys to check and scoring to calibrate.")'
+    ),
     code("R.talking_points_table(ctx)", "talking-points"),
-    code('R.section(ctx, "Items and scoring", "Difficulty is the share of points earned; discrimination is how '
-         'well the item separates students who did well on the rest of the test from those who did not.")'),
+    code(
+        'R.section(ctx, "Items and scoring", "Difficulty is the share of points earned; discrimination is how '
+        'well the item separates students who did well on the rest of the test from those who did not.")'
+    ),
     code("R.fig_item_map(ctx)"),
     code("R.item_flags_table(ctx)"),
     code("R.reliability_table(ctx)"),
     code("R.calibration_table_view(ctx)"),
-    code('R.section(ctx, "3. How will we respond when a student has difficulty?", "Every student below the cut '
-         'on an essential skill, grouped by skill so the team can regroup students across classes.")'),
+    code(
+        'R.section(ctx, "3. How will we respond when a student has difficulty?", "Every student below the cut '
+        'on an essential skill, grouped by skill so the team can regroup students across classes.")'
+    ),
     code("R.support_groups_table(ctx)", "support"),
     code("R.support_students_table(ctx)"),
     code("R.enrichment_note(ctx)"),
     code('R.section(ctx, "Each student on each skill")'),
     code("R.mastery_table(ctx)"),
-    code('R.section(ctx, "Our SMART goals", "Each goal from its baseline to its target, with the pace needed and '
-         'the pace so far.")'),
+    code(
+        'R.section(ctx, "Our SMART goals", "Each goal from its baseline to its target, with the pace needed and '
+        'the pace so far.")'
+    ),
     code("R.goals_table(ctx)", "goals"),
     code("R.fig_goals(ctx)"),
 ]
@@ -97,16 +113,20 @@ SCOPE_SETUP = """\
 from plc_analysis import report as R, report_scopes as S"""
 
 SUPPORT_PLAN = [
-    params('''\
+    params("""\
 school_id: str = "S03"  # school whose support plan this is; blank to use team_id instead
 team_id: str = ""  # one team instead of a whole school (names are shown only for one team)
 as_of: str = ""  # date of the check, YYYY-MM-DD; blank for the latest data
 group_size: int = 10  # largest support group (guided study hall of 10 or fewer)
-data_path: str = ""  # canonical data folder or batch extract; blank for the sample district'''),
-    code(SCOPE_SETUP + "\nsc = S.scope_context(data_path, school_id=school_id, team_id=team_id, as_of=as_of)\n"
-                       "S.scope_header(sc, 'Support plan: timely, directive, systematic')"),
-    code('R.HTML("<h2>Tiers of support</h2><p>Below standard at a progress report starts tier 1; still below '
-         'six weeks later, tier 2; six more weeks, tier 3 (daily guided study hall).</p>")'),
+data_path: str = ""  # canonical data folder or batch extract; blank for the sample district"""),
+    code(
+        SCOPE_SETUP + "\nsc = S.scope_context(data_path, school_id=school_id, team_id=team_id, as_of=as_of)\n"
+        "S.scope_header(sc, 'Support plan: timely, directive, systematic')"
+    ),
+    code(
+        'R.HTML("<h2>Tiers of support</h2><p>Below standard at a progress report starts tier 1; still below '
+        'six weeks later, tier 2; six more weeks, tier 3 (daily guided study hall).</p>")'
+    ),
     code("S.fig_tiers(sc)"),
     code("S.tier_counts_table(sc)"),
     code("S.escalations_table(sc)", "escalations"),
@@ -119,22 +139,23 @@ data_path: str = ""  # canonical data folder or batch extract; blank for the sam
 ]
 
 GOALS = [
-    params('''\
+    params("""\
 school_id: str = ""  # school whose goals to show; blank for every school
 as_of: str = ""  # date to judge the goals on, YYYY-MM-DD; blank for the latest data
-data_path: str = ""  # canonical data folder or batch extract; blank for the sample district'''),
-    code(SCOPE_SETUP + "\nsc = S.scope_context(data_path, school_id=school_id, as_of=as_of)\n"
-                       "S.scope_header(sc, 'SMART goals: are we making progress on what matters most?')"),
+data_path: str = ""  # canonical data folder or batch extract; blank for the sample district"""),
+    code(
+        SCOPE_SETUP + "\nsc = S.scope_context(data_path, school_id=school_id, as_of=as_of)\n"
+        "S.scope_header(sc, 'SMART goals: are we making progress on what matters most?')"
+    ),
     code("S.goals_overview_table(sc)", "goals"),
     code("S.fig_scope_goals(sc)"),
 ]
 
 DISTRICT = [
-    params('''\
+    params("""\
 as_of: str = ""  # date of the overview, YYYY-MM-DD; blank for the latest data
-data_path: str = ""  # canonical data folder; blank for the sample district'''),
-    code(SCOPE_SETUP + "\nsc = S.scope_context(data_path, as_of=as_of)\n"
-                       "S.scope_header(sc, 'District overview')"),
+data_path: str = ""  # canonical data folder; blank for the sample district"""),
+    code(SCOPE_SETUP + "\nsc = S.scope_context(data_path, as_of=as_of)\nS.scope_header(sc, 'District overview')"),
     code("S.district_summary(sc)", "summary"),
     code('R.HTML("<h2>Essential skills by team</h2>")'),
     code("S.district_proficiency_table(sc)"),
@@ -152,13 +173,17 @@ data_path: str = ""  # canonical data folder; blank for the sample district'''),
 ]
 
 EXPLORE = [
-    params('''\
-data_path: str = ""  # canonical data folder, OneRoster export or score sheet; blank for the sample district'''),
-    new_markdown_cell("# Explore\n\nPick a school, team, assessment, skill, teacher or subgroup; change the "
-                      "mastery rule or override the team's cuts. The tables update as you go; the bars in the Share "
-                      "column are the chart. *Draw figure* makes the same chart as an image, for slides."),
-    code("from plc_analysis import report as R\nfrom plc_analysis.widgets import Explorer\n"
-         "explorer = Explorer(R.load_data(data_path))\nexplorer.widget()"),
+    params("""\
+data_path: str = ""  # canonical data folder, OneRoster export or score sheet; blank for the sample district"""),
+    new_markdown_cell(
+        "# Explore\n\nPick a school, team, assessment, skill, teacher or subgroup; change the "
+        "mastery rule or override the team's cuts. The tables update as you go; the bars in the Share "
+        "column are the chart. *Draw figure* makes the same chart as an image, for slides."
+    ),
+    code(
+        "from plc_analysis import report as R\nfrom plc_analysis.widgets import Explorer\n"
+        "explorer = Explorer(R.load_data(data_path))\nexplorer.widget()"
+    ),
 ]
 
 

@@ -76,31 +76,22 @@ from __future__ import annotations
 
 import logging
 
-from .arguments import _parse_value, add_batch_arguments, batch_from_args, print_summary, run_batch_from_args
+from .arguments import add_batch_arguments, batch_from_args, print_summary, run_batch_from_args
 from .index_page import render_index
 from .jobs import BatchError, BatchResult, ReportJob
 from .manifest import load_manifest, save_manifest
 from .outputs import run_report
 from .overview import run_district_overview
-from .plan import _safe_name
 from .run import run_batch
 from .settings import (
     DEFAULT_NOTEBOOK,
     DEFAULT_SCHOOL_NOTEBOOK,
     DEFAULT_TIMEOUT,
     DISTRICT_OVERVIEW_NOTEBOOK,
-    DISTRICT_OVERVIEW_STEM,
-    ENGINE_NAME,
-    EXTRACT_PLACEHOLDER,
     FAILED_STATUSES,
     INDEX_NAME,
     MANIFEST_NAME,
-    MANIFEST_VERSION,
-    NOTEBOOK_DIR,
-    SCHOOL_REPORT_STEM,
-    START_TIMEOUT,
     STATUSES,
-    Per,
 )
 
 __all__ = [

@@ -28,40 +28,79 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     argparse.ArgumentParser
         The same parser.
     """
-    parser.add_argument("--data", default=None,
-                        help="district data: canonical folder, OneRoster export or score sheet "
-                             "(default: the sample district)")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="district data: canonical folder, OneRoster export or score sheet (default: the sample district)",
+    )
     parser.add_argument("--out", default="out", help="output folder (default: out)")
-    parser.add_argument("--notebook", default=None,
-                        help="notebook to run (default: notebooks/team_report.ipynb, or support_plan.ipynb with --per school)")
-    parser.add_argument("--jobs", "-j", type=int, default=None,
-                        help="reports run at once, each in its own kernel (default: number of CPU cores)")
-    parser.add_argument("--timeout", type=float, default=None,
-                        help=f"time limit per report in seconds (default: {DEFAULT_TIMEOUT:g})")
-    parser.add_argument("--team", action="append", default=None, metavar="TEAM_ID",
-                        help="only this team (repeatable)")
-    parser.add_argument("--school", action="append", default=None, metavar="SCHOOL_ID",
-                        help="only teams of this school (repeatable)")
-    parser.add_argument("--per", choices=("team", "school"), default=None,
-                        help="one report per team (default) or per school")
+    parser.add_argument(
+        "--notebook",
+        default=None,
+        help="notebook to run (default: notebooks/team_report.ipynb, or support_plan.ipynb with --per school)",
+    )
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        help="reports run at once, each in its own kernel (default: number of CPU cores)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=None, help=f"time limit per report in seconds (default: {DEFAULT_TIMEOUT:g})"
+    )
+    parser.add_argument("--team", action="append", default=None, metavar="TEAM_ID", help="only this team (repeatable)")
+    parser.add_argument(
+        "--school", action="append", default=None, metavar="SCHOOL_ID", help="only teams of this school (repeatable)"
+    )
+    parser.add_argument(
+        "--per", choices=("team", "school"), default=None, help="one report per team (default) or per school"
+    )
     parser.add_argument("--start", default=None, help="first day of the reporting period (YYYY-MM-DD)")
     parser.add_argument("--end", default=None, help="last day of the reporting period (YYYY-MM-DD)")
-    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=None, metavar=("NAME", "VALUE"),
-                        help="extra notebook parameter (repeatable)")
-    parser.add_argument("--only-failed", action="store_true",
-                        help="re-run only reports that failed, timed out or are missing from the manifest")
-    parser.add_argument("--quarantine", action="store_true",
-                        help="skip invalid rows (listed in the data's rejected rows) instead of stopping")
-    parser.add_argument("--no-extract", action="store_true",
-                        help="give each notebook the whole district instead of its team's extract (slower)")
-    parser.add_argument("--executor", choices=("thread", "process"), default="thread",
-                        help="drive the kernels from threads (default) or worker processes (many cores)")
-    parser.add_argument("--fresh-kernels", action="store_true",
-                        help="a new kernel for every report (default: each worker reuses its kernel, cleared "
-                             "between reports; use this for notebooks that change process-wide state)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="run the reports on a Dask cluster: scheduler address (tcp://host:8786), "
-                             "scheduler file (.json) or 'local' (needs the dask extra)")
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=None,
+        metavar=("NAME", "VALUE"),
+        help="extra notebook parameter (repeatable)",
+    )
+    parser.add_argument(
+        "--only-failed",
+        action="store_true",
+        help="re-run only reports that failed, timed out or are missing from the manifest",
+    )
+    parser.add_argument(
+        "--quarantine",
+        action="store_true",
+        help="skip invalid rows (listed in the data's rejected rows) instead of stopping",
+    )
+    parser.add_argument(
+        "--no-extract",
+        action="store_true",
+        help="give each notebook the whole district instead of its team's extract (slower)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=("thread", "process"),
+        default="thread",
+        help="drive the kernels from threads (default) or worker processes (many cores)",
+    )
+    parser.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="a new kernel for every report (default: each worker reuses its kernel, cleared "
+        "between reports; use this for notebooks that change process-wide state)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the reports on a Dask cluster: scheduler address (tcp://host:8786), "
+        "scheduler file (.json) or 'local' (needs the dask extra)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.add_argument("--verbose", "-v", action="store_true", help="log diagnostics to stderr")
     return parser
@@ -128,26 +167,40 @@ def run_batch_from_args(args: argparse.Namespace) -> tuple[BatchResult | None, i
     parameters = {name: _parse_value(value) for name, value in (args.parameter or [])}
     try:
         result = run_batch(
-            args.data, args.out, notebook=args.notebook, jobs=args.jobs, timeout=args.timeout,
-            teams=args.team, schools=args.school, per=args.per, start=args.start, end=args.end,
-            parameters=parameters, only_failed=args.only_failed, extract=not args.no_extract,
+            args.data,
+            args.out,
+            notebook=args.notebook,
+            jobs=args.jobs,
+            timeout=args.timeout,
+            teams=args.team,
+            schools=args.school,
+            per=args.per,
+            start=args.start,
+            end=args.end,
+            parameters=parameters,
+            only_failed=args.only_failed,
+            extract=not args.no_extract,
             errors="quarantine" if args.quarantine else "raise",
-            progress=False if args.quiet else None, executor=getattr(args, "executor", "thread"),
-            scheduler=getattr(args, "scheduler", None), fresh_kernels=getattr(args, "fresh_kernels", False),
+            progress=False if args.quiet else None,
+            executor=getattr(args, "executor", "thread"),
+            scheduler=getattr(args, "scheduler", None),
+            fresh_kernels=getattr(args, "fresh_kernels", False),
         )
     except BatchError as exc:
         print(f"plc batch: {exc}", file=sys.stderr)
         return None, 2
     except PLCDataError as exc:
-        print(f"plc batch: the data does not validate (use --quarantine to skip bad rows):\n{exc}",
-              file=sys.stderr)
+        print(f"plc batch: the data does not validate (use --quarantine to skip bad rows):\n{exc}", file=sys.stderr)
         return None, 2
     except (FileNotFoundError, ValueError) as exc:
         print(f"plc batch: {exc}", file=sys.stderr)
         return None, 2
     except KeyboardInterrupt:
-        print(f"plc batch: interrupted; finished reports are in {Path(args.out).resolve() / MANIFEST_NAME}. "
-              "Resume with --only-failed.", file=sys.stderr)
+        print(
+            f"plc batch: interrupted; finished reports are in {Path(args.out).resolve() / MANIFEST_NAME}. "
+            "Resume with --only-failed.",
+            file=sys.stderr,
+        )
         return None, 130
     print_summary(result, only_failed=args.only_failed)
     return result, result.exit_code
@@ -168,8 +221,11 @@ def print_summary(result: BatchResult, *, only_failed: bool = False) -> None:
         print("Nothing to run" + (" (no failed reports)." if only_failed else "."))
         return
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
-    where = (f"on the Dask cluster at {result.manifest.get('scheduler')}" if result.executor == "dask"
-             else f"with {result.jobs} job(s)")
+    where = (
+        f"on the Dask cluster at {result.manifest.get('scheduler')}"
+        if result.executor == "dask"
+        else f"with {result.jobs} job(s)"
+    )
     print(f"{len(result.reports)} report(s) in {result.seconds:.1f} s {where}: {summary}")
     for entry in result.failed:
         who = entry["team_id"] if entry["kind"] == "team" else "(school)"

@@ -143,21 +143,26 @@ def _dask_client(scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:
     try:
         import distributed
     except ImportError as exc:
-        raise BatchError("running on a Dask cluster needs dask[distributed]: "
-                         "pip install 'plc-analysis[dask]'") from exc
+        raise BatchError("running on a Dask cluster needs dask[distributed]: pip install 'plc-analysis[dask]'") from exc
     if isinstance(scheduler, distributed.Client):
         return scheduler, []
     if isinstance(scheduler, distributed.deploy.Cluster):
         client = distributed.Client(scheduler)
         return client, [client]
     if not isinstance(scheduler, (str, os.PathLike)):
-        raise BatchError(f"scheduler must be an address, 'local', a scheduler file, a dask Client or Cluster, "
-                         f"not {type(scheduler).__name__}")
+        raise BatchError(
+            f"scheduler must be an address, 'local', a scheduler file, a dask Client or Cluster, "
+            f"not {type(scheduler).__name__}"
+        )
     text = os.fspath(scheduler)
     if text == "local":
-        cluster = distributed.LocalCluster(n_workers=workers or _default_jobs(), threads_per_worker=1,
-                                           processes=True, dashboard_address=":0",
-                                           silence_logs=logging.ERROR)
+        cluster = distributed.LocalCluster(
+            n_workers=workers or _default_jobs(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
         client = distributed.Client(cluster)
         return client, [client, cluster]
     try:
@@ -182,8 +187,10 @@ class _DaskRunner:
             self.client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
         except Exception as exc:
             self._close_owned()
-            raise BatchError(f"no Dask worker joined the scheduler at {self.client.scheduler.address} "
-                             f"within {DASK_CONNECT_TIMEOUT:g} s") from exc
+            raise BatchError(
+                f"no Dask worker joined the scheduler at {self.client.scheduler.address} "
+                f"within {DASK_CONNECT_TIMEOUT:g} s"
+            ) from exc
         self.address = str(self.client.scheduler.address)
         threads = sum(self.client.nthreads().values())
         # At most this many reports are handed to the cluster at once (queued ones wait here, not in its memory).
@@ -197,8 +204,9 @@ class _DaskRunner:
     def submit(self, job: ReportJob) -> Future:
         """Start rendering ``job`` on the cluster; the future's result is :func:`_render`'s dict."""
         self._count += 1
-        remote = self.client.submit(_render_remote, job, self._abort_name, pure=False, retries=0,
-                                    key=f"plc-report-{self._batch}-{self._count}")
+        remote = self.client.submit(
+            _render_remote, job, self._abort_name, pure=False, retries=0, key=f"plc-report-{self._batch}-{self._count}"
+        )
         local: Future = Future()
         local.set_running_or_notify_cancel()
 

@@ -25,8 +25,8 @@ from ..export import error_page
 from ..extract import write_extract
 from ..loading import PEER_COUNTS_FILE
 from .dask_runner import _DaskRunner
-from .jobs import BatchError, BatchResult, ReportJob, now
 from .index_page import _sort_entries
+from .jobs import BatchError, BatchResult, ReportJob, now
 from .local_runner import _LocalRunner
 from .manifest import save_manifest
 from .outputs import _OutputError, _write_outputs
@@ -70,8 +70,9 @@ class _SchoolData:
             if self.dataset is not None:
                 self._peers = peer_counts(self.dataset)
             else:
-                self._peers = peer_counts(data for data in map(self, self._sharing_schools())
-                                          if not isinstance(data, Exception))
+                self._peers = peer_counts(
+                    data for data in map(self, self._sharing_schools()) if not isinstance(data, Exception)
+                )
         return self._peers
 
     def _sharing_schools(self) -> list[str]:
@@ -82,8 +83,12 @@ class _SchoolData:
         given = []
         for school_id in partition_schools(self.settings.data):
             try:
-                part = load_partitioned(self.settings.data, schools=[school_id],
-                                        tables=("schools", "teams", "assessments"), errors=self.settings.errors)
+                part = load_partitioned(
+                    self.settings.data,
+                    schools=[school_id],
+                    tables=("schools", "teams", "assessments"),
+                    errors=self.settings.errors,
+                )
             except Exception as exc:  # reported when the school's own reports run
                 logger.warning("school %s: its assessments could not be read: %s", school_id, type(exc).__name__)
                 continue
@@ -130,8 +135,15 @@ class _BatchDriver:
         Where each school's rows come from.
     """
 
-    def __init__(self, settings: _BatchSettings, runner: _LocalRunner | _DaskRunner, manifest: dict,
-                 entries: dict[str, dict], result: BatchResult, school_data: _SchoolData) -> None:
+    def __init__(
+        self,
+        settings: _BatchSettings,
+        runner: _LocalRunner | _DaskRunner,
+        manifest: dict,
+        entries: dict[str, dict],
+        result: BatchResult,
+        school_data: _SchoolData,
+    ) -> None:
         self.settings = settings
         self.runner = runner
         self.manifest = manifest
@@ -153,15 +165,24 @@ class _BatchDriver:
 
     def record(self, job: ReportJob, outcome: Mapping[str, Any]) -> None:
         """Enter a finished report in the manifest (saved at once) and advance the progress bar."""
+
         def rel(path: str | None) -> str | None:
             return None if path is None else Path(path).relative_to(self.settings.out).as_posix()
 
         entry = {
-            "kind": job.kind, "team_id": job.team_id, "team_name": job.team_name,
-            "school_id": job.school_id, "school_name": job.school_name,
-            "notebook": job.notebook, "status": outcome["status"], "seconds": outcome["seconds"],
-            "error_name": outcome["error_name"], "error_value": outcome["error_value"],
-            "ipynb": rel(outcome["ipynb"]), "html": rel(outcome["html"]), "finished": outcome["finished"],
+            "kind": job.kind,
+            "team_id": job.team_id,
+            "team_name": job.team_name,
+            "school_id": job.school_id,
+            "school_name": job.school_name,
+            "notebook": job.notebook,
+            "status": outcome["status"],
+            "seconds": outcome["seconds"],
+            "error_name": outcome["error_name"],
+            "error_value": outcome["error_value"],
+            "ipynb": rel(outcome["ipynb"]),
+            "html": rel(outcome["html"]),
+            "finished": outcome["finished"],
         }
         self.entries[job.key] = entry
         self.result.reports.append(entry)
@@ -194,8 +215,14 @@ class _BatchDriver:
 
         self.declared = _declared_parameters(self.settings.notebook)
         self.notebook_source = self.settings.notebook.read_text(encoding="utf-8") if self.runner.remote else None
-        self.bar = tqdm(total=len(units), desc="reports", unit="report", file=sys.stderr,
-                        disable=not show_progress, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=len(units),
+            desc="reports",
+            unit="report",
+            file=sys.stderr,
+            disable=not show_progress,
+            dynamic_ncols=True,
+        )
         self.scratch = Path(tempfile.mkdtemp(prefix="plc-batch-"))
         previous_sigterm = _catch_sigterm()
         try:
@@ -211,8 +238,10 @@ class _BatchDriver:
             raise
         except _OutputError as exc:
             self._stop_output_full()
-            raise BatchError(f"{exc}. The manifest keeps the reports finished so far; free some space "
-                             f"(or make the folder writable) and resume with --only-failed.") from exc
+            raise BatchError(
+                f"{exc}. The manifest keeps the reports finished so far; free some space "
+                f"(or make the folder writable) and resume with --only-failed."
+            ) from exc
         finally:
             self.runner.close()
             if previous_sigterm is not None:
@@ -236,33 +265,48 @@ class _BatchDriver:
             raise _OutputError(folder, exc) from exc
         stem = _report_stem(unit)
         job = ReportJob(
-            kind=unit["kind"], school_id=unit["school_id"], team_id=unit["team_id"],
-            school_name=unit["school_name"], team_name=unit["team_name"], notebook=str(settings.notebook),
-            parameters={}, ipynb_path=str(folder / f"{stem}.ipynb"),
-            html_path=str(folder / f"{stem}.html"), timeout=settings.timeout, kernel_name=settings.kernel_name,
+            kind=unit["kind"],
+            school_id=unit["school_id"],
+            team_id=unit["team_id"],
+            school_name=unit["school_name"],
+            team_name=unit["team_name"],
+            notebook=str(settings.notebook),
+            parameters={},
+            ipynb_path=str(folder / f"{stem}.ipynb"),
+            html_path=str(folder / f"{stem}.html"),
+            timeout=settings.timeout,
+            kernel_name=settings.kernel_name,
             reuse_kernel=settings.reuse_kernels,
         )
         source = self.school_data(unit["school_id"])
         if isinstance(source, Exception):
             self.finish(job, _unreadable_data(job, source))
             return
-        subset = (source.filter(school_id=unit["school_id"]) if unit["kind"] == "school"
-                  else source.filter(team_id=unit["team_id"]))
+        subset = (
+            source.filter(school_id=unit["school_id"])
+            if unit["kind"] == "school"
+            else source.filter(team_id=unit["team_id"])
+        )
         data_param, extract_dir, extract_files = self._data_for(unit, subset, stem)
-        builtin = _builtin_parameters(unit, data_param, start=settings.start, end=settings.end,
-                                      extract=settings.extract, declared=self.declared)
+        builtin = _builtin_parameters(
+            unit, data_param, start=settings.start, end=settings.end, extract=settings.extract, declared=self.declared
+        )
         job = replace(
-            job, parameters={**builtin, **settings.parameters},
+            job,
+            parameters={**builtin, **settings.parameters},
             has_data=_has_assessments(subset, settings.start, settings.end),
-            notebook_source=self.notebook_source, extract_files=extract_files,
+            notebook_source=self.notebook_source,
+            extract_files=extract_files,
             extract_parameters=tuple(k for k in ("data_path", "extract_path") if k in builtin)
-            if extract_files is not None else (),
+            if extract_files is not None
+            else (),
             **({"kernel_setup": SMALL_DATA_KERNEL_SETUP} if settings.extract else {}),
         )
         self.pending[self.runner.submit(job)] = (job, extract_dir)
 
-    def _data_for(self, unit: Mapping[str, Any], subset: Any,
-                  stem: str) -> tuple[str, Path | None, dict[str, bytes] | None]:
+    def _data_for(
+        self, unit: Mapping[str, Any], subset: Any, stem: str
+    ) -> tuple[str, Path | None, dict[str, bytes] | None]:
         """The unit's ``data_path`` parameter, its extract folder here (removed once collected), its extract bytes.
 
         Without extracts the path is the district's (or the school partition's).
@@ -272,8 +316,7 @@ class _BatchDriver:
 
         settings = self.settings
         data = settings.data
-        data_param = str(partition_path(data, unit["school_id"]).resolve() if settings.partitioned
-                         else data.resolve())
+        data_param = str(partition_path(data, unit["school_id"]).resolve() if settings.partitioned else data.resolve())
         if not settings.extract:
             return data_param, None, None
         extract_dir = self.scratch / (_safe_name(unit["school_id"]) + "__" + stem)
@@ -299,8 +342,15 @@ class _BatchDriver:
             rendered = future.result()
         except Exception as exc:  # the worker itself broke (a killed worker process, a lost Dask worker)
             ename, evalue = type(exc).__name__, (str(exc).strip() or "the worker process stopped").splitlines()[0]
-            rendered = {"status": "failed", "seconds": None, "error_name": ename, "error_value": evalue,
-                        "finished": now(), "notebook": None, "html": error_page(job.title, ename, evalue)}
+            rendered = {
+                "status": "failed",
+                "seconds": None,
+                "error_name": ename,
+                "error_value": evalue,
+                "finished": now(),
+                "notebook": None,
+                "html": error_page(job.title, ename, evalue),
+            }
         if extract_dir is not None:
             shutil.rmtree(extract_dir, ignore_errors=True)
         if rendered["status"] != "interrupted":
@@ -348,8 +398,15 @@ class _BatchDriver:
 def _unreadable_data(job: ReportJob, error: Exception) -> dict:
     """The rendered result of a report whose school partition could not be read."""
     ename, evalue = type(error).__name__, _short(str(error))
-    return {"status": "failed", "seconds": 0.0, "error_name": ename, "error_value": evalue,
-            "finished": now(), "notebook": None, "html": error_page(job.title, ename, evalue, detail=str(error))}
+    return {
+        "status": "failed",
+        "seconds": 0.0,
+        "error_name": ename,
+        "error_value": evalue,
+        "finished": now(),
+        "notebook": None,
+        "html": error_page(job.title, ename, evalue, detail=str(error)),
+    }
 
 
 def _short(text: str, lines: int = 3, limit: int = 400) -> str:

@@ -27,8 +27,10 @@ __all__ = ["_engine_classes", "_kernel_env", "_prestart_kernel"]
 KERNEL_LOGGER = "plc_analysis.batch.kernel"
 #: Run in a kernel started before the batch's first report: the imports of the bundled report notebooks,
 #: then frozen out of garbage collection as between reports (see :data:`~plc_analysis.batch.warm.RESET_CODE`).
-WARM_UP_CODE = ("%matplotlib inline\nimport plc_analysis.report, plc_analysis.report_scopes\n"
-                "import gc as _g\n_g.collect()\n_g.freeze()\ndel _g")
+WARM_UP_CODE = (
+    "%matplotlib inline\nimport plc_analysis.report, plc_analysis.report_scopes\n"
+    "import gc as _g\n_g.collect()\n_g.freeze()\ndel _g"
+)
 logger = logging.getLogger(__name__)
 
 
@@ -144,8 +146,10 @@ def _engine_classes() -> tuple[type, type]:
                     if isinstance(ex, CellTimeoutError):
                         ename, evalue = "CellTimeoutError", f"a cell ran longer than {self.timeout} s"
                     elif timed_out:
-                        ename, evalue = "NotebookTimeout", (
-                            f"the report ran longer than its {guard.seconds:g} s limit and was stopped")
+                        ename, evalue = (
+                            "NotebookTimeout",
+                            (f"the report ran longer than its {guard.seconds:g} s limit and was stopped"),
+                        )
                     else:
                         ename, evalue = "DeadKernelError", "the kernel died while running this cell"
                         how = self.kernel_exit_text()
@@ -155,8 +159,9 @@ def _engine_classes() -> tuple[type, type]:
                         if said:
                             evalue += f" (kernel output: {said})"
                     cell = self.nb.cells[index]
-                    cell.setdefault("outputs", []).append(nbformat.v4.new_output(
-                        "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"]))
+                    cell.setdefault("outputs", []).append(
+                        nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+                    )
                     self.nb_man.cell_exception(cell, cell_index=index, exception=ex)
                     if guard is not None:
                         guard.status = "timeout" if timed_out else "failed"
@@ -168,11 +173,21 @@ def _engine_classes() -> tuple[type, type]:
         """NBClient engine whose kernel a :class:`_Guard` can kill, keeping the partial notebook."""
 
         @classmethod
-        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
-                                     stdout_file: Any = None, stderr_file: Any = None,
-                                     start_timeout: int = START_TIMEOUT, execution_timeout: int | None = None,
-                                     guard: _Guard | None = None, kernel_cwd: str | None = None,
-                                     reuse_kernel: bool = False, kernel_setup: str = "", **kwargs: Any) -> Any:
+        def execute_managed_notebook(
+            cls,
+            nb_man: Any,
+            kernel_name: str,
+            log_output: bool = False,
+            stdout_file: Any = None,
+            stderr_file: Any = None,
+            start_timeout: int = START_TIMEOUT,
+            execution_timeout: int | None = None,
+            guard: _Guard | None = None,
+            kernel_cwd: str | None = None,
+            reuse_kernel: bool = False,
+            kernel_setup: str = "",
+            **kwargs: Any,
+        ) -> Any:
             guard = guard or _Guard(None)
             guard.nb = nb_man.nb
             lent = warm.take(kernel_name, kernel_cwd or "") if reuse_kernel else None
@@ -256,12 +271,18 @@ def _prestart_kernel(kernel_name: str, cwd: str, closed: Any) -> None:
         kernel, log = None, tempfile.TemporaryFile()
         try:
             _, client_class = _engine_classes()
-            client = client_class(SimpleNamespace(nb=nbformat.v4.new_notebook()), kernel_name=kernel_name,
-                                  startup_timeout=START_TIMEOUT, timeout=warm.RESET_TIMEOUT,
-                                  resources={"metadata": {"path": cwd}}, log=logging.getLogger(KERNEL_LOGGER))
+            client = client_class(
+                SimpleNamespace(nb=nbformat.v4.new_notebook()),
+                kernel_name=kernel_name,
+                startup_timeout=START_TIMEOUT,
+                timeout=warm.RESET_TIMEOUT,
+                resources={"metadata": {"path": cwd}},
+                log=logging.getLogger(KERNEL_LOGGER),
+            )
             client.kernel_log = log
-            with client.setup_kernel(env=_kernel_env(), stdout=client.kernel_log, stderr=client.kernel_log,
-                                     cleanup_kc=False):
+            with client.setup_kernel(
+                env=_kernel_env(), stdout=client.kernel_log, stderr=client.kernel_log, cleanup_kc=False
+            ):
                 kernel = warm.WarmKernel(km=client.km, kc=client.kc, log=client.kernel_log, key=key)
                 reply = client.wait_for_reply(client.kc.execute(WARM_UP_CODE, silent=True, store_history=False))
             if reply is None or reply["content"].get("status") != "ok" or closed.is_set():

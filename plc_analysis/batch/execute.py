@@ -35,7 +35,8 @@ def _error_banner(title: str, ename: str, evalue: str) -> Any:
 
     cell = nbformat.v4.new_markdown_cell(
         f'<div style="border-left:4px solid #b42318;background:#fef3f2;padding:.75em 1em">'
-        f"<strong>{html.escape(title)}</strong><br><code>{html.escape(ename)}: {html.escape(evalue)}</code></div>")
+        f"<strong>{html.escape(title)}</strong><br><code>{html.escape(ename)}: {html.escape(evalue)}</code></div>"
+    )
     cell.metadata["tags"] = ["plc-batch-error"]
     return cell
 
@@ -101,8 +102,13 @@ def _render(job: ReportJob, abort: Any = None, *, input_path: str | None = None)
 
     started = time.perf_counter()
     nb, status, ename, evalue = _execute(job, abort)
-    rendered: dict[str, Any] = {"status": status, "error_name": ename, "error_value": evalue,
-                                "notebook": None, "html": None}
+    rendered: dict[str, Any] = {
+        "status": status,
+        "error_name": ename,
+        "error_value": evalue,
+        "notebook": None,
+        "html": None,
+    }
     if status != "interrupted":  # an interrupted report is not recorded: the batch leaves its files alone
         if nb is not None:
             if input_path is not None:

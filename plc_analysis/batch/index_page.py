@@ -41,17 +41,26 @@ a { color: #0969da; } .muted { color: #57606a; font-size: .85rem; }
 .overview { font-size: 1.1rem; margin: 1rem 0; padding: .6rem .9rem; border: 1px solid #d0d7de; border-radius: .4rem; }
 """
 
-_TABLE_HEAD = ('<table><colgroup><col class="c-report"><col class="c-status"><col class="c-seconds">'
-               '<col class="c-files"></colgroup><thead><tr><th>Report</th><th>Status</th>'
-               '<th class="num">Seconds</th><th>Files</th></tr></thead><tbody>')
+_TABLE_HEAD = (
+    '<table><colgroup><col class="c-report"><col class="c-status"><col class="c-seconds">'
+    '<col class="c-files"></colgroup><thead><tr><th>Report</th><th>Status</th>'
+    '<th class="num">Seconds</th><th>Files</th></tr></thead><tbody>'
+)
 
 esc = html.escape
 
 
 def _sort_entries(entries: Iterable[dict]) -> list[dict]:
     """Manifest entries in index order: by school, the school report first, then teams by name."""
-    return sorted(entries, key=lambda e: (str(e.get("school_id")), e.get("kind") != "school",
-                                          str(e.get("team_name") or ""), str(e.get("team_id") or "")))
+    return sorted(
+        entries,
+        key=lambda e: (
+            str(e.get("school_id")),
+            e.get("kind") != "school",
+            str(e.get("team_name") or ""),
+            str(e.get("team_id") or ""),
+        ),
+    )
 
 
 def render_index(manifest: Mapping[str, Any]) -> str:
@@ -71,10 +80,13 @@ def render_index(manifest: Mapping[str, Any]) -> str:
     """
     entries = _sort_entries(manifest.get("reports", []))
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>PLC reports</title>", f"<style>{_INDEX_CSS}</style></head><body>",
-        "<h1>PLC reports</h1>", f'<p class="meta">{_meta_line(manifest)}</p>',
+        "<title>PLC reports</title>",
+        f"<style>{_INDEX_CSS}</style></head><body>",
+        "<h1>PLC reports</h1>",
+        f'<p class="meta">{_meta_line(manifest)}</p>',
     ]
     overview = manifest.get("overview")
     if isinstance(overview, Mapping):
@@ -95,8 +107,7 @@ def _badge(status: str) -> str:
 def _meta_line(manifest: Mapping[str, Any]) -> str:
     """When the batch ran, its period and notebook, and whether it is incomplete."""
     start, end = manifest.get("start") or "", manifest.get("end") or ""
-    period = (f"{start} to {end}" if start and end else f"from {start}" if start else f"until {end}" if end
-              else "")
+    period = f"{start} to {end}" if start and end else f"from {start}" if start else f"until {end}" if end else ""
     generated = manifest.get("generated", "")
     try:
         generated = datetime.fromisoformat(generated).strftime("%Y-%m-%d %H:%M %Z").strip()
@@ -122,18 +133,26 @@ def _summary_line(entries: list[dict]) -> str:
 def _error_text(row: Mapping[str, Any]) -> str:
     """The error of a failed report, or ``""``."""
     if str(row.get("status")) in FAILED_STATUSES and (row.get("error_name") or row.get("error_value")):
-        return (f'<span class="error">{esc(str(row.get("error_name") or ""))}: '
-                f'{esc(str(row.get("error_value") or ""))}</span>')
+        return (
+            f'<span class="error">{esc(str(row.get("error_name") or ""))}: '
+            f"{esc(str(row.get('error_value') or ''))}</span>"
+        )
     return ""
 
 
 def _overview_line(overview: Mapping[str, Any]) -> str:
     """The district overview's link, status and notebook, above the team reports."""
     status = str(overview.get("status"))
-    title = (f'<a href="{esc(str(overview["html"]), quote=True)}"><strong>{esc(OVERVIEW_LABEL)}</strong></a>'
-             if overview.get("html") else f"<strong>{esc(OVERVIEW_LABEL)}</strong>")
-    notebook = (f' · <a class="muted" href="{esc(str(overview["ipynb"]), quote=True)}">notebook</a>'
-                if overview.get("ipynb") else "")
+    title = (
+        f'<a href="{esc(str(overview["html"]), quote=True)}"><strong>{esc(OVERVIEW_LABEL)}</strong></a>'
+        if overview.get("html")
+        else f"<strong>{esc(OVERVIEW_LABEL)}</strong>"
+    )
+    notebook = (
+        f' · <a class="muted" href="{esc(str(overview["ipynb"]), quote=True)}">notebook</a>'
+        if overview.get("ipynb")
+        else ""
+    )
     badge = "" if status == "ok" else f" {_badge(status)}"
     return f'<p class="overview" id="district-overview">{title}{badge}{notebook}{_error_text(overview)}</p>'
 
@@ -148,8 +167,12 @@ def _by_school(entries: list[dict]) -> dict[str, list[dict]]:
 def _school_section(school_id: str, rows: list[dict]) -> list[str]:
     """A school's heading and the table of its reports."""
     name = next((r.get("school_name") for r in rows if r.get("school_name")), school_id)
-    return [f'<h2 id="school-{esc(school_id, quote=True)}">{esc(str(name))} <small>{esc(school_id)}</small></h2>',
-            _TABLE_HEAD, *(_report_row(row) for row in rows), "</tbody></table>"]
+    return [
+        f'<h2 id="school-{esc(school_id, quote=True)}">{esc(str(name))} <small>{esc(school_id)}</small></h2>',
+        _TABLE_HEAD,
+        *(_report_row(row) for row in rows),
+        "</tbody></table>",
+    ]
 
 
 def _report_row(row: Mapping[str, Any]) -> str:
@@ -165,5 +188,7 @@ def _report_row(row: Mapping[str, Any]) -> str:
     if row.get("ipynb"):
         links.append(f'<a class="muted" href="{esc(str(row["ipynb"]), quote=True)}">notebook</a>')
     title = f'<a href="{esc(str(row["html"]), quote=True)}">{esc(label)}</a>' if row.get("html") else esc(label)
-    return (f"<tr><td>{title}{ident}{_error_text(row)}</td><td>{_badge(status)}</td>"
-            f'<td class="num">{seconds_text}</td><td>{" · ".join(links)}</td></tr>')
+    return (
+        f"<tr><td>{title}{ident}{_error_text(row)}</td><td>{_badge(status)}</td>"
+        f'<td class="num">{seconds_text}</td><td>{" · ".join(links)}</td></tr>'
+    )

@@ -24,8 +24,8 @@ import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from . import warm
@@ -85,16 +85,18 @@ def _make_executor(kind: str, workers: int) -> tuple[Executor, Any]:
         raise ValueError(f"executor must be 'process' or 'thread', not {kind!r}")
     if kind == "thread" or workers == 1:
         abort: Any = threading.Event()
-        pool: Executor = ThreadPoolExecutor(max_workers=workers, initializer=_worker_init,
-                                            thread_name_prefix="plc-batch")
+        pool: Executor = ThreadPoolExecutor(
+            max_workers=workers, initializer=_worker_init, thread_name_prefix="plc-batch"
+        )
     else:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload(["plc_analysis.batch", "papermill", "nbconvert"])
         abort = context.Event()
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_process_worker_init,
-                                   initargs=(abort,))
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_process_worker_init, initargs=(abort,)
+        )
     # Start the workers in the background: their imports (papermill, nbconvert: seconds; for
     # processes the forkserver's first start waits for them) overlap with loading the district.
     threading.Thread(target=_warm_up, args=(pool, workers), name="plc-batch-warm-up", daemon=True).start()
@@ -152,8 +154,12 @@ class _LocalRunner:
         from .engine import _prestart_kernel
 
         for _ in range(min(count, self.slots)):
-            starter = threading.Thread(target=_prestart_kernel, args=(kernel_name, cwd, self.closed),
-                                       name="plc-batch-kernel-start", daemon=True)
+            starter = threading.Thread(
+                target=_prestart_kernel,
+                args=(kernel_name, cwd, self.closed),
+                name="plc-batch-kernel-start",
+                daemon=True,
+            )
             starter.start()
             self.starters.append(starter)
 

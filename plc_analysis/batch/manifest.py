@@ -67,4 +67,3 @@ def save_manifest(out: Path, manifest: Mapping[str, Any]) -> None:
             write_text_atomic(path, render())
         except OSError as exc:
             raise _OutputError(path, exc) from exc
-

@@ -18,8 +18,11 @@ __all__ = ["run_report", "_write_outputs", "_OutputError"]
 logger = logging.getLogger(__name__)
 
 #: errno values after which nothing more can be written to the output folder.
-_FATAL_ERRNOS = frozenset(e for e in (getattr(errno, "ENOSPC", None), getattr(errno, "EDQUOT", None),
-                                      getattr(errno, "EROFS", None)) if e is not None)
+_FATAL_ERRNOS = frozenset(
+    e
+    for e in (getattr(errno, "ENOSPC", None), getattr(errno, "EDQUOT", None), getattr(errno, "EROFS", None))
+    if e is not None
+)
 
 
 def _write_outputs(job: ReportJob, rendered: Mapping[str, Any]) -> tuple[dict, OSError | None]:
@@ -89,8 +92,11 @@ def run_report(job: ReportJob) -> dict:
     """
     rendered = _render(job)
     if rendered["status"] == "interrupted":
-        return {**{k: rendered[k] for k in ("status", "seconds", "error_name", "error_value", "finished")},
-                "ipynb": None, "html": None}
+        return {
+            **{k: rendered[k] for k in ("status", "seconds", "error_name", "error_value", "finished")},
+            "ipynb": None,
+            "html": None,
+        }
     outcome, _ = _write_outputs(job, rendered)
     return outcome
 

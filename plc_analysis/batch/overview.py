@@ -18,9 +18,14 @@ from .settings import DEFAULT_TIMEOUT, DISTRICT_OVERVIEW_NOTEBOOK, DISTRICT_OVER
 __all__ = ["run_district_overview"]
 
 
-def run_district_overview(out_dir: str | Path, data_path: str | Path | None = None, *,
-                          notebook: str | Path | None = None, timeout: float | None = None,
-                          kernel_name: str = "python3") -> dict:
+def run_district_overview(
+    out_dir: str | Path,
+    data_path: str | Path | None = None,
+    *,
+    notebook: str | Path | None = None,
+    timeout: float | None = None,
+    kernel_name: str = "python3",
+) -> dict:
     """Render the district overview into ``out_dir`` and link it at the top of the batch's ``index.html``.
 
     Parameters
@@ -60,11 +65,19 @@ def run_district_overview(out_dir: str | Path, data_path: str | Path | None = No
     declared = _declared_parameters(nb_path)
     if declared:
         parameters = {k: v for k, v in parameters.items() if k in declared}
-    job = ReportJob(kind="district", school_id="", team_id=None, school_name="", team_name="",
-                    notebook=str(nb_path), parameters=parameters,
-                    ipynb_path=str(out / f"{DISTRICT_OVERVIEW_STEM}.ipynb"),
-                    html_path=str(out / f"{DISTRICT_OVERVIEW_STEM}.html"),
-                    timeout=timeout or DEFAULT_TIMEOUT, kernel_name=kernel_name)
+    job = ReportJob(
+        kind="district",
+        school_id="",
+        team_id=None,
+        school_name="",
+        team_name="",
+        notebook=str(nb_path),
+        parameters=parameters,
+        ipynb_path=str(out / f"{DISTRICT_OVERVIEW_STEM}.ipynb"),
+        html_path=str(out / f"{DISTRICT_OVERVIEW_STEM}.html"),
+        timeout=timeout or DEFAULT_TIMEOUT,
+        kernel_name=kernel_name,
+    )
     outcome = run_report(job)
     _link_from_index(out, job, outcome)
     return outcome
@@ -80,9 +93,15 @@ def _link_from_index(out: Path, job: ReportJob, outcome: dict) -> None:
         return None if path is None else Path(path).relative_to(out).as_posix()
 
     manifest["overview"] = {
-        "kind": job.kind, "notebook": job.notebook, "status": outcome["status"], "seconds": outcome["seconds"],
-        "error_name": outcome["error_name"], "error_value": outcome["error_value"],
-        "ipynb": rel(outcome["ipynb"]), "html": rel(outcome["html"]), "finished": outcome["finished"] or now(),
+        "kind": job.kind,
+        "notebook": job.notebook,
+        "status": outcome["status"],
+        "seconds": outcome["seconds"],
+        "error_name": outcome["error_name"],
+        "error_value": outcome["error_value"],
+        "ipynb": rel(outcome["ipynb"]),
+        "html": rel(outcome["html"]),
+        "finished": outcome["finished"] or now(),
     }
     try:
         save_manifest(out, manifest)

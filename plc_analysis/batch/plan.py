@@ -21,8 +21,19 @@ import pandas as pd
 from .jobs import BatchError
 from .settings import SCHOOL_REPORT_STEM
 
-__all__ = ["_BatchSettings", "_units", "_largest_first", "_safe_name", "_check_out_dir", "_declared_parameters",
-           "_builtin_parameters", "_report_stem", "_has_assessments", "_date_param", "_as_list"]
+__all__ = [
+    "_BatchSettings",
+    "_units",
+    "_largest_first",
+    "_safe_name",
+    "_check_out_dir",
+    "_declared_parameters",
+    "_builtin_parameters",
+    "_report_stem",
+    "_has_assessments",
+    "_date_param",
+    "_as_list",
+]
 
 
 def _safe_name(value: str) -> str:
@@ -85,8 +96,11 @@ def _declared_parameters(notebook: Path) -> set[str]:
         except SyntaxError:
             return set()
         for node in tree.body:
-            targets = node.targets if isinstance(node, ast.Assign) else (
-                [node.target] if isinstance(node, ast.AnnAssign) else [])
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else ([node.target] if isinstance(node, ast.AnnAssign) else [])
+            )
             for target in targets:
                 for leaf in ast.walk(target):
                     if isinstance(leaf, ast.Name):
@@ -108,8 +122,10 @@ def _units(dataset: Any, per: str, teams: list[str] | None, schools: list[str] |
         ids = sorted(set(dataset.schools["school_id"]) | set(dataset.teams["school_id"].dropna()))
         if schools is not None:
             ids = [s for s in ids if s in set(schools)]
-        return [dict(kind="school", school_id=s, team_id=None, school_name=str(school_names.get(s, s)),
-                     team_name="") for s in ids]
+        return [
+            dict(kind="school", school_id=s, team_id=None, school_name=str(school_names.get(s, s)), team_name="")
+            for s in ids
+        ]
     frame = dataset.teams
     if teams is not None:
         unknown = sorted(set(teams) - set(frame["team_id"]))
@@ -118,10 +134,16 @@ def _units(dataset: Any, per: str, teams: list[str] | None, schools: list[str] |
         frame = frame[frame["team_id"].isin(teams)]
     if schools is not None:
         frame = frame[frame["school_id"].isin(schools)]
-    return [dict(kind="team", school_id=str(row.school_id), team_id=str(row.team_id),
-                 school_name=str(school_names.get(row.school_id, row.school_id)),
-                 team_name=str(row.name if isinstance(row.name, str) and row.name else row.team_id))
-            for row in frame.itertuples(index=False)]
+    return [
+        dict(
+            kind="team",
+            school_id=str(row.school_id),
+            team_id=str(row.team_id),
+            school_name=str(school_names.get(row.school_id, row.school_id)),
+            team_name=str(row.name if isinstance(row.name, str) and row.name else row.team_id),
+        )
+        for row in frame.itertuples(index=False)
+    ]
 
 
 def _largest_first(dataset: Any, units: list[dict]) -> list[dict]:
@@ -160,8 +182,9 @@ def _report_stem(unit: Mapping[str, Any]) -> str:
     return SCHOOL_REPORT_STEM if unit["kind"] == "school" else _safe_name(unit["team_id"])
 
 
-def _builtin_parameters(unit: Mapping[str, Any], data_param: str, *, start: str, end: str, extract: bool,
-                        declared: set[str]) -> dict[str, Any]:
+def _builtin_parameters(
+    unit: Mapping[str, Any], data_param: str, *, start: str, end: str, extract: bool, declared: set[str]
+) -> dict[str, Any]:
     """The parameters every report gets: ids, ``data_path``, period, and ``extract_path`` if declared.
 
     Parameters

@@ -165,9 +165,21 @@ def run_batch(
     if only_failed and previous is None:
         logger.info("no manifest in %s: running every report", out)
     settings = _resolve_settings(
-        out, previous if only_failed else None, data_path=data_path, notebook=notebook, timeout=timeout,
-        per=per, start=start, end=end, parameters=parameters, extract=extract, errors=errors,
-        kernel_name=kernel_name, executor=executor, reuse_kernels=not fresh_kernels)
+        out,
+        previous if only_failed else None,
+        data_path=data_path,
+        notebook=notebook,
+        timeout=timeout,
+        per=per,
+        start=start,
+        end=end,
+        parameters=parameters,
+        extract=extract,
+        errors=errors,
+        kernel_name=kernel_name,
+        executor=executor,
+        reuse_kernels=not fresh_kernels,
+    )
 
     # Start the workers first: their imports (papermill, nbconvert: seconds) overlap with loading the data.
     runner = _make_runner(executor, jobs, scheduler)
@@ -205,10 +217,23 @@ def run_batch(
     return result
 
 
-def _resolve_settings(out: Path, recorded: Mapping[str, Any] | None, *, data_path: str | Path | None,
-                      notebook: str | Path | None, timeout: float | None, per: str | None, start: str | None,
-                      end: str | None, parameters: Mapping[str, Any] | None, extract: bool, errors: str,
-                      kernel_name: str, executor: str, reuse_kernels: bool) -> _BatchSettings:
+def _resolve_settings(
+    out: Path,
+    recorded: Mapping[str, Any] | None,
+    *,
+    data_path: str | Path | None,
+    notebook: str | Path | None,
+    timeout: float | None,
+    per: str | None,
+    start: str | None,
+    end: str | None,
+    parameters: Mapping[str, Any] | None,
+    extract: bool,
+    errors: str,
+    kernel_name: str,
+    executor: str,
+    reuse_kernels: bool,
+) -> _BatchSettings:
     """Check the options and fill in what is left as None: from ``recorded`` (a resumed manifest), else defaults.
 
     Raises
@@ -236,12 +261,18 @@ def _resolve_settings(out: Path, recorded: Mapping[str, Any] | None, *, data_pat
     if not nb_path.is_file():
         raise BatchError(f"notebook not found: {nb_path}")
     return _BatchSettings(
-        out=out, data=data, notebook=nb_path, per=per,
+        out=out,
+        data=data,
+        notebook=nb_path,
+        per=per,
         timeout=timeout if timeout is not None else recorded.get("timeout") or DEFAULT_TIMEOUT,
         start=_date_param(start if start is not None else recorded.get("start")),
         end=_date_param(end if end is not None else recorded.get("end")),
         parameters={**dict(recorded.get("parameters") or {}), **dict(parameters or {})},
-        extract=extract, errors=errors, kernel_name=kernel_name, partitioned=is_partitioned(data),
+        extract=extract,
+        errors=errors,
+        kernel_name=kernel_name,
+        partitioned=is_partitioned(data),
         reuse_kernels=reuse_kernels,
     )
 
@@ -253,8 +284,7 @@ def _make_runner(executor: str, jobs: int | None, scheduler: Any) -> _LocalRunne
     return _LocalRunner(executor, max(1, int(jobs or _default_jobs())))
 
 
-def _plan_units(settings: _BatchSettings, teams: list[str] | None,
-                schools: list[str] | None) -> tuple[Any, list[dict]]:
+def _plan_units(settings: _BatchSettings, teams: list[str] | None, schools: list[str] | None) -> tuple[Any, list[dict]]:
     """Load what planning needs and list the reports: ``(the district's Dataset or None, units)``.
 
     A partitioned district is planned from its schools' and teams' tables only
@@ -278,8 +308,9 @@ def _still_to_do(units: list[dict], entries: Mapping[str, Mapping[str, Any]]) ->
     return [u for u in units if entry_key(u["kind"], u["school_id"], u["team_id"]) not in done]
 
 
-def _new_manifest(settings: _BatchSettings, runner: _LocalRunner | _DaskRunner,
-                  kept: Mapping[str, Any] | None) -> dict[str, Any]:
+def _new_manifest(
+    settings: _BatchSettings, runner: _LocalRunner | _DaskRunner, kept: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """The manifest of this run (no reports yet); the district overview of ``kept`` stays linked."""
     manifest: dict[str, Any] = {
         "version": MANIFEST_VERSION,

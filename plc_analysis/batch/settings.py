@@ -42,7 +42,8 @@ EXTRACT_PLACEHOLDER = "{plc-extract}"
 SMALL_DATA_KERNEL_SETUP = "import pandas as _p\n_p.set_option('mode.string_storage', 'python')\ndel _p"
 #: Run before any other notebook: pandas' default string storage again, should a warm kernel have served an
 #: extract before (pandas is not imported for this).
-DEFAULT_KERNEL_SETUP = ("import sys as _s\nif 'pandas' in _s.modules:\n"
-                        "    _s.modules['pandas'].reset_option('mode.string_storage')\ndel _s")
+DEFAULT_KERNEL_SETUP = (
+    "import sys as _s\nif 'pandas' in _s.modules:\n    _s.modules['pandas'].reset_option('mode.string_storage')\ndel _s"
+)
 
 Per = Literal["team", "school"]

@@ -36,6 +36,7 @@ browser:
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 test: $(STAMP) browser lint
 	$(PY) -m pytest -n 2 --dist loadfile --nbval-lax -p no:cacheprovider
@@ -47,4 +48,4 @@ sample: $(STAMP)
 	$(VENV)/bin/plc sample --out data/sample
 
 clean:
-	rm -rf $(OUT) .pytest_cache
+	rm -rf $(OUT) .pytest_cache .mypy_cache

@@ -45,7 +45,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 sample: $(STAMP)
-	$(VENV)/bin/plc sample --out data/sample
+	$(VENV)/bin/plc sample --out plc_analysis/data/sample
 
 clean:
 	rm -rf $(OUT) .pytest_cache .mypy_cache

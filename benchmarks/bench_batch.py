@@ -11,7 +11,7 @@ What it does, all in the same run on the same machine:
    identifiers prefixed so they do not collide, written as one canonical CSV
    folder;
 2. runs **(a) the naive loop** a user would write: for each team, the
-   ``papermill`` command on ``notebooks/team_report.ipynb`` with the whole
+   ``papermill`` command on ``plc_analysis/notebooks/team_report.ipynb`` with the whole
    district as ``data_path``, then ``jupyter nbconvert --to html --no-input``,
    one team after another (on ``--naive-teams`` teams spread over the
    schools, to keep the run short; the figure is seconds per team);
@@ -58,7 +58,7 @@ from plc_analysis.sample import generate_sample  # noqa: E402
 from plc_analysis.schema import TABLES  # noqa: E402
 
 BIN = Path(sys.executable).parent
-TEAM_NOTEBOOK = ROOT / "notebooks" / "team_report.ipynb"
+TEAM_NOTEBOOK = ROOT / "plc_analysis" / "notebooks" / "team_report.ipynb"
 TARGET_RATIO = 4.0
 TARGET_FLOOR_MULTIPLE = 2.0
 

@@ -4,7 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_explorer.py [--repeat 3]
 
-Replays what a coach does in ``notebooks/explore.ipynb`` — pick a team, an
+Replays what a coach does in ``plc_analysis/notebooks/explore.ipynb`` — pick a team, an
 assessment, a skill, a teacher, a subgroup, change the mastery rule, move the
 cut slider — and times each update the way the widget performs it:
 :meth:`Explorer.render` (the computation plus the styled HTML tables, whose

@@ -122,4 +122,5 @@ __all__ = [
     "cronbach_alpha_interval",
 ]
 
+#: The one home of the version: pyproject.toml reads it from here (``plc --version`` prints it).
 __version__ = "0.1.0"

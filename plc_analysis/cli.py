@@ -52,6 +52,20 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    from .bundled import copy_notebooks
+
+    try:
+        written = copy_notebooks(args.out, overwrite=args.force)
+    except FileExistsError as exc:
+        print(f"plc notebooks: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    print(f"Open the explorer with: jupyter lab {Path(args.out) / 'explore.ipynb'}")
+    return 0
+
+
 def _cmd_summary(args: argparse.Namespace) -> int:
     from .loading import load_dataset, load_sample
 
@@ -98,7 +112,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``plc``."""
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="plc", description="PLC Workbook: assessment analytics for teacher teams.")
+    parser.add_argument("--version", action="version", version=f"plc {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     validate = sub.add_parser("validate", help="check a data folder, OneRoster export or score sheet")
@@ -123,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     batch = sub.add_parser("batch", help="run a notebook once per team (or school) with papermill, in parallel")
     add_batch_arguments(batch)
     batch.set_defaults(func=_cmd_batch)
+
+    notebooks = sub.add_parser(
+        "notebooks", help="copy the report notebooks and the explorer into a folder, to open in JupyterLab"
+    )
+    notebooks.add_argument("--out", default="plc-notebooks", help="the folder (default: ./plc-notebooks)")
+    notebooks.add_argument("--force", action="store_true", help="replace notebooks already in the folder")
+    notebooks.set_defaults(func=_cmd_notebooks)
 
     summary = sub.add_parser("summary", help="print table sizes for a dataset (default: the sample)")
     summary.add_argument("path", nargs="?")

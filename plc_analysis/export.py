@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from .bundled import TEMPLATE_DIR
+
 if TYPE_CHECKING:  # nbformat/nbconvert are imported lazily: they take seconds to import
     from nbformat import NotebookNode
 
@@ -41,7 +43,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_TEMPLATES = Path(__file__).with_name("templates")
 #: The opening tags of every output and cell input the template writes (``jp-Rendered… jp-OutputArea-output``,
 #: ``jp-Cell-inputWrapper``); outputs' own markup never matches, as the data in it is escaped (``&lt;div``).
 _FOCUSABLE_DIV = re.compile(r'<div class="((?:jp-Rendered[^"]*\bjp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*)"')
@@ -184,7 +185,7 @@ def _exporter() -> Any:
                 return _accessible(page), resources
 
         _EXPORTER = ReportExporter(
-            extra_template_basedirs=[str(_TEMPLATES)],
+            extra_template_basedirs=[str(TEMPLATE_DIR)],
             template_name="plc_report",
             exclude_input=True,
             exclude_input_prompt=True,

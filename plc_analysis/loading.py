@@ -10,6 +10,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from .bundled import SAMPLE_DIR
 from .dataset import Dataset
 from .errors import Problem
 from .load_steps import Errors, finish_load
@@ -19,8 +20,8 @@ from .validation import validate_tables
 
 __all__ = ["load_dataset", "load_sample", "load_canonical", "finish_load", "SAMPLE_PATH"]
 
-#: The committed synthetic district.
-SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample"
+#: The synthetic sample district shipped inside the package (``plc_analysis/data/sample``).
+SAMPLE_PATH = SAMPLE_DIR
 #: Other teams' pooled counts a batch puts beside a team's extract (see plc_analysis.comparison.peer_counts).
 PEER_COUNTS_FILE = "peer_counts.parquet"
 IGNORED_FILES = {"rejected.csv", "manifest.json", "planted.json", PEER_COUNTS_FILE}
@@ -133,7 +134,7 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
 
 
 def load_sample() -> Dataset:
-    """Load the committed synthetic sample district (``data/sample``).
+    """Load the synthetic sample district shipped with the package (:data:`SAMPLE_PATH`).
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """Notebooks: committed clean, documented parameters, and rendered reports people can read.
 
 nbval (``pytest --nbval-lax``, configured in pyproject) executes every notebook in
-notebooks/ against the sample; the tests here check what the rendered reports say.
+plc_analysis/notebooks/ against the sample; the tests here check what the rendered reports say.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import pandas as pd
 import pytest
 
 from plc_analysis.batch import run_batch
+from plc_analysis.bundled import NOTEBOOK_DIR
 from plc_analysis.loading import SAMPLE_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 EXPECTED = {"team_report", "support_plan", "goals", "district_overview", "explore"}
 
 

@@ -1,6 +1,6 @@
 """On the sample district, the analyses recover every planted effect and flag nothing large that was not planted.
 
-The truths come from data/sample/planted.json, written by the generator.
+The truths come from plc_analysis/data/sample/planted.json, written by the generator.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Write the notebooks in notebooks/ from the cell lists below (outputs empty, kernel python3).
+"""Write the notebooks in plc_analysis/notebooks/ from the cell lists below (outputs empty, kernel python3).
 
 The notebooks are thin on purpose: every cell is one call into plc_analysis.
 Edit here and run ``python tools/build_notebooks.py``; tests check that the
@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "plc_analysis" / "notebooks"
 SETUP = """\
 %matplotlib inline
 from plc_analysis import report as R"""

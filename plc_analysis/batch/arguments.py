@@ -37,7 +37,7 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument(
         "--notebook",
         default=None,
-        help="notebook to run (default: notebooks/team_report.ipynb, or support_plan.ipynb with --per school)",
+        help="notebook to run (default: the bundled team_report.ipynb, or support_plan.ipynb with --per school)",
     )
     parser.add_argument(
         "--jobs",

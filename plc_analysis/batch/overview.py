@@ -36,7 +36,7 @@ def run_district_overview(
     data_path : str or Path, optional
         The district (default: the sample district).
     notebook : str or Path, optional
-        The notebook to run (default: ``notebooks/district_overview.ipynb``).
+        The notebook to run (default: the bundled ``district_overview.ipynb``).
     timeout : float, optional
         Time limit in seconds, counted from a ready kernel (default 600).
     kernel_name : str

@@ -67,8 +67,8 @@ def run_batch(
         Output folder (created).  Reports go to
         ``<out_dir>/<school_id>/<team_id>.{ipynb,html}``.
     notebook : str or Path, optional
-        The notebook to run.  Default: ``notebooks/team_report.ipynb``
-        (``notebooks/support_plan.ipynb`` with ``per="school"``).
+        The notebook to run.  Default: the bundled ``team_report.ipynb``
+        (``support_plan.ipynb`` with ``per="school"``).
     jobs : int, optional
         Reports run at once, each in its own kernel (default: the number of
         CPU cores available; on a Dask cluster, its worker threads).

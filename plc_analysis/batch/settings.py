@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
-#: Folder of the shipped report notebooks (``<repo>/notebooks``).
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "notebooks"
+from ..bundled import NOTEBOOK_DIR
+
 #: The team report run by default.
 DEFAULT_NOTEBOOK = NOTEBOOK_DIR / "team_report.ipynb"
 #: The school report run by default with ``per="school"`` (falls back to the team report).

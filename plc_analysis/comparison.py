@@ -106,7 +106,7 @@ def _with_rest(counts: pd.DataFrame, keys: list[str], **totals) -> pd.DataFrame:
     return out.drop(columns=["n_all", "x_all"])
 
 
-def _shared_common_ids(given: pd.DataFrame) -> pd.Index:
+def shared_common_ids(given: pd.DataFrame) -> pd.Index:
     """The ``common_id`` values two or more teams gave, from rows with ``common_id`` and ``team_id``."""
     teams = given.groupby("common_id")["team_id"].nunique()
     return teams[teams >= 2].index
@@ -307,7 +307,7 @@ def compare_teams(
     elif by == "item":
         assessments = dataset.assessments[dataset.assessments["common_id"].notna()]
         shared_ids = list(
-            assessments.loc[assessments["common_id"].isin(_shared_common_ids(assessments)), "assessment_id"]
+            assessments.loc[assessments["common_id"].isin(shared_common_ids(assessments)), "assessment_id"]
         )
         if not shared_ids:  # no assessment given by two teams: nothing to compare
             return pd.DataFrame(columns=columns)
@@ -366,7 +366,7 @@ def _pooled(counts: pd.DataFrame, givers: pd.DataFrame) -> pd.DataFrame:
     Adds ``n_rest, x_rest`` (the other teams), ``n_teams`` (teams with students on the assessment × skill)
     and ``title`` (of the first team's version of the assessment).
     """
-    counts = counts[counts["common_id"].isin(_shared_common_ids(givers))]
+    counts = counts[counts["common_id"].isin(shared_common_ids(givers))]
     out = _with_rest(counts, ["common_id", "skill_id"], n_teams=("team_id", "nunique"))
     out["title"] = out["common_id"].map(givers.drop_duplicates("common_id").set_index("common_id")["title"])
     return out

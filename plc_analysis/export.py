@@ -149,7 +149,7 @@ def _accessible(page: str) -> str:
     return _IMG_WITHOUT_ALT.sub(r'\1 alt="Figure"', page)
 
 
-def _exporter() -> Any:
+def html_exporter() -> Any:
     """One HTML exporter per process (building its template environment costs ~0.3 s)."""
     global _EXPORTER
     if _EXPORTER is None:
@@ -220,7 +220,7 @@ def notebook_to_html(nb: NotebookNode | str | Path, *, title: str | None = None)
         nb = nbformat.read(str(nb), as_version=4)
     metadata_title = nb.get("metadata", {}).get("title")
     resources = {"metadata": {"name": title or metadata_title or name}}
-    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    body, _ = html_exporter().from_notebook_node(nb, resources=resources)
     return body
 
 

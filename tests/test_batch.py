@@ -288,7 +288,7 @@ def test_failed_export_leaves_no_partial_file(district: Path, tmp_path: Path, mo
         def from_notebook_node(self, nb, resources=None):
             raise RuntimeError("exporter exploded")
 
-    monkeypatch.setattr(export_module, "_exporter", lambda: ExplodingExporter())
+    monkeypatch.setattr(export_module, "html_exporter", lambda: ExplodingExporter())
     # jobs=1 runs in a thread of this process, so the patched exporter is the one used
     result = run_batch(district, out, notebook=COUNTS_NB, teams=["T-OK1"], jobs=1, timeout=60, progress=False)
     entry = result.reports[0]
@@ -436,7 +436,7 @@ def test_cli_defaults_and_parameter_types() -> None:
 
 
 def test_safe_names_do_not_collide() -> None:
-    safe = batch_plan._safe_name
+    safe = batch_plan.safe_name
     assert safe("T-G3") == "T-G3" and safe("team_1.a") == "team_1.a"
     assert safe("a/b") != safe("a_b") and "/" not in safe("a/b")
     assert not safe("../x").startswith(".")
@@ -612,16 +612,16 @@ def test_report_only_failed_renders_the_overview_from_the_batch_data(
 
 
 def test_the_largest_teams_reports_start_first():
-    from plc_analysis.batch.plan import _largest_first, _units
+    from plc_analysis.batch.plan import largest_first, report_units
     from plc_analysis.loading import SAMPLE_PATH, load_dataset
 
     dataset = load_dataset(SAMPLE_PATH)
     team_of = dict(zip(dataset.assessments["assessment_id"], dataset.assessments["team_id"]))
     rows = dataset.scores["assessment_id"].map(team_of).value_counts().to_dict()
-    ordered = _largest_first(dataset, _units(dataset, "team", None, None))
+    ordered = largest_first(dataset, report_units(dataset, "team", None, None))
     sizes = [rows.get(unit["team_id"], 0) for unit in ordered]
     assert sizes == sorted(sizes, reverse=True) and len(ordered) == len(dataset.teams)
-    schools = _largest_first(dataset, _units(dataset, "school", None, None))
+    schools = largest_first(dataset, report_units(dataset, "school", None, None))
     school_rows = [
         sum(rows.get(t, 0) for t in dataset.teams.loc[dataset.teams["school_id"] == unit["school_id"], "team_id"])
         for unit in schools
@@ -629,4 +629,4 @@ def test_the_largest_teams_reports_start_first():
     assert school_rows == sorted(school_rows, reverse=True)
     # equal sizes keep the district's order
     same = [dict(kind="team", team_id="nobody", school_id="S01"), dict(kind="team", team_id="none", school_id="S01")]
-    assert _largest_first(dataset, same) == same
+    assert largest_first(dataset, same) == same

@@ -208,12 +208,12 @@ def test_peer_counts_of_a_partitioned_district_read_only_the_sharing_schools(tmp
     from types import SimpleNamespace
 
     from plc_analysis import load_sample, peer_counts
-    from plc_analysis.batch.driver import _SchoolData
+    from plc_analysis.batch.driver import SchoolData
 
     sample = load_sample()
     folder = write_partitioned(sample, tmp_path / "district")
     reads.clear()
-    peers = _SchoolData(SimpleNamespace(data=folder, errors="raise")).peers()
+    peers = SchoolData(SimpleNamespace(data=folder, errors="raise")).peers()
     pd.testing.assert_frame_equal(peers, peer_counts(sample))
     assert set(peers["team_id"]) == {"T-6MB", "T-6MG"}  # the sample's two teams sharing assessments (school S02)
     scores_read = sorted(r for r in reads if r.endswith("/scores.parquet"))

@@ -13,7 +13,7 @@ from test_batch import build_district, by_team
 from test_batch_faults import FAULTS_NB, TEAMS, kernels_gone
 
 from plc_analysis.batch import run_batch, warm
-from plc_analysis.batch.local_runner import SWITCH_INTERVAL, _LocalRunner
+from plc_analysis.batch.local_runner import SWITCH_INTERVAL, LocalRunner
 
 WARM_NB = Path(__file__).parent / "notebooks" / "warm_kernel.ipynb"
 
@@ -136,7 +136,7 @@ def test_a_batch_that_fails_to_load_stops_the_kernels_it_started_ahead(tmp_path:
 def test_thread_workers_hand_the_gil_over_quickly_until_the_last_batch_closes() -> None:
     before = sys.getswitchinterval()
     assert before > SWITCH_INTERVAL  # Python's default, 5 ms
-    first, second = _LocalRunner("thread", 1), _LocalRunner("thread", 1)
+    first, second = LocalRunner("thread", 1), LocalRunner("thread", 1)
     assert sys.getswitchinterval() == SWITCH_INTERVAL
     first.close()
     assert sys.getswitchinterval() == SWITCH_INTERVAL  # the other batch still runs
@@ -150,7 +150,7 @@ def test_a_dask_task_hands_the_gil_over_quickly_while_it_runs(monkeypatch: pytes
     from plc_analysis.batch.jobs import ReportJob
 
     seen = []
-    monkeypatch.setattr(dask_runner, "_render", lambda job, abort, input_path: seen.append(sys.getswitchinterval()))
+    monkeypatch.setattr(dask_runner, "render_job", lambda job, abort, input_path: seen.append(sys.getswitchinterval()))
     before = sys.getswitchinterval()
     job = ReportJob(
         kind="team",
@@ -164,7 +164,7 @@ def test_a_dask_task_hands_the_gil_over_quickly_while_it_runs(monkeypatch: pytes
         html_path="",
         notebook_source="{}",
     )
-    dask_runner._render_remote(job)
+    dask_runner.render_remote(job)
     assert seen == [SWITCH_INTERVAL]
     assert sys.getswitchinterval() == before
 
@@ -172,7 +172,7 @@ def test_a_dask_task_hands_the_gil_over_quickly_while_it_runs(monkeypatch: pytes
 def test_reports_on_extracts_keep_text_in_python_strings_and_others_keep_the_default(
     district: Path, tmp_path: Path
 ) -> None:
-    from plc_analysis.batch.execute import _render
+    from plc_analysis.batch.execute import render_job
     from plc_analysis.batch.jobs import ReportJob
     from plc_analysis.batch.settings import SMALL_DATA_KERNEL_SETUP
 
@@ -212,7 +212,7 @@ def test_reports_on_extracts_keep_text_in_python_strings_and_others_keep_the_def
         for team, setup in (("first", {"kernel_setup": SMALL_DATA_KERNEL_SETUP}), ("second", {}))
     ]
     try:
-        assert [_render(job)["status"] for job in jobs] == ["ok", "ok"]
+        assert [render_job(job)["status"] for job in jobs] == ["ok", "ok"]
     finally:
         warm.close_idle()
     assert len(set(pids_of(pids).values())) == 1  # the same kernel

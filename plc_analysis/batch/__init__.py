@@ -70,6 +70,10 @@ Modules (each with one job):
 ``index_page``    :func:`render_index`
 ``overview``      the district overview of ``plc report``, linked from the index
 ``arguments``     the ``plc batch`` options and :func:`batch_from_args`
+
+What one module uses of another (``plan.report_units``, ``outputs.OutputError``,
+``local_runner.LocalRunner`` ...) has a public, documented name in that module's
+``__all__``: the package's internal API, not re-exported here.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reports run as tasks on a Dask distributed cluster (no shared filesystem needed).
 
-Each task (:func:`_render_remote`) receives the notebook's text and the
+Each task (:func:`render_remote`) receives the notebook's text and the
 team's extract as bytes, runs the report in a scratch folder on the worker
 and returns the executed notebook and its HTML, which the batch writes.
 While tasks run, the worker process hands its GIL over as often as a local
@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from . import warm
-from .execute import _render
+from .execute import render_job
 from .jobs import BatchError, ReportJob
-from .local_runner import _default_jobs, _quick_gil_handover
+from .local_runner import default_jobs, quick_gil_handover
 from .settings import EXTRACT_PLACEHOLDER
 
-__all__ = ["_DaskRunner", "_dask_client", "_render_remote", "DASK_CONNECT_TIMEOUT"]
+__all__ = ["DaskRunner", "dask_client", "render_remote", "DASK_CONNECT_TIMEOUT"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class _RemoteAbort:
         return self._set
 
 
-def _render_remote(job: ReportJob, abort_name: str | None = None) -> dict:
+def render_remote(job: ReportJob, abort_name: str | None = None) -> dict:
     """Dask task: materialize the notebook and extract in a scratch folder, run, render, return.
 
     Nothing is written outside the scratch folder (removed at the end), so a
@@ -98,8 +98,8 @@ def _render_remote(job: ReportJob, abort_name: str | None = None) -> dict:
                 if params.get(key) == EXTRACT_PLACEHOLDER:
                     params[key] = str(folder)
             changes["parameters"] = params
-        with _quick_gil_handover():
-            return _render(replace(job, **changes), abort, input_path=job.notebook)
+        with quick_gil_handover():
+            return render_job(replace(job, **changes), abort, input_path=job.notebook)
 
 
 _KEPT_KERNELS: dict[str, Any] = {"home": None, "registered": False}
@@ -138,7 +138,7 @@ def _at_worker_exit() -> None:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _dask_client(scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:
+def dask_client(scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:
     """Connect to the cluster ``scheduler`` names; return the client and what to close afterwards."""
     try:
         import distributed
@@ -157,7 +157,7 @@ def _dask_client(scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:
     text = os.fspath(scheduler)
     if text == "local":
         cluster = distributed.LocalCluster(
-            n_workers=workers or _default_jobs(),
+            n_workers=workers or default_jobs(),
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
@@ -175,14 +175,14 @@ def _dask_client(scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:
     return client, [client]
 
 
-class _DaskRunner:
+class DaskRunner:
     """Reports run as tasks on a Dask distributed cluster (no shared filesystem needed)."""
 
     remote = True
     kind = "dask"
 
     def __init__(self, scheduler: Any, workers: int | None) -> None:
-        self.client, self._owned = _dask_client(scheduler, workers)
+        self.client, self._owned = dask_client(scheduler, workers)
         try:
             self.client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
         except Exception as exc:
@@ -202,10 +202,10 @@ class _DaskRunner:
         self._remote: dict[Future, Any] = {}
 
     def submit(self, job: ReportJob) -> Future:
-        """Start rendering ``job`` on the cluster; the future's result is :func:`_render`'s dict."""
+        """Start rendering ``job`` on the cluster; the future's result is :func:`render_job`'s dict."""
         self._count += 1
         remote = self.client.submit(
-            _render_remote, job, self._abort_name, pure=False, retries=0, key=f"plc-report-{self._batch}-{self._count}"
+            render_remote, job, self._abort_name, pure=False, retries=0, key=f"plc-report-{self._batch}-{self._count}"
         )
         local: Future = Future()
         local.set_running_or_notify_cancel()

@@ -1,6 +1,6 @@
 """The batch loop: prepare each report's extract and job, hand it to a runner, record what comes back.
 
-:class:`_BatchDriver` keeps a few reports queued on the runner, writes every
+:class:`BatchDriver` keeps a few reports queued on the runner, writes every
 finished report's files and the manifest (after each report), and on Ctrl-C,
 SIGTERM or a full disk stops the running kernels and keeps what finished.
 """
@@ -24,21 +24,21 @@ import pandas as pd
 from ..export import error_page
 from ..extract import write_extract
 from ..loading import PEER_COUNTS_FILE
-from .dask_runner import _DaskRunner
-from .index_page import _sort_entries
+from .dask_runner import DaskRunner
+from .index_page import sort_entries
 from .jobs import BatchError, BatchResult, ReportJob, now
-from .local_runner import _LocalRunner
+from .local_runner import LocalRunner
 from .manifest import save_manifest
-from .outputs import _OutputError, _write_outputs
-from .plan import _BatchSettings, _builtin_parameters, _declared_parameters, _has_assessments, _report_stem, _safe_name
+from .outputs import OutputError, write_outputs
+from .plan import BatchSettings, builtin_parameters, declared_parameters, has_assessments, report_stem, safe_name
 from .settings import EXTRACT_PLACEHOLDER, FAILED_STATUSES, SMALL_DATA_KERNEL_SETUP
 
-__all__ = ["_BatchDriver", "_SchoolData"]
+__all__ = ["BatchDriver", "SchoolData"]
 
 logger = logging.getLogger(__name__)
 
 
-class _SchoolData:
+class SchoolData:
     """Where each school's reports take their rows from: the loaded district, or its own partition.
 
     A partitioned district is read one school at a time (the units are sorted
@@ -47,7 +47,7 @@ class _SchoolData:
     reports only.
     """
 
-    def __init__(self, settings: _BatchSettings, dataset: Any = None) -> None:
+    def __init__(self, settings: BatchSettings, dataset: Any = None) -> None:
         self.settings = settings
         self.dataset = dataset
         self._school_id: str | None = None
@@ -77,7 +77,7 @@ class _SchoolData:
 
     def _sharing_schools(self) -> list[str]:
         """The schools of a partitioned district with a team giving a common assessment another team gave."""
-        from ..comparison import _shared_common_ids
+        from ..comparison import shared_common_ids
         from ..partitioned import load_partitioned, partition_schools
 
         given = []
@@ -97,7 +97,7 @@ class _SchoolData:
         if not given:
             return []
         given = pd.concat(given, ignore_index=True)
-        shared = given[given["common_id"].isin(_shared_common_ids(given))]
+        shared = given[given["common_id"].isin(shared_common_ids(given))]
         return sorted(shared["school_id"].dropna().unique())
 
     def __call__(self, school_id: str) -> Any:
@@ -116,14 +116,14 @@ class _SchoolData:
         return self._data
 
 
-class _BatchDriver:
+class BatchDriver:
     """Runs the planned reports of one :func:`~plc_analysis.batch.run_batch` call on a runner.
 
     Parameters
     ----------
-    settings : _BatchSettings
+    settings : BatchSettings
         The resolved options.
-    runner : _LocalRunner or _DaskRunner
+    runner : LocalRunner or DaskRunner
         Where the reports run (closed by :meth:`run`).
     manifest : dict
         The manifest being written (its ``reports`` rebuilt from ``entries`` on every save).
@@ -131,18 +131,18 @@ class _BatchDriver:
         Manifest entries by key, including those kept from an earlier run.
     result : BatchResult
         Filled in as reports finish.
-    school_data : _SchoolData
+    school_data : SchoolData
         Where each school's rows come from.
     """
 
     def __init__(
         self,
-        settings: _BatchSettings,
-        runner: _LocalRunner | _DaskRunner,
+        settings: BatchSettings,
+        runner: LocalRunner | DaskRunner,
         manifest: dict,
         entries: dict[str, dict],
         result: BatchResult,
-        school_data: _SchoolData,
+        school_data: SchoolData,
     ) -> None:
         self.settings = settings
         self.runner = runner
@@ -158,9 +158,9 @@ class _BatchDriver:
 
     # -- the manifest ---------------------------------------------------------------------------
     def save(self) -> None:
-        """Write the manifest and the index (raises :class:`_OutputError`)."""
+        """Write the manifest and the index (raises :class:`OutputError`)."""
         self.manifest["generated"] = now()
-        self.manifest["reports"] = _sort_entries(self.entries.values())
+        self.manifest["reports"] = sort_entries(self.entries.values())
         save_manifest(self.settings.out, self.manifest)
 
     def record(self, job: ReportJob, outcome: Mapping[str, Any]) -> None:
@@ -194,11 +194,11 @@ class _BatchDriver:
             logger.info("report %s: %s (%s)", job.key, outcome["status"], outcome["error_name"])
 
     def finish(self, job: ReportJob, rendered: Mapping[str, Any]) -> None:
-        """Write a rendered report's files and record it; raise :class:`_OutputError` when the disk is full."""
-        outcome, fatal = _write_outputs(job, rendered)
+        """Write a rendered report's files and record it; raise :class:`OutputError` when the disk is full."""
+        outcome, fatal = write_outputs(job, rendered)
         self.record(job, outcome)
         if fatal is not None:
-            raise _OutputError(job.html_path, fatal)
+            raise OutputError(job.html_path, fatal)
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self, units: list[dict], show_progress: bool) -> None:
@@ -213,7 +213,7 @@ class _BatchDriver:
         """
         from tqdm import tqdm
 
-        self.declared = _declared_parameters(self.settings.notebook)
+        self.declared = declared_parameters(self.settings.notebook)
         self.notebook_source = self.settings.notebook.read_text(encoding="utf-8") if self.runner.remote else None
         self.bar = tqdm(
             total=len(units),
@@ -236,7 +236,7 @@ class _BatchDriver:
         except KeyboardInterrupt:
             self._stop_interrupted()
             raise
-        except _OutputError as exc:
+        except OutputError as exc:
             self._stop_output_full()
             raise BatchError(
                 f"{exc}. The manifest keeps the reports finished so far; free some space "
@@ -258,12 +258,12 @@ class _BatchDriver:
     def _submit(self, unit: Mapping[str, Any]) -> None:
         """Prepare one unit's job (extract, parameters) and submit it, or fail it when its data is unreadable."""
         settings = self.settings
-        folder = settings.out / _safe_name(unit["school_id"])
+        folder = settings.out / safe_name(unit["school_id"])
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
-            raise _OutputError(folder, exc) from exc
-        stem = _report_stem(unit)
+            raise OutputError(folder, exc) from exc
+        stem = report_stem(unit)
         job = ReportJob(
             kind=unit["kind"],
             school_id=unit["school_id"],
@@ -288,13 +288,13 @@ class _BatchDriver:
             else source.filter(team_id=unit["team_id"])
         )
         data_param, extract_dir, extract_files = self._data_for(unit, subset, stem)
-        builtin = _builtin_parameters(
+        builtin = builtin_parameters(
             unit, data_param, start=settings.start, end=settings.end, extract=settings.extract, declared=self.declared
         )
         job = replace(
             job,
             parameters={**builtin, **settings.parameters},
-            has_data=_has_assessments(subset, settings.start, settings.end),
+            has_data=has_assessments(subset, settings.start, settings.end),
             notebook_source=self.notebook_source,
             extract_files=extract_files,
             extract_parameters=tuple(k for k in ("data_path", "extract_path") if k in builtin)
@@ -319,7 +319,7 @@ class _BatchDriver:
         data_param = str(partition_path(data, unit["school_id"]).resolve() if settings.partitioned else data.resolve())
         if not settings.extract:
             return data_param, None, None
-        extract_dir = self.scratch / (_safe_name(unit["school_id"]) + "__" + stem)
+        extract_dir = self.scratch / (safe_name(unit["school_id"]) + "__" + stem)
         peers = self.school_data.peers()
         peers = peers[peers["team_id"].isin(subset.teams["team_id"])]
         try:
@@ -327,7 +327,7 @@ class _BatchDriver:
             if len(peers):
                 peers.to_parquet(extract_dir / PEER_COUNTS_FILE, index=False)
         except OSError as exc:  # the scratch folder (the system's temporary folder) is full
-            raise _OutputError(extract_dir, exc) from exc
+            raise OutputError(extract_dir, exc) from exc
         if not self.runner.remote:
             return str(extract_dir), extract_dir, None
         # the worker gets the bytes, not a path it may not see
@@ -372,7 +372,7 @@ class _BatchDriver:
         self._collect_finished()  # reports that finished as Ctrl-C came are kept
         try:
             self.save()
-        except _OutputError:
+        except OutputError:
             logger.warning("interrupted, and the manifest could not be saved")
         logger.info("interrupted: %d report(s) finished, manifest saved", len(self.result.reports))
 
@@ -383,7 +383,7 @@ class _BatchDriver:
         self.runner.close(list(self.pending))
         try:
             self.save()
-        except _OutputError:
+        except OutputError:
             pass
 
     def _collect_finished(self) -> None:
@@ -391,7 +391,7 @@ class _BatchDriver:
         for future in [f for f in self.pending if f.done() and not f.cancelled()]:
             try:
                 self._collect(future)
-            except (_OutputError, Exception) as exc:  # best effort while stopping
+            except (OutputError, Exception) as exc:  # best effort while stopping
                 logger.info("while stopping: %s", type(exc).__name__)
 
 

@@ -1,7 +1,7 @@
 """The papermill engine of the batch: quiet kernels on Unix sockets, guarded by a time limit.
 
-:func:`_engine_classes` registers (once per process) an nbclient engine whose
-kernel a :class:`~plc_analysis.batch.guard._Guard` can kill, which writes
+:func:`engine_classes` registers (once per process) an nbclient engine whose
+kernel a :class:`~plc_analysis.batch.guard.KernelGuard` can kill, which writes
 timeouts and kernel deaths into the notebook instead of losing it, and which
 sends the kernel's own stdout/stderr (ipykernel's startup warnings, a crash
 message) to a scratch file rather than the terminal.
@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from . import warm
-from .guard import _Guard
+from .guard import KernelGuard
 from .settings import ENGINE_NAME, START_TIMEOUT
 
-__all__ = ["_engine_classes", "_kernel_env", "_prestart_kernel"]
+__all__ = ["engine_classes", "kernel_env", "prestart_kernel"]
 
 #: Logger of the kernels' nbclient messages (the name the batch always used).
 KERNEL_LOGGER = "plc_analysis.batch.kernel"
@@ -34,8 +34,8 @@ WARM_UP_CODE = (
 logger = logging.getLogger(__name__)
 
 
-def _engine_classes() -> tuple[type, type]:
-    """Build (once) the papermill engine and client that honour a :class:`_Guard`."""
+def engine_classes() -> tuple[type, type]:
+    """Build (once) the papermill engine and client that honour a :class:`KernelGuard`."""
     global _ENGINE_CLASSES
     if _ENGINE_CLASSES is not None:
         return _ENGINE_CLASSES
@@ -47,7 +47,7 @@ def _engine_classes() -> tuple[type, type]:
     class GuardedClient(PapermillNotebookClient):
         """Papermill's client, plus: timeouts and kernel deaths are recorded in the notebook."""
 
-        guard: _Guard | None = None
+        guard: KernelGuard | None = None
 
         def create_kernel_manager(self) -> Any:
             km = super().create_kernel_manager()
@@ -67,7 +67,7 @@ def _engine_classes() -> tuple[type, type]:
 
         def execute(self, **kwargs: Any) -> Any:
             self.reset_execution_trackers()
-            kwargs.setdefault("env", _kernel_env())
+            kwargs.setdefault("env", kernel_env())
             # The kernel's own stdout/stderr (startup warnings, a crash message) go to a scratch
             # file instead of the terminal; its tail explains a kernel death in the report.
             kwargs.setdefault("stdout", self.kernel_log)
@@ -170,7 +170,7 @@ def _engine_classes() -> tuple[type, type]:
                     self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
 
     class GuardedEngine(NBClientEngine):
-        """NBClient engine whose kernel a :class:`_Guard` can kill, keeping the partial notebook."""
+        """NBClient engine whose kernel a :class:`KernelGuard` can kill, keeping the partial notebook."""
 
         @classmethod
         def execute_managed_notebook(
@@ -182,13 +182,13 @@ def _engine_classes() -> tuple[type, type]:
             stderr_file: Any = None,
             start_timeout: int = START_TIMEOUT,
             execution_timeout: int | None = None,
-            guard: _Guard | None = None,
+            guard: KernelGuard | None = None,
             kernel_cwd: str | None = None,
             reuse_kernel: bool = False,
             kernel_setup: str = "",
             **kwargs: Any,
         ) -> Any:
-            guard = guard or _Guard(None)
+            guard = guard or KernelGuard(None)
             guard.nb = nb_man.nb
             lent = warm.take(kernel_name, kernel_cwd or "") if reuse_kernel else None
             client = GuardedClient(
@@ -228,7 +228,7 @@ def _engine_classes() -> tuple[type, type]:
 _ENGINE_CLASSES: tuple[type, type] | None = None
 
 
-def _keep_or_shut_down(client: Any, lent: warm.WarmKernel | None, guard: _Guard, key: tuple[str, str]) -> None:
+def _keep_or_shut_down(client: Any, lent: warm.WarmKernel | None, guard: KernelGuard, key: tuple[str, str]) -> None:
     """After a report: hand a healthy kernel back to :mod:`~plc_analysis.batch.warm`, else shut it down."""
     if client.km is None or client.kc is None:  # never started
         if lent is None:
@@ -241,7 +241,7 @@ def _keep_or_shut_down(client: Any, lent: warm.WarmKernel | None, guard: _Guard,
         warm.give_back(kernel)
 
 
-def _kernel_env() -> dict[str, str]:
+def kernel_env() -> dict[str, str]:
     """The kernel's environment: ours, with this plc_analysis first on ``PYTHONPATH``.
 
     Every kernel then imports the same plc_analysis as the batch that wrote its
@@ -254,7 +254,7 @@ def _kernel_env() -> dict[str, str]:
     return env
 
 
-def _prestart_kernel(kernel_name: str, cwd: str, closed: Any) -> None:
+def prestart_kernel(kernel_name: str, cwd: str, closed: Any) -> None:
     """Start a kernel as a report would, import the report modules in it, and keep it warm for a report.
 
     Runs while the batch loads and checks the district, on the core that
@@ -270,7 +270,7 @@ def _prestart_kernel(kernel_name: str, cwd: str, closed: Any) -> None:
     with warm.starting(key):
         kernel, log = None, tempfile.TemporaryFile()
         try:
-            _, client_class = _engine_classes()
+            _, client_class = engine_classes()
             client = client_class(
                 SimpleNamespace(nb=nbformat.v4.new_notebook()),
                 kernel_name=kernel_name,
@@ -281,7 +281,7 @@ def _prestart_kernel(kernel_name: str, cwd: str, closed: Any) -> None:
             )
             client.kernel_log = log
             with client.setup_kernel(
-                env=_kernel_env(), stdout=client.kernel_log, stderr=client.kernel_log, cleanup_kc=False
+                env=kernel_env(), stdout=client.kernel_log, stderr=client.kernel_log, cleanup_kc=False
             ):
                 kernel = warm.WarmKernel(km=client.km, kc=client.kc, log=client.kernel_log, key=key)
                 reply = client.wait_for_reply(client.kc.execute(WARM_UP_CODE, silent=True, store_history=False))

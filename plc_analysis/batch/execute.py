@@ -1,6 +1,6 @@
 """Run one report notebook and render it in memory: the work a batch worker does.
 
-:func:`_render` executes a :class:`~plc_analysis.batch.jobs.ReportJob` with
+:func:`render_job` executes a :class:`~plc_analysis.batch.jobs.ReportJob` with
 the guarded papermill engine and returns the executed notebook (JSON text)
 and its HTML page; it writes nothing and never raises for a notebook problem.
 Thread, process and Dask workers all call it (it is importable at module
@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from ..export import error_page, notebook_to_html
-from .engine import _engine_classes
-from .guard import _Guard
+from .engine import engine_classes
+from .guard import KernelGuard
 from .jobs import ReportJob, now
 from .settings import ENGINE_NAME, FAILED_STATUSES, START_TIMEOUT
 
-__all__ = ["_render", "_execute", "_worker_init"]
+__all__ = ["render_job", "execute_report", "init_worker"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _error_banner(title: str, ename: str, evalue: str) -> Any:
     return cell
 
 
-def _execute(job: ReportJob, abort: Any = None) -> tuple[Any, str, str | None, str | None]:
+def execute_report(job: ReportJob, abort: Any = None) -> tuple[Any, str, str | None, str | None]:
     """Run the notebook; return ``(notebook or None, status, error name, error value)``.
 
     The status is ``"interrupted"`` when the batch's abort event (``abort``,
@@ -50,11 +50,11 @@ def _execute(job: ReportJob, abort: Any = None) -> tuple[Any, str, str | None, s
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    _engine_classes()
+    engine_classes()
     abort = abort if abort is not None else _ABORT
     if abort is not None and abort.is_set():  # queued before Ctrl-C: do not even start a kernel
         return None, "interrupted", "KeyboardInterrupt", "the batch was interrupted"
-    guard = _Guard(job.timeout, abort)
+    guard = KernelGuard(job.timeout, abort)
     cell_timeout = math.ceil(job.timeout) if job.timeout else None
     try:
         nb = pm.execute_notebook(
@@ -90,7 +90,7 @@ def _execute(job: ReportJob, abort: Any = None) -> tuple[Any, str, str | None, s
         guard.stop()
 
 
-def _render(job: ReportJob, abort: Any = None, *, input_path: str | None = None) -> dict:
+def render_job(job: ReportJob, abort: Any = None, *, input_path: str | None = None) -> dict:
     """Execute one report and render it in memory; write nothing.
 
     Returns a dict with ``status``, ``seconds``, ``error_name``,
@@ -101,7 +101,7 @@ def _render(job: ReportJob, abort: Any = None, *, input_path: str | None = None)
     import nbformat
 
     started = time.perf_counter()
-    nb, status, ename, evalue = _execute(job, abort)
+    nb, status, ename, evalue = execute_report(job, abort)
     rendered: dict[str, Any] = {
         "status": status,
         "error_name": ename,
@@ -135,7 +135,7 @@ def _render(job: ReportJob, abort: Any = None, *, input_path: str | None = None)
     return rendered
 
 
-def _worker_init(abort: Any = None) -> None:
+def init_worker(abort: Any = None) -> None:
     """Pool initializer: import the slow modules and register the engine once per worker.
 
     ``abort`` is set only in worker processes (each serves one batch); threads
@@ -145,7 +145,7 @@ def _worker_init(abort: Any = None) -> None:
     global _ABORT
     if abort is not None:
         _ABORT = abort
-    _engine_classes()
-    from ..export import _exporter
+    engine_classes()
+    from ..export import html_exporter
 
-    _exporter()
+    html_exporter()

@@ -9,17 +9,17 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["_Guard"]
+__all__ = ["KernelGuard"]
 
 logger = logging.getLogger(__name__)
 
 
-class _Guard:
+class KernelGuard:
     """Wall-clock limit for one notebook: kills the kernel's process group when it runs out.
 
     A watcher thread also kills the kernel as soon as the batch's abort event
     is set (Ctrl-C in the parent).  The guard carries what the engine learns
-    back to :func:`plc_analysis.batch.execute._execute` (the notebook being executed, how it stopped).
+    back to :func:`plc_analysis.batch.execute.execute_report` (the notebook being executed, how it stopped).
     """
 
     def __init__(self, seconds: float | None, abort: Any = None) -> None:

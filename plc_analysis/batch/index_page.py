@@ -11,7 +11,7 @@ from typing import Any
 
 from .settings import FAILED_STATUSES, STATUSES
 
-__all__ = ["render_index", "_sort_entries"]
+__all__ = ["render_index", "sort_entries"]
 
 #: Link text of the district overview at the top of the index.
 OVERVIEW_LABEL = "District overview (aggregates only)"
@@ -50,7 +50,7 @@ _TABLE_HEAD = (
 esc = html.escape
 
 
-def _sort_entries(entries: Iterable[dict]) -> list[dict]:
+def sort_entries(entries: Iterable[dict]) -> list[dict]:
     """Manifest entries in index order: by school, the school report first, then teams by name."""
     return sorted(
         entries,
@@ -78,7 +78,7 @@ def render_index(manifest: Mapping[str, Any]) -> str:
     str
         A standalone HTML page.
     """
-    entries = _sort_entries(manifest.get("reports", []))
+    entries = sort_entries(manifest.get("reports", []))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

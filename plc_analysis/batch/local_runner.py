@@ -10,9 +10,9 @@ interval (5 ms) a worker wanting the GIL back from a busy one (rendering a
 page) waits up to 5 ms each time, and a report exchanges some 150 messages.
 With two kernels on two cores, that left a third of the CPU idle (measured
 with ``vmstat``), so while thread workers run the interval is
-:data:`SWITCH_INTERVAL` (:func:`_quick_gil_handover`).  A runner offers ``submit(job) -> Future``,
+:data:`SWITCH_INTERVAL` (:func:`quick_gil_handover`).  A runner offers ``submit(job) -> Future``,
 ``abort()`` (kill the running kernels) and ``close(pending)``, like
-:class:`~plc_analysis.batch.dask_runner._DaskRunner`.
+:class:`~plc_analysis.batch.dask_runner.DaskRunner`.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import warm
-from .execute import _render, _worker_init
+from .execute import init_worker, render_job
 from .jobs import ReportJob
 
-__all__ = ["_LocalRunner", "_default_jobs", "_make_executor", "SWITCH_INTERVAL"]
+__all__ = ["LocalRunner", "default_jobs", "make_executor", "SWITCH_INTERVAL"]
 
 #: GIL switch interval (seconds) while thread workers drive kernels; Python's default is 0.005.
 SWITCH_INTERVAL = 0.0005
@@ -41,7 +41,7 @@ _SWITCH_LOCK = threading.Lock()
 _SWITCH_STATE: dict[str, Any] = {"users": 0, "saved": None}
 
 
-def _default_jobs() -> int:
+def default_jobs() -> int:
     """Number of CPU cores this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -50,7 +50,7 @@ def _default_jobs() -> int:
 
 
 @contextmanager
-def _quick_gil_handover() -> Iterator[None]:
+def quick_gil_handover() -> Iterator[None]:
     """Lower the GIL switch interval to :data:`SWITCH_INTERVAL` until the last batch using it ends.
 
     Batches run side by side in one process share the setting: the first
@@ -74,19 +74,19 @@ def _process_worker_init(abort: Any) -> None:
     """Initializer of worker processes: Ctrl-C and SIGTERM are the parent's to handle (it sets ``abort``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _worker_init(abort)
+    init_worker(abort)
     # the worker's warm kernels stop with it (multiprocessing runs its finalizers, not atexit)
     multiprocessing.util.Finalize(None, warm.close_idle, exitpriority=10)
 
 
-def _make_executor(kind: str, workers: int) -> tuple[Executor, Any]:
+def make_executor(kind: str, workers: int) -> tuple[Executor, Any]:
     """The pool that renders the reports, and the event that aborts its running reports."""
     if kind not in ("process", "thread"):
         raise ValueError(f"executor must be 'process' or 'thread', not {kind!r}")
     if kind == "thread" or workers == 1:
         abort: Any = threading.Event()
         pool: Executor = ThreadPoolExecutor(
-            max_workers=workers, initializer=_worker_init, thread_name_prefix="plc-batch"
+            max_workers=workers, initializer=init_worker, thread_name_prefix="plc-batch"
         )
     else:
         methods = multiprocessing.get_all_start_methods()
@@ -115,13 +115,13 @@ def _warm_up(pool: Executor, workers: int) -> None:
         pass
 
 
-class _LocalRunner:
+class LocalRunner:
     """Reports run by a thread or process pool on this machine."""
 
     remote = False
 
     def __init__(self, kind: str, workers: int) -> None:
-        self.pool, self.event = _make_executor(kind, workers)
+        self.pool, self.event = make_executor(kind, workers)
         self.threads = isinstance(self.pool, ThreadPoolExecutor)
         self.kind = "thread" if self.threads else "process"
         self.slots = workers
@@ -129,15 +129,15 @@ class _LocalRunner:
         self.address: str | None = None
         self.closed = threading.Event()
         self.starters: list[threading.Thread] = []
-        self._handover = _quick_gil_handover() if self.threads else None
+        self._handover = quick_gil_handover() if self.threads else None
         if self._handover is not None:
             self._handover.__enter__()
 
     def submit(self, job: ReportJob) -> Future:
-        """Start rendering ``job`` on the pool; the future's result is :func:`_render`'s dict."""
+        """Start rendering ``job`` on the pool; the future's result is :func:`render_job`'s dict."""
         if self.threads:  # each task carries its batch's event (no process-wide state)
-            return self.pool.submit(_render, job, self.event)
-        return self.pool.submit(_render, job)
+            return self.pool.submit(render_job, job, self.event)
+        return self.pool.submit(render_job, job)
 
     def abort(self) -> None:
         """Stop every running report (their kernels are killed within a second or two)."""
@@ -151,11 +151,11 @@ class _LocalRunner:
         """
         if not self.threads:
             return
-        from .engine import _prestart_kernel
+        from .engine import prestart_kernel
 
         for _ in range(min(count, self.slots)):
             starter = threading.Thread(
-                target=_prestart_kernel,
+                target=prestart_kernel,
                 args=(kernel_name, cwd, self.closed),
                 name="plc-batch-kernel-start",
                 daemon=True,

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..export import write_text_atomic
 from .index_page import render_index
-from .outputs import _OutputError
+from .outputs import OutputError
 from .settings import INDEX_NAME, MANIFEST_NAME
 
 __all__ = ["load_manifest", "save_manifest"]
@@ -58,7 +58,7 @@ def save_manifest(out: Path, manifest: Mapping[str, Any]) -> None:
 
     Raises
     ------
-    _OutputError
+    OutputError
         A file could not be written (the error and the file's path attached).
     """
     text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
@@ -66,4 +66,4 @@ def save_manifest(out: Path, manifest: Mapping[str, Any]) -> None:
         try:
             write_text_atomic(path, render())
         except OSError as exc:
-            raise _OutputError(path, exc) from exc
+            raise OutputError(path, exc) from exc

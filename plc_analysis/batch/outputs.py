@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from ..export import error_page, write_text_atomic
-from .execute import _render
+from .execute import render_job
 from .jobs import ReportJob, now
 from .settings import FAILED_STATUSES
 
-__all__ = ["run_report", "_write_outputs", "_OutputError"]
+__all__ = ["run_report", "write_outputs", "OutputError"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ _FATAL_ERRNOS = frozenset(
 )
 
 
-def _write_outputs(job: ReportJob, rendered: Mapping[str, Any]) -> tuple[dict, OSError | None]:
+def write_outputs(job: ReportJob, rendered: Mapping[str, Any]) -> tuple[dict, OSError | None]:
     """Write a rendered report's ``.ipynb`` and ``.html`` atomically; return (outcome, fatal error).
 
     When a file cannot be written the report is ``failed`` with the reason,
@@ -90,18 +90,18 @@ def run_report(job: ReportJob) -> dict:
         ``seconds``, ``error_name``, ``error_value``, ``finished``, and
         ``ipynb``/``html`` (absolute paths, None when not written).
     """
-    rendered = _render(job)
+    rendered = render_job(job)
     if rendered["status"] == "interrupted":
         return {
             **{k: rendered[k] for k in ("status", "seconds", "error_name", "error_value", "finished")},
             "ipynb": None,
             "html": None,
         }
-    outcome, _ = _write_outputs(job, rendered)
+    outcome, _ = write_outputs(job, rendered)
     return outcome
 
 
-class _OutputError(Exception):
+class OutputError(Exception):
     """The output folder can take no more writes (disk full, read-only): the batch must stop."""
 
     def __init__(self, path: str | Path, error: OSError) -> None:

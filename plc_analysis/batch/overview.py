@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .jobs import BatchError, ReportJob, now
 from .manifest import load_manifest, save_manifest
-from .outputs import _OutputError, run_report
-from .plan import _check_out_dir, _declared_parameters
+from .outputs import OutputError, run_report
+from .plan import check_out_dir, declared_parameters
 from .settings import DEFAULT_TIMEOUT, DISTRICT_OVERVIEW_NOTEBOOK, DISTRICT_OVERVIEW_STEM
 
 __all__ = ["run_district_overview"]
@@ -57,12 +57,12 @@ def run_district_overview(
         The output folder cannot be written, or the notebook does not exist.
     """
     out = Path(out_dir).expanduser().resolve()
-    _check_out_dir(out)
+    check_out_dir(out)
     nb_path = Path(notebook or DISTRICT_OVERVIEW_NOTEBOOK).expanduser().resolve()
     if not nb_path.is_file():
         raise BatchError(f"notebook not found: {nb_path}")
     parameters = {"data_path": str(data_path or "")}
-    declared = _declared_parameters(nb_path)
+    declared = declared_parameters(nb_path)
     if declared:
         parameters = {k: v for k, v in parameters.items() if k in declared}
     job = ReportJob(
@@ -105,5 +105,5 @@ def _link_from_index(out: Path, job: ReportJob, outcome: dict) -> None:
     }
     try:
         save_manifest(out, manifest)
-    except _OutputError as exc:
+    except OutputError as exc:
         raise BatchError(str(exc)) from exc

@@ -22,21 +22,21 @@ from .jobs import BatchError
 from .settings import SCHOOL_REPORT_STEM
 
 __all__ = [
-    "_BatchSettings",
-    "_units",
-    "_largest_first",
-    "_safe_name",
-    "_check_out_dir",
-    "_declared_parameters",
-    "_builtin_parameters",
-    "_report_stem",
-    "_has_assessments",
-    "_date_param",
-    "_as_list",
+    "BatchSettings",
+    "report_units",
+    "largest_first",
+    "safe_name",
+    "check_out_dir",
+    "declared_parameters",
+    "builtin_parameters",
+    "report_stem",
+    "has_assessments",
+    "date_param",
+    "as_list",
 ]
 
 
-def _safe_name(value: str) -> str:
+def safe_name(value: str) -> str:
     """A file-name-safe version of an id (with a short hash when characters had to change)."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", value).lstrip(".") or "_"
     if cleaned != value:
@@ -44,7 +44,8 @@ def _safe_name(value: str) -> str:
     return cleaned
 
 
-def _check_out_dir(out_dir: Path) -> None:
+def check_out_dir(out_dir: Path) -> None:
+    """Create ``out_dir`` if needed and prove it is a writable folder; raise :class:`BatchError` saying why not."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -59,19 +60,21 @@ def _check_out_dir(out_dir: Path) -> None:
         raise BatchError(f"cannot write to the output folder {out_dir}: {exc.strerror or exc}") from exc
 
 
-def _as_list(value: str | Sequence[str] | None) -> list[str] | None:
+def as_list(value: str | Sequence[str] | None) -> list[str] | None:
+    """``None`` stays ``None`` (no filter); one id becomes a one-item list; a sequence becomes a list."""
     if value is None:
         return None
     return [value] if isinstance(value, str) else list(value)
 
 
-def _date_param(value: Any) -> str:
+def date_param(value: Any) -> str:
+    """A date given as a string, date or timestamp as the ISO text a notebook parameter gets (``""`` when none)."""
     if value is None or value == "":
         return ""
     return pd.Timestamp(value).date().isoformat()
 
 
-def _declared_parameters(notebook: Path) -> set[str]:
+def declared_parameters(notebook: Path) -> set[str]:
     """Names assigned at the top level of the notebook's ``parameters`` cell (Python kernels).
 
     Read with :mod:`ast` rather than papermill so the parent process never
@@ -109,7 +112,7 @@ def _declared_parameters(notebook: Path) -> set[str]:
     return names
 
 
-def _units(dataset: Any, per: str, teams: list[str] | None, schools: list[str] | None) -> list[dict]:
+def report_units(dataset: Any, per: str, teams: list[str] | None, schools: list[str] | None) -> list[dict]:
     """The reports to produce: one dict per team (or school) with ids and names."""
     school_names = dict(zip(dataset.schools["school_id"], dataset.schools["name"]))
     if schools is not None:
@@ -146,7 +149,7 @@ def _units(dataset: Any, per: str, teams: list[str] | None, schools: list[str] |
     ]
 
 
-def _largest_first(dataset: Any, units: list[dict]) -> list[dict]:
+def largest_first(dataset: Any, units: list[dict]) -> list[dict]:
     """``units`` ordered by their number of score rows, largest first (ties keep their order).
 
     The largest teams' reports take longest.  Started first, they leave the
@@ -167,7 +170,8 @@ def _largest_first(dataset: Any, units: list[dict]) -> list[dict]:
     return sorted(units, key=rows, reverse=True)  # stable: equal sizes keep the district's order
 
 
-def _has_assessments(subset: Any, start: str, end: str) -> bool:
+def has_assessments(subset: Any, start: str, end: str) -> bool:
+    """Whether ``subset`` (a Dataset) has an assessment dated inside ``start``..``end`` (ISO text, ``""`` = open)."""
     dates = pd.to_datetime(subset.assessments["date"])
     mask = pd.Series(True, index=dates.index)
     if start:
@@ -177,12 +181,12 @@ def _has_assessments(subset: Any, start: str, end: str) -> bool:
     return bool(mask.any())
 
 
-def _report_stem(unit: Mapping[str, Any]) -> str:
+def report_stem(unit: Mapping[str, Any]) -> str:
     """File stem of a unit's report inside its school's folder."""
-    return SCHOOL_REPORT_STEM if unit["kind"] == "school" else _safe_name(unit["team_id"])
+    return SCHOOL_REPORT_STEM if unit["kind"] == "school" else safe_name(unit["team_id"])
 
 
-def _builtin_parameters(
+def builtin_parameters(
     unit: Mapping[str, Any], data_param: str, *, start: str, end: str, extract: bool, declared: set[str]
 ) -> dict[str, Any]:
     """The parameters every report gets: ids, ``data_path``, period, and ``extract_path`` if declared.
@@ -190,7 +194,7 @@ def _builtin_parameters(
     Parameters
     ----------
     unit : mapping
-        One of :func:`_units`.
+        One of :func:`report_units`.
     data_param : str
         What ``data_path`` points to (the extract, or the district / school partition).
     start, end : str
@@ -218,7 +222,7 @@ def _builtin_parameters(
 
 
 @dataclass(frozen=True)
-class _BatchSettings:
+class BatchSettings:
     """The options of one batch, resolved (defaults and a resumed manifest's values applied)."""
 
     out: Path  # the output folder, absolute

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..export import remove_stale_temp_files
-from .dask_runner import _DaskRunner
-from .driver import _BatchDriver, _SchoolData
+from .dask_runner import DaskRunner
+from .driver import BatchDriver, SchoolData
 from .jobs import BatchError, BatchResult, entry_key, key_of, now
-from .local_runner import _default_jobs, _LocalRunner
+from .local_runner import LocalRunner, default_jobs
 from .manifest import load_manifest
-from .outputs import _OutputError
-from .plan import _as_list, _BatchSettings, _check_out_dir, _date_param, _largest_first, _units
+from .outputs import OutputError
+from .plan import BatchSettings, as_list, check_out_dir, date_param, largest_first, report_units
 from .settings import (
     DEFAULT_NOTEBOOK,
     DEFAULT_SCHOOL_NOTEBOOK,
@@ -159,7 +159,7 @@ def run_batch(
     """
     begun = time.perf_counter()
     out = Path(out_dir).expanduser().resolve()
-    _check_out_dir(out)
+    check_out_dir(out)
     remove_stale_temp_files(out)
     previous = load_manifest(out)
     if only_failed and previous is None:
@@ -183,11 +183,11 @@ def run_batch(
 
     # Start the workers first: their imports (papermill, nbconvert: seconds) overlap with loading the data.
     runner = _make_runner(executor, jobs, scheduler)
-    if settings.reuse_kernels and isinstance(runner, _LocalRunner):  # the kernels start while the data loads
-        expected = len(_as_list(teams)) if teams is not None else runner.slots  # no more kernels than reports
+    if settings.reuse_kernels and isinstance(runner, LocalRunner):  # the kernels start while the data loads
+        expected = len(as_list(teams)) if teams is not None else runner.slots  # no more kernels than reports
         runner.prestart(settings.kernel_name, str(settings.notebook.parent), expected)
     try:
-        dataset, units = _plan_units(settings, _as_list(teams), _as_list(schools))
+        dataset, units = _plan_units(settings, as_list(teams), as_list(schools))
     except BaseException:
         runner.close()
         raise
@@ -198,7 +198,7 @@ def run_batch(
         units = _still_to_do(units, entries)
     manifest = _new_manifest(settings, runner, previous if keep_old else None)
     result = BatchResult(out_dir=out, jobs=runner.slots, manifest=manifest, executor=runner.kind)
-    driver = _BatchDriver(settings, runner, manifest, entries, result, _SchoolData(settings, dataset))
+    driver = BatchDriver(settings, runner, manifest, entries, result, SchoolData(settings, dataset))
     if not units:
         runner.close()
         manifest["complete"] = True
@@ -207,7 +207,7 @@ def run_batch(
         return result
     try:
         driver.save()
-    except _OutputError as exc:
+    except OutputError as exc:
         runner.close()
         raise BatchError(str(exc)) from exc
     try:
@@ -233,7 +233,7 @@ def _resolve_settings(
     kernel_name: str,
     executor: str,
     reuse_kernels: bool,
-) -> _BatchSettings:
+) -> BatchSettings:
     """Check the options and fill in what is left as None: from ``recorded`` (a resumed manifest), else defaults.
 
     Raises
@@ -260,14 +260,14 @@ def _resolve_settings(
     nb_path = Path(notebook).expanduser().resolve()
     if not nb_path.is_file():
         raise BatchError(f"notebook not found: {nb_path}")
-    return _BatchSettings(
+    return BatchSettings(
         out=out,
         data=data,
         notebook=nb_path,
         per=per,
         timeout=timeout if timeout is not None else recorded.get("timeout") or DEFAULT_TIMEOUT,
-        start=_date_param(start if start is not None else recorded.get("start")),
-        end=_date_param(end if end is not None else recorded.get("end")),
+        start=date_param(start if start is not None else recorded.get("start")),
+        end=date_param(end if end is not None else recorded.get("end")),
         parameters={**dict(recorded.get("parameters") or {}), **dict(parameters or {})},
         extract=extract,
         errors=errors,
@@ -277,29 +277,29 @@ def _resolve_settings(
     )
 
 
-def _make_runner(executor: str, jobs: int | None, scheduler: Any) -> _LocalRunner | _DaskRunner:
+def _make_runner(executor: str, jobs: int | None, scheduler: Any) -> LocalRunner | DaskRunner:
     """A Dask runner when ``scheduler`` is given, else a local pool of ``jobs`` (default: CPU cores) workers."""
     if scheduler is not None:
-        return _DaskRunner(scheduler, jobs)
-    return _LocalRunner(executor, max(1, int(jobs or _default_jobs())))
+        return DaskRunner(scheduler, jobs)
+    return LocalRunner(executor, max(1, int(jobs or default_jobs())))
 
 
-def _plan_units(settings: _BatchSettings, teams: list[str] | None, schools: list[str] | None) -> tuple[Any, list[dict]]:
+def _plan_units(settings: BatchSettings, teams: list[str] | None, schools: list[str] | None) -> tuple[Any, list[dict]]:
     """Load what planning needs and list the reports: ``(the district's Dataset or None, units)``.
 
     A partitioned district is planned from its schools' and teams' tables only
     (the Dataset is then None: each school's partition is read when its turn
     comes, so the units are sorted by school).  A loaded district's units are
-    ordered largest first (:func:`~plc_analysis.batch.plan._largest_first`).
+    ordered largest first (:func:`~plc_analysis.batch.plan.largest_first`).
     """
     from ..loading import load_dataset
     from ..partitioned import load_partitioned
 
     if settings.partitioned:
         catalog = load_partitioned(settings.data, tables=("schools", "teams"), errors=settings.errors)
-        return None, sorted(_units(catalog, settings.per, teams, schools), key=lambda u: u["school_id"])
+        return None, sorted(report_units(catalog, settings.per, teams, schools), key=lambda u: u["school_id"])
     dataset = load_dataset(settings.data, errors=settings.errors)
-    return dataset, _largest_first(dataset, _units(dataset, settings.per, teams, schools))
+    return dataset, largest_first(dataset, report_units(dataset, settings.per, teams, schools))
 
 
 def _still_to_do(units: list[dict], entries: Mapping[str, Mapping[str, Any]]) -> list[dict]:
@@ -309,7 +309,7 @@ def _still_to_do(units: list[dict], entries: Mapping[str, Mapping[str, Any]]) ->
 
 
 def _new_manifest(
-    settings: _BatchSettings, runner: _LocalRunner | _DaskRunner, kept: Mapping[str, Any] | None
+    settings: BatchSettings, runner: LocalRunner | DaskRunner, kept: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """The manifest of this run (no reports yet); the district overview of ``kept`` stays linked."""
     manifest: dict[str, Any] = {

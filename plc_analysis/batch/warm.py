@@ -9,7 +9,7 @@ instead of starting a new one.  A kernel that died, timed out, was stopped
 by Ctrl-C or has served :data:`MAX_REPORTS` reports is shut down instead.
 
 The batch starts its workers' kernels while it loads the district (see
-:func:`~plc_analysis.batch.engine._prestart_kernel`): the first reports find
+:func:`~plc_analysis.batch.engine.prestart_kernel`): the first reports find
 them started, with the report modules imported.
 
 Reports are independent all the same: each starts from an empty namespace

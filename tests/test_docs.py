@@ -1,0 +1,84 @@
+"""The documentation site builds with warnings as errors, and covers the public API and the data model."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import plc_analysis
+import plc_analysis.batch
+from plc_analysis.schema import TABLES, Column
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def _hook():
+    spec = importlib.util.spec_from_file_location("data_model_hook", DOCS / "hooks" / "data_model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mkdocs_build_strict(tmp_path):
+    """`mkdocs build --strict`: a broken link, an unparsable docstring or an undocumented column fails it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_MKDOCS_2_WARNING": "1"}
+    site = tmp_path / "site"
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log
+    assert "WARNING" not in log, log
+    page = (site / "data-model" / "index.html").read_text(encoding="utf-8")
+    for name, spec in TABLES.items():  # every table and column of the schema is on the data model page
+        assert f'id="{name}"' in page, name
+        for column in spec.column_names:
+            assert f"<code>{column}</code>" in page, f"{name}.{column}"
+    assert "schema-table" not in page  # every marker was replaced
+
+
+def _documented_names() -> set[str]:
+    found = set()
+    for page in DOCS.rglob("*.md"):
+        found |= set(re.findall(r"^::: ([\w.]+)", page.read_text(encoding="utf-8"), re.MULTILINE))
+    return found
+
+
+def test_api_reference_covers_every_public_name():
+    documented = _documented_names()
+    public = {f"plc_analysis.{name}" for name in plc_analysis.__all__}
+    public |= {f"plc_analysis.batch.{name}" for name in plc_analysis.batch.__all__}
+    assert sorted(public - documented) == [], "add these to a page of docs/reference/"
+
+
+def test_data_model_hook_fails_on_an_undocumented_column(monkeypatch):
+    hook = _hook()
+    grown = dict(TABLES)
+    grown["scores"] = replace(TABLES["scores"], columns=(*TABLES["scores"].columns, Column("latency_ms", "float")))
+    monkeypatch.setattr(hook, "TABLES", grown)
+    with pytest.raises(Exception, match=r"scores\.latency_ms: no meaning"):
+        hook.load_meanings()
+
+
+def test_data_model_hook_states_the_schema_rules():
+    hook = _hook()
+    points = TABLES["scores"].by_name["points"]
+    assert hook.column_rules(points)[:2] == ("required", "allowed (missing)")
+    cut = TABLES["skills"].by_name["proficiency_cut"]
+    assert hook.column_rules(cut) == ("optional", "means 0.8", "≥ 0 and ≤ 1; default `0.8`")
+    max_points = TABLES["items"].by_name["max_points"]
+    assert hook.column_rules(max_points) == ("required", "rejects the row", "> 0")
+    assert hook.references(TABLES["scores"], "rater_id") == "[`teachers.teacher_id`](#teachers)"

@@ -8,7 +8,7 @@ absences and not-attempted items reported separately.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -24,11 +24,13 @@ __all__ = [
     "proficiency_by_skill",
     "mastery_matrix",
     "MASTERY_RULES",
+    "MasteryRule",
+    "mastery_rule",
     "GROUPS",
 ]
 
 MasteryRule = Literal["most_recent", "highest", "mean", "decaying_average", "all"]
-MASTERY_RULES: tuple[str, ...] = ("most_recent", "highest", "mean", "decaying_average", "all")
+MASTERY_RULES: tuple[MasteryRule, ...] = get_args(MasteryRule)
 #: Group levels understood by ``by=``; any subgroup column of ``students`` also works.
 GROUPS: tuple[str, ...] = ("team", "school", "teacher", "section")
 _GROUP_COLUMNS = {
@@ -161,9 +163,22 @@ def student_skill_mastery(
     return decode(_mastery(dataset, rule, weight=weight, cut=cut))
 
 
+def mastery_rule(rule: str) -> MasteryRule:
+    """``rule`` as a :data:`MasteryRule`, for text from outside (a notebook parameter, a command line).
+
+    Raises
+    ------
+    ValueError
+        When ``rule`` is not one of :data:`MASTERY_RULES` (the message lists them).
+    """
+    for known in MASTERY_RULES:
+        if rule == known:
+            return known
+    raise ValueError(f"rule must be one of {', '.join(MASTERY_RULES)}, not {rule!r}")
+
+
 def _check_rule(rule: str, weight: float) -> None:
-    if rule not in MASTERY_RULES:
-        raise ValueError(f"rule must be one of {', '.join(MASTERY_RULES)}, not {rule!r}")
+    mastery_rule(rule)
     if not 0 < weight <= 1:
         raise ValueError(f"weight must be in (0, 1], not {weight}")
 

@@ -8,6 +8,9 @@ Names of students appear only in a team's own report (:class:`TeamContext` is al
 
 Figures are returned as :class:`~plc_analysis.figure_output.ReportFigure`:
 shown once, as SVG, with alt text.
+
+Every block returns None when the team has no scores in the period: the summary
+says so once and the rest of the report stays empty rather than repeating it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import html
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,7 @@ from .figure_output import ReportFigure, report_figure
 from .item_analysis import assessment_reliability, item_analysis, rater_calibration
 from .loading import PEER_COUNTS_FILE, load_dataset, load_sample
 from .plots import level_of
-from .proficiency import mastery_matrix, proficiency_by_skill
+from .proficiency import MasteryRule, mastery_matrix, mastery_rule, proficiency_by_skill
 from .tables import ReportTable
 from .talking_points import talking_points
 
@@ -120,7 +124,7 @@ class TeamContext:
     school_id: str
     school_name: str
     period: str
-    rule: str = "most_recent"
+    rule: MasteryRule = "most_recent"
     min_n: int = 10
     filters: dict = field(default_factory=dict)
     peers: pd.DataFrame | None = None
@@ -205,7 +209,7 @@ def team_context(
         school_id,
         school_name,
         period,
-        rule,
+        mastery_rule(rule),
         min_n,
         filters,
         peers,
@@ -353,7 +357,7 @@ def style_table(
     formats: dict[str, Callable[[Any], str]] = {c: _pct for c in percent if c in frame}
     for column, places in (decimals or {}).items():
         if column in frame:
-            formats[column] = lambda v, p=places: f"{v:.{p}f}"
+            formats[column] = _fixed_point(places)
     table = ReportTable(frame, formats=formats, caption=caption)
     table = table.style_columns(_level_tints, [c for c in level if c in frame])
     if signal and signal in frame:
@@ -361,6 +365,11 @@ def style_table(
             lambda v: f"background-color:{_SIGNAL_TINTS[v]}" if _SIGNAL_TINTS.get(v) else "", subset=[signal]
         )
     return table
+
+
+def _fixed_point(places: int) -> Callable[[Any], str]:
+    """Formatter of a number with ``places`` decimals."""
+    return lambda value: f"{value:.{places}f}"
 
 
 def _level_tints(shares: pd.Series, **cuts: float) -> list[str]:
@@ -376,7 +385,7 @@ def _goal_status_tint(status: object) -> str:
     return f"background-color:{_GOAL_STATUS_TINTS[status]}" if status in _GOAL_STATUS_TINTS else ""
 
 
-def skills_table(ctx: TeamContext) -> ReportTable:
+def skills_table(ctx: TeamContext) -> ReportTable | None:
     """Question 1: the team's skills, essential first, with the agreed cuts."""
     if not ctx.has_data:
         return None
@@ -449,7 +458,7 @@ def teacher_table(compared: pd.DataFrame, caption: str) -> ReportTable:
     )
 
 
-def item_comparison_table(ctx: TeamContext) -> ReportTable | HTML:
+def item_comparison_table(ctx: TeamContext) -> ReportTable | HTML | None:
     """Per item, the teachers whose students did clearly better or worse than the rest of the team."""
     if not ctx.has_data:
         return None
@@ -465,7 +474,7 @@ def item_comparison_table(ctx: TeamContext) -> ReportTable | HTML:
     return teacher_table(notable, "Items where a teacher's students differ clearly from the rest of the team")
 
 
-def team_comparison_table(ctx: TeamContext) -> ReportTable | HTML:
+def team_comparison_table(ctx: TeamContext) -> ReportTable | HTML | None:
     """This team against other teams giving the same common assessments (aggregates only)."""
     if not ctx.has_data:
         return None
@@ -501,7 +510,7 @@ def team_comparison_table(ctx: TeamContext) -> ReportTable | HTML:
     )
 
 
-def talking_points_table(ctx: TeamContext) -> ReportTable | HTML:
+def talking_points_table(ctx: TeamContext) -> ReportTable | HTML | None:
     """The ranked "what to talk about" list."""
     if not ctx.has_data:
         return None
@@ -514,7 +523,7 @@ def talking_points_table(ctx: TeamContext) -> ReportTable | HTML:
     return style_table(view, caption="What to talk about")
 
 
-def item_flags_table(ctx: TeamContext) -> ReportTable | HTML:
+def item_flags_table(ctx: TeamContext) -> ReportTable | HTML | None:
     """Items with a flag (very easy/hard, low or negative discrimination, likely miskey)."""
     if not ctx.has_data:
         return None
@@ -542,7 +551,7 @@ def item_flags_table(ctx: TeamContext) -> ReportTable | HTML:
     )
 
 
-def reliability_table(ctx: TeamContext) -> ReportTable | HTML:
+def reliability_table(ctx: TeamContext) -> ReportTable | HTML | None:
     """Cronbach's alpha per assessment."""
     if not ctx.has_data:
         return None
@@ -567,7 +576,7 @@ def reliability_table(ctx: TeamContext) -> ReportTable | HTML:
     )
 
 
-def calibration_table_view(ctx: TeamContext) -> ReportTable | HTML:
+def calibration_table_view(ctx: TeamContext) -> ReportTable | HTML | None:
     """Rater agreement on double-scored rubric work."""
     if not ctx.has_data:
         return None
@@ -594,7 +603,7 @@ def calibration_table_view(ctx: TeamContext) -> ReportTable | HTML:
     )
 
 
-def mastery_table(ctx: TeamContext) -> ReportTable | HTML:
+def mastery_table(ctx: TeamContext) -> ReportTable | HTML | None:
     """Every student on every skill, names shown (the team's own report only)."""
     if not ctx.has_data:
         return None
@@ -618,9 +627,8 @@ def mastery_table(ctx: TeamContext) -> ReportTable | HTML:
 
     table = style_table(view, percent=tuple(skills), caption="Each student on each skill (score against the cut)")
     for skill in skills:  # proficient at the skill's cut, approaching within 20 points of it
-        table = table.style_columns(
-            lambda scores, c=cuts[skill]: _level_tints(scores, proficient=c - 1e-9, approaching=c - 0.2), [skill]
-        )
+        cut = cuts[skill]
+        table = table.style_columns(partial(_level_tints, proficient=cut - 1e-9, approaching=cut - 0.2), [skill])
     return table
 
 

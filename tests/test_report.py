@@ -152,3 +152,40 @@ def test_svg_renderers_share_text_and_font_sizes_without_changing_the_figure(mon
         assert shared(renderer, text, prop, False) == shared.__wrapped__(renderer, text, prop, False)
     sizes = {shared(renderer, "Divide fractions", FontProperties(size=s), False) for s in (8, 9, 12)}
     assert len(sizes) == 3  # the font size is part of the key
+
+
+def _team_blocks():
+    """Every block the team report notebook calls with the context alone."""
+    return [
+        R.skills_table,
+        R.item_comparison_table,
+        R.team_comparison_table,
+        R.talking_points_table,
+        R.item_flags_table,
+        R.reliability_table,
+        R.calibration_table_view,
+        R.mastery_table,
+        R.fig_proficiency,
+        R.fig_teacher_comparison,
+        R.fig_item_map,
+        R.team_proficiency_table,
+        R.teacher_skill_table,
+        R.support_groups_table,
+        R.support_students_table,
+        R.enrichment_note,
+        lambda ctx: R.section(ctx, "Question 1"),
+    ]
+
+
+@pytest.mark.parametrize("block", _team_blocks())
+def test_a_team_without_scores_in_the_period_gets_nothing_from_each_block(block):
+    """Declared ``... | None``: the summary says once that there is no data, the blocks show nothing."""
+    ctx = R.team_context(start="2099-01-01")
+    assert not ctx.has_data
+    assert block(ctx) is None
+    assert R.principal_summary(ctx) == [f"No assessments for {ctx.team_name} in this period ({ctx.period})."]
+
+
+def test_a_bad_mastery_rule_is_refused_when_the_report_starts():
+    with pytest.raises(ValueError, match="rule must be one of most_recent, highest, .* not 'latest'"):
+        R.team_context(rule="latest")

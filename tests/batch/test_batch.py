@@ -1,6 +1,6 @@
 """The batch runner: one report per team with papermill, HTML export, manifest, index, resume.
 
-The end-to-end tests run the small notebooks in ``tests/notebooks`` over a
+The end-to-end tests run the small notebooks in ``tests/batch/notebooks`` over a
 district built here from the MINI fixture, copied to six teams in two schools:
 two healthy teams, one with no assessments in the period, one whose notebook
 raises, one that hangs (killed by the time limit) and one that kills its own

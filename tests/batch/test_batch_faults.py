@@ -1,6 +1,6 @@
 """Faults a district batch must survive without losing or duplicating a report.
 
-tests/test_batch.py already covers a notebook that raises, one that hangs in a
+tests/batch/test_batch.py already covers a notebook that raises, one that hangs in a
 single cell (time limit), a kernel that exits (``os._exit``), an HTML exporter
 that fails, atomic writes and a resume after a (simulated) interrupted
 manifest.  This file adds what those do not: a kernel killed by SIGKILL (as the
@@ -10,7 +10,7 @@ that fills up mid-batch, a real Ctrl-C sent to a ``plc batch`` process then a
 resume, corrupt and truncated input CSV, and two batches at once in one
 process, one of them interrupted.
 
-The notebook is ``tests/notebooks/faults.ipynb``: it imports nothing heavy, so
+The notebook is ``tests/batch/notebooks/faults.ipynb``: it imports nothing heavy, so
 a report costs little more than starting its kernel.
 """
 
@@ -37,7 +37,7 @@ from plc_analysis import PLCDataError
 from plc_analysis import export as export_module
 from plc_analysis.batch import load_manifest, run_batch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FAULTS_NB = Path(__file__).parent / "notebooks" / "faults.ipynb"
 #: Three teams, two schools; the period is open so every team has data.
 TEAMS = [("T-A", "S1", "2025-09-15"), ("T-B", "S1", "2025-09-20"), ("T-C", "S2", "2025-10-01")]

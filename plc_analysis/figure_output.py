@@ -41,19 +41,22 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.backends.backend_svg import RendererSVG
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties, fontManager, get_font
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.transforms import Bbox
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 __all__ = ["ReportFigure", "report_figure", "figure_alt_text"]
 
 #: SVG settings used while a report figure is written (not set globally).
-SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "plc"}
+SVG_RC: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.hashsalt": "plc"}
 #: Text sizes (and font heights) kept for SVG renderers; a table is emptied when it holds this many.
 TEXT_METRICS_LIMIT = 50_000
 
@@ -99,7 +102,8 @@ def _share_svg_text_metrics() -> None:
     get_text_width_height_descent._plc_shared = True  # type: ignore[attr-defined]
     get_text_width_height_descent.__wrapped__ = original  # type: ignore[attr-defined]
     get_text_width_height_descent.__doc__ = original.__doc__
-    RendererSVG.get_text_width_height_descent = get_text_width_height_descent
+    # replacing the method on the class is the point: every SVG renderer, ours or matplotlib's, shares the table
+    RendererSVG.get_text_width_height_descent = get_text_width_height_descent  # type: ignore[method-assign]
 
 
 _share_svg_text_metrics()
@@ -113,16 +117,17 @@ def _font_height_metrics(prop: FontProperties, dpi: float = 72.0) -> tuple[Any, 
     (then ``Text`` measures the string ``"lp"`` instead).
     """
     font = get_font(fontManager._find_fonts_by_props(prop))
-    for table_name, gap_key, ascent_key, descent_key in (
-        ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
-        ("hhea", "lineGap", "ascent", "descent"),
-    ):
-        table = font.get_sfnt_table(table_name)
-        if table is None:
-            continue
-        scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * prop.get_size_in_points() * dpi / 72
-        return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
-    return None, None, None
+    head, os2, hhea = font.get_sfnt_table("head"), font.get_sfnt_table("OS/2"), font.get_sfnt_table("hhea")
+    if os2 is not None:
+        ascent, descent, gap = os2["sTypoAscender"], os2["sTypoDescender"], os2["sTypoLineGap"]
+    elif hhea is not None:
+        ascent, descent, gap = hhea["ascent"], hhea["descent"], hhea["lineGap"]
+    else:
+        return None, None, None
+    if head is None:  # no units per em to scale by: let Text measure
+        return None, None, None
+    scale = 1 / head["unitsPerEm"] * prop.get_size_in_points() * dpi / 72
+    return ascent * scale, -descent * scale, gap * scale
 
 
 def _share_svg_font_heights() -> None:
@@ -193,7 +198,10 @@ def _laid_out_in_one_pass(figure: Figure) -> Bbox | None:
     try:
         width, height = figure.get_size_inches()
         renderer = RendererSVG(width * 72, height * 72, io.StringIO(), image_dpi=72)
-        decorated = ax.get_tightbbox(renderer, for_layout_only=True).transformed(figure.transFigure.inverted())
+        tight = ax.get_tightbbox(renderer, for_layout_only=True)
+        if tight is None:  # nothing of the axes is drawn
+            return None
+        decorated = tight.transformed(figure.transFigure.inverted())
         position = ax.get_position(original=True)
         w_pad, h_pad = pads["w_pad"] / width, pads["h_pad"] / height
         x0, y0 = position.x0 - decorated.x0 + w_pad, position.y0 - decorated.y0 + h_pad
@@ -201,7 +209,7 @@ def _laid_out_in_one_pass(figure: Figure) -> Bbox | None:
         if x1 <= x0 or y1 <= y0:
             return None
         figure.set_layout_engine("none")
-        ax.set_position([x0, y0, x1 - x0, y1 - y0])
+        ax.set_position((x0, y0, x1 - x0, y1 - y0))
         return figure.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
     finally:
         figure.dpi = dpi
@@ -209,7 +217,7 @@ def _laid_out_in_one_pass(figure: Figure) -> Bbox | None:
 
 def figure_alt_text(figure: Figure) -> str:
     """Alt text for a figure: its suptitle and axes titles, or ``"Figure"`` when it has none."""
-    titles = [figure._suptitle.get_text()] if figure._suptitle is not None else []
+    titles = [figure.get_suptitle()]
     for ax in figure.axes:
         if ax.get_visible():
             titles.extend(t for t in (ax.get_title(loc) for loc in ("left", "center", "right")) if t)
@@ -261,13 +269,14 @@ class ReportFigure:
         return f"<ReportFigure: {self.alt}>"
 
 
-def report_figure(figure: Figure | None, alt: str | None = None) -> ReportFigure | None:
+def report_figure(figure: Figure | SubFigure | None, alt: str | None = None) -> ReportFigure | None:
     """Close ``figure`` in pyplot and wrap it as a :class:`ReportFigure` (None stays None).
 
     Parameters
     ----------
-    figure : Figure or None
-        A figure made with pyplot (or without it).
+    figure : Figure, SubFigure or None
+        A figure made with pyplot (or without it), e.g. ``ax.figure``; for a
+        subfigure, the whole figure it belongs to.
     alt : str, optional
         Alt text; default: the figure's titles.
 
@@ -277,6 +286,8 @@ def report_figure(figure: Figure | None, alt: str | None = None) -> ReportFigure
     """
     if figure is None:
         return None
+    if isinstance(figure, SubFigure):
+        figure = figure.figure
     import matplotlib.pyplot as plt
 
     plt.close(figure)

@@ -178,6 +178,7 @@ def team_context(
     -------
     TeamContext
     """
+    checked_rule = mastery_rule(rule)  # before loading: a misspelt rule fails at once
     district = data_path if isinstance(data_path, Dataset) else load_data(data_path)
     peers = None if isinstance(data_path, Dataset) or not data_path else _peers_beside(Path(data_path))
     if not team_id:
@@ -209,7 +210,7 @@ def team_context(
         school_id,
         school_name,
         period,
-        mastery_rule(rule),
+        checked_rule,
         min_n,
         filters,
         peers,

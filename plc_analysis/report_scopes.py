@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pandas as pd
 
 from .dataset import Dataset
 from .equity import MIN_CELL, suppress_small_cells
 from .figure_output import ReportFigure, report_figure
+from .proficiency import MasteryRule, mastery_rule
 from .report import HTML, _goal_status_tint, load_data, note_html, style_table
 from .tables import ReportTable
 
@@ -50,11 +52,11 @@ class ScopeContext:
     label: str
     level: str  # "team", "school" or "district"
     as_of: str = ""
-    rule: str = "most_recent"
+    rule: MasteryRule = "most_recent"
     _memo: dict = field(default_factory=dict, repr=False)
 
     @property
-    def audience(self) -> str:
+    def audience(self) -> Literal["team", "beyond_team"]:
         """``"team"`` when the scope is one team (names allowed), else ``"beyond_team"``."""
         return "team" if self.level == "team" else "beyond_team"
 
@@ -77,22 +79,28 @@ def scope_context(
     -------
     ScopeContext
     """
+    checked_rule = mastery_rule(rule)  # before loading: a misspelt rule fails at once
     district = data_path if isinstance(data_path, Dataset) else load_data(data_path)
     if team_id:
         teams = district.teams.set_index("team_id")
         if team_id not in teams.index:
             raise ValueError(f"team_id {team_id!r} is not in this data")
         return ScopeContext(
-            district, district.filter(team_id=team_id), str(teams.loc[team_id, "name"]), "team", as_of, rule
+            district, district.filter(team_id=team_id), str(teams.loc[team_id, "name"]), "team", as_of, checked_rule
         )
     if school_id:
         schools = district.schools.set_index("school_id")
         if school_id not in schools.index:
             raise ValueError(f"school_id {school_id!r} is not in this data (schools: {', '.join(schools.index)})")
         return ScopeContext(
-            district, district.filter(school_id=school_id), str(schools.loc[school_id, "name"]), "school", as_of, rule
+            district,
+            district.filter(school_id=school_id),
+            str(schools.loc[school_id, "name"]),
+            "school",
+            as_of,
+            checked_rule,
         )
-    return ScopeContext(district, district, "the whole district", "district", as_of, rule)
+    return ScopeContext(district, district, "the whole district", "district", as_of, checked_rule)
 
 
 def scope_header(sc: ScopeContext, title: str) -> HTML:

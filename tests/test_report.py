@@ -189,3 +189,24 @@ def test_a_team_without_scores_in_the_period_gets_nothing_from_each_block(block)
 def test_a_bad_mastery_rule_is_refused_when_the_report_starts():
     with pytest.raises(ValueError, match="rule must be one of most_recent, highest, .* not 'latest'"):
         R.team_context(rule="latest")
+
+
+def test_report_figure_of_a_subfigure_shows_the_whole_figure():
+    import matplotlib.pyplot as plt
+
+    from plc_analysis import report_figure
+
+    fig = plt.figure()
+    left, right = fig.subfigures(1, 2)
+    left.subplots().set_title("Left")
+    right.subplots().set_title("Right")
+    shown = report_figure(right.axes[0].figure)
+    assert shown is not None and shown.figure is fig and shown.alt == "Left; Right"
+    assert not plt.fignum_exists(fig.number)
+
+
+def test_a_bad_mastery_rule_is_refused_when_a_scope_report_starts():
+    from plc_analysis.report_scopes import scope_context
+
+    with pytest.raises(ValueError, match="rule must be one of most_recent, .* not 'Highest'"):
+        scope_context(rule="Highest")

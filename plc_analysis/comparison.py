@@ -400,7 +400,8 @@ def peer_counts(datasets: Dataset | Iterable[Dataset], *, cut: float | None = No
         (students of the other teams, and how many proficient) and
         ``n_teams``; empty when no common assessment is shared.
     """
-    parts = [_skill_counts(dataset, cut) for dataset in ([datasets] if isinstance(datasets, Dataset) else datasets)]
+    sources: Iterable[Dataset] = [datasets] if isinstance(datasets, Dataset) else datasets
+    parts = [_skill_counts(dataset, cut) for dataset in sources]
     if not parts:
         return pd.DataFrame(columns=PEER_COLUMNS)
     pooled = _pooled(

@@ -148,7 +148,8 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
     starts = ends - np.bincount(s_a, minlength=n_a)
     label_missing = assessments[["team_id", "title", "date"]].isna().any(axis=1).to_numpy()
     where = listed.get_indexer(assessments["assessment_id"])
-    parts, cache = [], {}
+    parts: list[_Part] = []
+    cache: dict[int, tuple[_Prepared, np.ndarray, int, bool, bool] | None] = {}
     for position, assessment in enumerate(assessments.itertuples(index=False)):
         a = where[position]
         if a < 0:
@@ -181,11 +182,12 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
                 bool(mc_any[a]),
                 bool(has_response[rows].any()),
             )
-        if cache[a] is None:
+        prepared = cache[a]
+        if prepared is None:
             continue
         if label_missing[position]:
             return None  # labels would be broadcast as NaN scalars: leave it to the general path
-        parts.append(_Part(assessment, position, *cache[a]))
+        parts.append(_Part(assessment, position, *prepared))
     return parts
 
 

@@ -558,6 +558,9 @@ class _ItemOptions(NamedTuple):
 
 def _distractor_items(p: _Prepared, group_fraction: float) -> list[_ItemOptions]:
     """Option-level analysis of every MC item of prepared scores (see :func:`distractor_analysis`)."""
+    assert p.is_mc is not None and p.option is not None and p.vocab is not None and p.key is not None, (
+        "scores prepared without their options"
+    )
     mc_items = np.flatnonzero(p.is_mc)
     if not len(mc_items):
         raise ValueError("no multiple-choice items (kind == 'mc' or a key) in items")

@@ -495,7 +495,7 @@ class _Converter:
         column: str,
         entity: str,
         allowed: set[str] | None = None,
-        not_allowed_reason: str | None = None,
+        not_allowed_reason: str = "{column} {value!r} is not one of the allowed values",
     ) -> pd.Series:
         """Per-row reason why ``column`` cannot be followed to ``entity`` ('' when it can)."""
         values = source.col(column)

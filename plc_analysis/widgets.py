@@ -15,7 +15,7 @@ import pandas as pd
 
 from .comparison import compare_to_team, teacher_names
 from .dataset import Dataset
-from .proficiency import MASTERY_RULES, proficiency_by_skill
+from .proficiency import MASTERY_RULES, MasteryRule, proficiency_by_skill
 
 __all__ = ["Explorer", "ExplorerState", "explore"]
 
@@ -31,7 +31,7 @@ class ExplorerState:
     skill_id: str = ALL
     teacher_id: str = ALL
     subgroup: str = ALL
-    rule: str = "most_recent"
+    rule: MasteryRule = "most_recent"
     cut: float | None = None
 
 

@@ -145,7 +145,7 @@ def engine_classes() -> tuple[type, type]:
                     timed_out = isinstance(ex, CellTimeoutError) or (guard is not None and guard.fired)
                     if isinstance(ex, CellTimeoutError):
                         ename, evalue = "CellTimeoutError", f"a cell ran longer than {self.timeout} s"
-                    elif timed_out:
+                    elif guard is not None and guard.fired:  # timed_out, by the guard
                         ename, evalue = (
                             "NotebookTimeout",
                             (f"the report ran longer than its {guard.seconds:g} s limit and was stopped"),

@@ -63,7 +63,7 @@ from .dataset import Dataset
 from .errors import REDACTED, SENSITIVE_COLUMNS, Problem
 from .load_steps import Errors, finish_load
 from .readers import LINE, RawTable, read_raw_bytes
-from .schema import CFA_TABLES, TABLES
+from .schema import CFA_TABLES, TABLES, UNKNOWN_GRADE
 from .validation import REJECTED_COLUMNS, ValidationResult, parse_bool, validate_tables
 
 __all__ = ["load_oneroster", "TEAM_BY", "ONEROSTER_FILES", "ROSTER_ONLY_NOTE"]
@@ -99,14 +99,24 @@ ONEROSTER_FILES = (
     "userResources",
 )
 _USED_FILES = frozenset(ONEROSTER_FILES[:14])
-_REQUIRED_FILES = ("orgs", "users", "courses", "classes", "enrollments")
+#: Files without which nothing can be loaded; every other file is optional (the converter falls back).
+_REQUIRED_FILES = ("users",)
+#: Files a roster is expected to have: a note says what the converter did without them.
+_EXPECTED_FILES = ("orgs", "courses", "classes", "enrollments")
+#: What the converter does when an expected file is missing or empty.
+_WITHOUT_FILE = {
+    "orgs": "each school is named by the id the classes give",
+    "courses": "a team per course id the classes give (per class title and subject when they give none)",
+    "classes": "no sections: students are loaded without a section",
+    "enrollments": "no student is in a section and no class has a teacher",
+}
 #: Columns a file must have for the converter to use it.
 _REQUIRED_COLUMNS = {
     "orgs": ("sourcedId", "name", "type"),
     "users": ("sourcedId",),
     "roles": ("userSourcedId", "role"),
-    "courses": ("sourcedId", "title"),
-    "classes": ("sourcedId", "courseSourcedId", "schoolSourcedId"),
+    "courses": ("sourcedId",),
+    "classes": ("sourcedId",),
     "enrollments": ("classSourcedId", "userSourcedId", "role"),
     "academicSessions": ("sourcedId", "title"),
     "demographics": ("sourcedId",),
@@ -139,9 +149,20 @@ _KNOWN_COLUMNS = (
     "assignDate dueDate categorySourcedId gradingPeriodSourcedId academicSessionSourcedId resultValueMin "
     "resultValueMax lineItemSourcedId studentSourcedId scoreStatus score textScore scoreDate comment "
     "inProgress incomplete late missing weight learningObjectiveId resultSourcedId source roleType "
-    "userProfileSourcedId primaryOrgSourcedId propertyName value"
+    "userProfileSourcedId primaryOrgSourcedId propertyName value userMasterIdentifier preferredGivenName "
+    "preferredMiddleName preferredFamilyName pronouns profileType vendorId applicationId credentialType "
+    "scoreScaleSourcedId scoreScaleType scoreScaleValue courseSourcedId classSourcedId"
 ).split()
 _COLUMN_SPELLING = {c.lower(): c for c in _KNOWN_COLUMNS}
+#: Other spellings seen in real exports, per file ("*": any file), read as the specification's column.
+_COLUMN_ALIASES = {
+    "*": {"datalastmodified": "dateLastModified", "datelastmodifed": "dateLastModified"},
+    "classes": {"grade": "grades", "term": "termSourcedIds", "termsourcedid": "termSourcedIds"},
+    "courses": {"grade": "grades", "schoolyearid": "schoolYearSourcedId"},
+    "users": {"grade": "grades", "userid": "userIds"},
+    "demographics": {"usersourcedid": "sourcedId", "birthdate": "birthDate"},
+    "lineItems": {"gradingperiod": "gradingPeriodSourcedId"},
+}
 #: Demographic columns carried onto students as subgroups (booleans, except sex).
 _DEMOGRAPHIC_FLAGS = (
     "americanIndianOrAlaskaNative",
@@ -163,6 +184,10 @@ _KIND_WORDS = (
 )
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$")
 _OTHER_SKILL = "overall"
+#: School id for classes that name none when the export has no single school to give them.
+_UNKNOWN_SCHOOL = "unknown-school"
+#: Prefix of the placeholder teacher id of a class with no teacher enrollment.
+_NO_TEACHER = "no-teacher:"
 #: Which OneRoster column a canonical column came from, per source file.
 _SOURCE_COLUMNS = {
     "orgs.csv": {"school_id": "sourcedId"},
@@ -234,6 +259,8 @@ class _Source:
     label: str
     frame: pd.DataFrame
     mode: str = ""
+    #: columns read under another spelling, as ``"old→new"``
+    renamed: tuple[str, ...] = ()
 
     def col(self, column: str) -> pd.Series:
         if column in self.frame:
@@ -296,15 +323,38 @@ def _read_export(path: Path) -> tuple[dict[str, RawTable], list[str]]:
     return tables, others
 
 
+def _column_names(columns: Iterable[str], name: str) -> tuple[list[str], list[str]]:
+    """The specification's spelling of each column, and ``"old→new"`` for each alias read.
+
+    Header case is ignored; a known other spelling (``dataLastModified``,
+    ``grade`` for ``grades`` ...) is read as its column unless the file also
+    has the column under its own name.
+    """
+    anywhere, here = _COLUMN_ALIASES["*"], _COLUMN_ALIASES.get(name, {})
+    spelled = [_COLUMN_SPELLING.get(str(c).lower(), c) if c != LINE else c for c in columns]
+    present = set(spelled)
+    renamed: list[str] = []
+    result = []
+    for original, column in zip(columns, spelled):
+        key = str(column).lower()
+        target = here.get(key) or (anywhere.get(key) if column not in _KNOWN_COLUMNS else None)
+        if target and target not in present:
+            present.add(target)
+            renamed.append(f"{original}→{target}")
+            column = target
+        result.append(column)
+    return result, renamed
+
+
 def _normalise(raw: RawTable, name: str) -> _Source:
     frame = raw.frame.copy()
-    frame.columns = [_COLUMN_SPELLING.get(str(c).lower(), c) if c != LINE else c for c in frame.columns]
+    frame.columns, renamed = _column_names(frame.columns, name)
     for column in frame.columns:
         if column != LINE:
             # object dtype: the converter walks these cells row by row, which is much faster than
             # iterating Arrow-backed strings
             frame[column] = frame[column].fillna("").astype("str").str.strip().astype(object)
-    return _Source(name, raw.label or f"{name}.csv", frame.reset_index(drop=True))
+    return _Source(name, raw.label or f"{name}.csv", frame.reset_index(drop=True), renamed=tuple(renamed))
 
 
 def _split(cell: str) -> list[str]:
@@ -436,6 +486,9 @@ class _Converter:
         self.labels: dict[str, str] = {}
         #: scores from a second file (per-objective results) validated in a second pass
         self.extra_scores: list[dict] = []
+        #: what each fallback was applied to (kind -> ids), said in one note per kind at the end
+        self.fallbacks: dict = defaultdict(list)
+        self.fallbacks["promoted"] = {}
 
     # -- helpers ------------------------------------------------------------
     def _reader_rejections(self, raw: RawTable) -> None:
@@ -529,6 +582,7 @@ class _Converter:
                     modes[key[5:]] = value.strip().lower()
         elif manifest is None:
             self.report.notes.append("no manifest.csv: files read as found")
+        deltas: list[str] = []
         for name in ONEROSTER_FILES[1:]:
             mode = modes.get(name.lower(), "")
             label = self.src[name].label if name in self.src else f"{name}.csv"
@@ -543,24 +597,39 @@ class _Converter:
                         "manifest.csv says this file is absent, but it has rows; they were read",
                     )
                 elif mode == "delta":
-                    self.report.warn(
-                        label,
-                        None,
-                        None,
-                        "delta",
-                        "manifest.csv marks this file as a delta (changes since an earlier export), "
-                        "not a full copy; rows not in it are not in the dataset",
-                    )
+                    deltas.append(label)
             elif mode in ("bulk", "delta") and name not in _REQUIRED_FILES:
                 self.report.warn(
                     label, None, None, mode, f"manifest.csv lists this file as {mode}, but it is not in the export"
                 )
+        if deltas:
+            self.report.notes.append(
+                f"manifest.csv marks {', '.join(deltas)} as delta (changes since an earlier export, not a full "
+                "copy): only the rows in them are loaded, and references to rows of the earlier export cannot "
+                "be followed"
+            )
         for name in _REQUIRED_FILES:
             if name not in self.src:
                 self.report.error(f"{name}.csv", None, None, None, "required OneRoster file is missing from the export")
+        for name in _EXPECTED_FILES:
+            if name not in self.src or not len(self.src[name]):
+                mode = modes.get(name.lower(), "")
+                said = f" (manifest.csv: {mode})" if mode else ""
+                self.report.notes.append(f"no {name} in this export{said}: {_WITHOUT_FILE[name]}")
         unused = sorted(self.src[n].label for n in self.src if n not in _USED_FILES and len(self.src[n]))
         if unused:
             self.report.notes.append(f"OneRoster files not used by PLC Workbook: {', '.join(unused)}")
+        renamed = [f"{s.label} {', '.join(s.renamed)}" for s in self.src.values() if s.renamed]
+        if renamed:
+            self.report.notes.append(f"columns read under their OneRoster names: {'; '.join(renamed)}")
+        extra = []
+        for source in self.src.values():
+            others = [c for c in source.frame.columns if c != LINE and c not in _KNOWN_COLUMNS]
+            if others:
+                shown = ", ".join(others[:4]) + (f" and {len(others) - 4} more" if len(others) > 4 else "")
+                extra.append(f"{source.label} {shown}")
+        if extra:
+            self.report.notes.append(f"extra (vendor) columns not used: {'; '.join(extra)}")
         for name, required in _REQUIRED_COLUMNS.items():
             if name not in self.src:
                 continue
@@ -629,23 +698,43 @@ class _Converter:
         source = self.source("orgs")
         kind = source.col("type").str.lower()
         self.schools: dict[str, str] = {}
+        #: every org: id -> (display name, type, line)
+        self.org_info: dict[str, tuple[str, str, int]] = {}
         for sid, name, identifier, line, k in zip(
             source.col("sourcedId"), source.col("name"), source.col("identifier"), source.frame[LINE], kind
         ):
+            self.org_info[sid] = (name or identifier or sid, k, int(line))
             if k == "school":
                 name = self._label_or(name, identifier or sid, source.label, int(line), "name", "school")
                 self.schools[sid] = name
                 self.canonical["schools"].append({"school_id": sid, "name": name, LINE: line})
-        others = Counter(k or "(blank type)" for k in kind if k != "school")
         self.labels["schools"] = source.label
-        if others:
-            listed = ", ".join(f"{n} {k}" for k, n in sorted(others.items()))
-            self.report.notes.append(f"{source.label}: {listed} org(s) are parents, not schools")
         parents = source.col("parentSourcedId")
         for line, parent in zip(source.frame.loc[parents != "", LINE], parents[parents != ""]):
             reason = self.refs.problem("orgs", parent, "parentSourcedId")
             if reason:
                 self.report.warn(source.label, int(line), "parentSourcedId", parent, reason + "; row kept")
+
+    def _note_other_orgs(self) -> None:
+        """Orgs that are neither schools nor named as a class's school: parents (district, state ...)."""
+        source = self.source("orgs")
+        others = Counter(k or "(blank type)" for sid, (_, k, _) in self.org_info.items() if sid not in self.schools)
+        if others:
+            listed = ", ".join(f"{n} {k}" for k, n in sorted(others.items()))
+            self.report.notes.append(f"{source.label}: {listed} org(s) are parents, not schools")
+
+    def _add_school(self, school: str, line: int) -> None:
+        """A school for an id the classes give that is not an org of type school (the fallback is noted)."""
+        if school in self.org_info:
+            name, kind, line = self.org_info[school]
+            self.fallbacks["promoted"].setdefault(kind or "(blank type)", []).append(school)
+        elif school == _UNKNOWN_SCHOOL:
+            name = "School not named in this export"
+        else:
+            name = school
+            self.fallbacks["unnamed school"].append(school)
+        self.schools[school] = name
+        self.canonical["schools"].append({"school_id": school, "name": name, LINE: line})
 
     def sessions(self) -> None:
         source = self.source("academicSessions")
@@ -683,41 +772,73 @@ class _Converter:
                     )
 
     def classes(self) -> None:
+        """Every class is kept; a course or school the export does not describe is made from the class."""
         source = self.source("classes")
-        self.drop_unfollowable(source, "courseSourcedId", "courses")
-        self.drop_unfollowable(
-            source,
-            "schoolSourcedId",
-            "orgs",
-            allowed=set(self.schools),
-            not_allowed_reason="{column} {value!r} is an org that is not a school",
-        )
+        # a class whose course or school was itself left out (tobedeleted ...) goes with it
+        for column, entity in (("courseSourcedId", "courses"), ("schoolSourcedId", "orgs")):
+            left = source.col(column).isin(list(self.refs.excluded[entity]))
+            if left.any():
+                reasons = self.ref_reasons(source, column, entity)
+                self.exclude_rows(source, left, column, reasons, entity="classes")
         self.klass: dict[str, dict] = {}
-        for sid, course, school, periods, terms, line in zip(
+        only_school = next(iter(self.schools)) if len(self.schools) == 1 else ""
+        for sid, title, course, school, grades, subjects, periods, terms, line in zip(
             source.col("sourcedId"),
+            source.col("title"),
             source.col("courseSourcedId"),
             source.col("schoolSourcedId"),
+            source.col("grades"),
+            source.col("subjects"),
             source.col("periods"),
             source.col("termSourcedIds"),
             source.frame[LINE],
         ):
+            line = int(line)
+            if not school:
+                org = self.course.get(course, {}).get("org", "")
+                school = (org if org in self.org_info else "") or only_school or _UNKNOWN_SCHOOL
+                self.fallbacks["blank school"].append(sid)
+            if school not in self.schools:
+                self._add_school(school, line)
+            blank_course = not course
+            if blank_course:
+                subject = ", ".join(_split(subjects))
+                course = f"{title or sid} ({subject})" if subject else title or sid
+                self.fallbacks["blank course"].append(sid)
+            if course not in self.course:
+                self.course[course] = {
+                    "title": title or course,
+                    "grades": _split(grades),
+                    "subjects": _split(subjects),
+                    "org": school,
+                    "line": line,
+                    "made_from_classes": True,
+                }
+                if not blank_course:
+                    self.fallbacks["unknown course"].append(course)
+            elif self.course[course].get("made_from_classes"):
+                made = self.course[course]
+                made["grades"] = list(dict.fromkeys(made["grades"] + _split(grades)))
+                made["subjects"] = list(dict.fromkeys(made["subjects"] + _split(subjects)))
+                if title and made["title"] != title:
+                    made["title"] = _shared_title(made["title"], title) or course
             labels = []
             for term in _split(terms):
                 reason = self.refs.problem("academicSessions", term, "termSourcedIds")
-                if reason:
+                if reason and self.present("academicSessions"):
                     self.report.warn(
-                        source.label, int(line), "termSourcedIds", term, reason + "; the term is shown by its id"
+                        source.label, line, "termSourcedIds", term, reason + "; the term is shown by its id"
                     )
-                    labels.append(term)
-                else:
-                    labels.append(self.terms.get(term) or term)
+                labels.append(term if reason else self.terms.get(term) or term)
             self.klass[sid] = {
                 "course": course,
                 "school": school,
+                "grades": _split(grades),
                 "period": ", ".join(_split(periods)),
                 "term": ", ".join(labels),
-                "line": int(line),
+                "line": line,
             }
+        self._note_other_orgs()
 
     def users(self) -> None:
         source = self.source("users")
@@ -728,7 +849,6 @@ class _Converter:
             self.drop_unfollowable(roles, "userSourcedId", "users")
             for user, role, kind in zip(roles.col("userSourcedId"), roles.col("role"), roles.col("roleType")):
                 roles_by_user[user].append((role.lower(), kind.lower()))
-        has_role = "role" in source.frame
         for sid, role, given, family, grades, line in zip(
             source.col("sourcedId"),
             source.col("role"),
@@ -749,6 +869,7 @@ class _Converter:
                     if "teacher" in found
                     else (primary[0] if primary else listed[0][0])
                 )
+                self.fallbacks["role from roles"].append(sid)
             self.user[sid] = {
                 "role": role,
                 "given": given,
@@ -756,33 +877,25 @@ class _Converter:
                 "grades": _split(grades),
                 "line": int(line),
             }
-        if not has_role and not roles_by_user and len(source):
-            self.report.notes.append(
-                "users.csv has no role column and there is no roles.csv: roles are taken from enrollments"
-            )
 
     def enrollments(self) -> None:
+        """Student and teacher enrollments; the enrollment's role says what the user is in that class."""
         source = self.source("enrollments")
         self.drop_unfollowable(source, "classSourcedId", "classes")
         self.drop_unfollowable(source, "userSourcedId", "users")
         role = source.col("role").str.lower()
-        user_role = source.col("userSourcedId").map(lambda u: self.user[u]["role"])
         # Users without a role (1.2 without roles.csv): the enrollment says what they are.
-        for user, r in zip(source.col("userSourcedId")[user_role == ""], role[user_role == ""]):
+        for user, r in zip(source.col("userSourcedId"), role):
             if self.user[user]["role"] == "" and r in ("student", "teacher"):
                 self.user[user]["role"] = r
+                self.fallbacks["role from enrollments"].append(user)
         user_role = source.col("userSourcedId").map(lambda u: self.user[u]["role"])
-        wrong = ((role == "student") & (user_role != "student")) | ((role == "teacher") & (user_role == "student"))
-        reasons = (
-            "user "
-            + source.col("userSourcedId")
-            + " is enrolled as "
-            + role
-            + " but users.csv gives role "
-            + user_role.replace("", "(blank)")
-        )
-        self.exclude_rows(source, wrong, "role", reasons)
-        role = source.col("role").str.lower()
+        self.also_student: set[str] = set(source.col("userSourcedId")[(role == "student") & (user_role != "student")])
+        also_teacher = set(source.col("userSourcedId")[(role == "teacher") & (user_role == "student")])
+        for user in sorted(self.also_student):
+            self.fallbacks[f"{self.user[user]['role'] or '(no role)'} enrolled as student"].append(user)
+        for user in sorted(also_teacher):
+            self.fallbacks["student enrolled as teacher"].append(user)
         other = Counter(r or "(blank)" for r in role if r not in ("student", "teacher"))
         if other:
             listed = ", ".join(f"{n} {r}" for r, n in sorted(other.items()))
@@ -797,26 +910,8 @@ class _Converter:
                 self.teacher_enr[cls].append({"user": user, "primary": _is_true(primary), "line": int(line)})
 
     def sections(self) -> None:
-        """Each class with a teacher becomes a section; a class with none is left out."""
-        classes = self.source("classes")
+        """Each class becomes a section (one with no teacher enrollment gets a placeholder teacher)."""
         enrollments = self.source("enrollments")
-        no_teacher = classes.col("sourcedId").map(lambda c: not self.teacher_enr.get(c))
-        self.exclude_rows(
-            classes,
-            no_teacher,
-            "sourcedId",
-            "class has no teacher enrollment in enrollments.csv, so it cannot be a section "
-            "(each section needs a teacher)",
-            entity="classes",
-        )
-        for cls in list(self.klass):
-            if cls in self.refs.excluded["classes"]:
-                del self.klass[cls]
-        # Student enrollments in classes just left out.
-        role = enrollments.col("role").str.lower()
-        left = (role == "student") & ~enrollments.col("classSourcedId").isin(list(self.klass))
-        reasons = self.ref_reasons(enrollments, "classSourcedId", "classes")
-        self.exclude_rows(enrollments, left, "classSourcedId", reasons)
         # Teams.
         schools_of_course: dict[str, set[str]] = defaultdict(set)
         for info in self.klass.values():
@@ -846,8 +941,14 @@ class _Converter:
         self.section_teacher: dict[str, str] = {}
         self.team_members: dict[str, list[str]] = defaultdict(list)
         label = enrollments.label
+        self.placeholders: dict[str, dict] = {}
         for cls, info in self.klass.items():
             teachers = self.teacher_enr[cls]
+            if not teachers:
+                placeholder = f"{_NO_TEACHER}{cls}"
+                self.placeholders[placeholder] = {"team": self.team_of[cls], "line": info["line"]}
+                teachers = [{"user": placeholder, "primary": True, "line": info["line"]}]
+                self.fallbacks["no teacher"].append(cls)
             primaries = [t for t in teachers if t["primary"]]
             chosen = primaries[0] if primaries else teachers[0]
             if len(primaries) > 1:
@@ -870,7 +971,8 @@ class _Converter:
                 )
             self.section_teacher[cls] = chosen["user"]
             for t in teachers:
-                self.team_members[t["user"]].append(self.team_of[cls])
+                if t["user"] not in self.placeholders:
+                    self.team_members[t["user"]].append(self.team_of[cls])
             self.canonical["sections"].append(
                 {
                     "section_id": cls,
@@ -954,8 +1056,14 @@ class _Converter:
                     }
                 )
             placed.add(user)
+        for placeholder, where in self.placeholders.items():
+            self.canonical["teachers"].append(
+                {"teacher_id": placeholder, "team_id": where["team"], "name": "", LINE: where["line"]}
+            )
         self.labels["teachers"] = label
-        unplaced = users.col("sourcedId").map(lambda u: self.user[u]["role"] == "teacher" and u not in placed)
+        unplaced = users.col("sourcedId").map(
+            lambda u: self.user[u]["role"] == "teacher" and u not in placed and u not in self.also_student
+        )
         self.exclude_rows(
             users,
             unplaced,
@@ -983,24 +1091,15 @@ class _Converter:
         for sid, info in self.user.items():
             if sid in self.refs.excluded["users"]:
                 continue
-            if info["role"] != "student":
+            if info["role"] != "student" and sid not in self.also_student:
                 if info["role"] != "teacher":
                     other_roles[info["role"] or "(blank)"] += 1
                 continue
             grade = info["grades"][0] if info["grades"] else ""
             if not grade:
-                grades = {
-                    g for c in classes_of.get(sid, []) for g in self.course[self.klass[c]["course"]]["grades"][:1]
-                }
-                if len(grades) == 1:
-                    grade = grades.pop()
-                    self.report.warn(
-                        label,
-                        info["line"],
-                        "grades",
-                        None,
-                        f"grades is blank; grade {grade} taken from the student's classes",
-                    )
+                grades = {g for c in classes_of.get(sid, []) for g in self._single_grade(c)}
+                grade = grades.pop() if len(grades) == 1 else UNKNOWN_GRADE
+                self.fallbacks["grade from classes" if grade != UNKNOWN_GRADE else "grade unknown"].append(sid)
             row = {
                 "student_id": sid,
                 "grade": grade,
@@ -1014,6 +1113,12 @@ class _Converter:
         if other_roles:
             listed = ", ".join(f"{n} {r}" for r, n in sorted(other_roles.items()))
             self.report.notes.append(f"{label}: {listed} user(s) are neither students nor teachers and are not used")
+
+    def _single_grade(self, cls: str) -> list[str]:
+        """The one grade a class (else its course) is for; empty when it spans several or gives none."""
+        info = self.klass[cls]
+        grades = info["grades"] or self.course[info["course"]]["grades"]
+        return grades if len(grades) == 1 else []
 
     def _demographics(self) -> dict[str, dict[str, str]]:
         source = self.src.get("demographics")
@@ -1425,6 +1530,47 @@ class _Converter:
             self.report.notes.append(text)
             self.report.warn(label, None, None, None, text)
 
+    def note_fallbacks(self) -> None:
+        """One note per fallback: what the export lacked, what was done instead, and for which ids."""
+        users, classes, orgs = (self.source(n).label for n in ("users", "classes", "orgs"))
+        role_column = "no role column in users.csv" if "role" not in self.source("users").frame else "role blank"
+        texts = {
+            "blank school": f"{{n}} class(es) in {classes} give no schoolSourcedId: their school is their course's, "
+            f"or the export's only school, or '{_UNKNOWN_SCHOOL}'",
+            "unnamed school": f"{{n}} school id(s) the classes give are not in {orgs}: "
+            "each is a school named by its id",
+            "unknown course": "{n} course id(s) the classes give have no row in courses.csv: a team per course id, "
+            "named by its classes' title",
+            "blank course": f"{{n}} class(es) in {classes} give no courseSourcedId: a team per class title and subject",
+            "no teacher": f"{{n}} class(es) have no teacher enrollment: each is a section with a placeholder teacher "
+            f"'{_NO_TEACHER}<class id>', so its students are kept",
+            "role from roles": f"roles taken from roles.csv for {{n}} user(s) ({role_column})",
+            "role from enrollments": f"no role in {users} or roles.csv for {{n}} user(s): roles taken from their "
+            "enrollments",
+            "student enrolled as teacher": "{n} student(s) hold teacher enrollments: they teach those classes",
+            "grade from classes": f"grades is blank or missing in {users} for {{n}} student(s): grade taken from "
+            "their classes (each for one grade)",
+            "grade unknown": f"grades is blank or missing in {users} for {{n}} student(s) and their classes give no "
+            f"single grade: grade recorded as '{UNKNOWN_GRADE}'",
+        }
+        for kind, ids in self.fallbacks.items():
+            if kind == "promoted":
+                for org_kind, orgs_promoted in ids.items():
+                    self.report.notes.append(
+                        f"{len(orgs_promoted)} org(s) of type {org_kind} named as classes' school are read as "
+                        f"schools: {_shown(orgs_promoted)}"
+                    )
+                continue
+            if not ids:
+                continue
+            ids = list(dict.fromkeys(ids))
+            if kind.endswith("enrolled as student"):
+                role = kind.split(" enrolled")[0]
+                text = f"{{n}} user(s) with role {role} hold student enrollments: they are students in those classes"
+            else:
+                text = texts[kind]
+            self.report.notes.append(f"{text.format(n=len(ids))}: {_shown(ids)}")
+
     # -- run --------------------------------------------------------------------
     def run(self) -> None:
         self.had_results = self.present("results") or self.present("resultLearningObjectiveIds")
@@ -1442,6 +1588,7 @@ class _Converter:
         self.objectives()
         self.results()
         self.skills_and_items()
+        self.note_fallbacks()
         if not self.had_results:
             self.report.notes.append(ROSTER_ONLY_NOTE)
         elif not self.canonical["scores"] and not self.extra_scores:
@@ -1454,6 +1601,23 @@ class _Converter:
             label = scores_label if name == "scores" else self.labels.get(name, _TABLE_SOURCES.get(name, ""))
             raw[name] = _raw_table(name, rows, label)
         return raw
+
+
+def _shared_title(first: str, second: str) -> str:
+    """What two class titles of one course share ("Biology - 1", "Biology - 3" -> "Biology"); '' if little."""
+    words = []
+    for a, b in zip(first.split(), second.split()):
+        if a != b:
+            break
+        words.append(a)
+    shared = " ".join(words).rstrip(" -–:,/(")
+    return shared if len(shared) >= 3 else ""
+
+
+def _shown(ids: list[str], limit: int = 8) -> str:
+    """Up to ``limit`` ids, then how many more."""
+    more = f" and {len(ids) - limit} more" if len(ids) > limit else ""
+    return ", ".join(ids[:limit]) + more
 
 
 def _to_float(text: str) -> float | None:

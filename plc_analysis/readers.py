@@ -184,6 +184,8 @@ def read_raw_bytes(data: bytes, name: str, label: str) -> RawTable:
         problems.append(Problem(label, None, None, None, "file is empty (no header row)"))
         return _empty(name, problems, encoding, label)
     header = [h.strip() for h in records[0]]
+    while len(header) > 1 and header[-1] == "":
+        header.pop()  # empty trailing header cells (a spreadsheet's trailing commas) name no column
     seen: set[str] = set()
     for position, column in enumerate(header, start=1):
         if column == "":

@@ -19,10 +19,13 @@ __all__ = [
     "ASSESSMENT_KINDS",
     "ITEM_KINDS",
     "GOAL_METRICS",
+    "UNKNOWN_GRADE",
 ]
 
 ASSESSMENT_KINDS = ("cfa", "unit", "cumulative", "practice", "state", "reassessment")
 ITEM_KINDS = ("mc", "cr", "rubric")
+#: A student's grade when the source does not give it (``students.grade`` is never blank).
+UNKNOWN_GRADE = "unknown"
 #: Goal metrics understood by :func:`plc_analysis.goal_progress`.
 GOAL_METRICS = ("share_proficient", "failure_rate", "share_passing", "mean_percent")
 

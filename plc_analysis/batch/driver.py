@@ -300,7 +300,7 @@ class BatchDriver:
             extract_parameters=tuple(k for k in ("data_path", "extract_path") if k in builtin)
             if extract_files is not None
             else (),
-            **({"kernel_setup": SMALL_DATA_KERNEL_SETUP} if settings.extract else {}),
+            kernel_setup=SMALL_DATA_KERNEL_SETUP if settings.extract else job.kernel_setup,
         )
         self.pending[self.runner.submit(job)] = (job, extract_dir)
 
@@ -319,6 +319,7 @@ class BatchDriver:
         data_param = str(partition_path(data, unit["school_id"]).resolve() if settings.partitioned else data.resolve())
         if not settings.extract:
             return data_param, None, None
+        assert self.scratch is not None, "extracts are written only while the batch runs"
         extract_dir = self.scratch / (safe_name(unit["school_id"]) + "__" + stem)
         peers = self.school_data.peers()
         peers = peers[peers["team_id"].isin(subset.teams["team_id"])]

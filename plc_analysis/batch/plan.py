@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..load_steps import Errors
 from .jobs import BatchError
 from .settings import SCHOOL_REPORT_STEM
 
@@ -234,7 +235,7 @@ class BatchSettings:
     end: str
     parameters: dict  # extra papermill parameters for every report
     extract: bool
-    errors: str
+    errors: Errors
     kernel_name: str
     partitioned: bool
     reuse_kernels: bool = True  # keep kernels warm between reports (plc_analysis.batch.warm)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..export import remove_stale_temp_files
+from ..load_steps import Errors
 from .dask_runner import DaskRunner
 from .driver import BatchDriver, SchoolData
 from .jobs import BatchError, BatchResult, entry_key, key_of, now
@@ -46,7 +47,7 @@ def run_batch(
     parameters: Mapping[str, Any] | None = None,
     only_failed: bool = False,
     extract: bool = True,
-    errors: Literal["raise", "quarantine"] = "raise",
+    errors: Errors = "raise",
     kernel_name: str = "python3",
     progress: bool | None = None,
     executor: Literal["thread", "process"] = "thread",
@@ -184,7 +185,8 @@ def run_batch(
     # Start the workers first: their imports (papermill, nbconvert: seconds) overlap with loading the data.
     runner = _make_runner(executor, jobs, scheduler)
     if settings.reuse_kernels and isinstance(runner, LocalRunner):  # the kernels start while the data loads
-        expected = len(as_list(teams)) if teams is not None else runner.slots  # no more kernels than reports
+        listed = as_list(teams)
+        expected = len(listed) if listed is not None else runner.slots  # no more kernels than reports
         runner.prestart(settings.kernel_name, str(settings.notebook.parent), expected)
     try:
         dataset, units = _plan_units(settings, as_list(teams), as_list(schools))
@@ -192,11 +194,11 @@ def run_batch(
         runner.close()
         raise
 
-    keep_old = previous is not None and (only_failed or teams is not None or schools is not None)
-    entries: dict[str, dict] = {key_of(e): e for e in previous["reports"]} if keep_old else {}
+    kept = previous if only_failed or teams is not None or schools is not None else None
+    entries: dict[str, dict] = {key_of(e): e for e in kept["reports"]} if kept is not None else {}
     if only_failed:
         units = _still_to_do(units, entries)
-    manifest = _new_manifest(settings, runner, previous if keep_old else None)
+    manifest = _new_manifest(settings, runner, kept)
     result = BatchResult(out_dir=out, jobs=runner.slots, manifest=manifest, executor=runner.kind)
     driver = BatchDriver(settings, runner, manifest, entries, result, SchoolData(settings, dataset))
     if not units:
@@ -229,7 +231,7 @@ def _resolve_settings(
     end: str | None,
     parameters: Mapping[str, Any] | None,
     extract: bool,
-    errors: str,
+    errors: Errors,
     kernel_name: str,
     executor: str,
     reuse_kernels: bool,

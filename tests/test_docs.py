@@ -48,6 +48,8 @@ def test_mkdocs_build_strict(tmp_path):
         for column in spec.column_names:
             assert f"<code>{column}</code>" in page, f"{name}.{column}"
     assert "schema-table" not in page  # every marker was replaced
+    for built in site.rglob("*.html"):  # Sphinx roles of the docstrings became links or code
+        assert not re.search(r":(func|meth|class|mod|data|attr|exc):<code>", built.read_text(encoding="utf-8")), built
 
 
 def _documented_names() -> set[str]:

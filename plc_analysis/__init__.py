@@ -9,12 +9,12 @@ from .calibration import agreement, calibration_table, cohen_kappa, fleiss_kappa
 from .comparison import compare_teams, compare_to_team, item_success, peer_counts
 from .curriculum import coverage_gaps, coverage_matrix
 from .dataset import Dataset
+from .dataset_items import assessment_reliability, item_analysis, option_analysis, rater_calibration
 from .equity import subgroup_gaps, suppress_small_cells
 from .errors import PLCDataError, Problem
 from .figure_output import ReportFigure, report_figure
 from .goals import GOAL_STATUSES, goal_progress, goal_series
-from .item_analysis import assessment_reliability, item_analysis, option_analysis, rater_calibration
-from .items import distractor_analysis, item_statistics, reliability, reliability_summary
+from .item_stats import distractor_analysis, item_statistics, reliability, reliability_summary
 from .loading import load_dataset, load_sample
 from .partitioned import load_partitioned, write_partitioned
 from .plots import plot_item_map, plot_mastery_heatmap, plot_proficiency, plot_teacher_comparison
@@ -39,7 +39,8 @@ from .support_plots import (
 )
 from .tables import ReportTable
 from .talking_points import talking_points
-from .tiers import DEFAULT_POLICY, load_policy, support_tiers, tier_checks, tier_counts, tier_history
+from .tier_policy import DEFAULT_POLICY, load_policy
+from .tiers import support_tiers, tier_checks, tier_counts, tier_history
 from .widgets import Explorer, explore
 
 __all__ = [

@@ -16,7 +16,7 @@ import pandas as pd
 from .coded import decode
 from .dataset import Dataset
 from .metric_cache import cached_metric
-from .proficiency import MasteryRule, _mastery, student_skill_mastery
+from .proficiency import MasteryRule, coded_student_skill_mastery, student_skill_mastery
 from .stats import proportion_difference_interval, signal_from_interval
 
 __all__ = [
@@ -187,7 +187,7 @@ def compare_to_team(
     if filters:
         dataset = dataset.filter(**filters)
     if by == "skill":
-        units = _mastery(dataset, rule, weight=weight, cut=cut)
+        units = coded_student_skill_mastery(dataset, rule, weight=weight, cut=cut)
         units = units.assign(_credit=units["score"])
         keys, outcome = ["team_id", "skill_id"], "proficient"
     elif by == "item":

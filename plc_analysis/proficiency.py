@@ -63,10 +63,10 @@ def skill_evidence(dataset: Dataset, **filters) -> pd.DataFrame:
     """
     if filters:
         dataset = dataset.filter(**filters)
-    return decode(_evidence(dataset))
+    return decode(coded_skill_evidence(dataset))
 
 
-def _evidence(dataset: Dataset) -> pd.DataFrame:
+def coded_skill_evidence(dataset: Dataset) -> pd.DataFrame:
     """:func:`skill_evidence` of ``dataset`` (cached); ids may be sorted categoricals — never modify it."""
     if "evidence" not in dataset._cache:
         frame = evidence_frame(dataset)
@@ -160,7 +160,7 @@ def student_skill_mastery(
     _check_rule(rule, weight)
     if filters:
         dataset = dataset.filter(**filters)
-    return decode(_mastery(dataset, rule, weight=weight, cut=cut))
+    return decode(coded_student_skill_mastery(dataset, rule, weight=weight, cut=cut))
 
 
 def mastery_rule(rule: str) -> MasteryRule:
@@ -183,14 +183,14 @@ def _check_rule(rule: str, weight: float) -> None:
         raise ValueError(f"weight must be in (0, 1], not {weight}")
 
 
-def _mastery(
+def coded_student_skill_mastery(
     dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: float = 0.65, cut: float | None = None
 ) -> pd.DataFrame:
     """:func:`student_skill_mastery` of ``dataset`` (cached per rule); ids may be categoricals — never modify it."""
     _check_rule(rule, weight)
     key = ("mastery", rule, float(weight), None if cut is None else float(cut))
     if key not in dataset._cache:
-        dataset._cache[key] = _combine_evidence(_evidence(dataset), rule, weight=weight, cut=cut)
+        dataset._cache[key] = _combine_evidence(coded_skill_evidence(dataset), rule, weight=weight, cut=cut)
     return dataset._cache[key]
 
 
@@ -334,7 +334,7 @@ def proficiency_by_skill(
     if filters:
         dataset = dataset.filter(**filters)
     groups = _group_columns(by, dataset)
-    mastery = _with_subgroups(_mastery(dataset, rule, weight=weight, cut=cut), dataset, groups)
+    mastery = _with_subgroups(coded_student_skill_mastery(dataset, rule, weight=weight, cut=cut), dataset, groups)
     keys = ["skill_id", *(["assessment_id", "date"] if rule == "all" else []), *groups]
     counted = decode(
         mastery.assign(missed=mastery["n_not_attempted"] > 0)

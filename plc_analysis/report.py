@@ -28,8 +28,8 @@ import pandas as pd
 
 from .comparison import PEER_COLUMNS, compare_teams, compare_to_team, teacher_names
 from .dataset import Dataset
+from .dataset_items import assessment_reliability, item_analysis, rater_calibration
 from .figure_output import ReportFigure, report_figure
-from .item_analysis import assessment_reliability, item_analysis, rater_calibration
 from .loading import PEER_COUNTS_FILE, load_dataset, load_sample
 from .plots import level_of
 from .proficiency import MasteryRule, mastery_matrix, mastery_rule, proficiency_by_skill
@@ -381,7 +381,7 @@ def _level_tints(shares: pd.Series, **cuts: float) -> list[str]:
     ]
 
 
-def _goal_status_tint(status: object) -> str:
+def goal_status_tint(status: object) -> str:
     """Background colour of a SMART goal's status ("" for an unknown one)."""
     return f"background-color:{_GOAL_STATUS_TINTS[status]}" if status in _GOAL_STATUS_TINTS else ""
 
@@ -831,7 +831,7 @@ def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> ReportTable
         decimals={"Pace needed / week": 3, "Pace so far / week": 3},
         caption="SMART goals",
     )
-    return table.map(_goal_status_tint, subset=["Status"])
+    return table.map(goal_status_tint, subset=["Status"])
 
 
 def fig_goals(ctx: TeamContext, dataset: Dataset | None = None) -> ReportFigure | None:

@@ -18,7 +18,7 @@ from .dataset import Dataset
 from .equity import MIN_CELL, suppress_small_cells
 from .figure_output import ReportFigure, report_figure
 from .proficiency import MasteryRule, mastery_rule
-from .report import HTML, _goal_status_tint, load_data, note_html, style_table
+from .report import HTML, goal_status_tint, load_data, note_html, style_table
 from .tables import ReportTable
 
 __all__ = [
@@ -299,7 +299,7 @@ def goals_overview_table(sc: ScopeContext) -> ReportTable | HTML:
         }
     )
     table = style_table(view, percent=("Baseline", "Target", "Now", "Projected"), caption="SMART goals")
-    return table.map(_goal_status_tint, subset=["Status"])
+    return table.map(goal_status_tint, subset=["Status"])
 
 
 def fig_scope_goals(sc: ScopeContext) -> ReportFigure | None:

@@ -20,8 +20,16 @@ from .coded import decode
 from .comparison import teacher_names
 from .dataset import Dataset
 from .equity import MIN_CELL, Audience, names_allowed, resolve_audience, student_names, suppress_small_cells
-from .proficiency import MasteryRule, _evidence, _mastery, skill_evidence, student_skill_mastery
+from .group_text import joined_by_group
+from .proficiency import (
+    MasteryRule,
+    coded_skill_evidence,
+    coded_student_skill_mastery,
+    skill_evidence,
+    student_skill_mastery,
+)
 from .stats import wilson_interval
+from .tier_policy import DEFAULT_POLICY
 
 __all__ = [
     "students_needing_support",
@@ -147,7 +155,7 @@ def students_needing_support(
         dataset = dataset.filter(end=as_of)
     show = names_allowed(dataset, names)
     reference = pd.Timestamp(as_of) if as_of is not None else latest_data_date(dataset)
-    mastery = _mastery(dataset, rule, weight=weight, cut=cut)
+    mastery = coded_student_skill_mastery(dataset, rule, weight=weight, cut=cut)
     skills = dataset.skills[["skill_id", "description", "essential"]]
     if skills["skill_id"].is_unique:  # the join below keeps rows one for one: leave the proficient out first
         mastery = mastery[~mastery["proficient"].to_numpy()]
@@ -155,7 +163,7 @@ def students_needing_support(
     if essential_only:
         mastery = mastery[mastery["essential"].fillna(True).astype(bool)]
     below = mastery[~mastery["proficient"]].copy()
-    evidence = _evidence(dataset)
+    evidence = coded_skill_evidence(dataset)
     if cut is not None:
         evidence = evidence.assign(proficiency_cut=float(cut))
     since = decode(_below_since(evidence).rename("below_since").reset_index())
@@ -277,7 +285,7 @@ def support_by_student(
     codes = grouped.ngroup()
     out = out.assign(
         **{
-            name: _joined_by_group(codes, ordered[column], len(out), "; ")
+            name: joined_by_group(codes, ordered[column], len(out), "; ")
             for name, column in (("skills", "description"), ("skill_ids", "skill_id"), ("groups", "group"))
         }
     )
@@ -306,50 +314,6 @@ def support_by_student(
         ["team_id", "n_skills_below", "teacher_id", "student_id"], ascending=[True, False, True, True], kind="stable"
     )
     return out.reset_index(drop=True)
-
-
-def _joined_by_group(
-    codes: pd.Series, values: pd.Series, n_groups: int, sep: str, *, distinct_sorted: bool = False
-) -> list[str]:
-    """Each group's ``values`` as text joined by ``sep``: what ``groupby(...).agg`` with a joining lambda gives.
-
-    One sort instead of a Python call per group.
-
-    Parameters
-    ----------
-    codes : Series
-        ``GroupBy.ngroup()`` of the rows (NaN for rows in no group).
-    values : Series
-        The values to join, aligned with ``codes``.
-    n_groups : int
-        How many groups (the length of the result).
-    sep : str
-    distinct_sorted : bool
-        Missing values dropped, each value once, in sorted order; else every
-        value in row order.
-
-    Returns
-    -------
-    list of str
-        One string per group, in group-number order (``""`` for a group with
-        nothing to join).
-    """
-    frame = pd.DataFrame({"group": codes.to_numpy(dtype=float), "value": values.to_numpy()})
-    frame = frame[frame["group"].notna()]
-    if distinct_sorted:
-        frame = frame[frame["value"].notna()]
-    frame = frame.assign(value=frame["value"].astype("str"))
-    if distinct_sorted:
-        frame = frame.drop_duplicates().sort_values(["group", "value"], kind="stable")
-    else:
-        frame = frame.sort_values("group", kind="stable")
-    group, text = frame["group"].to_numpy(dtype=np.int64), frame["value"].tolist()
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, dtype=np.int64)
-    ends = np.append(starts[1:], len(group))
-    joined = [""] * n_groups
-    for start, end in zip(starts.tolist(), ends.tolist()):
-        joined[group[start]] = sep.join(text[start:end])
-    return joined
 
 
 def support_groups(
@@ -432,7 +396,7 @@ def support_groups(
     ).reset_index()
     codes = grouped.ngroup()
     for name, column in (("teachers", "teacher"), ("sections", "section_id")):
-        groups[name] = _joined_by_group(codes, needing[column], len(groups), ", ", distinct_sorted=True)
+        groups[name] = joined_by_group(codes, needing[column], len(groups), ", ", distinct_sorted=True)
     skill = (
         needing.groupby(["team_id", "skill_id"], sort=False)
         .agg(
@@ -590,7 +554,7 @@ def intervention_outcomes(
     dataset : Dataset
     line : float, optional
         Progress percent that counts as meeting the standard (default: the
-        ``below`` line of :data:`plc_analysis.tiers.DEFAULT_POLICY`, 70).
+        ``below`` line of :data:`plc_analysis.DEFAULT_POLICY`, 70).
     as_of : date, optional
         Ignore evidence and interventions after this date.
     **filters
@@ -607,8 +571,6 @@ def intervention_outcomes(
         (both before and after found), ``improved`` (after score above
         before).  Scores are 0–1 (skills) or percent (progress reports).
     """
-    from .tiers import DEFAULT_POLICY  # deferred: tiers imports this module's helpers
-
     if filters:
         dataset = dataset.filter(**filters)
     if as_of is not None:

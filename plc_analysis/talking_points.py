@@ -6,7 +6,7 @@ import pandas as pd
 
 from .comparison import COMPARISON_RULE, compare_to_team, item_success
 from .dataset import Dataset
-from .item_analysis import item_analysis, rater_calibration
+from .dataset_items import item_analysis, rater_calibration
 from .proficiency import MasteryRule, proficiency_by_skill
 
 __all__ = ["talking_points", "TALKING_POINT_KINDS"]

@@ -318,7 +318,7 @@ def test_plots_return_axes(sup, sample):
 )
 def test_joined_by_group_matches_a_joining_lambda(rows, distinct_sorted):
     """The one-sort join gives what ``groupby(...).agg(lambda)`` gives, group for group."""
-    from plc_analysis.support import _joined_by_group
+    from plc_analysis.group_text import joined_by_group
 
     frame = pd.DataFrame(rows, columns=["key", "value"]).astype({"key": "str", "value": "str"})
     if not distinct_sorted:  # joining in row order needs every value (a missing one cannot be joined)
@@ -329,7 +329,7 @@ def test_joined_by_group_matches_a_joining_lambda(rows, distinct_sorted):
         return ", ".join(sorted(s.dropna().astype("str").unique())) if distinct_sorted else "; ".join(s.astype("str"))
 
     expected = grouped["value"].agg(lambda_join).tolist() if len(grouped) else []
-    got = _joined_by_group(
+    got = joined_by_group(
         grouped.ngroup(),
         frame["value"],
         len(expected),

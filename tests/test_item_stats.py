@@ -1,4 +1,4 @@
-"""Tests for plc_analysis.items: item statistics, reliability, distractor analysis."""
+"""Tests for plc_analysis.item_stats: item statistics, reliability, distractor analysis."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats as sps
 
-from plc_analysis.items import (
+from plc_analysis.item_stats import (
     BLANK_OPTION,
     FLAG_LOW_DISCRIMINATION,
     FLAG_NEGATIVE_DISCRIMINATION,

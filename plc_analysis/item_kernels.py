@@ -1,25 +1,11 @@
-"""Item analysis for one common formative assessment.
+"""The array kernels of item analysis, shared by one assessment's tidy scores and a whole district.
 
-Input is the long score table (one row per student × item)::
-
-    student_id, item_id, points[, response][, assessment_id]
-
-and optionally an items table ``item_id, max_points[, kind][, key]``.  Without an
-items table every item is worth 1 point.
-
-Conventions used throughout (they matter for small teams, so they are stated once):
-
-* ``points`` missing (NaN) means *not attempted* and counts as 0 points, both for
-  the item and for the student's total score.
-* A student with **no row** for an item did not take it.  Correlations and
-  reliability use the *complete-case* student × item matrix: only students with a
-  row for every item are included (``n_complete``).  Counts and difficulty use
-  every row for the item (``n``).
-* Duplicate rows for one student and item (e.g. double-scored work carrying a
-  ``rater_id``) are collapsed into one: points averaged, first non-missing
-  response kept.
-* Statistics are per assessment: if ``scores`` has an ``assessment_id`` column it
-  must hold a single assessment.
+:func:`prepare` validates one assessment's long scores into a :class:`Prepared` (numpy arrays
+of integer codes); :func:`item_stats_arrays`, :func:`reliability_of` and :func:`distractor_items`
+compute on it.  :mod:`plc_analysis.item_stats` wraps them for a tidy score table;
+:mod:`plc_analysis.dataset_items` builds :class:`Prepared` for every assessment of a
+:class:`~plc_analysis.Dataset` in one pass and calls the same kernels.  Internal API:
+not re-exported from :mod:`plc_analysis`.
 """
 
 from __future__ import annotations
@@ -33,10 +19,16 @@ import pandas as pd
 from .stats import cronbach_alpha_interval
 
 __all__ = [
-    "item_statistics",
-    "reliability",
-    "reliability_summary",
-    "distractor_analysis",
+    "Prepared",
+    "ItemOptions",
+    "prepare",
+    "require_columns",
+    "exact_values",
+    "option_codes",
+    "mc_columns",
+    "item_stats_arrays",
+    "reliability_of",
+    "distractor_items",
     "FLAG_VERY_EASY",
     "FLAG_VERY_HARD",
     "FLAG_LOW_DISCRIMINATION",
@@ -54,9 +46,9 @@ BLANK_OPTION = "(blank)"
 
 # --------------------------------------------------------------------------- input
 #
-# Every public function validates its inputs in :func:`_prepare`, which returns a
-# :class:`_Prepared`: the (de-duplicated) long scores as plain numpy arrays of
-# integer codes, ready for the array kernels below.  :mod:`plc_analysis.item_analysis`
+# Every public function of :mod:`plc_analysis.item_stats` validates its inputs in :func:`prepare`, which returns a
+# :class:`Prepared`: the (de-duplicated) long scores as plain numpy arrays of
+# integer codes, ready for the array kernels below.  :mod:`plc_analysis.dataset_items`
 # builds the same structure for a whole district in one pass and calls the kernels
 # directly, so the per-assessment work is a handful of numpy operations.
 #
@@ -66,7 +58,7 @@ BLANK_OPTION = "(blank)"
 # otherwise the sums are delegated to pandas itself.
 
 
-class _Prepared(NamedTuple):
+class Prepared(NamedTuple):
     """Validated long scores of one assessment, as arrays.
 
     Rows are in the order of the input (after collapsing duplicate student × item
@@ -87,7 +79,7 @@ class _Prepared(NamedTuple):
     is_mc: np.ndarray | None = None  # bool per item
 
 
-def _require(df: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+def require_columns(df: pd.DataFrame, columns: Sequence[str], name: str) -> None:
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
@@ -101,7 +93,7 @@ def _ids(series: pd.Series, column: str, name: str) -> pd.Series:
     return series.astype("str")
 
 
-def _exact_values(values: np.ndarray) -> bool:
+def exact_values(values: np.ndarray) -> bool:
     """True when every value is a multiple of 2**-12 no larger than 2**20 in magnitude."""
     with np.errstate(invalid="ignore", over="ignore"):
         scaled = values * 4096.0
@@ -111,12 +103,12 @@ def _exact_values(values: np.ndarray) -> bool:
 def _exact_sums(values: np.ndarray) -> bool:
     """True when any sum of `values` is exact in floating point, whatever the order.
 
-    Holds for up to 2**20 values passing :func:`_exact_values`: all partial sums
+    Holds for up to 2**20 values passing :func:`exact_values`: all partial sums
     are then multiples of 2**-12 below 2**40, which a double represents exactly.
     A plain sum (np.bincount) then equals pandas' compensated groupby sum bit for
     bit.
     """
-    return len(values) <= 2**20 and _exact_values(values)
+    return len(values) <= 2**20 and exact_values(values)
 
 
 def _group_sums(values: np.ndarray, codes: np.ndarray, n: int, exact: bool) -> np.ndarray:
@@ -134,7 +126,7 @@ def _group_means(values: np.ndarray, codes: np.ndarray, n: int, exact: bool) -> 
     return pd.Series(values).groupby(codes).mean().reindex(range(n)).to_numpy(dtype=float)
 
 
-def _option_codes(responses: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def option_codes(responses: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Normalised option of each response as (codes, vocab); code -1 is the blank option."""
     if isinstance(responses.dtype, (pd.StringDtype, pd.CategoricalDtype)):
         # normalise each distinct value once (distinct values stay distinct as strings)
@@ -153,7 +145,7 @@ def _option_codes(responses: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.intp), vocab
 
 
-def _mc_columns(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def mc_columns(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Normalised key ("" = none) and MC flag of each row of an items table."""
     if "key" in table.columns:
         key = _norm_labels(table["key"])
@@ -167,15 +159,15 @@ def _mc_columns(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return key, np.asarray(is_mc, dtype=bool)
 
 
-def _prepare(scores: pd.DataFrame, items: pd.DataFrame | None, *, options: bool = False) -> _Prepared:
-    """Validate inputs; return the long scores of one assessment as a :class:`_Prepared`.
+def prepare(scores: pd.DataFrame, items: pd.DataFrame | None, *, options: bool = False) -> Prepared:
+    """Validate inputs; return the long scores of one assessment as a :class:`Prepared`.
 
     Points are float (NaN kept; ``points0`` has NaN → 0).  Items are the items
     table's items that were scored, in its order (first appearance without a
     table).  With ``options=True`` the responses are coded and the items' keys
     and MC flags are filled in (for :func:`distractor_analysis`).
     """
-    _require(scores, ["student_id", "item_id", "points"], "scores")
+    require_columns(scores, ["student_id", "item_id", "points"], "scores")
     if len(scores) == 0:
         raise ValueError("scores is empty")
     assessment = None
@@ -227,7 +219,7 @@ def _prepare(scores: pd.DataFrame, items: pd.DataFrame | None, *, options: bool 
         max_points = np.ones(len(order))
         item = item_code
     else:
-        _require(items, ["item_id", "max_points"], "items")
+        require_columns(items, ["item_id", "max_points"], "items")
         it = items
         if assessment is not None and "assessment_id" in it.columns:
             it = it[(it["assessment_id"].astype("str") == assessment).to_numpy()]
@@ -265,7 +257,7 @@ def _prepare(scores: pd.DataFrame, items: pd.DataFrame | None, *, options: bool 
 
     points0 = np.where(np.isnan(points), 0.0, points)
     student = np.asarray(student_code, dtype=np.intp)
-    prepared = _Prepared(
+    prepared = Prepared(
         order=order,
         max_points=max_points,
         student=student,
@@ -276,16 +268,16 @@ def _prepare(scores: pd.DataFrame, items: pd.DataFrame | None, *, options: bool 
         exact=_exact_sums(points0),
     )
     if options:
-        option, vocab = _option_codes(response_s)
+        option, vocab = option_codes(response_s)
         if kind_key is None:
             key, is_mc = np.full(len(order), "", dtype=object), np.zeros(len(order), dtype=bool)
         else:
-            key, is_mc = _mc_columns(kind_key)
+            key, is_mc = mc_columns(kind_key)
         prepared = prepared._replace(option=option, vocab=vocab, key=key, is_mc=is_mc)
     return prepared
 
 
-def _complete_matrix(p: _Prepared) -> np.ndarray:
+def _complete_matrix(p: Prepared) -> np.ndarray:
     """Complete-case student × item matrix of points (not attempted → 0), students in id order."""
     k = len(p.order)
     complete = np.bincount(p.student, minlength=p.n_students) == k  # one row per student × item
@@ -305,7 +297,7 @@ def _complete_matrix(p: _Prepared) -> np.ndarray:
 # --------------------------------------------------------------------------- item statistics
 
 
-def _item_stats_arrays(p: _Prepared, easy_threshold: float, hard_threshold: float, low_discrimination: float) -> dict:
+def item_stats_arrays(p: Prepared, easy_threshold: float, hard_threshold: float, low_discrimination: float) -> dict:
     """The columns of :func:`item_statistics` as arrays (``flags`` a list of str)."""
     k = len(p.order)
     n = np.bincount(p.item, minlength=k).astype("int64")
@@ -367,104 +359,7 @@ def _item_stats_arrays(p: _Prepared, easy_threshold: float, hard_threshold: floa
     }
 
 
-def item_statistics(
-    scores: pd.DataFrame,
-    items: pd.DataFrame | None = None,
-    *,
-    easy_threshold: float = 0.9,
-    hard_threshold: float = 0.2,
-    low_discrimination: float = 0.2,
-) -> pd.DataFrame:
-    """Classical item statistics: difficulty, discrimination, alpha if deleted, flags.
-
-    Parameters
-    ----------
-    scores : DataFrame
-        Long scores ``student_id, item_id, points`` for one assessment.  Missing
-        ``points`` = not attempted = 0 points.
-    items : DataFrame, optional
-        ``item_id, max_points`` (other columns ignored).  Without it every item
-        is worth 1 point.  Items in the table but without scores are omitted.
-    easy_threshold : float, default 0.9
-        Difficulty above which an item is flagged ``"very easy"``.
-    hard_threshold : float, default 0.2
-        Difficulty below which an item is flagged ``"very hard"``.
-    low_discrimination : float, default 0.2
-        Discrimination in ``[0, low_discrimination)`` is flagged
-        ``"low discrimination"``; below 0 is flagged
-        ``"negative discrimination — check the key"``.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by ``item_id`` (str), in the items table's order (else first
-        appearance), with columns:
-
-        - ``n``: students with a score row for the item.
-        - ``n_not_attempted``: of those, rows with missing points.
-        - ``n_complete``: students in the complete-case matrix (a row for every
-          item) — the sample for the three correlation columns.
-        - ``max_points``: item maximum.
-        - ``mean_points``: mean points over the ``n`` rows (not attempted = 0).
-        - ``difficulty``: ``mean_points / max_points`` (0-1, higher = easier).
-        - ``discrimination``: corrected item-rest Pearson correlation (item vs
-          total score without the item), complete cases.
-        - ``item_total_r``: uncorrected item-total Pearson correlation.
-        - ``alpha_if_deleted``: Cronbach's alpha of the remaining items.
-        - ``flags``: comma-separated words (empty string when none).
-
-        Correlations are NaN for an item on which every complete-case student
-        scored the same (or when fewer than 2 complete cases exist);
-        ``alpha_if_deleted`` is NaN with fewer than 3 items.
-
-    Raises
-    ------
-    ValueError
-        Missing columns, non-numeric or negative points, points above
-        ``max_points``, items absent from the items table, or several assessments.
-    """
-    p = _prepare(scores, items)
-    cols = _item_stats_arrays(p, easy_threshold, hard_threshold, low_discrimination)
-    out = pd.DataFrame(cols, index=pd.Index(p.order, name="item_id", dtype="str"))
-    out["flags"] = out["flags"].astype("str")
-    return out
-
-
-# --------------------------------------------------------------------------- reliability
-
-
-def reliability(scores: pd.DataFrame, items: pd.DataFrame | None = None, confidence: float = 0.95) -> float:
-    """Cronbach's alpha of the assessment (KR-20 when every item is scored 0/1).
-
-    ``alpha = k / (k - 1) * (1 - sum(item variances) / variance(total))`` on the
-    complete-case student × item matrix (students with a row for every item;
-    not attempted = 0 points).
-
-    Parameters
-    ----------
-    scores : DataFrame
-        Long scores ``student_id, item_id, points`` for one assessment.
-    items : DataFrame, optional
-        ``item_id, max_points``; only used for validation here (alpha does not
-        depend on the maximum).
-    confidence : float, default 0.95
-        Accepted for symmetry with :func:`reliability_summary`; not used.
-
-    Returns
-    -------
-    float
-        Cronbach's alpha; NaN when the total score does not vary.
-
-    Raises
-    ------
-    ValueError
-        Fewer than 2 items or fewer than 2 complete-case students, or any input
-        problem listed in :func:`item_statistics`.
-    """
-    return reliability_summary(scores, items, confidence=confidence)["alpha"]
-
-
-def _reliability_of(p: _Prepared, confidence: float) -> dict[str, float | int]:
+def reliability_of(p: Prepared, confidence: float) -> dict[str, float | int]:
     """:func:`reliability_summary` on prepared scores."""
     k_order = len(p.order)
     if k_order < 2:
@@ -493,34 +388,6 @@ def _reliability_of(p: _Prepared, confidence: float) -> dict[str, float | int]:
     }
 
 
-def reliability_summary(
-    scores: pd.DataFrame, items: pd.DataFrame | None = None, confidence: float = 0.95
-) -> dict[str, float | int]:
-    """Cronbach's alpha with a Feldt confidence interval and the SEM.
-
-    Parameters
-    ----------
-    scores, items : DataFrame
-        As for :func:`reliability`.
-    confidence : float, default 0.95
-        Level of the Feldt (1965) interval.
-
-    Returns
-    -------
-    dict
-        ``alpha``, ``ci_low``, ``ci_high`` (Feldt interval), ``n_students``
-        (complete cases), ``n_items``, ``sem`` (standard error of measurement
-        in points: ``sd(total) * sqrt(1 - alpha)``, NaN when alpha is NaN) and
-        ``sd_total`` (sample SD of the total score).
-
-    Raises
-    ------
-    ValueError
-        Fewer than 2 items or fewer than 2 complete-case students.
-    """
-    return _reliability_of(_prepare(scores, items), confidence)
-
-
 # --------------------------------------------------------------------------- distractors
 
 
@@ -539,7 +406,7 @@ def _corr_with(indicator: np.ndarray, other: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(r), r, np.nan)
 
 
-class _ItemOptions(NamedTuple):
+class ItemOptions(NamedTuple):
     """Distractor analysis of one MC item: one entry per option."""
 
     item: int  # code into the prepared `order`
@@ -556,11 +423,13 @@ class _ItemOptions(NamedTuple):
     flag: str
 
 
-def _distractor_items(p: _Prepared, group_fraction: float) -> list[_ItemOptions]:
-    """Option-level analysis of every MC item of prepared scores (see :func:`distractor_analysis`)."""
-    assert p.is_mc is not None and p.option is not None and p.vocab is not None and p.key is not None, (
-        "scores prepared without their options"
-    )
+def distractor_items(p: Prepared, group_fraction: float) -> list[ItemOptions]:
+    """Option-level analysis of every MC item of prepared scores (see :func:`distractor_analysis`).
+
+    ``p`` must be prepared with ``options=True`` (its option, vocabulary, key and MC arrays set).
+    """
+    if p.option is None or p.vocab is None or p.key is None or p.is_mc is None:
+        raise ValueError("distractor_items needs scores prepared with options=True")
     mc_items = np.flatnonzero(p.is_mc)
     if not len(mc_items):
         raise ValueError("no multiple-choice items (kind == 'mc' or a key) in items")
@@ -613,7 +482,7 @@ def _distractor_items(p: _Prepared, group_fraction: float) -> list[_ItemOptions]
             & (point_biserial > 0)
         )
         results.append(
-            _ItemOptions(
+            ItemOptions(
                 item=j,
                 key=k,
                 options=options,
@@ -629,91 +498,6 @@ def _distractor_items(p: _Prepared, group_fraction: float) -> list[_ItemOptions]
             )
         )
     return results
-
-
-def distractor_analysis(scores: pd.DataFrame, items: pd.DataFrame, *, group_fraction: float = 0.27) -> pd.DataFrame:
-    """Option-level analysis of multiple-choice items, with likely-miskey detection.
-
-    Students are ranked by total score (sum of points over all items in
-    `scores`, not attempted = 0); the top and bottom `group_fraction` (Kelley's
-    27 %) form the upper and lower groups.  Ties at a group boundary are broken
-    by ``student_id`` (ascending for both groups), so the split is deterministic.
-    Group size is ``round(group_fraction * N)``, at least 1 and at most ``N // 2``.
-
-    Parameters
-    ----------
-    scores : DataFrame
-        Long scores with ``student_id, item_id, points, response``.  Responses
-        are compared to keys after stripping spaces and upper-casing; a missing
-        or empty response is shown as option ``"(blank)"``.
-    items : DataFrame
-        ``item_id, max_points`` and ``kind`` and/or ``key``.  MC items are
-        those with ``kind == "mc"`` or a non-missing ``key``.
-    group_fraction : float, default 0.27
-        Share of students in each of the upper and lower groups (0 < f <= 0.5).
-
-    Returns
-    -------
-    DataFrame
-        One row per MC item × option (every option chosen by someone, plus the
-        key even when nobody chose it), in item order then option order with
-        ``"(blank)"`` last, columns:
-
-        - ``item_id``, ``key`` (normalised; "" when the item has no key),
-          ``option``, ``is_key`` (bool)
-        - ``n``: students choosing the option; ``share``: ``n`` over students
-          with a row for the item
-        - ``share_upper`` / ``share_lower``: share of the upper / lower group
-          (students of the group with a row for the item) choosing it
-        - ``discrimination_index``: ``share_upper - share_lower``
-        - ``point_biserial``: Pearson correlation between choosing the option
-          and the rest score (total minus this item's points); NaN if constant
-        - ``likely_miskey`` (bool): a non-key, non-blank option that the upper
-          group chose more often than the key, with a positive point-biserial
-        - ``flag``: item-level text, repeated on each of the item's rows, e.g.
-          ``"option C chosen more by high scorers than the key B — check the key"``;
-          "" when nothing is wrong.
-
-    Raises
-    ------
-    ValueError
-        Missing columns (``response`` in scores; ``kind`` or ``key`` in items),
-        no MC item, a bad `group_fraction`, or the checks of :func:`item_statistics`.
-    """
-    if not 0 < group_fraction <= 0.5:
-        raise ValueError(f"group_fraction must be in (0, 0.5], got {group_fraction!r}")
-    _require(scores, ["student_id", "item_id", "points", "response"], "scores")
-    if items is None:
-        raise ValueError("distractor_analysis needs an items table with kind and/or key")
-    _require(items, ["item_id", "max_points"], "items")
-    if "kind" not in items.columns and "key" not in items.columns:
-        raise ValueError("items needs a 'kind' or a 'key' column to find the MC items")
-    p = _prepare(scores, items, options=True)
-    results = _distractor_items(p, group_fraction)
-
-    sizes = [len(r.options) for r in results]
-    order = np.asarray(p.order, dtype=object)
-    out = pd.DataFrame(
-        {
-            "item_id": np.repeat(order[[r.item for r in results]], sizes),
-            "key": np.repeat(np.array([r.key for r in results], dtype=object), sizes),
-            "option": np.array([o for r in results for o in r.options], dtype=object),
-            "is_key": np.concatenate([r.is_key for r in results]),
-            "n": np.concatenate([r.n for r in results]),
-            "share": np.concatenate([r.share for r in results]),
-            "share_upper": np.concatenate([r.share_upper for r in results]),
-            "share_lower": np.concatenate([r.share_lower for r in results]),
-            "discrimination_index": np.concatenate([r.discrimination_index for r in results]),
-            "point_biserial": np.concatenate([r.point_biserial for r in results]),
-            "likely_miskey": np.concatenate([r.likely_miskey for r in results]),
-            "flag": np.repeat(np.array([r.flag for r in results], dtype=object), sizes),
-        }
-    )
-    for c in ("item_id", "key", "option", "flag"):
-        out[c] = out[c].astype("str")
-    out["is_key"] = out["is_key"].astype(bool)
-    out["likely_miskey"] = out["likely_miskey"].astype(bool)
-    return out
 
 
 def _distractor_flag(

@@ -1,8 +1,9 @@
-"""Item analysis and rubric calibration over a :class:`Dataset`, one assessment at a time.
+"""Item analysis, reliability and rater calibration of a :class:`Dataset`, one assessment at a time.
 
-Thin glue: :mod:`plc_analysis.items` and :mod:`plc_analysis.calibration` do the
-statistics on tidy frames; this module feeds them each assessment's scores of
-record and labels the results with assessment, skill and teacher.
+Thin glue: :mod:`plc_analysis.item_stats` (one assessment's tidy scores, on the
+kernels of :mod:`plc_analysis.item_kernels`) and :mod:`plc_analysis.calibration`
+do the statistics; this module feeds them each assessment's scores of record and
+labels the results with assessment, skill and teacher.
 """
 
 from __future__ import annotations
@@ -15,18 +16,16 @@ import pandas as pd
 from .calibration import calibration_table
 from .comparison import teacher_names
 from .dataset import Dataset
-from .items import (
-    _distractor_items,
-    _exact_values,
-    _item_stats_arrays,
-    _mc_columns,
-    _option_codes,
-    _Prepared,
-    _reliability_of,
-    distractor_analysis,
-    item_statistics,
-    reliability_summary,
+from .item_kernels import (
+    Prepared,
+    distractor_items,
+    exact_values,
+    item_stats_arrays,
+    mc_columns,
+    option_codes,
+    reliability_of,
 )
+from .item_stats import distractor_analysis, item_statistics, reliability_summary
 from .metric_cache import cached_metric
 
 __all__ = ["item_analysis", "assessment_reliability", "option_analysis", "rater_calibration"]
@@ -44,11 +43,11 @@ def _per_assessment(dataset: Dataset):
 
 
 class _Part(NamedTuple):
-    """One assessment's scores of record, prepared for the kernels of :mod:`plc_analysis.items`."""
+    """One assessment's scores of record, prepared for the kernels of :mod:`plc_analysis.item_stats`."""
 
     assessment: tuple  # the row of dataset.assessments (itertuples)
     position: int  # its position in dataset.assessments
-    prepared: _Prepared
+    prepared: Prepared
     item_rows: np.ndarray  # position in dataset.items of each prepared item
     n_listed: int  # items the items table lists for the assessment (scored or not)
     mc_listed: bool  # some listed item has a key or kind == "mc"
@@ -63,7 +62,7 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
     """Every assessment of :func:`_per_assessment`, prepared in one vectorised pass.
 
     Gives the same assessments, scores and items as :func:`_per_assessment` feeding
-    the public functions of :mod:`plc_analysis.items`, without re-validating and
+    the public functions of :mod:`plc_analysis.item_stats`, without re-validating and
     re-splitting each one.  Returns None when the tables are not in the canonical
     form this relies on (string ids without gaps, float points within
     ``0..max_points``, one row per student × item, every score's item listed,
@@ -134,10 +133,10 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
     if len(np.unique(pair)) < len(pair):  # several rows for one student and item
         return None
     points0 = np.where(np.isnan(points), 0.0, points)
-    exact = _exact_values(points0)
-    option, vocab = _option_codes(s["response"])
+    exact = exact_values(points0)
+    option, vocab = option_codes(s["response"])
     has_response = s["response"].notna().to_numpy()
-    key, is_mc = _mc_columns(items)
+    key, is_mc = mc_columns(items)
     item_ids = items["item_id"].to_numpy(dtype=object)
     mc_listed = (items["key"].notna() | (items["kind"] == "mc")).to_numpy(dtype=bool)[i_rows]
     n_listed = np.bincount(i_a, minlength=n_a)
@@ -149,7 +148,7 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
     label_missing = assessments[["team_id", "title", "date"]].isna().any(axis=1).to_numpy()
     where = listed.get_indexer(assessments["assessment_id"])
     parts: list[_Part] = []
-    cache: dict[int, tuple[_Prepared, np.ndarray, int, bool, bool] | None] = {}
+    cache: dict[int, tuple[Prepared, np.ndarray, int, bool, bool] | None] = {}
     for position, assessment in enumerate(assessments.itertuples(index=False)):
         a = where[position]
         if a < 0:
@@ -163,7 +162,7 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
             item_rows, item_code = np.unique(s_item[rows], return_inverse=True)
             p0 = points0[rows]
             cache[a] = (
-                _Prepared(
+                Prepared(
                     order=item_ids[item_rows].tolist(),
                     max_points=max_points[item_rows],
                     student=student_code,
@@ -245,11 +244,11 @@ def item_analysis(
         return pd.DataFrame(columns=columns)
     stats, miskeys, flags = [], [], []
     for part in parts:
-        cols = _item_stats_arrays(part.prepared, easy, hard, low_discrimination)
+        cols = item_stats_arrays(part.prepared, easy, hard, low_discrimination)
         miskey = np.zeros(len(part.prepared.order), dtype=bool)
         item_flags = cols["flags"]
         if part.mc_listed and part.any_response:
-            for found in _distractor_items(part.prepared, 0.27):
+            for found in distractor_items(part.prepared, 0.27):
                 miskey[found.item] = bool(found.likely_miskey.any())
                 item_flags[found.item] = ", ".join(w for w in (item_flags[found.item], found.flag) if w)
         stats.append(cols)
@@ -370,7 +369,7 @@ def assessment_reliability(dataset: Dataset, *, confidence: float = 0.95, **filt
             if len(items) >= 2
         )
     else:
-        found = ((part.assessment, _reliability_of(part.prepared, confidence)) for part in parts if part.n_listed >= 2)
+        found = ((part.assessment, reliability_of(part.prepared, confidence)) for part in parts if part.n_listed >= 2)
     rows = []
     for assessment, summary in found:
         rows.append(

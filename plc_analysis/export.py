@@ -82,7 +82,8 @@ def atomic_write(path: str | Path, mode: str = "w", *, encoding: str | None = "u
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": encoding, "newline": ""})) as handle:
+        opened: IO = os.fdopen(fd, "wb") if mode == "wb" else os.fdopen(fd, "w", encoding=encoding, newline="")
+        with opened as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -169,7 +170,11 @@ def html_exporter() -> Any:
             here are those ``HTMLExporter.from_notebook_node`` registers.
             """
 
-            def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any) -> tuple[str, dict]:
+            # returns the page as text, as TemplateExporter does (nbconvert's Exporter declares a NotebookNode,
+            # and nbconvert's own TemplateExporter and HTMLExporter ignore the same error)
+            def from_notebook_node(  # type: ignore[override]
+                self, nb: Any, resources: dict | None = None, **kw: Any
+            ) -> tuple[str, dict]:
                 language = nb.metadata.get("language_info", {})
                 lexer = language.get("pygments_lexer", language.get("name"))
                 self.register_filter(
@@ -214,13 +219,11 @@ def notebook_to_html(nb: NotebookNode | str | Path, *, title: str | None = None)
     """
     import nbformat
 
-    name = "report"
-    if isinstance(nb, (str, Path)):
-        name = Path(nb).stem
-        nb = nbformat.read(str(nb), as_version=4)
-    metadata_title = nb.get("metadata", {}).get("title")
+    name = Path(nb).stem if isinstance(nb, (str, Path)) else "report"
+    notebook: NotebookNode = nbformat.read(str(nb), as_version=4) if isinstance(nb, (str, Path)) else nb
+    metadata_title = notebook.get("metadata", {}).get("title")
     resources = {"metadata": {"name": title or metadata_title or name}}
-    body, _ = html_exporter().from_notebook_node(nb, resources=resources)
+    body, _ = html_exporter().from_notebook_node(notebook, resources=resources)
     return body
 
 

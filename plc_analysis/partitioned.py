@@ -248,13 +248,17 @@ class _Piece:
 
 
 def _read_piece(folder: Path, name: str, label_prefix: str, problems: list[Problem]) -> _Piece | None:
-    for suffix, reader in ((".csv", readers.read_raw_csv), (".parquet", readers.read_raw_parquet)):
+    for suffix in (".csv", ".parquet"):
         file = folder / f"{name}{suffix}"
         if not file.exists():
             continue
         label = f"{label_prefix}{file.name}"
         try:
-            raw = reader(file, name=name) if suffix == ".parquet" else reader(file, name=name, file_label=label)
+            raw = (
+                readers.read_raw_parquet(file, name=name)
+                if suffix == ".parquet"
+                else readers.read_raw_csv(file, name=name, file_label=label)
+            )
         except Exception as exc:  # truncated or corrupt Parquet, unreadable file
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             problems.append(
@@ -266,7 +270,7 @@ def _read_piece(folder: Path, name: str, label_prefix: str, problems: list[Probl
     return None
 
 
-def _combine(name: str, pieces: list[_Piece]) -> tuple[RawTable, list[tuple[int, int, str]]]:
+def _combine(name: str, label: str, pieces: list[_Piece]) -> tuple[RawTable, list[tuple[int, int, str]]]:
     """One raw table from several files; line numbers are shifted so every row stays traceable.
 
     Returns the table and ``(first, last, label)`` line ranges to map problems back to files.
@@ -300,19 +304,19 @@ def _combine(name: str, pieces: list[_Piece]) -> tuple[RawTable, list[tuple[int,
     frame = frame[~frame.duplicated(subset=columns, keep="first")].reset_index(drop=True)
     combined = copy.copy(pieces[0].raw)  # same kind of table (typed or text) as the reader makes
     combined.name, combined.frame, combined.problems, combined.dropped = name, frame, problems, dropped
-    combined.label = f"{name} ({len(pieces)} partitions)"
+    combined.label = label
     if hasattr(combined, "typed"):
         combined.typed = typed
     return combined, ranges
 
 
-def _relocate(label: str, line: object, ranges: dict[str, list[tuple[int, int, str]]]) -> tuple[str, object]:
+def _relocate(label: str, line: int | None, ranges: dict[str, list[tuple[int, int, str]]]) -> tuple[str, int | None]:
     spans = ranges.get(label)
-    if not spans or line is None or pd.isna(line):
+    if not spans or line is None:
         return label, line
     for first, last, piece_label in spans:
-        if first <= int(line) <= last:
-            return piece_label, int(line) - first + 1
+        if first <= line <= last:
+            return piece_label, line - first + 1
     return label, line
 
 
@@ -394,9 +398,10 @@ def load_partitioned(
                 if piece is not None:
                     pieces.append(piece)
         if pieces:
-            raw[name], spans = _combine(name, pieces)
+            label = f"{name} ({len(pieces)} partitions)"
+            raw[name], spans = _combine(name, label, pieces)
             if spans:
-                ranges[raw[name].label] = spans
+                ranges[label] = spans
     required = tuple(n for n in CFA_TABLES if n in names)
     result = validate_tables(raw, required=required, extra_problems=problems)
     if ranges:
@@ -405,7 +410,10 @@ def load_partitioned(
             for p in result.problems
         ]
         if len(result.rejected):
-            moved = [_relocate(f, line, ranges) for f, line in zip(result.rejected["file"], result.rejected["line"])]
+            moved = [
+                _relocate(f, None if pd.isna(line) else int(line), ranges)
+                for f, line in zip(result.rejected["file"], result.rejected["line"])
+            ]
             result.rejected["file"] = [m[0] for m in moved]
             result.rejected["line"] = pd.array([m[1] for m in moved], dtype="Int64")
     notes = () if wanted is None else (f"schools read: {', '.join(chosen)}",)

@@ -233,10 +233,10 @@ def _xlsx_grid(path: Path, sheet: str | int | None, label: str, skip: set[str]) 
     ]
     formulas = set()
     formula_book = openpyxl.load_workbook(path, data_only=False)
-    for row in formula_book[name].iter_rows(min_row=1, max_row=worksheet.max_row):
-        for cell in row:
-            if cell.data_type == "f" and worksheet.cell(cell.row, cell.column).value is None:
-                formulas.add((cell.row, cell.column - 1))
+    for row_number, row in enumerate(formula_book[name].iter_rows(min_row=1, max_row=worksheet.max_row), start=1):
+        for column_index, cell in enumerate(row):
+            if cell.data_type == "f" and worksheet.cell(row_number, column_index + 1).value is None:
+                formulas.add((row_number, column_index))
     return _Grid(label, rows, name, frozenset(formulas))
 
 
@@ -508,7 +508,8 @@ class _Sheet:
             key = _item_key(item)
             loose[key] = None if key in loose and loose[key] != item else item
         self.item_cols: dict[str, int] = {}
-        ignored_summary, ignored = [], []
+        ignored_summary: list[tuple[int, str]] = []
+        ignored: list[tuple[int, str]] = []
         for index, name in enumerate(header):
             if index in claimed or not name:
                 continue
@@ -644,7 +645,7 @@ class _Sheet:
                     self.problem(sheet_max[1], header, sheet_max[0], "points possible is not a number")
                 elif maximum == "":
                     maximum = sheet_max[0]
-                elif _to_float(maximum) is not None and abs(_to_float(maximum) - sheet_value) > 1e-9:
+                elif (listed := _to_float(maximum)) is not None and abs(listed - sheet_value) > 1e-9:
                     self.problem(
                         sheet_max[1],
                         header,
@@ -894,8 +895,8 @@ class _Sheet:
             number_value = _to_float(value)
             if number_value is None and key and re.fullmatch(r"[A-Za-z]{1,2}", value):
                 response = value.upper()
-                maximum = self.max_points.get(item) or 1.0
-                number_value = maximum if response == key.strip().upper() else 0.0
+                key_points = self.max_points.get(item) or 1.0
+                number_value = key_points if response == key.strip().upper() else 0.0
             if number_value is None:
                 self.reject(
                     number, header, value, "not a number (points), a blank (not attempted) or an absence mark (abs)"
@@ -997,9 +998,9 @@ def _finish(sheet: _Sheet, result: ValidationResult) -> ValidationResult:
         return pattern.sub(lambda m: f"{names[m.group(1)]} ({m.group(1)})", text)
 
     role_headers = {"student_id": sheet.header[sheet.id_col]}
-    for column, role in (("first_name", "first"), ("last_name", "last"), ("grade", "grade")):
+    for table_column, role in (("first_name", "first"), ("last_name", "last"), ("grade", "grade")):
         if role in sheet.roles:
-            role_headers[column] = sheet.header[sheet.roles[role]]
+            role_headers[table_column] = sheet.header[sheet.roles[role]]
     if "name" in sheet.roles:
         role_headers.update(first_name=sheet.header[sheet.roles["name"]], last_name=sheet.header[sheet.roles["name"]])
     problems = []

@@ -268,8 +268,8 @@ def _parse_table(spec: TableSpec, raw: RawTable, file: str) -> tuple[_TableCheck
     missing = [c for c in spec.required if c not in frame.columns]
     typed = pd.DataFrame(index=frame.index)
     if missing:
-        for column in missing:
-            check.problems.append(Problem(file, 1, column, None, "required column is missing from the header"))
+        for name in missing:
+            check.problems.append(Problem(file, 1, name, None, "required column is missing from the header"))
         everything = pd.Series(True, index=frame.index)
         check.flag(everything, None, f"file lacks required column(s) {', '.join(missing)}", report=False)
         return check, empty_table(spec.name)

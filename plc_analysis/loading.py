@@ -15,10 +15,11 @@ from .dataset import Dataset
 from .errors import Problem
 from .load_steps import Errors, finish_load
 from .readers import RawTable, read_raw_csv, read_raw_parquet
+from .roster_match import ROSTER_TABLES, join_roster
 from .schema import CFA_TABLES, TABLES
 from .validation import validate_tables
 
-__all__ = ["load_dataset", "load_sample", "load_canonical", "finish_load", "SAMPLE_PATH"]
+__all__ = ["load_dataset", "load_roster", "load_sample", "load_canonical", "finish_load", "SAMPLE_PATH"]
 
 #: The synthetic sample district shipped inside the package (``plc_analysis/data/sample``).
 SAMPLE_PATH = SAMPLE_DIR
@@ -64,7 +65,36 @@ def _is_oneroster_folder(folder: Path) -> bool:
     return (folder / "manifest.csv").exists() or (folder / "orgs.csv").exists() or (folder / "users.csv").exists()
 
 
-def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Dataset:
+#: Loaders that match students to a roster themselves (they know each student's line).
+ROSTER_AWARE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".tsv")
+
+
+def load_roster(roster: str | Path | Dataset, *, errors: Errors = "raise") -> Dataset:
+    """Load a roster: a OneRoster export (folder or zip) or a canonical folder of people tables.
+
+    Parameters
+    ----------
+    roster : str, Path or Dataset
+        A canonical folder needs only ``schools, teams, teachers, sections, students,
+        enrollments``; a Dataset is returned as it is.
+    errors : {"raise", "quarantine"}
+        See :func:`load_dataset`.
+
+    Returns
+    -------
+    Dataset
+    """
+    if isinstance(roster, Dataset):
+        return roster
+    path = Path(roster)
+    if path.is_dir() and not _is_oneroster_folder(path):
+        return load_canonical(path, errors=errors, required=ROSTER_TABLES)
+    return load_dataset(path, errors=errors)
+
+
+def load_dataset(
+    path: str | Path, *, errors: Errors = "raise", roster: str | Path | Dataset | None = None, **options
+) -> Dataset:
     """Load a district's data, validating every row.
 
     Parameters
@@ -82,6 +112,11 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
         problem (file, line, column, value, reason).  ``"quarantine"``: load
         the valid rows and keep the rejected ones, with reasons, in
         ``Dataset.rejected``.
+    roster : str, Path or Dataset, optional
+        Students, sections and teams from another system (a OneRoster export or a canonical
+        folder, see :func:`load_roster`): the results' students are matched to it by id, else by
+        name, and placed in its sections (see :func:`plc_analysis.roster_match.join_roster`);
+        a score sheet may then carry names and no ids.
     **options
         Passed to the format's loader (e.g. ``item_map`` for score sheets).
 
@@ -99,6 +134,12 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {path}")
+    if roster is not None:
+        people = load_roster(roster, errors=errors)
+        if path.is_file() and path.suffix.lower() in ROSTER_AWARE_SUFFIXES:
+            return _load_file(path, errors=errors, roster=people, **options)
+        results = load_dataset(path, errors=errors, **options)
+        return join_roster(results, people, errors=errors)
     if path.is_dir():
         from .partitioned import is_partitioned, load_partitioned
 
@@ -123,14 +164,19 @@ def load_dataset(path: str | Path, *, errors: Errors = "raise", **options) -> Da
         raise ValueError(
             f"{path.name}: a zip is read as a OneRoster export, but it has no manifest.csv, orgs.csv or users.csv"
         )
-    if suffix in (".csv", ".xlsx", ".xlsm", ".tsv"):
-        from .scoresheet import load_score_sheet
-
-        return load_score_sheet(path, errors=errors, **options)
+    if suffix in ROSTER_AWARE_SUFFIXES:
+        return _load_file(path, errors=errors, **options)
     raise ValueError(
         f"{path.name}: unsupported input; give a canonical folder, a OneRoster folder or zip, "
         "or a score sheet (.csv/.xlsx; save an old .xls workbook as .xlsx)"
     )
+
+
+def _load_file(path: Path, *, errors: Errors, **options) -> Dataset:
+    """A spreadsheet or CSV of results: a score sheet (the LMS gradebooks come here too)."""
+    from .scoresheet import load_score_sheet
+
+    return load_score_sheet(path, errors=errors, **options)
 
 
 def load_sample() -> Dataset:

@@ -41,6 +41,7 @@ from .dataset import Dataset
 from .errors import REDACTED, PLCDataError, Problem
 from .load_steps import Errors, finish_load
 from .readers import LINE, RawTable, decode_bytes, read_raw_csv
+from .roster_match import join_roster
 from .schema import ASSESSMENT_KINDS, CFA_TABLES, TABLES
 from .validation import REJECTED_COLUMNS, ValidationResult, validate_tables
 
@@ -362,8 +363,12 @@ class _Sheet:
         kind: str,
         grade: str | None,
         stem: str,
+        names_only: bool = False,
     ) -> None:
         self.grid = grid
+        #: whether a sheet with names and no student ids may load (students matched to a roster later)
+        self.names_only = names_only
+        self.people: list[dict] = []
         self.label = grid.label
         self.map = item_map
         self.map_label = item_map.label or "item map"
@@ -420,7 +425,10 @@ class _Sheet:
                 self.header_line = number
                 self.header = [c.strip() for c in cells]
                 self.id_col = min(ids, key=lambda i: ID_HEADERS.index(folded[i]))
+                self.names_only = False
                 return
+        if self.names_only and self.find_name_header():
+            return
         raise PLCDataError(
             [
                 Problem(
@@ -429,11 +437,28 @@ class _Sheet:
                     None,
                     None,
                     "no header row with a student id column (e.g. 'Student ID', 'ID', "
-                    "'student_id' or 'Student Number') and at least one other column",
+                    "'student_id' or 'Student Number') and at least one other column"
+                    + ("" if self.names_only else " (a sheet with names only loads with a roster: pass roster=)"),
                 )
             ],
             source=self.label,
         )
+
+    def find_name_header(self) -> bool:
+        """A header with a name column (or first and last name columns) stands in for the id column."""
+        for index, (number, cells) in enumerate(self.grid.rows):
+            folded = [_fold(c) for c in cells]
+            names = [i for i, f in enumerate(folded) if f in _NAME_ONE or f in _LAST]
+            if names and sum(1 for c in cells if c.strip()) >= 2:
+                self.header_index, self.header_line = index, number
+                self.header = [c.strip() for c in cells]
+                self.id_col = names[0]
+                self.notes.append(
+                    f"{self.label}: no student id column; students are matched to the roster by name "
+                    f"(column {self.header[self.id_col]!r})"
+                )
+                return True
+        return False
 
     def read_map(self) -> None:
         frame = self.map.frame
@@ -488,7 +513,7 @@ class _Sheet:
         self.roles: dict[str, int] = {}
         folded = [_fold(h) for h in header]
         for index, f in enumerate(folded):
-            if index == self.id_col or not header[index]:
+            if (index == self.id_col and not self.names_only) or not header[index]:
                 continue
             for role, names in (
                 ("name", _NAME_ONE),
@@ -728,9 +753,13 @@ class _Sheet:
             cells = (cells + [""] * width)[:width] if len(cells) < width else cells
             if not any(c.strip() for c in cells):
                 continue
-            self.rows_json[(self.label, number)] = self.row_json(number, cells)
-            student = cells[self.id_col].strip()
+            key = (self.label, number)
+            self.rows_json[key] = self.row_json(number, cells)
             names = [cells[roles[r]].strip() for r in ("name", "first", "last") if r in roles]
+            if self.names_only:
+                student = f"row-{number}" if any(names) else ""
+            else:
+                student = cells[self.id_col].strip()
             items = {item: cells[index].strip() for item, index in self.item_cols.items()}
             id_header = self.header[self.id_col]
             if _SUMMARY_ROWS.match(student) or any(_SUMMARY_ROWS.match(n) for n in names if n):
@@ -774,6 +803,11 @@ class _Sheet:
                 teachers[teacher_id] = {"teacher_id": teacher_id, "team_id": self.team_id, "name": name, LINE: number}
                 self.column_at[(self.label, number, "teacher_id")] = self._header_of("teacher", "section")
             first, last = self._names(cells)
+            person = {"student_id": student, "first_name": first, "last_name": last}
+            person.update(file=self.label, line=number, column=self.header[self.id_col], row=self.rows_json[key])
+            if "name" in roles:
+                person["name"] = cells[roles["name"]]
+            self.people.append(person)
             grade = cells[roles["grade"]].strip() if "grade" in roles else self.grade
             self.tables["students"].append(
                 {"student_id": student, "grade": grade, "first_name": first, "last_name": last, LINE: number}
@@ -1053,6 +1087,7 @@ def load_score_sheet(
     errors: Errors = "raise",
     school_id: str | None = None,
     grade: str | None = None,
+    roster: Dataset | None = None,
 ) -> Dataset:
     """Load a wide CFA score sheet (one row per student, one column per item).
 
@@ -1099,6 +1134,12 @@ def load_score_sheet(
         Students' grade when the sheet has no grade column (default: a
         "Grade N" in the title rows or file name, else ``"unknown"`` with a
         warning).
+    roster : Dataset, optional
+        Students, sections and teams from another system (see
+        :func:`plc_analysis.loading.load_roster`): each row's student is matched to it by id,
+        else by name (see :func:`plc_analysis.roster_match.join_roster`), and a sheet with a
+        name column and no id column loads (an unmatched or ambiguous name is reported with its
+        row number, never guessed).
 
     Returns
     -------
@@ -1162,6 +1203,7 @@ def load_score_sheet(
         kind=kind,
         grade=grade,
         stem=stem,
+        names_only=roster is not None,
     )
     loader.problems = read_problems + loader.problems
     if not (team_id and school_id):
@@ -1199,4 +1241,11 @@ def load_score_sheet(
         loader.notes.append("no teacher column: each section is treated as its own teacher")
     result = validate_tables(loader.raw_tables(), extra_problems=loader.problems)
     result = _finish(loader, result)
-    return finish_load(result, source=str(path), errors=errors, notes=tuple(loader.notes))
+    dataset = finish_load(result, source=str(path), errors=errors, notes=tuple(loader.notes))
+    if roster is None:
+        return dataset
+    people = pd.DataFrame(loader.people)
+    people = people.loc[people["student_id"].isin(dataset.students["student_id"])] if len(people) else people
+    if not len(people):
+        people = pd.DataFrame(columns=["student_id", "first_name", "last_name", "file", "line"])
+    return join_roster(dataset, roster, errors=errors, people=people, match_ids=not loader.names_only)

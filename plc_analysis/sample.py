@@ -364,7 +364,7 @@ class _District:
         self.skill_index: dict[str, int] = {}
         self.skill_ids_by_code: dict[str, list[str]] = {}
         self.assessments: list[_Assessment] = []
-        self.score_parts: list[dict[str, np.ndarray]] = []
+        self.score_parts: list[dict[str, Any]] = []  # arrays per score row, and the assessment's id
         self.intervention_rows: list[dict[str, Any]] = []
         self.reassessments: list[dict[str, Any]] = []
         self.planted: dict[str, Any] = {}
@@ -530,7 +530,8 @@ class _District:
     # ----------------------------------------------------------------- forms
     def make_form(self, form_id: str, skill_code: str, spec: list[tuple[int, int]], shift: float = 0.0) -> _Form:
         rng = self.rng
-        item_ids, skill_g, kinds, maxp = [], [], [], []
+        item_ids: list[str] = []
+        skill_g, kinds, maxp = [], [], []
         for local, n in spec:
             cycle = _SKILLS[skill_code][local][4]
             for j in range(n):
@@ -759,7 +760,7 @@ def _elementary_assessments(d: _District) -> None:
         "recorded_key": str(_OPTIONS[f.key_rec[col]]),
         "true_key": str(_OPTIONS[f.key_true[col]]),
     }
-    unit = d.add_assessment(
+    unit_test = d.add_assessment(
         t,
         "unit",
         1,
@@ -773,7 +774,7 @@ def _elementary_assessments(d: _District) -> None:
         if i == 2:
             d.reteach(a, [_G3_WEAK_SKILL], 1, date(2025, 11, 5))
         if i == 3:
-            d.administer(unit)
+            d.administer(unit_test)
         if i == 4:
             d.reteach(a, [_G3_WEAK_SKILL], 2, date(2026, 1, 29))
 
@@ -1006,10 +1007,14 @@ def _high_assessments(d: _District) -> None:
             )
         for c, cd in enumerate(cfa_dates, 1):
             u = min(sum(cd > ud for ud in unit_dates) + 1, 4)
-            block = [int(x) for x in blocks[u - 1]]
-            spec = [(block[0], 3), (block[1 % len(block)], 2)] if len(block) > 1 else [(block[0], 5)]
+            unit_skills = [int(x) for x in blocks[u - 1]]
+            spec = (
+                [(unit_skills[0], 3), (unit_skills[1 % len(unit_skills)], 2)]
+                if len(unit_skills) > 1
+                else [(unit_skills[0], 5)]
+            )
             if code == "BIO" and c == 2:
-                spec = [(_BIO_GAP_SKILL, 3), (block[0], 2)]
+                spec = [(_BIO_GAP_SKILL, 3), (unit_skills[0], 2)]
             title = f"CFA {c}: " + "; ".join(skills[s][0] for s, _ in spec)
             events.append(("cfa", c, cd + shift_days, title, f"Unit {u}", spec))
         events.sort(key=lambda e: (e[2], e[0]))
@@ -1631,7 +1636,7 @@ def _measure(d: _District, tables: dict[str, pd.DataFrame]) -> None:
             last = pr[pr["period_end"] == as_of]
             current = float((last["percent"] < FAIL_LINE).mean())
             first_val = float((pr[pr["period_end"] == pr["period_end"].min()]["percent"] < FAIL_LINE).mean())
-            detail = {"first_report_value": round(first_val, 4), "n_students": int(len(last))}
+            detail: dict[str, object] = {"first_report_value": round(first_val, 4), "n_students": int(len(last))}
         else:
             cand = team_a[team_a["kind"] == r["assessment_kind"]]
             if r["skill_id"]:

@@ -173,14 +173,14 @@ def match_students(people: pd.DataFrame, roster_students: pd.DataFrame, *, match
         if len(students) < 2:
             continue
         rows_of = frame["roster_id"] == roster_id
-        where = ", ".join(_where(f, l, s) for f, l, s in frame.loc[rows_of, ["file", "line", "student_id"]].to_numpy())
-        frame.loc[rows_of, "reason"] = f"{len(students)} results rows ({where}) match roster student {roster_id}"
+        places = ", ".join(_where(f, l, s) for f, l, s in frame.loc[rows_of, ["file", "line", "student_id"]].to_numpy())
+        frame.loc[rows_of, "reason"] = f"{len(students)} results rows ({places}) match roster student {roster_id}"
         frame.loc[rows_of, ["roster_id", "matched_by"]] = ""
     frame["line"] = pd.array(frame["line"].tolist(), dtype="Int64")
     return frame
 
 
-def _where(file: object, line: object, student_id: str) -> str:
+def _where(file: object, line: float | None, student_id: str) -> str:
     if line is not None and not pd.isna(line):
         return f"line {int(line)}"
     return f"student {student_id}"

@@ -803,7 +803,7 @@ class _Sheet:
                 teachers[teacher_id] = {"teacher_id": teacher_id, "team_id": self.team_id, "name": name, LINE: number}
                 self.column_at[(self.label, number, "teacher_id")] = self._header_of("teacher", "section")
             first, last = self._names(cells)
-            person = {"student_id": student, "first_name": first, "last_name": last}
+            person: dict[str, object] = {"student_id": student, "first_name": first, "last_name": last}
             person.update(file=self.label, line=number, column=self.header[self.id_col], row=self.rows_json[key])
             if "name" in roles:
                 person["name"] = cells[roles["name"]]

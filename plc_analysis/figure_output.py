@@ -17,11 +17,11 @@ Measuring text is most of the time it takes to draw a report figure, and
 matplotlib measures each label again for every renderer: the layout pass,
 the cropping pass and the final drawing each use a new one.  In SVG a
 text's size depends only on the string and its font (glyph outlines at a
-fixed scale, never the renderer or its resolution), so
-:func:`_share_svg_text_metrics` lets every SVG renderer of the process share
-one table of them, and :func:`_share_svg_font_heights` does the same for
-the font heights ``Text`` reads for every label; the figures are unchanged,
-byte for byte (tested).
+fixed scale, never the renderer or its resolution), so while a report figure
+is written (:func:`shared_svg_measurements`) every SVG renderer shares one
+table of them, and one of the font heights ``Text`` reads for every label;
+the figures are unchanged, byte for byte (tested), and matplotlib is left
+as it was once the figure is written.
 
 A figure of one axes under constrained layout (every report figure) is laid
 out with fewer measurements (:func:`_laid_out_in_one_pass`).  Constrained layout
@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
@@ -53,7 +54,7 @@ from matplotlib.transforms import Bbox
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
-__all__ = ["ReportFigure", "report_figure", "figure_alt_text"]
+__all__ = ["ReportFigure", "report_figure", "figure_alt_text", "shared_svg_measurements"]
 
 #: SVG settings used while a report figure is written (not set globally).
 SVG_RC: dict[RcKeyType, Any] = {"svg.fonttype": "none", "svg.hashsalt": "plc"}
@@ -80,33 +81,28 @@ class _SharedTable:
         return found
 
 
-def _share_svg_text_metrics() -> None:
-    """Make SVG renderers share their measurements of plain text (once per process).
+_TEXT_SIZES = _SharedTable()
+_FONT_HEIGHTS = _SharedTable()
 
-    ``RendererSVG.get_text_width_height_descent`` asks a ``TextToPath`` for
-    the string's extent in its font; the answer depends only on the string
-    and the font properties (size included), so it is kept in one table for
-    every renderer.  Mathtext and TeX go through matplotlib as before.
+
+def _shared_text_size(original: Callable[..., tuple]) -> Callable[..., tuple]:
+    """``RendererSVG.get_text_width_height_descent`` answering plain text from one table for every renderer.
+
+    ``original`` asks a ``TextToPath`` for the string's extent in its font; the
+    answer depends only on the string and the font properties (size included).
+    Mathtext and TeX go through ``original`` as before.
     """
-    original = RendererSVG.get_text_width_height_descent
-    if getattr(original, "_plc_shared", False):
-        return
-    sizes = _SharedTable()
 
     def get_text_width_height_descent(self: RendererSVG, s: str, prop: Any, ismath: Any) -> tuple:
         if ismath:
             return original(self, s, prop, ismath)
         # FontProperties is mutable: key on a snapshot
-        return sizes.get((s, prop.copy()), lambda: original(self, s, prop, ismath))
+        return _TEXT_SIZES.get((s, prop.copy()), lambda: original(self, s, prop, ismath))
 
     get_text_width_height_descent._plc_shared = True  # type: ignore[attr-defined]
     get_text_width_height_descent.__wrapped__ = original  # type: ignore[attr-defined]
     get_text_width_height_descent.__doc__ = original.__doc__
-    # replacing the method on the class is the point: every SVG renderer, ours or matplotlib's, shares the table
-    RendererSVG.get_text_width_height_descent = get_text_width_height_descent  # type: ignore[method-assign]
-
-
-_share_svg_text_metrics()
+    return get_text_width_height_descent
 
 
 def _font_height_metrics(prop: FontProperties, dpi: float = 72.0) -> tuple[Any, Any, Any]:
@@ -130,30 +126,67 @@ def _font_height_metrics(prop: FontProperties, dpi: float = 72.0) -> tuple[Any, 
     return ascent * scale, -descent * scale, gap * scale
 
 
-def _share_svg_font_heights() -> None:
-    """Let SVG renderers answer ``Text``'s question about a font's height from one table (once per process).
+def _shared_font_height_metrics(self: RendererSVG, prop: FontProperties) -> tuple[Any, Any, Any]:
+    """A font's ascent, descent and line gap from one table for every SVG renderer.
 
-    For each label it lays out, matplotlib's ``Text`` looks the font up and
-    reads its metric tables, unless the renderer answers through
-    ``_get_font_height_metrics`` (as the PDF and PostScript renderers do).
-    The answer depends only on the font properties and the resolution, and
-    an SVG is always drawn at 72 dpi, so SVG renderers get that method with
-    answers kept per font.  Where matplotlib's SVG renderer has the method
-    itself, or ``Text`` does not ask for it, nothing changes.
+    For each label it lays out, matplotlib's ``Text`` looks the font up and reads
+    its metric tables, unless the renderer answers through
+    ``_get_font_height_metrics`` (as the PDF and PostScript renderers do).  The
+    answer depends only on the font properties and the resolution, and an SVG is
+    always drawn at 72 dpi.
     """
-    if hasattr(RendererSVG, "_get_font_height_metrics"):
-        return
-    heights = _SharedTable()
-
-    def _get_font_height_metrics(self: RendererSVG, prop: FontProperties) -> tuple[Any, Any, Any]:
-        key = prop.copy()  # FontProperties is mutable: key on a snapshot
-        return heights.get(key, lambda: _font_height_metrics(key, dpi=72.0))  # print_svg draws at 72 dpi
-
-    _get_font_height_metrics._plc_shared = True  # type: ignore[attr-defined]
-    RendererSVG._get_font_height_metrics = _get_font_height_metrics  # type: ignore[attr-defined]
+    key = prop.copy()  # FontProperties is mutable: key on a snapshot
+    return _FONT_HEIGHTS.get(key, lambda: _font_height_metrics(key, dpi=72.0))  # print_svg draws at 72 dpi
 
 
-_share_svg_font_heights()
+_shared_font_height_metrics._plc_shared = True  # type: ignore[attr-defined]
+
+_sharing_lock = threading.Lock()
+_sharing_depth = 0
+_sharing_undo: list[Callable[[], None]] = []
+
+
+def _install_sharing() -> None:
+    """Give ``RendererSVG`` the shared measurements; remember how to take them back."""
+    name = "get_text_width_height_descent"
+    own = vars(RendererSVG).get(name)  # None: inherited from RendererBase
+    # replacing the method on the class is the point: every SVG renderer, ours or matplotlib's, shares the table
+    RendererSVG.get_text_width_height_descent = _shared_text_size(getattr(RendererSVG, name))  # type: ignore[method-assign]
+    _sharing_undo.append(lambda: setattr(RendererSVG, name, own) if own is not None else delattr(RendererSVG, name))
+    if not hasattr(RendererSVG, "_get_font_height_metrics"):  # where matplotlib has its own, it is kept
+        RendererSVG._get_font_height_metrics = _shared_font_height_metrics  # type: ignore[attr-defined]
+        _sharing_undo.append(lambda: delattr(RendererSVG, "_get_font_height_metrics"))
+
+
+@contextmanager
+def shared_svg_measurements() -> Iterator[None]:
+    """While inside, SVG renderers share one table of text sizes and font heights; matplotlib is untouched outside.
+
+    A report figure's SVG is drawn by several renderers (the layout pass, the
+    crop, the drawing kept) and each measures every label again; in SVG a text's
+    size depends only on the string and its font, so the measurements are kept
+    in tables (:data:`TEXT_METRICS_LIMIT`) that last for the process.  The
+    figures are the same, byte for byte.  Nested and concurrent uses share one
+    installation; the last to leave restores ``RendererSVG`` as it found it.
+    Importing this module changes nothing in matplotlib.
+
+    Yields
+    ------
+    None
+    """
+    global _sharing_depth
+    with _sharing_lock:
+        if _sharing_depth == 0:
+            _install_sharing()
+        _sharing_depth += 1
+    try:
+        yield
+    finally:
+        with _sharing_lock:
+            _sharing_depth -= 1
+            if _sharing_depth == 0:
+                while _sharing_undo:
+                    _sharing_undo.pop()()
 
 
 def _laid_out_in_one_pass(figure: Figure) -> Bbox | None:
@@ -252,7 +285,7 @@ class ReportFigure:
         if self._svg is None:
             buffer = io.StringIO()
             engine = self.figure.get_layout_engine()
-            with matplotlib.rc_context(SVG_RC):
+            with matplotlib.rc_context(SVG_RC), shared_svg_measurements():
                 crop = _laid_out_in_one_pass(self.figure)
                 try:
                     self.figure.savefig(buffer, format="svg", bbox_inches="tight" if crop is None else crop)

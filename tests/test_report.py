@@ -111,7 +111,7 @@ def test_a_foreign_peer_counts_file_is_named_in_the_error(tmp_path):
         R.team_context(str(folder), "T-6MB")
 
 
-def test_svg_renderers_share_text_and_font_sizes_without_changing_the_figure(monkeypatch):
+def test_svg_renderers_share_text_and_font_sizes_without_changing_the_figure():
     import io
 
     import matplotlib
@@ -119,10 +119,10 @@ def test_svg_renderers_share_text_and_font_sizes_without_changing_the_figure(mon
     from matplotlib.backends.backend_svg import RendererSVG
     from matplotlib.font_manager import FontProperties
 
-    from plc_analysis.figure_output import SVG_RC
+    from plc_analysis.figure_output import SVG_RC, shared_svg_measurements
 
-    shared = RendererSVG.get_text_width_height_descent
-    assert shared._plc_shared  # installed when plc_analysis.figure_output is imported
+    plain = vars(RendererSVG)["get_text_width_height_descent"]
+    had_heights = hasattr(RendererSVG, "_get_font_height_metrics")
 
     def draw() -> str:
         fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
@@ -136,22 +136,28 @@ def test_svg_renderers_share_text_and_font_sizes_without_changing_the_figure(mon
         plt.close(fig)
         return buffer.getvalue()
 
-    with_shared = draw()
-    assert RendererSVG._get_font_height_metrics._plc_shared
-    monkeypatch.delattr(RendererSVG, "_get_font_height_metrics")  # Text reads the font's tables itself
-    assert draw() == with_shared  # byte for byte
-    monkeypatch.setattr(RendererSVG, "get_text_width_height_descent", shared.__wrapped__)
-    assert draw() == with_shared
-    renderer = RendererSVG(100, 100, io.StringIO())
-    for text, prop in [
-        ("Divide fractions", FontProperties(size=9)),
-        ("Divide fractions", FontProperties(size=12)),
-        ("Divide fractions", FontProperties(size=9, weight="bold")),
-        ("lp", FontProperties()),
-    ]:
-        assert shared(renderer, text, prop, False) == shared.__wrapped__(renderer, text, prop, False)
-    sizes = {shared(renderer, "Divide fractions", FontProperties(size=s), False) for s in (8, 9, 12)}
-    assert len(sizes) == 3  # the font size is part of the key
+    alone = draw()  # matplotlib's own measurements
+    with shared_svg_measurements():
+        shared = RendererSVG.get_text_width_height_descent
+        assert shared._plc_shared and shared.__wrapped__ is plain
+        assert had_heights or RendererSVG._get_font_height_metrics._plc_shared
+        with shared_svg_measurements():  # nested: the same installation
+            assert RendererSVG.get_text_width_height_descent is shared
+            assert draw() == alone  # byte for byte, filling the tables
+        assert draw() == alone  # and answered from them
+        renderer = RendererSVG(100, 100, io.StringIO())
+        for text, prop in [
+            ("Divide fractions", FontProperties(size=9)),
+            ("Divide fractions", FontProperties(size=12)),
+            ("Divide fractions", FontProperties(size=9, weight="bold")),
+            ("lp", FontProperties()),
+        ]:
+            assert shared(renderer, text, prop, False) == plain(renderer, text, prop, False)
+        sizes = {shared(renderer, "Divide fractions", FontProperties(size=s), False) for s in (8, 9, 12)}
+        assert len(sizes) == 3  # the font size is part of the key
+    # matplotlib as it was: the sharing lasts only while report figures are written
+    assert vars(RendererSVG)["get_text_width_height_descent"] is plain
+    assert hasattr(RendererSVG, "_get_font_height_metrics") == had_heights
 
 
 def _team_blocks():

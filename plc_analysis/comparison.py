@@ -17,6 +17,7 @@ from .coded import decode
 from .dataset import Dataset
 from .metric_cache import cached_metric
 from .proficiency import MasteryRule, coded_student_skill_mastery, student_skill_mastery
+from .rules import TOLERANCE
 from .stats import proportion_difference_interval, signal_from_interval
 
 __all__ = [
@@ -77,7 +78,7 @@ def item_success(dataset: Dataset, *, success: float = 0.75, **filters) -> pd.Da
                 ]
             },
             "credit": credit,
-            "correct": credit >= success - 1e-9,
+            "correct": credit >= success - TOLERANCE,
         }
     )
 

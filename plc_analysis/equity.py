@@ -23,6 +23,7 @@ import pandas as pd
 
 from .dataset import Dataset
 from .proficiency import MasteryRule, student_skill_mastery
+from .rules import group_columns
 from .stats import proportion_difference_interval, signal_from_interval, wilson_interval
 
 __all__ = [
@@ -289,24 +290,6 @@ def suppress_small_cells(
 # --------------------------------------------------------------------------- #
 # Subgroup shares and gaps
 # --------------------------------------------------------------------------- #
-_BY = {
-    "team": ["team_id"],
-    "school": ["school_id"],
-    "teacher": ["team_id", "teacher_id"],
-    "section": ["team_id", "teacher_id", "section_id"],
-}
-
-
-def _by_columns(by: str | Sequence[str] | None) -> list[str]:
-    levels = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    columns: list[str] = []
-    for level in levels:
-        for c in _BY.get(level, [level]):
-            if c not in columns:
-                columns.append(c)
-    return columns
-
-
 def _membership(students: pd.DataFrame, subgroups: Sequence[str]) -> pd.DataFrame:
     """Long table ``student_id, subgroup, value, group`` of each student's subgroup memberships.
 
@@ -448,12 +431,12 @@ def subgroup_gaps(
     """
     if filters:
         dataset = dataset.filter(**filters)
-    group_cols = _by_columns(by)
     if units is None:
         units = student_skill_mastery(dataset, rule)
         key_cols = ["skill_id"] if keys is None else list(keys)
     else:
         key_cols = [] if keys is None else list(keys)
+    group_cols = group_columns(by, units.columns, "a column of units")
     needed = ["student_id", outcome, *group_cols, *key_cols]
     absent = [c for c in needed if c not in units.columns]
     if absent:
@@ -484,8 +467,13 @@ def subgroup_gaps(
         table["share_rest"] = np.where(n_rest > 0, x_rest / np.where(n_rest > 0, n_rest, 1), np.nan)
     table["in_ci_low"], table["in_ci_high"] = wilson_interval(x_in, n_in, confidence)
     both = (n_in > 0) & (n_rest > 0)
+    # where one side is empty the interval is not defined: placeholder counts 0 of 1 keep the call valid
     low, high = proportion_difference_interval(
-        x_in, np.where(both, n_in, 1), x_rest, np.where(both, n_rest, 1), confidence
+        np.where(both, x_in, 0),
+        np.where(both, n_in, 1),
+        np.where(both, x_rest, 0),
+        np.where(both, n_rest, 1),
+        confidence,
     )
     table["gap"] = table["share_in"] - table["share_rest"]
     table["ci_low"] = np.where(both, low, np.nan)

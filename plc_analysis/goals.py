@@ -40,7 +40,9 @@ import pandas as pd
 from .dataset import Dataset
 from .equity import MIN_CELL, Audience, resolve_audience
 from .proficiency import skill_evidence
+from .rules import TOLERANCE
 from .support import latest_data_date
+from .text_format import percent_text
 
 __all__ = [
     "goal_series",
@@ -56,7 +58,6 @@ GOAL_STATUSES: tuple[str, ...] = ("met", "on track", "at risk", "off track", "no
 PASSING = 0.70
 #: Progress-report grade (percent) below which a student is failing.
 FAILING_PERCENT = 60.0
-_TOL = 1e-9
 _SERIES_COLUMNS = [
     "goal_id",
     "team_id",
@@ -205,15 +206,15 @@ def goal_series(
                 ev = ev[ev["assessment_id"].isin(a["assessment_id"])]
                 if skill is not None:
                     ev = ev[ev["skill_id"] == skill]
-                ev = ev.assign(_ok=ev["score"] >= ev["proficiency_cut"] - _TOL)
+                ev = ev.assign(_ok=ev["score"] >= ev["proficiency_cut"] - TOLERANCE)
                 units = ev.groupby(["assessment_id", "student_id"], sort=False)["_ok"].all().reset_index()
             else:
                 units = percent()
                 units = units[units["assessment_id"].isin(a["assessment_id"])]
                 units = units.assign(
                     _ok={
-                        "share_passing": units["percent"] >= passing - _TOL,
-                        "failure_rate": units["percent"] < passing - _TOL,
+                        "share_passing": units["percent"] >= passing - TOLERANCE,
+                        "failure_rate": units["percent"] < passing - TOLERANCE,
                         "mean_percent": units["percent"],
                     }[metric]
                 )
@@ -243,10 +244,6 @@ def goal_series(
     series["n_students"] = series["n_students"].astype("int64")
     series = series.sort_values(["goal_id", "date", "assessment_id"], kind="stable")
     return series[_SERIES_COLUMNS].reset_index(drop=True)
-
-
-def _fmt_share(x: float) -> str:
-    return "—" if pd.isna(x) else f"{x:.0%}" if abs(x * 100 - round(x * 100)) < 0.05 else f"{x:.1%}"
 
 
 def goal_progress(
@@ -385,7 +382,7 @@ def goal_progress(
             .agg(n=("_x", "size"), sx=("_x", "sum"), sy=("_y", "sum"), sxx=("_xx", "sum"), sxy=("_xy", "sum"))
         )
         denom = sums["n"] * sums["sxx"] - sums["sx"] ** 2
-        slope = (sums["n"] * sums["sxy"] - sums["sx"] * sums["sy"]) / denom.where(denom.abs() > _TOL)
+        slope = (sums["n"] * sums["sxy"] - sums["sx"] * sums["sy"]) / denom.where(denom.abs() > TOLERANCE)
         intercept = (sums["sy"] - slope * sums["sx"]) / sums["n"]
         ok = sums["n"] >= max(min_points, 2)
         goals["actual_pace"] = goals["goal_id"].map(slope.where(ok)).astype("float64")
@@ -398,9 +395,9 @@ def goal_progress(
     short = (sign * (goals["target"] - goals["projected"])).clip(lower=0)
     goals["shortfall"] = short.where(enough)
     has_current = goals["current"].notna()
-    met = has_current & (sign * (goals["current"] - goals["target"]) >= -_TOL)
+    met = has_current & (sign * (goals["current"] - goals["target"]) >= -TOLERANCE)
     goals["status"] = np.select(
-        [~has_current, met, ~enough, short <= _TOL, short <= at_risk_within + _TOL],
+        [~has_current, met, ~enough, short <= TOLERANCE, short <= at_risk_within + TOLERANCE],
         ["not enough data", "met", "not enough data", "on track", "at risk"],
         default="off track",
     )
@@ -439,15 +436,15 @@ def _summaries(goals: pd.DataFrame, series: pd.DataFrame) -> list[str]:
         due = f"{g.due_date:%Y-%m-%d}"
         if g.status == "not enough data" and not pd.isna(g.current):
             out.append(
-                f"Not enough data for a trend: {_fmt_share(g.current)} {words}{who} on "
+                f"Not enough data for a trend: {percent_text(g.current, 1)} {words}{who} on "
                 f"{g.current_date:%Y-%m-%d} from {g.n_points} data point(s) "
-                f"(baseline {_fmt_share(g.baseline)}, target {_fmt_share(g.target)} by {due})."
+                f"(baseline {percent_text(g.baseline, 1)}, target {percent_text(g.target, 1)} by {due})."
             )
             continue
         if g.status == "not enough data":
             out.append(
                 f"Not enough data yet: no {words}{who} measured since {g.start_date:%Y-%m-%d} "
-                f"(baseline {_fmt_share(g.baseline)}, target {_fmt_share(g.target)} by {due})."
+                f"(baseline {percent_text(g.baseline, 1)}, target {percent_text(g.target, 1)} by {due})."
             )
             continue
         head = {"met": "Met", "on track": "On track", "at risk": "At risk", "off track": "Off track"}[g.status]
@@ -456,10 +453,10 @@ def _summaries(goals: pd.DataFrame, series: pd.DataFrame) -> list[str]:
             if pd.isna(g.actual_pace)
             else f" Pace needed {100 * g.required_pace:+.2f} points a week; actual {100 * g.actual_pace:+.2f}."
         )
-        projection = "" if pd.isna(g.projected) else f" Projected {_fmt_share(g.projected)} at the due date."
+        projection = "" if pd.isna(g.projected) else f" Projected {percent_text(g.projected, 1)} at the due date."
         out.append(
-            f"{head}: {_fmt_share(g.current)} {words}{who} on {g.current_date:%Y-%m-%d} "
-            f"(n = {g.n_students}); baseline {_fmt_share(g.baseline)}, target {_fmt_share(g.target)} by "
+            f"{head}: {percent_text(g.current, 1)} {words}{who} on {g.current_date:%Y-%m-%d} "
+            f"(n = {g.n_students}); baseline {percent_text(g.baseline, 1)}, target {percent_text(g.target, 1)} by "
             f"{due}.{pace}{projection}"
         )
     return out

@@ -15,6 +15,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
+from .rules import TOLERANCE  # noqa: E402
+
 __all__ = [
     "LEVEL_COLORS",
     "SIGNAL_COLORS",
@@ -214,7 +216,7 @@ def plot_mastery_heatmap(
     scores = matrix[list(cuts.index)].to_numpy(float)
     approaching = cuts.to_numpy() - 0.2
     codes = np.where(
-        np.isnan(scores), 0, np.where(scores >= cuts.to_numpy() - 1e-9, 3, np.where(scores >= approaching, 2, 1))
+        np.isnan(scores), 0, np.where(scores >= cuts.to_numpy() - TOLERANCE, 3, np.where(scores >= approaching, 2, 1))
     )
     cmap = matplotlib.colors.ListedColormap(
         [LEVEL_COLORS[k] for k in ("no data", "below", "approaching", "proficient")]

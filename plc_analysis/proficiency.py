@@ -16,6 +16,7 @@ import pandas as pd
 from .coded import ID_COLUMNS, categorical, decode, evidence_frame, factor, lookup
 from .dataset import Dataset
 from .metric_cache import cached_metric
+from .rules import GROUPS, TOLERANCE, at_least, chronological, group_columns
 from .stats import wilson_interval
 
 __all__ = [
@@ -31,14 +32,6 @@ __all__ = [
 
 MasteryRule = Literal["most_recent", "highest", "mean", "decaying_average", "all"]
 MASTERY_RULES: tuple[MasteryRule, ...] = get_args(MasteryRule)
-#: Group levels understood by ``by=``; any subgroup column of ``students`` also works.
-GROUPS: tuple[str, ...] = ("team", "school", "teacher", "section")
-_GROUP_COLUMNS = {
-    "team": ["team_id"],
-    "school": ["school_id"],
-    "teacher": ["team_id", "teacher_id"],
-    "section": ["team_id", "teacher_id", "section_id"],
-}
 _PLACEMENT = ["team_id", "school_id", "section_id", "teacher_id"]
 
 
@@ -116,16 +109,6 @@ def _plain_evidence(dataset: Dataset) -> pd.DataFrame:
     return evidence[columns].sort_values(["student_id", "skill_id", "date"], kind="stable").reset_index(drop=True)
 
 
-def _chronological(evidence: pd.DataFrame) -> pd.DataFrame:
-    # A reassessment on the same day as the original counts as later evidence.
-    later = (evidence["assessment_kind"] == "reassessment").astype(int)
-    return (
-        evidence.assign(_later=later)
-        .sort_values(["student_id", "skill_id", "date", "_later", "assessment_id"], kind="stable")
-        .drop(columns="_later")
-    )
-
-
 def student_skill_mastery(
     dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: float = 0.65, cut: float | None = None, **filters
 ) -> pd.DataFrame:
@@ -195,7 +178,7 @@ def coded_student_skill_mastery(
 
 
 def _combine_evidence(evidence: pd.DataFrame, rule: MasteryRule, *, weight: float, cut: float | None) -> pd.DataFrame:
-    evidence = _chronological(evidence)
+    evidence = chronological(evidence)
     keys = ["student_id", "skill_id"]
     if rule == "all":
         mastery = evidence.assign(first_date=evidence["date"], n_assessments=1)
@@ -222,7 +205,7 @@ def _combine_evidence(evidence: pd.DataFrame, rule: MasteryRule, *, weight: floa
         )
     if cut is not None:
         mastery["proficiency_cut"] = float(cut)
-    mastery["proficient"] = mastery["score"] >= mastery["proficiency_cut"] - 1e-9
+    mastery["proficient"] = at_least(mastery["score"], mastery["proficiency_cut"])
     columns = [
         "student_id",
         "skill_id",
@@ -257,19 +240,7 @@ def _last_of_runs(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
 
 
 def _group_columns(by: str | list[str] | None, dataset: Dataset) -> list[str]:
-    levels = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    columns: list[str] = []
-    for level in levels:
-        if level in _GROUP_COLUMNS:
-            columns += [c for c in _GROUP_COLUMNS[level] if c not in columns]
-        elif level in dataset.subgroup_columns:
-            columns.append(level)
-        else:
-            raise ValueError(
-                f"by={level!r}: use one of {', '.join(GROUPS)} or a subgroup column "
-                f"({', '.join(dataset.subgroup_columns) or 'none in this dataset'})"
-            )
-    return columns
+    return group_columns(by, dataset.subgroup_columns, "a subgroup column")
 
 
 def _with_subgroups(frame: pd.DataFrame, dataset: Dataset, columns: list[str]) -> pd.DataFrame:
@@ -478,7 +449,7 @@ def mastery_matrix(
     for skill in order:
         result[skill] = grid[skill].to_numpy()
     cuts = mastery.drop_duplicates("skill_id").set_index("skill_id")["proficiency_cut"].reindex(order)
-    proficient = grid.ge(cuts - 1e-9, axis=1)
+    proficient = grid.ge(cuts - TOLERANCE, axis=1)
     result["n_proficient"] = proficient.sum(axis=1).to_numpy()
     result["n_skills"] = grid.notna().sum(axis=1).to_numpy()
     result = result.sort_values(["teacher_id", "student_id"], kind="stable").reset_index(drop=True)

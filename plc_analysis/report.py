@@ -33,8 +33,10 @@ from .figure_output import ReportFigure, report_figure
 from .loading import PEER_COUNTS_FILE, load_dataset, load_sample
 from .plots import level_of
 from .proficiency import MasteryRule, mastery_matrix, mastery_rule, proficiency_by_skill
+from .rules import TOLERANCE
 from .tables import ReportTable
 from .talking_points import talking_points
+from .text_format import percent_text
 
 __all__ = [
     "TeamContext",
@@ -250,10 +252,6 @@ def header_html(ctx: TeamContext, subtitle: str = "Team meeting pack") -> HTML:
     )
 
 
-def _pct(x: float) -> str:
-    return "–" if pd.isna(x) else f"{100 * x:.0f}%"
-
-
 def principal_summary(ctx: TeamContext) -> list[str]:
     """Five plain sentences a principal can read in ten seconds.
 
@@ -274,13 +272,13 @@ def principal_summary(ctx: TeamContext) -> list[str]:
     x, n = int(essential["n_proficient"].sum()), int(essential["n_assessed"].sum())
     lines = [
         f"{n_students} students assessed on {len(essential)} essential skills: {x} of {n} student-skill "
-        f"results proficient ({_pct(x / n if n else float('nan'))})."
+        f"results proficient ({percent_text(x / n if n else float('nan'))})."
     ]
     if len(essential):
         weakest = essential.nsmallest(1, "share_proficient").iloc[0]
         lines.append(
             f"Weakest essential skill: {weakest['description']} — {weakest['n_proficient']} of "
-            f"{weakest['n_assessed']} proficient ({_pct(weakest['share_proficient'])})."
+            f"{weakest['n_assessed']} proficient ({percent_text(weakest['share_proficient'])})."
         )
     bright = points[points["kind"] == "bright spot"]
     lines.append(
@@ -355,7 +353,7 @@ def style_table(
         descriptions typed by people: they are escaped, so "<" or "&" show as typed
         and markup in the data cannot run in the report.
     """
-    formats: dict[str, Callable[[Any], str]] = {c: _pct for c in percent if c in frame}
+    formats: dict[str, Callable[[Any], str]] = {c: percent_text for c in percent if c in frame}
     for column, places in (decimals or {}).items():
         if column in frame:
             formats[column] = _fixed_point(places)
@@ -629,7 +627,7 @@ def mastery_table(ctx: TeamContext) -> ReportTable | HTML | None:
     table = style_table(view, percent=tuple(skills), caption="Each student on each skill (score against the cut)")
     for skill in skills:  # proficient at the skill's cut, approaching within 20 points of it
         cut = cuts[skill]
-        table = table.style_columns(partial(_level_tints, proficient=cut - 1e-9, approaching=cut - 0.2), [skill])
+        table = table.style_columns(partial(_level_tints, proficient=cut - TOLERANCE, approaching=cut - 0.2), [skill])
     return table
 
 

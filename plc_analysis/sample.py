@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .rules import TOLERANCE
+
 __all__ = [
     "generate_sample",
     "DEFAULT_SEED",
@@ -664,7 +666,7 @@ class _District:
             cols = np.flatnonzero(f.skill_g == sg)
             share = np.nan_to_num(pts[:, cols]).sum(1) / f.maxp[cols].sum()
             cut = float(self.skill_rows[sg]["proficiency_cut"])
-            below = share < cut - 1e-9
+            below = share < cut - TOLERANCE
             below_by_skill[loc] = below
             below_any |= below
         spec = [(loc, n_items if len(locals_) == 1 else max(2, n_items // len(locals_) + 1)) for loc in locals_]
@@ -694,7 +696,7 @@ class _District:
                 else:
                     assessed += 1
                     improved += int(r_share[j] > s_share[i])
-                    outcome = "met" if r_share[j] >= cut - 1e-9 else "not met"
+                    outcome = "met" if r_share[j] >= cut - TOLERANCE else "not met"
                 self.intervention_rows.append(
                     {
                         "student_id": self.student_ids[team.stu[row]],
@@ -950,7 +952,7 @@ def _calibrate_share(d: _District, target: float, subgroup: str | None = None, l
         def share(off: float) -> float:
             pts, _ = d.respond(a.form, draw, off)
             pct = np.nan_to_num(pts).sum(1) / total
-            return float((pct[mask] >= line - 1e-9).mean())
+            return float((pct[mask] >= line - TOLERANCE).mean())
 
         lo, hi = -6.0, 6.0
         for _ in range(40):
@@ -1264,7 +1266,7 @@ def _proficiency_pairs(scores: pd.DataFrame, items: pd.DataFrame, skills: pd.Dat
     g = g.reset_index()
     g["share"] = g["pts0"] / g["max_points"]
     cut = skills.set_index("skill_id")["proficiency_cut"]
-    g["proficient"] = g["share"] >= g["skill_id"].map(cut) - 1e-9
+    g["proficient"] = g["share"] >= g["skill_id"].map(cut) - TOLERANCE
     return g
 
 
@@ -1655,13 +1657,13 @@ def _measure(d: _District, tables: dict[str, pd.DataFrame]) -> None:
                 cut = STANDARD_LINE
             per = sub.assign(p0=sub["points"].fillna(0)).groupby("student_id")[["p0", "max_points"]].sum()
             pct = per["p0"] / per["max_points"]
-            current = float((pct >= cut - 1e-9).mean())
+            current = float((pct >= cut - TOLERANCE).mean())
             detail = {"assessment_id": latest["assessment_id"], "cut": cut, "n_students": int(len(per))}
             if not r["skill_id"]:
                 # the status does not depend on whether "passing" means 60% or 70%
                 alt = {}
                 for line in (0.6, 0.7):
-                    v = float((pct >= line - 1e-9).mean())
+                    v = float((pct >= line - TOLERANCE).mean())
                     st_, _ = _goal_status(
                         r["baseline"], r["target"], v, GOAL_START, date.fromisoformat(as_of), GOAL_DUE
                     )

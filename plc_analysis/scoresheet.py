@@ -42,6 +42,7 @@ from .errors import REDACTED, PLCDataError, Problem
 from .load_steps import Errors, finish_load
 from .readers import LINE, RawTable, decode_bytes, read_raw_csv
 from .roster_match import join_roster
+from .rules import TOLERANCE
 from .schema import ASSESSMENT_KINDS, CFA_TABLES, TABLES
 from .validation import REJECTED_COLUMNS, ValidationResult, validate_tables
 
@@ -670,7 +671,7 @@ class _Sheet:
                     self.problem(sheet_max[1], header, sheet_max[0], "points possible is not a number")
                 elif maximum == "":
                     maximum = sheet_max[0]
-                elif (listed := _to_float(maximum)) is not None and abs(listed - sheet_value) > 1e-9:
+                elif (listed := _to_float(maximum)) is not None and abs(listed - sheet_value) > TOLERANCE:
                     self.problem(
                         sheet_max[1],
                         header,
@@ -940,7 +941,7 @@ class _Sheet:
             if number_value < 0:
                 self.reject(number, header, value, "points must be at least 0")
                 return
-            if maximum is not None and number_value > maximum + 1e-9:
+            if maximum is not None and number_value > maximum + TOLERANCE:
                 self.reject(number, header, value, f"more than the item's max_points ({maximum:g})")
                 return
             points = f"{number_value:.15g}"

@@ -28,7 +28,9 @@ from .proficiency import (
     skill_evidence,
     student_skill_mastery,
 )
+from .rules import at_least, chronological, same_day_later
 from .stats import wilson_interval
+from .text_format import percent_texts
 from .tier_policy import DEFAULT_POLICY
 
 __all__ = [
@@ -40,8 +42,6 @@ __all__ = [
     "intervention_effectiveness",
     "latest_data_date",
 ]
-
-_TOL = 1e-9
 
 
 def latest_data_date(dataset: Dataset) -> pd.Timestamp | None:
@@ -56,28 +56,11 @@ def latest_data_date(dataset: Dataset) -> pd.Timestamp | None:
     return None if dates.empty else pd.Timestamp(dates.max())
 
 
-def _pct(values: pd.Series) -> pd.Series:
-    """0.734 → "73%" (missing → ""); each distinct value formatted once."""
-    codes, uniques = pd.factorize(values)
-    text = np.array(["" if pd.isna(x) else f"{float(x):.0%}" for x in uniques] + [""], dtype=object)
-    return pd.Series(text[codes], index=values.index, dtype="str")
-
-
-def _chronological(evidence: pd.DataFrame) -> pd.DataFrame:
-    # a reassessment on the same day as the original counts as the later evidence
-    later = (evidence["assessment_kind"] == "reassessment").astype(int)
-    return (
-        evidence.assign(_later=later)
-        .sort_values(["student_id", "skill_id", "date", "_later", "assessment_id"], kind="stable")
-        .drop(columns="_later")
-    )
-
-
 def _below_since(evidence: pd.DataFrame) -> pd.Series:
     """Per student × skill, the first date of the current unbroken run of evidence below the cut."""
     keys = ["student_id", "skill_id"]
-    ev = _chronological(evidence)
-    ok = ev["score"] >= ev["proficiency_cut"] - _TOL
+    ev = chronological(evidence)
+    ok = at_least(ev["score"], ev["proficiency_cut"])
     run = ok.astype(int).groupby([ev[k] for k in keys], sort=False).cumsum()
     last_run = run.groupby([ev[k] for k in keys], sort=False).transform("max")
     tail = ev[(run == last_run) & ~ok]
@@ -179,9 +162,9 @@ def students_needing_support(
         + " on "
         + below["date"].dt.strftime("%Y-%m-%d")
         + ": "
-        + _pct(below["score"])
+        + percent_texts(below["score"])
         + " (cut "
-        + _pct(below["proficiency_cut"])
+        + percent_texts(below["proficiency_cut"])
         + ")"
     )
     days = (reference - below["below_since"]).dt.days if reference is not None else np.nan
@@ -426,9 +409,9 @@ def support_groups(
         + " students from "
         + groups["teachers"]
         + " (scores "
-        + _pct(groups["lowest_score"])
+        + percent_texts(groups["lowest_score"])
         + "\u2013"
-        + _pct(groups["highest_score"])
+        + percent_texts(groups["highest_score"])
         + ")."
     )
     groups = groups.sort_values(
@@ -500,7 +483,7 @@ def enrichment_list(
         "proficient on all "
         + ready["n_skills"].astype("str")
         + " essential skills assessed so far (lowest "
-        + _pct(ready["lowest_score"])
+        + percent_texts(ready["lowest_score"])
         + ")"
     )
     ready = ready.sort_values(["team_id", "teacher_id", "section_id", "student_id"], kind="stable")
@@ -586,21 +569,25 @@ def intervention_outcomes(
     # skill interventions
     ev = skill_evidence(dataset)
     ev = ev.assign(
-        met=ev["score"] >= ev["proficiency_cut"] - _TOL,
-        _re=(ev["assessment_kind"].astype("str") != "reassessment").astype(int),
+        met=at_least(ev["score"], ev["proficiency_cut"]),
+        _later=same_day_later(ev["assessment_kind"]),
     )
     pairs = on_skill[["_id", "student_id", "skill_id", "start_date", "end_date"]].merge(
-        ev[["student_id", "skill_id", "assessment_id", "team_id", "date", "score", "met", "_re"]],
+        ev[["student_id", "skill_id", "assessment_id", "team_id", "date", "score", "met", "_later"]],
         on=["student_id", "skill_id"],
         how="inner",
     )
     before = (
         pairs[pairs["date"] < pairs["start_date"]]
-        .sort_values(["_id", "date", "_re"], ascending=[True, True, False])
-        .drop_duplicates("_id", keep="last")
+        .sort_values(["_id", "date", "_later", "assessment_id"], kind="stable")
+        .drop_duplicates("_id", keep="last")  # the latest before, a same-day reassessment after its original
     )
     window = (pairs["date"] >= pairs["start_date"]) & (pairs["end_date"].isna() | (pairs["date"] <= pairs["end_date"]))
-    after = pairs[window].sort_values(["_id", "_re", "date"], kind="stable").drop_duplicates("_id", keep="first")
+    after = (  # the first reassessment in the window, else the first evidence
+        pairs[window]
+        .sort_values(["_id", "_later", "date"], ascending=[True, False, True], kind="stable")
+        .drop_duplicates("_id", keep="first")
+    )
     skill_part = on_skill.assign(evidence="skill assessment")
     skill_part = skill_part.merge(
         before[["_id", "date", "assessment_id", "score", "met", "team_id"]].rename(
@@ -784,11 +771,11 @@ def intervention_effectiveness(
         + " of "
         + out["n_measured"].astype("str")
         + " students ("
-        + _pct(out["share_after"])
+        + percent_texts(out["share_after"])
         + ") "
         + pd.Series(what, index=out.index)
         + ", against "
-        + _pct(out["share_before"])
+        + percent_texts(out["share_before"])
         + " before; "
         + out["n_not_measured"].astype("str")
         + " not measured."

@@ -23,6 +23,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
+from .text_format import percent_text
+
 __all__ = [
     "OKABE_ITO",
     "PROFICIENCY_COLORS",
@@ -506,7 +508,7 @@ def plot_coverage(
                 ax.text(
                     j,
                     i,
-                    f"{value:.0%}",
+                    percent_text(value),
                     ha="center",
                     va="center",
                     fontsize=7,

@@ -28,10 +28,12 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from .text_format import MISSING_TEXT
+
 __all__ = ["ReportTable", "Bar", "NA_TEXT", "TABLE_STYLES"]
 
-#: How a missing value reads.
-NA_TEXT = "–"
+#: How a missing value reads (:data:`plc_analysis.text_format.MISSING_TEXT`).
+NA_TEXT = MISSING_TEXT
 #: The look of every report table (selector within the table → CSS declarations).
 TABLE_STYLES: dict[str, str] = {
     "": "border-collapse:collapse;font-size:13px;margin:6px 0 14px 0",

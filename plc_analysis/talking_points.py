@@ -8,6 +8,7 @@ from .comparison import COMPARISON_RULE, compare_to_team, item_success
 from .dataset import Dataset
 from .dataset_items import item_analysis, rater_calibration
 from .proficiency import MasteryRule, proficiency_by_skill
+from .text_format import percent_text
 
 __all__ = ["talking_points", "TALKING_POINT_KINDS"]
 
@@ -31,10 +32,6 @@ COLUMNS = [
     "value",
     "detail",
 ]
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 #: How a bright spot's counts were reached, said in its sentence (they differ from a most-recent table).
@@ -105,8 +102,8 @@ def talking_points(
                     description=row.description,
                     value=row.share_proficient,
                     detail=f"{row.description}: {row.n_proficient} of {row.n_assessed} students "
-                    f"proficient ({_pct(row.share_proficient)}, 95% CI {_pct(row.ci_low)}–"
-                    f"{_pct(row.ci_high)}).",
+                    f"proficient ({percent_text(row.share_proficient)}, 95% CI {percent_text(row.ci_low)}–"
+                    f"{percent_text(row.ci_high)}).",
                 )
             )
     compared = compare_to_team(dataset, "skill", comparison_rule, min_n=min_n)
@@ -124,8 +121,8 @@ def talking_points(
                     teacher=row.teacher,
                     value=row.difference,
                     detail=f"{row.teacher}'s students: {row.x} of {row.n} proficient on "
-                    f"{row.description}{_BASIS.get(comparison_rule, '')} ({_pct(row.share)}) vs "
-                    f"{row.x_rest} of {row.n_rest} ({_pct(row.share_rest)}) for the rest of the "
+                    f"{row.description}{_BASIS.get(comparison_rule, '')} ({percent_text(row.share)}) vs "
+                    f"{row.x_rest} of {row.n_rest} ({percent_text(row.share_rest)}) for the rest of the "
                     "team — study this practice.",
                 )
             )
@@ -193,8 +190,8 @@ def _hard_items(dataset: Dataset, *, top: int, hard_share: float, min_n: int) ->
                     item_id=row.item_id,
                     value=row.share,
                     detail=f"{titles.get(row.assessment_id)}, item {row.item_id} "
-                    f"({descriptions.get(row.skill_id)}): {_pct(row.share)} of {row.n} students "
-                    f"succeeded; no teacher's class above {_pct(row.best_teacher)}.",
+                    f"({descriptions.get(row.skill_id)}): {percent_text(row.share)} of {row.n} students "
+                    f"succeeded; no teacher's class above {percent_text(row.best_teacher)}.",
                 )
             )
     return rows

@@ -37,7 +37,9 @@ from .dataset import Dataset
 from .equity import MIN_CELL, Audience, names_allowed, resolve_audience, student_names, suppress_small_cells
 from .group_text import joined_by_group
 from .proficiency import skill_evidence
+from .rules import TOLERANCE, same_day_later
 from .support import latest_data_date
+from .text_format import percent_text, percent_texts
 from .tier_policy import DEFAULT_POLICY, load_policy
 
 __all__ = [
@@ -50,9 +52,9 @@ __all__ = [
 ]
 
 
-def _percent(x: float) -> str:
-    """69.9 → "69.9%", 72.0 → "72%": a grade just under the line must not read as the line."""
-    return f"{x:.2f}".rstrip("0").rstrip(".") + "%"
+def _grade_text(percent: float) -> str:
+    """A progress-report grade (0-100): 69.9 → "69.9%", 72.0 → "72%"; just under the line must not read as the line."""
+    return percent_text(percent / 100, decimals=2)
 
 
 _EVENT_START, _EVENT_UP, _EVENT_EXIT, _EVENT_CONTINUE = "start", "move up", "exit", "continue"
@@ -81,7 +83,7 @@ def _progress_checks(dataset: Dataset, line: float) -> pd.DataFrame:
     p = p.sort_values(["student_id", "period_end", "percent"], kind="stable")
     low = p.groupby(["student_id", "period_end"], sort=False)["percent"].min().rename("value")
     under = p[p["percent"] < line]
-    under_text = under["course"] + " " + under["percent"].map(_percent)
+    under_text = under["course"] + " " + under["percent"].map(_grade_text)
     courses = under_text.groupby([under["student_id"], under["period_end"]], sort=False).agg("; ".join)
     checks = low.reset_index().rename(columns={"period_end": "date"})
     checks["below"] = checks["value"] < line
@@ -90,12 +92,12 @@ def _progress_checks(dataset: Dataset, line: float) -> pd.DataFrame:
     checks["detail"] = np.where(
         checks["below"],
         "lowest progress-report grade "
-        + checks["value"].map(_percent)
+        + checks["value"].map(_grade_text)
         + ", below "
         + f"{line:g}% ("
         + checks["courses"].fillna("").astype("str")
         + ")",
-        "every progress-report grade at or above " + f"{line:g}% (lowest " + checks["value"].map(_percent) + ")",
+        "every progress-report grade at or above " + f"{line:g}% (lowest " + checks["value"].map(_grade_text) + ")",
     )
     checks["source"] = "progress report"
     return checks[_CHECK_COLUMNS]
@@ -122,7 +124,7 @@ def _cfa_checks(dataset: Dataset, share: float, students: pd.Index | None = None
     placement = placement[placement["student_id"].isin(ev["student_id"])]
     grid = placement.merge(team_dates, on="team_id")[["student_id", "date"]].drop_duplicates()
     pairs = ev[["student_id", "skill_id"]].drop_duplicates().merge(grid, on="student_id")
-    ev = ev.assign(_later=(ev["assessment_kind"].astype("str") == "reassessment").astype(int))
+    ev = ev.assign(_later=same_day_later(ev["assessment_kind"]))
     ev = ev.sort_values(["date", "_later"], kind="stable").rename(columns={"date": "ev_date"})
     latest = pd.merge_asof(
         pairs.sort_values("date", kind="stable"),
@@ -133,14 +135,14 @@ def _cfa_checks(dataset: Dataset, share: float, students: pd.Index | None = None
         direction="backward",
     )
     latest = latest[latest["ev_date"].notna()]
-    latest["is_below"] = latest["score"] < latest["proficiency_cut"] - 1e-9
+    latest["is_below"] = latest["score"] < latest["proficiency_cut"] - TOLERANCE
     under = latest[latest["is_below"]].sort_values(["student_id", "date", "skill_id"])
     text = (
         under["description"].astype("str")
         + " "
-        + under["score"].map(lambda x: f"{x:.0%}")
+        + percent_texts(under["score"])
         + " vs "
-        + under["proficiency_cut"].map(lambda x: f"{x:.0%}")
+        + percent_texts(under["proficiency_cut"])
     )
     skills = text.groupby([under["student_id"], under["date"]], sort=False).agg("; ".join).rename("skills")
     checks = (
@@ -151,7 +153,7 @@ def _cfa_checks(dataset: Dataset, share: float, students: pd.Index | None = None
     )
     checks = checks.merge(skills.reset_index(), on=["student_id", "date"], how="left")
     checks["value"] = checks["n_ok"] / checks["n"]
-    checks["below"] = checks["value"] < share - 1e-9
+    checks["below"] = checks["value"] < share - TOLERANCE
     proficient = (
         "proficient on "
         + checks["n_ok"].astype("str")
@@ -163,11 +165,11 @@ def _cfa_checks(dataset: Dataset, share: float, students: pd.Index | None = None
         checks["below"],
         proficient
         + ", under "
-        + f"{share:.0%}"
+        + percent_text(share)
         + " (below the cut: "
         + checks["skills"].fillna("").astype("str")
         + ")",
-        proficient + ", at least " + f"{share:.0%}",
+        proficient + ", at least " + percent_text(share),
     )
     checks["source"] = "CFA results"
     return checks[_CHECK_COLUMNS]

@@ -18,6 +18,7 @@ import pandas as pd
 from .coded import Factor, repeated_keys
 from .errors import Problem
 from .readers import LINE, RawTable, cell_text, text_frame
+from .rules import TOLERANCE
 from .schema import CFA_TABLES, TABLE_ORDER, TABLES, Column, TableSpec
 
 __all__ = ["ValidationResult", "validate_tables", "empty_table", "parse_bool", "REJECTED_COLUMNS"]
@@ -477,7 +478,7 @@ def _cross_checks(name: str, check: _TableCheck, typed: pd.DataFrame, clean: dic
         if where is None:
             where = _parent_positions(check, typed, columns, items, columns)
         max_points = np.append(items["max_points"].to_numpy(dtype="float64"), np.nan)[where]
-        over = ok.to_numpy() & (typed["points"].to_numpy() > max_points + 1e-9)
+        over = ok.to_numpy() & (typed["points"].to_numpy() > max_points + TOLERANCE)
         check.flag(over, "points", lambda v: "more than the item's max_points")
         _check_enrolled(check, typed, clean)
     if name == "goals" and len(typed):

@@ -147,3 +147,14 @@ def test_installed_plc_report_renders_a_team_and_the_district_overview(installed
     assert "Weakest essential skill" in html and "Traceback" not in html
     assert (out / "district_overview.html").is_file()
     assert f"Index: {(out / 'index.html').resolve()}" in done.stdout
+
+
+def test_installed_plc_batch_runs_the_bundled_school_notebook(installed, tmp_path):
+    out = tmp_path / "support"
+    plc = installed["scripts"] / "plc"
+    args = [plc, "batch", "--per", "school", "--school", "S01", "--out", out, "--jobs", "1", "--quiet"]
+    _run(args, cwd=installed["cwd"], env=installed["env"], timeout=600)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [(r["school_id"], r["status"]) for r in manifest["reports"]] == [("S01", "ok")]
+    notebook = Path(manifest["reports"][0]["notebook"]).resolve()
+    assert notebook.name == "support_plan.ipynb" and notebook.is_relative_to(installed["venv"].resolve())

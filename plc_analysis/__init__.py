@@ -7,12 +7,15 @@ then ask the three PLC questions of it with pure functions that take a
 
 from .calibration import agreement, calibration_table, cohen_kappa, fleiss_kappa, icc
 from .comparison import compare_teams, compare_to_team, item_success, peer_counts
+from .coverage_plots import plot_coverage
 from .curriculum import coverage_gaps, coverage_matrix
 from .dataset import Dataset
 from .dataset_items import assessment_reliability, item_analysis, option_analysis, rater_calibration
 from .equity import subgroup_gaps, suppress_small_cells
+from .equity_plots import plot_subgroup_gaps
 from .errors import PLCDataError, Problem
 from .figure_output import ReportFigure, report_figure
+from .goal_plots import plot_goal, plot_goals
 from .goals import GOAL_STATUSES, goal_progress, goal_series
 from .item_stats import distractor_analysis, item_statistics, reliability, reliability_summary
 from .loading import load_dataset, load_sample
@@ -28,15 +31,7 @@ from .support import (
     support_by_student,
     support_groups,
 )
-from .support_plots import (
-    plot_coverage,
-    plot_goal,
-    plot_goals,
-    plot_intervention_effectiveness,
-    plot_subgroup_gaps,
-    plot_support_groups,
-    plot_tiers,
-)
+from .support_plots import plot_intervention_effectiveness, plot_support_groups, plot_tiers
 from .tables import ReportTable
 from .talking_points import talking_points
 from .tier_policy import DEFAULT_POLICY, load_policy

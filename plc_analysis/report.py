@@ -1,9 +1,11 @@
-"""Building blocks for the rendered reports: context, summaries and styled tables.
+"""The team report's blocks: its context, summaries, tables and figures, one function a cell.
 
 Notebooks stay thin: each cell calls one function here, and every function is
 testable without a notebook.  Tables are
 :class:`~plc_analysis.tables.ReportTable` with proficiency colours (written as
 HTML in one pass; ``to_styler()`` for a pandas Styler); text is plain HTML.
+How tables and notes look lives in :mod:`plc_analysis.report_style` (``HTML``,
+``note_html`` and ``style_table`` are re-exported here for the notebooks).
 Names of students appear only in a team's own report (:class:`TeamContext` is always exactly one team).
 
 Figures are returned as :class:`~plc_analysis.figure_output.ReportFigure`:
@@ -23,7 +25,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .comparison import PEER_COLUMNS, compare_teams, compare_to_team, teacher_names
@@ -31,8 +32,8 @@ from .dataset import Dataset
 from .dataset_items import assessment_reliability, item_analysis, rater_calibration
 from .figure_output import ReportFigure, report_figure
 from .loading import PEER_COUNTS_FILE, load_dataset, load_sample
-from .plots import level_of
 from .proficiency import MasteryRule, mastery_matrix, mastery_rule, proficiency_by_skill
+from .report_style import HTML, SHARE_BAR_COLOUR, goal_status_tint, level_tints, note_html, style_table
 from .rules import TOLERANCE
 from .tables import ReportTable
 from .talking_points import talking_points
@@ -70,39 +71,6 @@ __all__ = [
     "goals_table",
     "fig_goals",
 ]
-
-_TINTS = {"below": "#F7D9C4", "approaching": "#FBE8C0", "proficient": "#CCE3F2", "no data": "#EEEEEE"}
-_GOAL_STATUS_TINTS = {
-    "met": "#CDEBDF",
-    "on track": "#CCE3F2",
-    "at risk": "#FBE8C0",
-    "off track": "#F7D9C4",
-    "not enough data": "#EEEEEE",
-}
-_SIGNAL_TINTS = {
-    "stronger than team": "#CDEBDF",
-    "weaker than team": "#F7D9C4",
-    "no clear difference": "",
-    "too few students": "#EEEEEE",
-    "stronger than other teams": "#CDEBDF",
-    "weaker than other teams": "#F7D9C4",
-}
-
-
-SHARE_BAR_COLOUR = "#56B4E9"  # Okabe–Ito sky blue
-
-
-class HTML:
-    """Minimal rich-display wrapper (what IPython.display.HTML does) without importing IPython here."""
-
-    def __init__(self, markup: str):
-        self.data = markup
-
-    def _repr_html_(self) -> str:
-        return self.data
-
-    def __str__(self) -> str:
-        return self.data
 
 
 def load_data(data_path: str = "") -> Dataset:
@@ -234,15 +202,6 @@ def _peers_beside(folder: Path) -> pd.DataFrame | None:
     return peers
 
 
-def note_html(text: str, kind: str = "note") -> HTML:
-    """A short boxed note (``kind``: note, warning, good)."""
-    colours = {"note": "#EEF3F8", "warning": "#FBE8C0", "good": "#CDEBDF"}
-    return HTML(
-        f'<div style="background:{colours.get(kind, "#EEF3F8")};padding:8px 12px;border-radius:4px;'
-        f'margin:6px 0">{html.escape(text)}</div>'
-    )
-
-
 def header_html(ctx: TeamContext, subtitle: str = "Team meeting pack") -> HTML:
     """The report's title block."""
     return HTML(
@@ -319,69 +278,6 @@ def summary_html(ctx: TeamContext) -> HTML:
         f'<div style="border-left:5px solid #0072B2;background:#F3F8FC;padding:8px 16px;margin:8px 0">'
         f'<strong>In ten seconds</strong><ol style="margin:4px 0">{items}</ol></div>'
     )
-
-
-def style_table(
-    frame: pd.DataFrame,
-    *,
-    percent: tuple[str, ...] = (),
-    decimals: dict[str, int] | None = None,
-    level: tuple[str, ...] = (),
-    signal: str | None = None,
-    caption: str | None = None,
-) -> ReportTable:
-    """A readable table: no index, percentages formatted, proficiency and signal colours.
-
-    Parameters
-    ----------
-    frame : DataFrame
-    percent : tuple of str
-        Columns holding shares 0–1, shown as percentages.
-    decimals : dict, optional
-        Column → number of decimals.
-    level : tuple of str
-        Share columns whose cells are tinted by proficiency level.
-    signal : str, optional
-        Column whose cells are tinted by comparison signal.
-    caption : str, optional
-
-    Returns
-    -------
-    ReportTable
-        Written as HTML in one pass; :meth:`~plc_analysis.tables.ReportTable.to_styler`
-        gives the same table as a pandas Styler.  Cells and headers hold names and
-        descriptions typed by people: they are escaped, so "<" or "&" show as typed
-        and markup in the data cannot run in the report.
-    """
-    formats: dict[str, Callable[[Any], str]] = {c: percent_text for c in percent if c in frame}
-    for column, places in (decimals or {}).items():
-        if column in frame:
-            formats[column] = _fixed_point(places)
-    table = ReportTable(frame, formats=formats, caption=caption)
-    table = table.style_columns(_level_tints, [c for c in level if c in frame])
-    if signal and signal in frame:
-        table = table.map(
-            lambda v: f"background-color:{_SIGNAL_TINTS[v]}" if _SIGNAL_TINTS.get(v) else "", subset=[signal]
-        )
-    return table
-
-
-def _fixed_point(places: int) -> Callable[[Any], str]:
-    """Formatter of a number with ``places`` decimals."""
-    return lambda value: f"{value:.{places}f}"
-
-
-def _level_tints(shares: pd.Series, **cuts: float) -> list[str]:
-    """Background colour of each share's proficiency level (``cuts``: :func:`~plc_analysis.plots.level_of`'s)."""
-    return [
-        f"background-color:{_TINTS[str(level)]}"
-        for level in level_of(shares.to_numpy(dtype=float, na_value=np.nan), **cuts)
-    ]
-
-
-def goal_status_tint(status: object) -> str:
-    """Background colour of a SMART goal's status ("" for an unknown one)."""
-    return f"background-color:{_GOAL_STATUS_TINTS[status]}" if status in _GOAL_STATUS_TINTS else ""
 
 
 def skills_table(ctx: TeamContext) -> ReportTable | None:
@@ -627,7 +523,7 @@ def mastery_table(ctx: TeamContext) -> ReportTable | HTML | None:
     table = style_table(view, percent=tuple(skills), caption="Each student on each skill (score against the cut)")
     for skill in skills:  # proficient at the skill's cut, approaching within 20 points of it
         cut = cuts[skill]
-        table = table.style_columns(partial(_level_tints, proficient=cut - TOLERANCE, approaching=cut - 0.2), [skill])
+        table = table.style_columns(partial(level_tints, proficient=cut - TOLERANCE, approaching=cut - 0.2), [skill])
     return table
 
 
@@ -834,7 +730,7 @@ def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> ReportTable
 
 def fig_goals(ctx: TeamContext, dataset: Dataset | None = None) -> ReportFigure | None:
     """Figure: one panel per goal with baseline, target line, actual points and projection."""
-    from .support_plots import plot_goals
+    from .goal_plots import plot_goals
 
     progress, series = _goals(ctx, dataset)
     if progress.empty:

@@ -18,7 +18,8 @@ from .dataset import Dataset
 from .equity import MIN_CELL, suppress_small_cells
 from .figure_output import ReportFigure, report_figure
 from .proficiency import MasteryRule, mastery_rule
-from .report import HTML, goal_status_tint, load_data, note_html, style_table
+from .report import load_data
+from .report_style import HTML, goal_status_tint, note_html, style_table
 from .tables import ReportTable
 
 __all__ = [
@@ -304,7 +305,7 @@ def goals_overview_table(sc: ScopeContext) -> ReportTable | HTML:
 
 def fig_scope_goals(sc: ScopeContext) -> ReportFigure | None:
     """Figure: one panel per goal (baseline, target, actual points, projection)."""
-    from .support_plots import plot_goals
+    from .goal_plots import plot_goals
 
     progress, series = _goals(sc)
     if progress.empty:
@@ -336,8 +337,8 @@ def coverage_gaps_table(sc: ScopeContext) -> ReportTable | HTML:
 
 def fig_coverage(sc: ScopeContext, team_id: str) -> ReportFigure | None:
     """Figure: teacher × skill coverage for one team."""
+    from .coverage_plots import plot_coverage
     from .curriculum import coverage_matrix
-    from .support_plots import plot_coverage
 
     matrix = coverage_matrix(sc.data.filter(team_id=team_id), sc.rule, audience=sc.audience)
     if matrix.empty:
@@ -386,7 +387,7 @@ def equity_table(sc: ScopeContext, by: str = "team") -> ReportTable | HTML:
 
 def fig_equity(sc: ScopeContext, by: str = "team") -> ReportFigure | None:
     """Figure: subgroup gaps with intervals (suppressed cells left out)."""
-    from .support_plots import plot_subgroup_gaps
+    from .equity_plots import plot_subgroup_gaps
 
     gaps = _gaps(sc, by)
     if gaps.empty:

@@ -25,8 +25,8 @@ from plc_analysis.equity import (
     subgroup_gaps,  # noqa: E402
     suppress_small_cells,
 )
+from plc_analysis.equity_plots import plot_subgroup_gaps  # noqa: E402
 from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
-from plc_analysis.support_plots import plot_subgroup_gaps  # noqa: E402
 
 COMPLEMENT = "suppressed (protects a small group)"
 

@@ -15,9 +15,9 @@ import pytest  # noqa: E402
 from conftest import write_folder  # noqa: E402
 
 from plc_analysis import load_dataset, load_sample  # noqa: E402
+from plc_analysis.goal_plots import plot_goal  # noqa: E402
 from plc_analysis.goals import GOAL_STATUSES, goal_progress, goal_series  # noqa: E402
 from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
-from plc_analysis.support_plots import plot_goal  # noqa: E402
 
 # Four students (g1, g2 English learners).  K1 (cut 0.8) on two CFAs; a practice test of 4 items.
 #   share proficient on K1:  A1 2025-09-01: g1 only → 1/4;  A2 2025-10-01: g1, g2 → 2/4

@@ -17,11 +17,13 @@ from .errors import PLCDataError, Problem
 from .figure_output import ReportFigure, report_figure
 from .goal_plots import plot_goal, plot_goals
 from .goals import GOAL_STATUSES, goal_progress, goal_series
+from .gradebooks import load_canvas_gradebook, load_classroom_gradebook
 from .item_stats import distractor_analysis, item_statistics, reliability, reliability_summary
-from .loading import load_dataset, load_sample
+from .loading import load_dataset, load_roster, load_sample
 from .partitioned import load_partitioned, write_partitioned
 from .plots import plot_item_map, plot_mastery_heatmap, plot_proficiency, plot_teacher_comparison
 from .proficiency import mastery_matrix, proficiency_by_skill, skill_evidence, student_skill_mastery
+from .roster_match import join_roster
 from .stats import cronbach_alpha_interval, proportion_difference_interval, wilson_interval
 from .support import (
     enrichment_list,
@@ -45,6 +47,10 @@ __all__ = [
     "Problem",
     "load_dataset",
     "load_sample",
+    "load_roster",
+    "load_canvas_gradebook",
+    "load_classroom_gradebook",
+    "join_roster",
     "load_partitioned",
     "write_partitioned",
     # question 2: proficiency

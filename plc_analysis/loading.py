@@ -1,8 +1,8 @@
 """Load a district's data from any supported source into a :class:`Dataset`.
 
 Sources: a canonical folder (CSV or Parquet per table), a OneRoster 1.1/1.2
-CSV export (folder or zip), or a wide score sheet (CSV/XLSX, one row per
-student and one column per item, plus an item map).
+CSV export (folder or zip), a Canvas or Google Classroom gradebook export (CSV), or a
+wide score sheet (CSV/XLSX, one row per student and one column per item, plus an item map).
 """
 
 from __future__ import annotations
@@ -106,7 +106,9 @@ def load_dataset(
         :func:`plc_analysis.write_partitioned`); a OneRoster 1.1 or 1.2 CSV export (folder or
         ``.zip`` with ``manifest.csv``); or a wide score sheet (``.csv`` or
         ``.xlsx``), in which case pass ``item_map=`` (see
-        :func:`plc_analysis.load_score_sheet`).
+        :func:`plc_analysis.load_score_sheet`); or a Canvas / Google Classroom gradebook
+        export (``.csv``, recognised by its header: see
+        :func:`plc_analysis.load_canvas_gradebook`).
     errors : {"raise", "quarantine"}
         ``"raise"`` (default): raise :class:`PLCDataError` listing every
         problem (file, line, column, value, reason).  ``"quarantine"``: load
@@ -173,7 +175,14 @@ def load_dataset(
 
 
 def _load_file(path: Path, *, errors: Errors, **options) -> Dataset:
-    """A spreadsheet or CSV of results: a score sheet (the LMS gradebooks come here too)."""
+    """A spreadsheet or CSV of results: a Canvas or Google Classroom gradebook export, else a score sheet."""
+    from .gradebooks import gradebook_kind, load_canvas_gradebook, load_classroom_gradebook
+
+    kind = gradebook_kind(path)
+    if kind == "canvas":
+        return load_canvas_gradebook(path, errors=errors, **options)
+    if kind == "classroom":
+        return load_classroom_gradebook(path, errors=errors, **options)
     from .scoresheet import load_score_sheet
 
     return load_score_sheet(path, errors=errors, **options)

@@ -209,7 +209,9 @@ def join_roster(
     Parameters
     ----------
     results : Dataset
-        Assessments, items, skills and scores (its own students, sections and teams are replaced).
+        Assessments, items, skills and scores (its own students, sections and teams are replaced);
+        when it was loaded in quarantine mode, its errors are raised here with the match's
+        (``errors="raise"``), so that every problem is listed at once.
     roster : Dataset
         Schools, teams, teachers, sections, students and enrollments (anything else is ignored).
     errors : {"raise", "quarantine"}
@@ -264,8 +266,15 @@ def join_roster(
                 "row": record["row"] if isinstance(record["row"], str) else json.dumps({"student_id": value}),
             }
         )
-    if errors == "raise" and problems:
-        raise PLCDataError(problems, source=source)
+    if errors == "raise":
+        found = [
+            Problem(**{k: (None if pd.isna(v) else v) for k, v in record.items()})
+            for frame in (roster.problems, results.problems)
+            for record in frame.to_dict("records")
+            if record["severity"] == "error"
+        ]
+        if found or problems:
+            raise PLCDataError(found + problems, source=source)
 
     to_roster = dict(zip(matches["student_id"], matches["roster_id"]))
     tables = {name: roster.tables[name].copy() for name in ROSTER_TABLES}

@@ -1242,7 +1242,9 @@ def load_score_sheet(
         loader.notes.append("no teacher column: each section is treated as its own teacher")
     result = validate_tables(loader.raw_tables(), extra_problems=loader.problems)
     result = _finish(loader, result)
-    dataset = finish_load(result, source=str(path), errors=errors, notes=tuple(loader.notes))
+    dataset = finish_load(
+        result, source=str(path), errors=errors if roster is None else "quarantine", notes=tuple(loader.notes)
+    )
     if roster is None:
         return dataset
     people = pd.DataFrame(loader.people)

@@ -134,7 +134,8 @@ class _Gradebook:
     rows: list[tuple[int, list[str]]]
     assignments: list[_Assignment] = field(default_factory=list)
     name_cols: dict[str, int] = field(default_factory=dict)
-    id_col: int | None = None
+    #: the student id column (Canvas SIS User ID, else ID; Classroom email address)
+    id_col: int = 0
     fallback_id_col: int | None = None
     section_col: int | None = None
     notes: list[str] = field(default_factory=list)
@@ -248,13 +249,13 @@ def _read_canvas(path: Path) -> _Gradebook:
     book.name_cols["name"] = 0
     sis = [i for i, h in enumerate(folded) if ("sis" in h and "user" in h) or h.startswith("id de usuario de sis")]
     ids = [i for i, h in enumerate(folded) if h == "id"]
-    book.id_col = sis[0] if sis else (ids[0] if ids else None)
     book.fallback_id_col = ids[0] if sis and ids else None
-    if book.id_col is None:
+    if not (sis or ids):
         raise PLCDataError(
             [Problem(path.name, header_line, None, None, "no 'ID' or 'SIS User ID' column: not a Canvas gradebook")],
             source=str(path),
         )
+    book.id_col = sis[0] if sis else ids[0]
     sections = [i for i, h in enumerate(folded) if h in _CANVAS_SECTION]
     book.section_col = sections[0] if sections else None
     identity = {0, *sis, *ids, *sections} | {i for i, h in enumerate(folded) if "sis" in h or "integration" in h}
@@ -307,8 +308,7 @@ def _read_classroom(path: Path) -> _Gradebook:
         if found:
             book.name_cols[role] = found[0]
     email = [i for i, h in enumerate(folded) if h in ("email address", "email", "e-mail")]
-    book.id_col = email[0] if email else None
-    if book.id_col is None or len(book.name_cols) < 2:
+    if not email or len(book.name_cols) < 2:
         raise PLCDataError(
             [
                 Problem(
@@ -321,7 +321,7 @@ def _read_classroom(path: Path) -> _Gradebook:
             ],
             source=str(path),
         )
-    book.private_ids = True
+    book.id_col, book.private_ids = email[0], True
     identity = {book.id_col, *book.name_cols.values()}
     meta: dict[str, list[str]] = {}
     body = rows[1:]
@@ -886,5 +886,5 @@ def load_classroom_gradebook(
     )
 
 
-load_canvas_gradebook.__doc__ += _DOC_PARAMETERS
-load_classroom_gradebook.__doc__ += _DOC_PARAMETERS
+load_canvas_gradebook.__doc__ = (load_canvas_gradebook.__doc__ or "") + _DOC_PARAMETERS
+load_classroom_gradebook.__doc__ = (load_classroom_gradebook.__doc__ or "") + _DOC_PARAMETERS

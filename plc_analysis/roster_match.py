@@ -268,10 +268,16 @@ def join_roster(
         )
     if errors == "raise":
         found = [
-            Problem(**{k: (None if pd.isna(v) else v) for k, v in record.items()})
+            Problem(
+                str(r.file),
+                None if pd.isna(r.line) else int(r.line),
+                None if pd.isna(r.column) else str(r.column),
+                None if pd.isna(r.value) else str(r.value),
+                str(r.reason),
+            )
             for frame in (roster.problems, results.problems)
-            for record in frame.to_dict("records")
-            if record["severity"] == "error"
+            for r in frame.itertuples(index=False)
+            if r.severity == "error"
         ]
         if found or problems:
             raise PLCDataError(found + problems, source=source)

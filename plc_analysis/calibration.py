@@ -258,7 +258,7 @@ def icc(ratings: pd.DataFrame) -> float:
     """Intraclass correlation ICC(A,1): two-way random, absolute agreement, single rater.
 
     This is Shrout & Fleiss's ICC(2,1), computed from the two-way ANOVA mean
-    squares of the complete units × raters table::
+    squares of the complete units × raters table:
 
         (MSR - MSE) / (MSR + (k - 1) MSE + k (MSC - MSE) / n)
 

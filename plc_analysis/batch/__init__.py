@@ -4,7 +4,7 @@
 writes each team's rows to a small Parquet extract, and runs the report
 notebook for every team, several at once.  Each executed notebook is converted
 to standalone HTML where it ran, with the code hidden; the batch process
-writes the files.  The output folder holds::
+writes the files.  The output folder holds:
 
     out/
       index.html                 every report, grouped by school, with its status
@@ -55,21 +55,21 @@ reports and saves the manifest.
 
 Modules (each with one job):
 
-``settings``      notebooks, time limits, file names and statuses the modules share
-``jobs``          :class:`ReportJob`, :class:`BatchResult`, :class:`BatchError`, manifest keys
-``guard``         the time limit / Ctrl-C watcher that kills a report's kernel
-``engine``        the papermill engine: quiet kernels on Unix sockets, deaths and timeouts in the notebook
-``execute``       run one report and render it in memory (what every worker does)
-``outputs``       write a rendered report atomically; :func:`run_report`
-``local_runner``  thread / forkserver process pools on this machine
-``dask_runner``   tasks on a Dask cluster (``DASK_CONNECT_TIMEOUT`` lives there)
-``plan``          which reports, their file names and parameters
-``driver``        the loop that submits reports, collects them and saves the manifest
-``run``           :func:`run_batch`
-``manifest``      ``manifest.json``: load and save (with the index)
-``index_page``    :func:`render_index`
-``overview``      the district overview of ``plc report``, linked from the index
-``arguments``     the ``plc batch`` options and :func:`batch_from_args`
+* ``settings``: notebooks, time limits, file names and statuses the modules share
+* ``jobs``: :class:`ReportJob`, :class:`BatchResult`, :class:`BatchError`, manifest keys
+* ``guard``: the time limit / Ctrl-C watcher that kills a report's kernel
+* ``engine``: the papermill engine: quiet kernels on Unix sockets, deaths and timeouts in the notebook
+* ``execute``: run one report and render it in memory (what every worker does)
+* ``outputs``: write a rendered report atomically; :func:`run_report`
+* ``local_runner``: thread / forkserver process pools on this machine
+* ``dask_runner``: tasks on a Dask cluster (``DASK_CONNECT_TIMEOUT`` lives there)
+* ``plan``: which reports, their file names and parameters
+* ``driver``: the loop that submits reports, collects them and saves the manifest
+* ``run``: :func:`run_batch`
+* ``manifest``: ``manifest.json``: load and save (with the index)
+* ``index_page``: :func:`render_index`
+* ``overview``: the district overview of ``plc report``, linked from the index
+* ``arguments``: the ``plc batch`` options and :func:`batch_from_args`
 
 What one module uses of another (``plan.report_units``, ``outputs.OutputError``,
 ``local_runner.LocalRunner`` ...) has a public, documented name in that module's

@@ -114,3 +114,13 @@ def test_data_model_hook_states_the_schema_rules():
     max_points = TABLES["items"].by_name["max_points"]
     assert hook.column_rules(max_points) == ("required", "rejects the row", "> 0")
     assert hook.references(TABLES["scores"], "rater_id") == "[`teachers.teacher_id`](#teachers)"
+
+
+def test_readme_links_only_to_files_in_the_repository():
+    """A clone from the project's public home can follow every link of the README."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)\s]+)\)", text)
+    local = [t.split("#")[0] for t in targets if not re.match(r"[a-z]+://|mailto:|#", t)]
+    assert local, "the README links to its docs"
+    outside = [t for t in local if not (ROOT / t).resolve().is_relative_to(ROOT) or not (ROOT / t).exists()]
+    assert outside == [], "README links to files that are not in the repository"

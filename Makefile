@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 OUT ?= out
 JOBS ?=
 
-.PHONY: report test lint bench venv browser sample clean
+.PHONY: report test lint bench venv browser sample docs clean
 
 venv: $(STAMP)
 
@@ -44,8 +44,12 @@ test: $(STAMP) browser lint
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
+# The documentation site (docs/, mkdocs.yml) into site/, warnings as errors; tests/test_docs.py builds it too.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
 sample: $(STAMP)
 	$(VENV)/bin/plc sample --out plc_analysis/data/sample
 
 clean:
-	rm -rf $(OUT) .pytest_cache .mypy_cache
+	rm -rf $(OUT) site .pytest_cache .mypy_cache

@@ -4,10 +4,17 @@ Input is a long ratings table, one row per rater × piece of student work::
 
     work_id, rater_id, score[, item_id]
 
-``score`` must be numeric (rubric levels).  Rows with a missing score are ignored
-(not rated).  When an ``item_id`` column is present, the unit that raters agree on
-is the pair (work_id, item_id) — one rubric row of one piece of work.  A rater
-scoring the same unit twice is an error.
+``score`` is a number (rubric points) or a label.  Labels are *nominal*
+("Meets", "Approaching", "4. Neurosis"...: a number in a label does not make it a
+level) unless an order is known: given as ``order=["Beginning", "Approaching", "Meets",
+"Exceeds"]``, or carried by the data as an ordered pandas Categorical
+(``pd.Categorical(scores, categories=levels, ordered=True)``, e.g. a rubric scale).
+Unweighted Cohen's kappa, Fleiss' kappa and exact agreement work on any labels;
+weighted kappa, adjacent agreement and ICC need ordered scores (numbers, or labels with
+an order) and say so otherwise.  Rows with a missing score are ignored (not rated).
+When an ``item_id`` column is present, the unit that raters agree on is the pair
+(work_id, item_id) — one rubric row of one piece of work.  A rater scoring the same
+unit twice is an error.
 
 References
 ----------
@@ -19,6 +26,8 @@ S. P. (1996) — ICC(A,1).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,11 +43,58 @@ __all__ = [
 _WEIGHTS = (None, "linear", "quadratic")
 
 
+@dataclass(frozen=True)
+class _Scale:
+    """How the scores were read: ordered or not, and every category of the scale."""
+
+    ordered: bool
+    #: the scale's categories as numbers (None: the categories observed)
+    categories: np.ndarray | None = None
+    #: what the numbers stand for, when the scores were labels
+    labels: tuple[str, ...] = ()
+
+    def require_order(self, what: str) -> None:
+        if not self.ordered:
+            shown = ", ".join(repr(x) for x in self.labels[:6]) + (", ..." if len(self.labels) > 6 else "")
+            raise ValueError(
+                f"{what} needs ordered scores, but ratings.score holds labels with no order ({shown}); "
+                "pass order=[...] from the lowest level to the highest (e.g. order=['Beginning', 'Approaching', "
+                "'Meets', 'Exceeds']), or use an unweighted measure (cohen_kappa with weights=None, fleiss_kappa)"
+            )
+
+
+def _scale(scores: pd.Series, order: list | tuple | None) -> tuple[pd.Series, _Scale]:
+    """Scores as numbers, and the scale they are on (see the module docstring)."""
+    if order is None and isinstance(scores.dtype, pd.CategoricalDtype) and scores.dtype.ordered:
+        order = list(scores.dtype.categories)
+        scores = scores.astype(object)
+    numbers = pd.to_numeric(scores.dropna(), errors="coerce")
+    if order is None and numbers.notna().all():
+        return pd.to_numeric(scores).astype(float), _Scale(True)
+    if order is not None and numbers.notna().all() and pd.to_numeric(pd.Series(order), errors="coerce").notna().all():
+        # numeric scores with a numeric order (e.g. order=[1, 2, 3, 4]): compared as numbers
+        scores = pd.to_numeric(scores).map(lambda v: v if pd.isna(v) else f"{float(v):g}")
+        order = [f"{float(v):g}" for v in order]
+    text = scores.map(lambda v: v if pd.isna(v) else " ".join(str(v).split()))
+    labels = sorted(set(text.dropna()))
+    if order is not None:
+        order = [" ".join(str(v).split()) for v in order]
+        if len(set(order)) != len(order):
+            raise ValueError(f"order has repeated levels: {order}")
+        unknown = [v for v in labels if v not in order]
+        if unknown:
+            raise ValueError(f"ratings.score has value(s) not in order: {unknown}; order is {order}")
+        position = {v: float(i + 1) for i, v in enumerate(order)}
+        return text.map(position).astype(float), _Scale(True, np.arange(1.0, len(order) + 1), tuple(order))
+    code = {v: float(i) for i, v in enumerate(labels)}
+    return text.map(code).astype(float), _Scale(False, None, tuple(labels))
+
+
 # --------------------------------------------------------------------------- input
 
 
-def _prepare(ratings: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Validate; return (clean ratings, unit columns)."""
+def _prepare(ratings: pd.DataFrame, order: list | tuple | None = None) -> tuple[pd.DataFrame, list[str], _Scale]:
+    """Validate; return (clean ratings with numeric scores, unit columns, the scale)."""
     if not isinstance(ratings, pd.DataFrame):
         raise ValueError(f"ratings must be a pandas DataFrame, got {type(ratings).__name__}")
     missing = [c for c in ("work_id", "rater_id", "score") if c not in ratings.columns]
@@ -50,10 +106,7 @@ def _prepare(ratings: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         if r[c].isna().any():
             raise ValueError(f"ratings.{c} has {int(r[c].isna().sum())} missing value(s)")
         r[c] = r[c].astype("str")
-    try:
-        r["score"] = pd.to_numeric(r["score"], errors="raise").astype(float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"ratings.score must be numeric: {exc}") from exc
+    r["score"], scale = _scale(r["score"], order)
     r = r[r["score"].notna()].reset_index(drop=True)
     dup = r.duplicated(unit + ["rater_id"])
     if dup.any():
@@ -63,7 +116,7 @@ def _prepare(ratings: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         )
     if r["rater_id"].nunique() < 2:
         raise ValueError(f"rater agreement needs at least 2 raters, got {r['rater_id'].nunique()}")
-    return r, unit
+    return r, unit, scale
 
 
 def _pairs(r: pd.DataFrame, unit: list[str]) -> pd.DataFrame:
@@ -81,18 +134,25 @@ def _wide(r: pd.DataFrame, unit: list[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- core maths
 
 
-def _kappa(a: np.ndarray, b: np.ndarray, weights: str | None) -> float:
+def _kappa(a: np.ndarray, b: np.ndarray, weights: str | None, categories: np.ndarray | None = None) -> float:
     """Cohen's kappa of two aligned score vectors; categories = observed values.
 
     Weights use the category *positions* in the sorted list of observed scores
     (as scikit-learn and R ``irr::kappa2`` do): linear ``|i - j|``, quadratic
     ``(i - j)**2``.  NaN when chance disagreement is zero (one category only).
+    ``categories``: the whole scale (e.g. every level of a rubric given by an order),
+    as scikit-learn's ``labels=``; default the values observed.
     """
     if weights not in _WEIGHTS:
         raise ValueError(f"weights must be None, 'linear' or 'quadratic', got {weights!r}")
     if len(a) == 0:
         return float("nan")
-    cats, codes = np.unique(np.concatenate([a, b]), return_inverse=True)
+    observed_values = np.concatenate([a, b])
+    if categories is not None:
+        cats = np.asarray(categories, dtype=float)
+        codes = np.searchsorted(cats, observed_values)
+    else:
+        cats, codes = np.unique(observed_values, return_inverse=True)
     k = len(cats)
     ia, ib = codes[: len(a)], codes[len(a) :]
     observed = np.zeros((k, k))
@@ -134,7 +194,7 @@ def _icc_a1(x: np.ndarray) -> float:
 # --------------------------------------------------------------------------- public
 
 
-def agreement(ratings: pd.DataFrame) -> dict[str, float | int]:
+def agreement(ratings: pd.DataFrame, *, order: list | tuple | None = None) -> dict[str, float | int]:
     """Exact and adjacent agreement over every pair of raters on shared work.
 
     Each unit rated by m >= 2 raters contributes m(m-1)/2 rater pairs.
@@ -143,12 +203,15 @@ def agreement(ratings: pd.DataFrame) -> dict[str, float | int]:
     ----------
     ratings : DataFrame
         ``work_id, rater_id, score`` (optional ``item_id``).
+    order : list, optional
+        The levels of label scores, lowest first (see the module docstring).
 
     Returns
     -------
     dict
         ``exact``: share of pairs giving the same score; ``adjacent``: share
-        within one point (``|a - b| <= 1``, includes exact); ``n_pairs``: number
+        within one point or one level (``|a - b| <= 1``, includes exact; NaN for
+        labels with no order); ``n_pairs``: number
         of rater pairs compared; ``n_works``: units rated by two or more raters.
 
     Raises
@@ -156,20 +219,20 @@ def agreement(ratings: pd.DataFrame) -> dict[str, float | int]:
     ValueError
         Missing columns, fewer than 2 raters, or no unit rated by two raters.
     """
-    r, unit = _prepare(ratings)
+    r, unit, scale = _prepare(ratings, order)
     p = _pairs(r, unit)
     if len(p) == 0:
         raise ValueError("no work was rated by two or more raters; nothing to compare")
     diff = (p["score_a"] - p["score_b"]).abs()
     return {
         "exact": float((diff == 0).mean()),
-        "adjacent": float((diff <= 1).mean()),
+        "adjacent": float((diff <= 1).mean()) if scale.ordered else float("nan"),
         "n_pairs": int(len(p)),
         "n_works": int(p[unit].drop_duplicates().shape[0]),
     }
 
 
-def cohen_kappa(ratings: pd.DataFrame, weights: str | None = None) -> float:
+def cohen_kappa(ratings: pd.DataFrame, weights: str | None = None, *, order: list | tuple | None = None) -> float:
     """Cohen's kappa for exactly two raters (optionally weighted).
 
     Uses the units both raters scored.  Categories are the scores observed
@@ -183,7 +246,12 @@ def cohen_kappa(ratings: pd.DataFrame, weights: str | None = None) -> float:
         ``work_id, rater_id, score`` (optional ``item_id``) with exactly two
         distinct ``rater_id`` values.
     weights : {None, "linear", "quadratic"}, default None
-        Disagreement weights: none (nominal), ``|i - j|`` or ``(i - j)**2``.
+        Disagreement weights: none (nominal), ``|i - j|`` or ``(i - j)**2``;
+        weights need ordered scores (numbers, or labels with an order).
+    order : list, optional
+        The levels of label scores, lowest first; weights then use positions
+        on this whole scale (scikit-learn's ``labels=order``), unused levels
+        included.
 
     Returns
     -------
@@ -194,11 +262,14 @@ def cohen_kappa(ratings: pd.DataFrame, weights: str | None = None) -> float:
     Raises
     ------
     ValueError
-        Not exactly two raters, no shared unit, bad `weights`, bad columns.
+        Not exactly two raters, no shared unit, bad `weights`, bad columns,
+        weights asked of labels with no order.
     """
     if weights not in _WEIGHTS:
         raise ValueError(f"weights must be None, 'linear' or 'quadratic', got {weights!r}")
-    r, unit = _prepare(ratings)
+    r, unit, scale = _prepare(ratings, order)
+    if weights is not None:
+        scale.require_order(f"{weights}-weighted kappa")
     raters = sorted(r["rater_id"].unique())
     if len(raters) != 2:
         raise ValueError(
@@ -207,10 +278,10 @@ def cohen_kappa(ratings: pd.DataFrame, weights: str | None = None) -> float:
     w = _wide(r, unit).dropna()
     if len(w) == 0:
         raise ValueError("the two raters share no scored work")
-    return _kappa(w[raters[0]].to_numpy(), w[raters[1]].to_numpy(), weights)
+    return _kappa(w[raters[0]].to_numpy(), w[raters[1]].to_numpy(), weights, scale.categories)
 
 
-def fleiss_kappa(ratings: pd.DataFrame) -> float:
+def fleiss_kappa(ratings: pd.DataFrame, *, order: list | tuple | None = None) -> float:
     """Fleiss' kappa for many raters (nominal categories = observed scores).
 
     Each unit must be rated by the same number m >= 2 of raters (not
@@ -219,7 +290,9 @@ def fleiss_kappa(ratings: pd.DataFrame) -> float:
     Parameters
     ----------
     ratings : DataFrame
-        ``work_id, rater_id, score`` (optional ``item_id``).
+        ``work_id, rater_id, score`` (optional ``item_id``); scores may be labels.
+    order : list, optional
+        The levels of label scores (only checked: every label must be one of them).
 
     Returns
     -------
@@ -232,7 +305,7 @@ def fleiss_kappa(ratings: pd.DataFrame) -> float:
         Units rated by different numbers of raters, fewer than 2 raters per
         unit, or bad columns.
     """
-    r, unit = _prepare(ratings)
+    r, unit, _ = _prepare(ratings, order)
     per_unit = r.groupby(unit).size()
     m_values = np.unique(per_unit.to_numpy())
     if len(m_values) != 1:
@@ -254,7 +327,7 @@ def fleiss_kappa(ratings: pd.DataFrame) -> float:
     return float((p_bar - p_e) / (1 - p_e))
 
 
-def icc(ratings: pd.DataFrame) -> float:
+def icc(ratings: pd.DataFrame, *, order: list | tuple | None = None) -> float:
     """Intraclass correlation ICC(A,1): two-way random, absolute agreement, single rater.
 
     This is Shrout & Fleiss's ICC(2,1), computed from the two-way ANOVA mean
@@ -270,6 +343,8 @@ def icc(ratings: pd.DataFrame) -> float:
     ----------
     ratings : DataFrame
         ``work_id, rater_id, score`` (optional ``item_id``).
+    order : list, optional
+        The levels of label scores, lowest first: level i counts as i (1-based).
 
     Returns
     -------
@@ -279,9 +354,11 @@ def icc(ratings: pd.DataFrame) -> float:
     Raises
     ------
     ValueError
-        Fewer than 2 raters or fewer than 2 units scored by all raters.
+        Fewer than 2 raters or fewer than 2 units scored by all raters; labels
+        with no order.
     """
-    r, unit = _prepare(ratings)
+    r, unit, scale = _prepare(ratings, order)
+    scale.require_order("icc")
     w = _wide(r, unit).dropna()
     if len(w) < 2:
         raise ValueError(f"icc needs at least 2 works scored by all {r['rater_id'].nunique()} raters, got {len(w)}")
@@ -294,6 +371,7 @@ def calibration_table(
     *,
     exact_threshold: float = 0.5,
     min_works: int = 5,
+    order: list | tuple | None = None,
 ) -> pd.DataFrame:
     """Pairwise rater agreement, with a plain-words calibration verdict.
 
@@ -307,6 +385,9 @@ def calibration_table(
         Exact-agreement share below which a pair needs calibration.
     min_works : int, default 5
         Fewer shared works than this is "too few" (and needs calibration).
+    order : list, optional
+        The levels of label scores, lowest first (the table's weighted kappa
+        and ICC need ordered scores).
 
     Returns
     -------
@@ -334,7 +415,8 @@ def calibration_table(
     ValueError
         Fewer than 2 raters or bad columns.
     """
-    r, unit = _prepare(ratings)
+    r, unit, scale = _prepare(ratings, order)
+    scale.require_order("calibration_table (quadratic kappa, ICC)")
     has_item = "item_id" in unit
     p = _pairs(r, unit)
     keys = (["item_id"] if has_item else []) + ["rater_a", "rater_b"]
@@ -376,7 +458,7 @@ def calibration_table(
     for _, grp in g:  # one loop per rater pair (and item), not per row
         a = grp["score_a"].to_numpy(dtype=float)
         b = grp["score_b"].to_numpy(dtype=float)
-        kappas.append(_kappa(a, b, "quadratic"))
+        kappas.append(_kappa(a, b, "quadratic", scale.categories))
         iccs.append(_icc_a1(np.column_stack([a, b])))
     out["kappa_quadratic"] = kappas
     out["icc"] = iccs

@@ -452,3 +452,86 @@ def test_calibration_table_per_item():
     assert not t.loc["ideas", "needs_calibration"]
     assert t.loc["voice", "needs_calibration"]
     assert (t["n_works"] == 6).all()
+
+
+# ---------------------------------------------------------------- labels
+
+#: Fleiss (1971): psychiatric diagnoses, nominal categories written as numbered labels.
+DIAGNOSES = ["1. Depression", "2. Personality Disorder", "3. Schizophrenia", "4. Neurosis", "5. Other"]
+LEVELS = ["Beginning", "Approaching", "Meets", "Exceeds"]
+
+
+def as_labels(ratings: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """The same ratings with score k (1-based) written as labels[k - 1]."""
+    return ratings.assign(score=[labels[int(v) - 1] for v in ratings["score"]])
+
+
+def test_fleiss_on_nominal_labels_matches_statsmodels_and_the_numbers():
+    ir = pytest.importorskip("statsmodels.stats.inter_rater")
+    labelled = as_labels(to_ratings(FLEISS_1971), DIAGNOSES)
+    wide = labelled.pivot(index="work_id", columns="rater_id", values="score").to_numpy()
+    table, _ = ir.aggregate_raters(wide)  # statsmodels counts the label strings itself
+    assert fleiss_kappa(labelled) == pytest.approx(ir.fleiss_kappa(table))
+    assert fleiss_kappa(labelled) == pytest.approx(fleiss_kappa(to_ratings(FLEISS_1971)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=2, max_size=40))
+def test_cohen_on_labels_matches_sklearn(pairs):
+    skm = pytest.importorskip("sklearn.metrics")
+    a = [LEVELS[i] for i, _ in pairs]
+    b = [LEVELS[j] for _, j in pairs]
+    ratings = pd.DataFrame(
+        {
+            "work_id": [f"w{i}" for i in range(len(pairs))] * 2,
+            "rater_id": ["r1"] * len(pairs) + ["r2"] * len(pairs),
+            "score": a + b,
+        }
+    )
+    # unweighted on nominal labels: the labels observed are the categories
+    expected = skm.cohen_kappa_score(a, b) if len(set(a + b)) > 1 else float("nan")
+    assert cohen_kappa(ratings) == pytest.approx(expected, nan_ok=True)
+    for weights in ("linear", "quadratic"):
+        # with an order, every level of the scale is a category (sklearn's labels=)
+        got = cohen_kappa(ratings, weights=weights, order=LEVELS)
+        want = skm.cohen_kappa_score(a, b, labels=LEVELS, weights=weights) if len(set(a + b)) > 1 else np.nan
+        assert got == pytest.approx(want, nan_ok=True)
+        # the same scale carried by the data, as an ordered Categorical
+        ordered = ratings.assign(score=pd.Categorical(ratings["score"], categories=LEVELS, ordered=True))
+        assert cohen_kappa(ordered, weights=weights) == pytest.approx(got, nan_ok=True)
+
+
+def test_icc_and_agreement_on_ordered_labels_equal_their_positions():
+    numbers = to_ratings(ANXIETY)
+    levels = sorted(numbers["score"].unique())
+    words = [f"level {v:g}" for v in levels]
+    labelled = numbers.assign(score=numbers["score"].map(dict(zip(levels, words))))
+    positions = numbers.assign(score=numbers["score"].map({v: i + 1.0 for i, v in enumerate(levels)}))
+    assert icc(labelled, order=words) == pytest.approx(icc(positions))
+    assert agreement(labelled, order=words) == pytest.approx(agreement(positions))
+    table = calibration_table(labelled, order=words)
+    same = ["item_id", "rater_a", "rater_b", "n_works", "exact", "adjacent", "icc"]
+    pd.testing.assert_frame_equal(table[same], calibration_table(positions)[same])
+    # the pairs' kappas are on the whole scale, as sklearn's labels=
+    skm = pytest.importorskip("sklearn.metrics")
+    wide = labelled.pivot(index="work_id", columns="rater_id", values="score")
+    for row in table.itertuples():
+        both = wide[[row.rater_a, row.rater_b]].dropna()
+        expected = skm.cohen_kappa_score(both.iloc[:, 0], both.iloc[:, 1], labels=words, weights="quadratic")
+        assert row.kappa_quadratic == pytest.approx(expected)
+
+
+def test_weights_asked_of_unordered_labels_is_a_clear_error():
+    labelled = as_labels(to_ratings(FLEISS_1971), DIAGNOSES)
+    two = labelled[labelled["rater_id"].isin(["r1", "r2"])]
+    message = "needs ordered scores, but ratings.score holds labels with no order"
+    with pytest.raises(ValueError, match=f"quadratic-weighted kappa {message}"):
+        cohen_kappa(two, weights="quadratic")
+    with pytest.raises(ValueError, match=f"icc {message}.*pass order="):
+        icc(labelled)
+    with pytest.raises(ValueError, match=message):
+        calibration_table(labelled)
+    assert np.isnan(agreement(labelled)["adjacent"]) and 0 < agreement(labelled)["exact"] < 1
+    assert cohen_kappa(two) == pytest.approx(cohen_kappa(to_ratings(FLEISS_1971[:, :2])))
+    with pytest.raises(ValueError, match=r"value\(s\) not in order: \['Exceeds'\]"):
+        cohen_kappa(as_labels(to_ratings(np.array([[1, 4], [2, 2]])), LEVELS), order=LEVELS[:3])

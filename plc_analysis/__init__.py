@@ -11,6 +11,7 @@ from .coverage_plots import plot_coverage
 from .curriculum import coverage_gaps, coverage_matrix
 from .dataset import Dataset
 from .dataset_items import assessment_reliability, item_analysis, option_analysis, rater_calibration
+from .edfi import load_edfi
 from .equity import subgroup_gaps, suppress_small_cells
 from .equity_plots import plot_subgroup_gaps
 from .errors import PLCDataError, Problem
@@ -51,6 +52,7 @@ __all__ = [
     "load_canvas_gradebook",
     "load_classroom_gradebook",
     "join_roster",
+    "load_edfi",
     "load_partitioned",
     "write_partitioned",
     # question 2: proficiency

@@ -1,7 +1,8 @@
 """Load a district's data from any supported source into a :class:`Dataset`.
 
 Sources: a canonical folder (CSV or Parquet per table), a OneRoster 1.1/1.2
-CSV export (folder or zip), a Canvas or Google Classroom gradebook export (CSV), or a
+CSV export (folder or zip), Ed-Fi assessment data (XML interchange or ODS/API
+JSON; folder, zip or file), a Canvas or Google Classroom gradebook export (CSV), or a
 wide score sheet (CSV/XLSX, one row per student and one column per item, plus an item map).
 """
 
@@ -61,6 +62,10 @@ def load_canonical(path: str | Path, *, errors: Errors = "raise", required: tupl
     return finish_load(result, source=str(folder), errors=errors)
 
 
+def _has_canonical_tables(folder: Path) -> bool:
+    return any((folder / f"{n}.csv").exists() or (folder / f"{n}.parquet").exists() for n in CFA_TABLES)
+
+
 def _is_oneroster_folder(folder: Path) -> bool:
     return (folder / "manifest.csv").exists() or (folder / "orgs.csv").exists() or (folder / "users.csv").exists()
 
@@ -104,7 +109,9 @@ def load_dataset(
         validated it, is read without validating again: see
         :mod:`plc_analysis.extract`); a school-partitioned Parquet folder (see
         :func:`plc_analysis.write_partitioned`); a OneRoster 1.1 or 1.2 CSV export (folder or
-        ``.zip`` with ``manifest.csv``); or a wide score sheet (``.csv`` or
+        ``.zip`` with ``manifest.csv``); Ed-Fi assessment data (XML interchange
+        files or saved ODS/API JSON arrays: a folder, ``.zip``, ``.xml`` or
+        ``.json``; see :func:`plc_analysis.load_edfi`); or a wide score sheet (``.csv`` or
         ``.xlsx``), in which case pass ``item_map=`` (see
         :func:`plc_analysis.load_score_sheet`); or a Canvas / Google Classroom gradebook
         export (``.csv``, recognised by its header: see
@@ -151,6 +158,13 @@ def load_dataset(
             from .oneroster import load_oneroster
 
             return load_oneroster(path, errors=errors, **options)
+        if not _has_canonical_tables(path):
+            from .edfi_read import is_edfi_source
+
+            if is_edfi_source(path):
+                from .edfi import load_edfi
+
+                return load_edfi(path, errors=errors, **options)
         from .extract import EXTRACT_MARKER, read_extract
 
         trusted = read_extract(path) if (path / EXTRACT_MARKER).is_file() and not options else None
@@ -163,13 +177,24 @@ def load_dataset(
             from .oneroster import load_oneroster
 
             return load_oneroster(path, errors=errors, **options)
+        from .edfi_read import is_edfi_source
+
+        if is_edfi_source(path):
+            from .edfi import load_edfi
+
+            return load_edfi(path, errors=errors, **options)
         raise ValueError(
-            f"{path.name}: a zip is read as a OneRoster export, but it has no manifest.csv, orgs.csv or users.csv"
+            f"{path.name}: a zip is read as a OneRoster export (manifest.csv, orgs.csv or users.csv) or as Ed-Fi "
+            "files (XML interchange files or ODS/API JSON arrays such as studentAssessments.json), but it has neither"
         )
+    if suffix in (".xml", ".json"):
+        from .edfi import load_edfi
+
+        return load_edfi(path, errors=errors, **options)
     if suffix in ROSTER_AWARE_SUFFIXES:
         return _load_file(path, errors=errors, **options)
     raise ValueError(
-        f"{path.name}: unsupported input; give a canonical folder, a OneRoster folder or zip, "
+        f"{path.name}: unsupported input; give a canonical folder, a OneRoster folder or zip, Ed-Fi files, "
         "or a score sheet (.csv/.xlsx; save an old .xls workbook as .xlsx)"
     )
 

@@ -67,6 +67,7 @@ from .edfi_records import (
     ItemMeta,
     ItemResult,
     ObjectiveMeta,
+    PersonRecord,
     StudentAssessmentRecord,
     read_records,
 )
@@ -240,8 +241,8 @@ class _Converter:
         self.by_identifier = by_identifier
         self.items_of: dict[AssessmentRef, dict[str, ItemMeta]] = defaultdict(dict)
         for item in rec.items:
-            ref = self.resolve(item.ref)
-            if ref is None:
+            found = self.resolve(item.ref)
+            if found is None:
                 self.warn(
                     item.file,
                     item.line,
@@ -250,17 +251,17 @@ class _Converter:
                     "item of an assessment not in the files; ignored",
                 )
                 continue
-            if item.code in self.items_of[ref]:
+            if item.code in self.items_of[found]:
                 self.warn(
                     item.file, item.line, "IdentificationCode", item.code, "item defined twice; the first is used"
                 )
                 continue
-            self.items_of[ref][item.code] = item
+            self.items_of[found][item.code] = item
         self.objectives_of: dict[AssessmentRef, dict[str, ObjectiveMeta]] = defaultdict(dict)
         self.objective_of_item: dict[tuple[AssessmentRef, str], ObjectiveMeta] = {}
         for objective in rec.objectives:
-            ref = self.resolve(objective.ref)
-            if ref is None:
+            found = self.resolve(objective.ref)
+            if found is None:
                 self.warn(
                     objective.file,
                     objective.line,
@@ -269,9 +270,9 @@ class _Converter:
                     "objective assessment of an assessment not in the files; ignored",
                 )
                 continue
-            self.objectives_of[ref].setdefault(objective.code, objective)
+            self.objectives_of[found].setdefault(objective.code, objective)
             for code in objective.items:
-                self.objective_of_item.setdefault((ref, code), objective)
+                self.objective_of_item.setdefault((found, code), objective)
 
     def resolve(self, ref: AssessmentRef) -> AssessmentRef | None:
         """The assessment a reference means (a reference without a namespace matches by identifier alone)."""
@@ -559,7 +560,7 @@ class _Converter:
             )
             self.exclude(result.file, item.line, result_field, item.result, reason, row, "error")
             return None
-        points = raw if raw is not None else share * maximum
+        points = raw if raw is not None else (share or 0.0) * maximum
         if raw is not None and share is not None and abs(raw - share * maximum) > 1e-9:
             self.warn(
                 result.file,
@@ -587,7 +588,8 @@ class _Converter:
                     if outcome == "correct"
                     else f"the result is Incorrect but the response {response!r} is the key"
                 )
-                self.warn(result.file, item.line, response_field, response, reason + f"; the {result_field} is used")
+                used = raw_field if raw is not None else result_field
+                self.warn(result.file, item.line, response_field, response, f"{reason}; the {used} is used")
         return points
 
     def check_totals(self, result, total: float, counted: int, by_objective: dict[str, float]) -> None:
@@ -624,14 +626,13 @@ class _Converter:
 
     def objective_assessment(self, ref, meta: AssessmentMeta, assessment_id: str, team: str, results: list) -> None:
         objectives = self.objectives_of.get(ref, {})
-        maxima: dict[str, float | None] = {}
+        maxima: dict[str, float] = {}
         for code, objective in objectives.items():
             maximum = _number(objective.max_raw)
             if maximum is None:
                 ranges = [s for s in objective.scores if s.method.lower() == _RAW_SCORE]
                 maximum = _number(ranges[0].maximum) if ranges else None
-            maxima[code] = maximum if maximum and maximum > 0 else None
-            if maxima[code] is None:
+            if maximum is None or maximum <= 0:
                 self.warn(
                     objective.file,
                     objective.line,
@@ -640,6 +641,7 @@ class _Converter:
                     "no usable MaxRawScore: its results cannot be scored",
                 )
                 continue
+            maxima[code] = maximum
             standard = objective.standards[0] if len(objective.standards) == 1 else ""
             skill = self.skill(
                 standard or objective.code,
@@ -652,7 +654,7 @@ class _Converter:
             self.item_row(
                 assessment_id,
                 code,
-                {"assessment_id": assessment_id, "item_id": code, "skill_id": skill, "max_points": _fmt(maxima[code])},
+                {"assessment_id": assessment_id, "item_id": code, "skill_id": skill, "max_points": _fmt(maximum)},
                 objective.file,
                 objective.line,
             )
@@ -712,21 +714,15 @@ class _Converter:
                 self.counts["item results"] += len(result.items)
 
     def score_assessment(self, meta: AssessmentMeta, assessment_id: str, team: str, results: list) -> None:
-        ranges = {s.method: s for s in meta.scores}
-        if not meta.scores and _number(meta.max_raw):
-            ranges = {"Raw score": None}
+        spans = {s.method: (_number(s.minimum) or 0.0, _number(s.maximum)) for s in meta.scores}
         skill = None
         for result in results:
             base = {"StudentAssessmentIdentifier": result.ident, "StudentUniqueId": result.student}
             for score in result.scores:
                 self.counts["score results"] += 1
                 row = {**base, "AssessmentReportingMethod": score.method, "Result": score.result}
-                span = ranges.get(score.method)
-                low, high = (
-                    (_number(span.minimum) or 0.0, _number(span.maximum))
-                    if span
-                    else (0.0, _number(meta.max_raw) if score.method.lower() == _RAW_SCORE else None)
-                )
+                raw_maximum = _number(meta.max_raw) if score.method.lower() == _RAW_SCORE else None
+                low, high = spans.get(score.method, (0.0, raw_maximum))
                 value = _number(score.result)
                 if high is None:
                     self.counts["score results rejected"] += 1
@@ -783,7 +779,7 @@ class _Converter:
 
     # -- people and the roster ------------------------------------------------------
     def people(self) -> None:
-        names = {}
+        names: dict[str, PersonRecord] = {}
         for student in self.rec.students:
             self.counts["students"] += 1
             if not student.ident:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler, feature_namespaces
 
@@ -88,13 +89,13 @@ class _TreeBuilder(ContentHandler):
         super().__init__()
         self.stack: list[Node] = []
         self.root: Node | None = None
-        self._locator = None
+        self._locator: Any = None
 
     def setDocumentLocator(self, locator) -> None:  # noqa: N802 - SAX API
         self._locator = locator
 
     def startElementNS(self, name, qname, attrs) -> None:  # noqa: N802 - SAX API
-        line = self._locator.getLineNumber() if self._locator is not None else 0
+        line = self._locator.getLineNumber() if self._locator else 0
         node = Node(name[1], line)
         if self.stack:
             self.stack[-1].children.append(node)
@@ -252,14 +253,21 @@ def is_edfi_source(path: Path) -> bool:
         return False
 
 
+def _head(file: Path) -> bytes:
+    """The first bytes of an XML file (where its root element is); nothing of other files."""
+    if file.suffix.lower() != ".xml":
+        return b""
+    with file.open("rb") as handle:
+        return handle.read(2048)
+
+
 def _listing(path: Path) -> list[tuple[str, str]]:
     """``(member name, kind)`` of the Ed-Fi files in ``path``, reading only a little of each XML file."""
     found: list[tuple[str, str]] = []
+    heads: Iterable[tuple[str, bytes]]
     if path.is_dir():
         candidates = [(p.relative_to(path).as_posix(), p) for p in sorted(path.rglob("*")) if p.is_file()]
-        heads = (
-            (name, file.open("rb").read(2048) if file.suffix.lower() == ".xml" else b"") for name, file in candidates
-        )
+        heads = ((name, _head(file)) for name, file in candidates)
     elif path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path) as archive:
             heads_list = []
@@ -271,9 +279,9 @@ def _listing(path: Path) -> list[tuple[str, str]]:
                     with archive.open(info) as member:
                         head = member.read(2048)
                 heads_list.append((info.filename, head))
-        heads = iter(heads_list)
+        heads = heads_list
     else:
-        heads = iter([(path.name, path.open("rb").read(2048) if path.suffix.lower() == ".xml" else b"")])
+        heads = [(path.name, _head(path))]
     for name, head in heads:
         lower = name.lower()
         if "__macosx" in lower or PurePosixPath(name).name.startswith("._"):

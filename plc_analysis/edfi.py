@@ -71,6 +71,7 @@ from .edfi_records import (
     StudentAssessmentRecord,
     read_records,
 )
+from .edfi_roster import place_students
 from .errors import REDACTED, SENSITIVE_COLUMNS, PLCDataError, Problem
 from .load_steps import Errors, finish_load
 from .readers import LINE, RawTable
@@ -81,9 +82,9 @@ __all__ = ["load_edfi", "EDFI_NO_ROSTER_NOTE", "ITEM_RESULT_POINTS"]
 
 #: The note an Ed-Fi source without section associations carries.
 EDFI_NO_ROSTER_NOTE = (
-    "no roster in these Ed-Fi files (no StudentSectionAssociation): every student with results is placed in "
-    "one section per team, so teachers cannot be compared; pass roster= (e.g. a OneRoster export) to place "
-    "students in their classes"
+    "the Ed-Fi files carry no roster (no StudentSectionAssociation): on their own, every student with results "
+    "is in one '<team>:unassigned' section per team, so teachers cannot be compared; load_dataset(..., "
+    "roster=) places them in their classes from a roster (e.g. a OneRoster export)"
 )
 #: Share of an item's maximum an ``AssessmentItemResult`` is worth when there is no ``RawScoreResult``.
 ITEM_RESULT_POINTS = {
@@ -830,34 +831,40 @@ class _Converter:
             self.notes.append(f"{without} student(s) in the Student files have no assessment results here")
 
     def roster(self) -> None:
-        school = _DISTRICT
-        schools = {s.ident: s for s in self.rec.schools if s.ident}
-        self.add("schools", {"school_id": school, "name": "Ed-Fi source (schools not separated)"}, "", 0)
-        if schools:
-            self.notes.append(
-                f"{len(schools)} school(s) in the files; teams are formed per subject and grade across them "
-                f"(one school row, {school!r})"
-            )
-        if not self.rec.student_sections:
-            self.notes.append(EDFI_NO_ROSTER_NOTE)
         members: dict[str, list[str]] = defaultdict(list)
         for student, teams in sorted(self.students_with_results.items()):
             for team in sorted(teams):
                 members[team].append(student)
+        placement = place_students(self.rec, members, {team: info[0] for team, info in self.teams.items()})
+        if not self.rec.student_sections:
+            self.notes.append(EDFI_NO_ROSTER_NOTE)
+        self.problems += placement.problems
+        self.notes += placement.notes
+        names = {s.ident: s for s in self.rec.schools if s.ident}
+        for school in sorted({placement.school_of_team.get(team, _DISTRICT) for team in self.teams}):
+            record = names.get(school)
+            name = record.name if record and record.name else f"School {school}"
+            if school == _DISTRICT:
+                name = "Ed-Fi source (no school in the files)"
+            file, line = (record.file, record.line) if record else ("", 0)
+            self.add("schools", {"school_id": school, "name": name}, file, line, {"school_id": "SchoolId"})
         for team, (subject, grade, meta) in sorted(self.teams.items()):
             name = ", ".join(p for p in (subject, f"grade {grade}" if grade else "") if p) or "Ed-Fi assessments"
-            self.add(
-                "teams",
-                {"team_id": team, "school_id": school, "name": name, "grade": grade, "subject": subject},
-                meta.file,
-                meta.line,
-            )
-            teacher = f"{team}:unassigned"
-            self.add("teachers", {"teacher_id": teacher, "team_id": team, "name": "Unassigned (no roster)"}, "", 0)
-            section = f"{team}:all"
-            self.add("sections", {"section_id": section, "teacher_id": teacher, "team_id": team}, "", 0)
-            for student in members.get(team, []):
-                self.add("enrollments", {"student_id": student, "section_id": section}, "", 0)
+            school = placement.school_of_team.get(team, _DISTRICT)
+            row = {"team_id": team, "school_id": school, "name": name, "grade": grade, "subject": subject}
+            self.add("teams", row, meta.file, meta.line)
+        fields = {
+            "teachers": {"teacher_id": "StaffUniqueId"},
+            "sections": {"section_id": "SectionIdentifier"},
+            "enrollments": {"student_id": "StudentUniqueId", "section_id": "SectionIdentifier"},
+        }
+        for table, rows in (
+            ("teachers", placement.teachers),
+            ("sections", placement.sections),
+            ("enrollments", placement.enrollments),
+        ):
+            for row, file, line in rows:
+                self.add(table, row, file, line, fields[table])
 
     def finish_skills(self) -> None:
         for skill_id, row in self.skills.items():

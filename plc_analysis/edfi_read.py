@@ -36,6 +36,8 @@ JSON_RESOURCES = (
     "studentAssessments",
     "students",
     "schools",
+    "courses",
+    "courseOfferings",
     "sections",
     "staffs",
     "staffSectionAssociations",

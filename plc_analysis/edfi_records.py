@@ -199,6 +199,10 @@ class EdFiRecords:
     sections: list[SectionRecord] = field(default_factory=list)
     student_sections: list[SectionLink] = field(default_factory=list)
     staff_sections: list[SectionLink] = field(default_factory=list)
+    #: academic subject of each course code (``Course``)
+    course_subjects: dict[str, str] = field(default_factory=dict)
+    #: (local course code, school) -> course code (``CourseOffering``)
+    offerings: dict[tuple[str, str], str] = field(default_factory=dict)
     #: element names seen but not used, per file (e.g. {"Student.xml": {"StudentEducationOrganizationAssociation"}})
     unused: dict[str, set[str]] = field(default_factory=dict)
 
@@ -344,6 +348,13 @@ def _read_xml(file: EdFiFile, out: EdFiRecords) -> None:
                     label,
                     node.line,
                 )
+            )
+        elif tag == "Course":
+            out.course_subjects[node.value("CourseCode")] = descriptor_value(node.value("AcademicSubject"))
+        elif tag == "CourseOffering":
+            school = node.value("SchoolReference/SchoolIdentity/SchoolId")
+            out.offerings[(node.value("LocalCourseCode"), school)] = node.value(
+                "CourseReference/CourseIdentity/CourseCode"
             )
         elif tag == "StudentSectionAssociation":
             section, school = _xml_section_identity(node)
@@ -558,6 +569,11 @@ def _read_json(file: EdFiFile, out: EdFiRecords) -> None:
                     line,
                 )
             )
+        elif resource == "courses":
+            out.course_subjects[_get(obj, "courseCode")] = descriptor_value(_get(obj, "academicSubjectDescriptor"))
+        elif resource == "courseOfferings":
+            key = (_get(obj, "localCourseCode"), _get(obj, "schoolReference", "schoolId"))
+            out.offerings[key] = _get(obj, "courseReference", "courseCode")
         elif resource == "studentSectionAssociations":
             section, school = _json_section(obj)
             student = _get(obj, "studentReference", "studentUniqueId")

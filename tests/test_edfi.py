@@ -442,3 +442,70 @@ def test_xml_and_json_shapes_of_the_same_results_load_alike(tmp_path_factory, da
     got = from_xml.scores.set_index(["student_id", "item_id"])["points"].to_dict()
     assert got == {k: v for k, v in expected.items() if k not in over}
     assert len(from_xml.scores) + len(from_xml.rejected) == sum(len(a) for a in students)
+
+
+# ---------------------------------------------------------------------------
+# rosters: the files' own section records, or roster= from another system
+# ---------------------------------------------------------------------------
+ROSTER = DATA / "grand_bend_roster"
+
+
+def test_section_associations_in_the_files_place_students_in_their_math_classes(tmp_path):
+    for file in [*MATH.iterdir(), *ROSTER.iterdir()]:
+        shutil.copy(file, tmp_path)
+    ds = load_dataset(tmp_path)
+    enrollment = (ROSTER / "StudentEnrollment.xml").read_text()
+    pairs = re.findall(
+        r"<StudentUniqueId>(\d+)</StudentUniqueId>.*?<SectionIdentifier>(\w+)</SectionIdentifier>", enrollment, re.S
+    )
+    with_results = set(ds.scores["student_id"])
+    math_pairs = {(s, sec) for s, sec in pairs if "MATH" in sec and s in with_results}
+    placed_rows = ds.enrollments[~ds.enrollments["section_id"].str.endswith(":unassigned")]
+    assert set(zip(placed_rows["student_id"], placed_rows["section_id"])) == math_pairs
+    # the student with results but only an ELA section is unassigned in the math team, with a warning
+    placed = {s for s, _ in math_pairs}
+    unassigned = ds.enrollments[ds.enrollments["section_id"] == "mathematics-grade-3:unassigned"]
+    assert set(unassigned["student_id"]) == with_results - placed
+    [warning] = ds.problems[ds.problems["file"] == "StudentEnrollment.xml"].itertuples()
+    assert warning.reason == (
+        f"{len(with_results - placed)} student(s) with results in team 'mathematics-grade-3' are in no section of "
+        "its subject in the files: placed in section 'mathematics-grade-3:unassigned'"
+    )
+    # teachers: each section's Teacher of Record in StaffAssociation.xml
+    staff = (ROSTER / "StaffAssociation.xml").read_text()
+    records = re.findall(
+        r"<StaffSectionAssociation>.*?<StaffUniqueId>(\d+)<.*?<SectionIdentifier>(\w+)<.*?#Teacher of Record<",
+        staff,
+        re.S,
+    )
+    teacher_of = {section: teacher for teacher, section in records}
+    real = ds.sections[~ds.sections["section_id"].str.endswith(":unassigned")]
+    assert dict(zip(real["section_id"], real["teacher_id"])) == {s: teacher_of[s] for s in real["section_id"]}
+    assert ds.teams["school_id"].tolist() == ["255901107"]
+    assert EDFI_NO_ROSTER_NOTE not in ds.notes
+    assert "1 student(s) in the section associations have no results here: not placed" in ds.notes
+
+
+def test_roster_from_another_system_places_edfi_results_by_name(tmp_path):
+    roster = tmp_path / "roster"
+    roster.mkdir()
+    tables = {
+        "schools": "school_id,name\nhves,Hillview Elementary\n",
+        "teams": "team_id,school_id,name,grade,subject\ng5-math,hves,Grade 5 Math,5,math\n",
+        "teachers": "teacher_id,team_id,name\nt-ames,g5-math,Ms. Ames\nt-bell,g5-math,Mr. Bell\n",
+        "sections": "section_id,teacher_id,team_id,period,term\nm5-1,t-ames,g5-math,1,2025-26\n"
+        "m5-2,t-bell,g5-math,2,2025-26\n",
+        # SIS ids differ from the Ed-Fi StudentUniqueIds; names are written another way
+        "students": "student_id,grade,first_name,last_name\nS1,5,Ava Marie,Adams\nS2,5,Jose,Pena\nS3,5,Liam,Baker\n"
+        "S4,5,Mia,Chen\n",
+        "enrollments": "student_id,section_id\nS1,m5-1\nS2,m5-1\nS3,m5-2\nS4,m5-2\n",
+    }
+    for name, text in tables.items():
+        (roster / f"{name}.csv").write_text(text)
+    ds = load_dataset(JSON_DIR, errors="quarantine", roster=roster)
+    alone = load_dataset(JSON_DIR, errors="quarantine")
+    to_sis = {"1001": "S1", "1002": "S2", "1003": "S3"}
+    expected = alone.scores.assign(student_id=alone.scores["student_id"].map(to_sis))
+    pd.testing.assert_frame_equal(ds.scores, expected)
+    assert set(ds.assessments["team_id"]) == {"g5-math"}
+    assert "roster " + str(roster) + ": 0 student(s) matched by id, 4 by name, 0 not matched" in ds.notes

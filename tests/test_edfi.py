@@ -509,3 +509,74 @@ def test_roster_from_another_system_places_edfi_results_by_name(tmp_path):
     pd.testing.assert_frame_equal(ds.scores, expected)
     assert set(ds.assessments["team_id"]) == {"g5-math"}
     assert "roster " + str(roster) + ": 0 student(s) matched by id, 4 by name, 0 not matched" in ds.notes
+
+
+def test_ods_api_roster_resources_place_students(tmp_path):
+    for file in JSON_DIR.iterdir():
+        shutil.copy(file, tmp_path)
+    ns = "uri://ed-fi.org/"
+
+    def section_ref(section: str) -> dict:
+        return {
+            "localCourseCode": "MATH-05" if "M" in section else "ELA-05",
+            "schoolId": 255901044,
+            "schoolYear": 2026,
+            "sectionIdentifier": section,
+            "sessionName": "2025-2026 Fall Semester",
+        }
+
+    resources = {
+        "courses": [
+            {"courseCode": "MATH-05", "academicSubjectDescriptor": ns + "AcademicSubjectDescriptor#Mathematics"},
+            {
+                "courseCode": "ELA-05",
+                "academicSubjectDescriptor": ns + "AcademicSubjectDescriptor#English Language Arts",
+            },
+        ],
+        "courseOfferings": [
+            {
+                "localCourseCode": code,
+                "schoolReference": {"schoolId": 255901044},
+                "courseReference": {"courseCode": code, "educationOrganizationId": 255901044},
+            }
+            for code in ("MATH-05", "ELA-05")
+        ],
+        "sections": [
+            {
+                "sectionIdentifier": s,
+                "courseOfferingReference": {k: v for k, v in section_ref(s).items() if k != "sectionIdentifier"},
+                "classPeriods": [{"classPeriodReference": {"classPeriodName": period, "schoolId": 255901044}}],
+            }
+            for s, period in (("M5-01", "01 - Traditional"), ("M5-02", "02 - Traditional"), ("E5-01", "03"))
+        ],
+        "schools": [{"schoolId": 255901044, "nameOfInstitution": "Grand Bend Middle School"}],
+        "staffs": [{"staffUniqueId": "207220", "firstName": "Ann", "lastSurname": "Ames"}],
+        "staffSectionAssociations": [
+            {
+                "staffReference": {"staffUniqueId": "207220"},
+                "sectionReference": section_ref("M5-01"),
+                "classroomPositionDescriptor": ns + "ClassroomPositionDescriptor#Teacher of Record",
+            }
+        ],
+        "studentSectionAssociations": [
+            {"studentReference": {"studentUniqueId": student}, "sectionReference": section_ref(section)}
+            for student, section in (("1001", "M5-01"), ("1002", "M5-02"), ("1001", "E5-01"), ("1003", "E5-01"))
+        ],
+    }
+    for name, data in resources.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(data, indent=1))
+    ds = load_dataset(tmp_path, errors="quarantine")
+    enrolled = dict(zip(ds.enrollments["student_id"], ds.enrollments["section_id"]))
+    assert enrolled == {"1001": "M5-01", "1002": "M5-02", "1003": "mathematics-grade-5:unassigned"}
+    sections = ds.sections.set_index("section_id")
+    assert sections.loc["M5-01", "teacher_id"] == "207220"
+    assert sections.loc["M5-01", "period"] == "01 - Traditional"
+    assert sections.loc["M5-02", "teacher_id"] == "M5-02:teacher"  # no StaffSectionAssociation: a placeholder
+    [no_teacher] = ds.problems[ds.problems["value"] == "M5-02"].itertuples()
+    assert (no_teacher.file, no_teacher.column, no_teacher.severity) == (
+        "sections.json",
+        "SectionIdentifier",
+        "warning",
+    )
+    assert ds.schools.set_index("school_id").loc["255901044", "name"] == "Grand Bend Middle School"
+    assert ds.teachers.set_index("teacher_id").loc["207220", "name"] == "Ann Ames"

@@ -108,11 +108,13 @@ def test_data_model_hook_fails_on_an_undocumented_column(monkeypatch):
 def test_data_model_hook_states_the_schema_rules():
     hook = _hook()
     points = TABLES["scores"].by_name["points"]
-    assert hook.column_rules(points)[:2] == ("required", "allowed (missing)")
+    assert hook.column_rules(points) == ("**required** in the header; a blank cell is allowed", "≥ 0")
     cut = TABLES["skills"].by_name["proficiency_cut"]
-    assert hook.column_rules(cut) == ("optional", "means 0.8", "≥ 0 and ≤ 1; default `0.8`")
+    assert hook.column_rules(cut) == ("optional; absent or blank = `0.8`", "≥ 0 and ≤ 1")
     max_points = TABLES["items"].by_name["max_points"]
-    assert hook.column_rules(max_points) == ("required", "rejects the row", "> 0")
+    assert hook.column_rules(max_points) == ("**required**; a blank rejects the row", "> 0")
+    kind = TABLES["assessments"].by_name["kind"]
+    assert hook.column_rules(kind)[1].startswith("one of `cfa`, `unit`")
     assert hook.references(TABLES["scores"], "rater_id") == "[`teachers.teacher_id`](#teachers)"
 
 

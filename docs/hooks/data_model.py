@@ -2,8 +2,8 @@
 
 A line ``<!-- schema-table: NAME -->`` in a page becomes the reference table of the
 canonical table NAME: every column with its type, whether it must be in the header,
-whether a blank is allowed, its default or allowed values, its range and what it
-references, and its meaning from ``docs/hooks/columns.yml``.  ``<!-- schema-summary -->``
+what a blank means (or its default), its allowed values or range and what it must
+match in another table, and its meaning from ``docs/hooks/columns.yml``.  ``<!-- schema-summary -->``
 becomes the one-line-per-table overview.  Because the types come from the code, the page
 cannot drift from it; because every column needs a meaning (and every meaning a column),
 a column added to the schema without documentation fails ``mkdocs build --strict``.
@@ -51,26 +51,27 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def column_rules(column: Column) -> tuple[str, str, str]:
-    """``(in header, blank cell, default or allowed values)`` of a column, in words."""
-    header = "required" if column.required else "optional"
+def column_rules(column: Column) -> tuple[str, str]:
+    """``(presence, values)`` of a column in words: must it be there, what a blank means; what it may hold."""
+    default = None
+    if column.default is not None:
+        default = str(column.default).lower() if column.kind == "bool" else _number(column.default)
     if column.required and not column.nullable:
-        blank = "rejects the row"
-    elif column.default is not None:
-        blank = f"means {str(column.default).lower() if column.kind == 'bool' else _number(column.default)}"
+        presence = "**required**; a blank rejects the row"
+    elif column.required:
+        presence = "**required** in the header; a blank cell is allowed"
+    elif default is not None:
+        presence = f"optional; absent or blank = `{default}`"
     else:
-        blank = "allowed (missing)"
+        presence = "optional"
     values = []
     if column.choices:
-        values.append(", ".join(f"`{c}`" for c in column.choices))
+        values.append("one of " + ", ".join(f"`{c}`" for c in column.choices))
     if column.minimum is not None or column.maximum is not None:
         low = "" if column.minimum is None else ("> " if column.exclusive_minimum else "≥ ") + _number(column.minimum)
         high = "" if column.maximum is None else "≤ " + _number(column.maximum)
         values.append(" and ".join(part for part in (low, high) if part))
-    if column.default is not None and not column.required:
-        shown = str(column.default).lower() if column.kind == "bool" else _number(column.default)
-        values.append(f"default `{shown}`")
-    return header, blank, "; ".join(values)
+    return presence, "; ".join(values)
 
 
 def references(spec: TableSpec, column: str) -> str:
@@ -93,16 +94,15 @@ def render_table(name: str, meanings: dict[str, dict[str, str]]) -> str:
         + ("needed for a team report." if name in CFA_TABLES else "optional.")
         + (f" Key: `{', '.join(spec.key)}` (a repeated key rejects the later row)." if spec.key else " No key."),
         "",
-        "| column | type | in the header | a blank cell | values | refers to | meaning |",
-        "|---|---|---|---|---|---|---|",
+        "| column | type | required? | values | meaning |",
+        "|---|---|---|---|---|",
     ]
     for column in spec.columns:
-        header, blank, values = column_rules(column)
+        presence, values = column_rules(column)
+        if refers := references(spec, column.name):
+            values = "; ".join(part for part in (values, f"must be in {refers}") if part)
         meaning = " ".join(str(meanings[name][column.name]).split())
-        lines.append(
-            f"| `{column.name}` | {KIND_TEXT[column.kind]} | {header} | {blank} | {values} "
-            f"| {references(spec, column.name)} | {meaning} |"
-        )
+        lines.append(f"| `{column.name}` | {KIND_TEXT[column.kind]} | {presence} | {values} | {meaning} |")
     extra = {
         "subgroup": "Any other column is a **subgroup** (e.g. `ell`, `sped`, `frl`): read as true/false when most "
         "of its filled cells are true/false words (then an odd cell out rejects its row), otherwise kept as text.",

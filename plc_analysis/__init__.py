@@ -7,6 +7,7 @@ then ask the three PLC questions of it with pure functions that take a
 
 from .calibration import agreement, calibration_table, cohen_kappa, fleiss_kappa, icc
 from .comparison import compare_teams, compare_to_team, item_success, peer_counts
+from .conversion import convert_to_canonical
 from .coverage_plots import plot_coverage
 from .curriculum import coverage_gaps, coverage_matrix
 from .dataset import Dataset
@@ -53,6 +54,7 @@ __all__ = [
     "load_classroom_gradebook",
     "join_roster",
     "load_edfi",
+    "convert_to_canonical",
     "load_partitioned",
     "write_partitioned",
     # question 2: proficiency

@@ -44,6 +44,35 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    """Any supported source -> the canonical folder, rejected.csv, problems.csv and notes.txt."""
+    from .conversion import convert_to_canonical
+    from .errors import PLCDataError
+
+    options = {k: v for k, v in (("item_map", args.item_map), ("date", args.date), ("grade", args.grade)) if v}
+    try:
+        result = convert_to_canonical(
+            args.source, args.out, roster=args.roster, fmt=args.format, force=args.force, **options
+        )
+    except (FileExistsError, ValueError) as exc:
+        if isinstance(exc, PLCDataError):  # an unreadable source: reported by main like any data problem
+            raise
+        print(f"plc convert: {exc}", file=sys.stderr)
+        return 2
+    dataset = result.dataset
+    print(f"Converted {args.source}" + (f" with roster {args.roster}" if args.roster else "") + f" -> {args.out}")
+    print(dataset.summary().to_string(index=False))
+    for note in dataset.notes:
+        print(f"  note: {note}")
+    errors = int((dataset.rejected["severity"] == "error").sum())
+    warnings = int((dataset.rejected["severity"] == "warning").sum())
+    print(
+        f"\n{len(dataset.rejected)} row(s) or cell(s) left out ({errors} error(s), {warnings} by design): "
+        f"{result.rejected_path}; every problem: {result.problems_path}; notes: {result.notes_path}"
+    )
+    return 1 if errors else 0
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from .sample import generate_sample
 
@@ -122,6 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("path")
     validate.add_argument("--rejected", help="where to write rejected.csv (default: beside the data)")
     validate.set_defaults(func=_cmd_validate)
+
+    convert = sub.add_parser(
+        "convert",
+        help="write the canonical folder (with rejected.csv, problems.csv and notes.txt) from any supported source",
+    )
+    convert.add_argument("source", help="a OneRoster export, Canvas / Google Classroom export, score sheet or folder")
+    convert.add_argument("--out", required=True, help="the canonical folder to write")
+    convert.add_argument("--roster", help="students and sections from another system (OneRoster or canonical folder)")
+    convert.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table files (default: csv)")
+    convert.add_argument("--item-map", help="item map of a score sheet or gradebook export (assignment -> skill)")
+    convert.add_argument("--date", help="assessment date of a score sheet or gradebook export (YYYY-MM-DD)")
+    convert.add_argument("--grade", help="students' grade when the source has none")
+    convert.add_argument("--force", action="store_true", help="replace the tables of an existing canonical folder")
+    convert.set_defaults(func=_cmd_convert)
 
     sample = sub.add_parser("sample", help="generate the synthetic sample district")
     sample.add_argument("--out", default="data/sample")

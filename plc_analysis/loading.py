@@ -26,7 +26,8 @@ __all__ = ["load_dataset", "load_roster", "load_sample", "load_canonical", "fini
 SAMPLE_PATH = SAMPLE_DIR
 #: Other teams' pooled counts a batch puts beside a team's extract (see plc_analysis.comparison.peer_counts).
 PEER_COUNTS_FILE = "peer_counts.parquet"
-IGNORED_FILES = {"rejected.csv", "manifest.json", "planted.json", PEER_COUNTS_FILE}
+#: Files a canonical folder may hold besides its tables (``problems.csv``: written by ``plc convert``).
+IGNORED_FILES = {"rejected.csv", "problems.csv", "manifest.json", "planted.json", PEER_COUNTS_FILE}
 
 
 def load_canonical(path: str | Path, *, errors: Errors = "raise", required: tuple[str, ...] = CFA_TABLES) -> Dataset:

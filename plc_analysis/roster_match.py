@@ -334,6 +334,10 @@ def join_roster(
         )
     _add_raters(tables)
 
+    notes.append(
+        "schools, teams, teachers, sections, students (and their grade) and enrollments are the roster's; "
+        "the results' own are replaced"
+    )
     by = matches.loc[matches["roster_id"] != "", "matched_by"].value_counts()
     notes.append(
         f"roster {roster.source or 'given'}: {int(by.get('id', 0))} student(s) matched by id, "

@@ -146,7 +146,9 @@ def dask_client(scheduler: Any, workers: int | None) -> tuple[Any, list[Any]]:
         raise BatchError("running on a Dask cluster needs dask[distributed]: pip install 'plc-analysis[dask]'") from exc
     if isinstance(scheduler, distributed.Client):
         return scheduler, []
-    if isinstance(scheduler, distributed.deploy.Cluster):
+    from distributed.deploy.cluster import Cluster
+
+    if isinstance(scheduler, Cluster):
         client = distributed.Client(scheduler)
         return client, [client]
     if not isinstance(scheduler, (str, os.PathLike)):

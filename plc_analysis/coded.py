@@ -360,7 +360,7 @@ def _work_runs(
     sizes = np.diff(np.append(starts, len(keys)))
     if (sizes > 1).any() and not dataset.scores["rater_id"].isna().all():
         involved = np.sort(positions[np.repeat(sizes > 1, sizes)])
-        chosen = dataset._resolve_raters(dataset.scores.iloc[involved].set_axis(involved)).index.to_numpy()
+        chosen = dataset.resolve_raters(dataset.scores.iloc[involved].set_axis(involved)).index.to_numpy()
         dropped = np.zeros(len(dataset.scores), dtype=bool)
         dropped[involved] = True
         dropped[chosen] = False
@@ -383,7 +383,7 @@ def _earned(dataset, points: np.ndarray, positions: np.ndarray, starts: np.ndarr
     appearance[np.argsort(first, kind="stable")] = np.arange(len(starts))
     labels = np.full(len(points), np.nan)
     labels[positions] = np.repeat(appearance, sizes)
-    record = dataset._record_positions()
+    record = dataset.record_positions()
     if record is not None:  # the plain groupby runs over the scores of record only
         labels, points = labels[record], points[record]
     summed = pd.Series(np.where(np.isnan(points), 0.0, points)).groupby(labels, sort=False).sum().to_numpy()
@@ -406,7 +406,7 @@ def evidence_frame(dataset) -> pd.DataFrame | None:
         return None
     t = dataset.tables
     items, assessments = t["items"], t["assessments"]
-    codes = dataset._score_codes()
+    codes = dataset.score_codes()
     student, assessment, item = codes["student"], codes["assessment"], codes["item"]
     skill = factor(items["skill_id"])
     blueprint = _blueprint(items, skill, assessment, assessments)
@@ -525,7 +525,7 @@ def present_pairs(student: Factor, assessment: Factor) -> tuple[np.ndarray, int]
 
 def roster_present(dataset, roster: pd.DataFrame) -> np.ndarray:
     """Whether each ``(student_id, assessment_id)`` of ``roster`` has any score row."""
-    codes = dataset._score_codes()
+    codes = dataset.score_codes()
     student, assessment = codes["student"], codes["assessment"]
     sat, width = present_pairs(student, assessment)
     r_student = lookup(student.values, roster["student_id"])

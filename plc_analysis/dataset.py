@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -15,6 +18,8 @@ from .schema import TABLE_ORDER, TABLES
 from .validation import REJECTED_COLUMNS, empty_table
 
 __all__ = ["Dataset", "RESPONSE_COLUMNS"]
+
+T = TypeVar("T")
 
 #: Columns of :meth:`Dataset.responses`.
 RESPONSE_COLUMNS = [
@@ -69,17 +74,27 @@ def _empty_rejected() -> pd.DataFrame:
     return frame
 
 
+def _empty(name: str) -> Callable[[], pd.DataFrame]:
+    return lambda: empty_table(name)
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """A district's (or a filtered part of a district's) assessment data.
 
+    One attribute per canonical table, each a DataFrame with the canonical
+    columns (an absent table is empty).  The dataset is frozen: no attribute
+    can be reassigned, and :meth:`filter` returns a new dataset.  Treat the
+    frames as read-only too: what the dataset has computed from them (joins,
+    evidence, metrics) is remembered and would not follow an edit; edit a
+    copy and build a new dataset (``dataclasses.replace(dataset, scores=...)``).
+
     Attributes
     ----------
-    tables : dict of str to DataFrame
-        Every canonical table by name (``schools``, ``teams``, ``teachers``,
-        ``sections``, ``students``, ``enrollments``, ``skills``,
-        ``assessments``, ``items``, ``scores``, ``goals``, ``progress``,
-        ``interventions``); absent tables are empty with canonical columns.
+    schools, teams, teachers, sections, students, enrollments : DataFrame
+        The canonical roster tables (columns in ``docs/data-model.md``).
+    skills, assessments, items, scores, goals, progress, interventions : DataFrame
+        The canonical assessment and support tables.
     problems : DataFrame
         Every problem found while loading (``file, line, column, value,
         reason, severity``), warnings included.
@@ -93,27 +108,110 @@ class Dataset:
         The filters applied to reach this dataset (empty for a whole load).
     """
 
-    tables: dict[str, pd.DataFrame]
+    schools: pd.DataFrame = field(default_factory=_empty("schools"))
+    teams: pd.DataFrame = field(default_factory=_empty("teams"))
+    teachers: pd.DataFrame = field(default_factory=_empty("teachers"))
+    sections: pd.DataFrame = field(default_factory=_empty("sections"))
+    students: pd.DataFrame = field(default_factory=_empty("students"))
+    enrollments: pd.DataFrame = field(default_factory=_empty("enrollments"))
+    skills: pd.DataFrame = field(default_factory=_empty("skills"))
+    assessments: pd.DataFrame = field(default_factory=_empty("assessments"))
+    items: pd.DataFrame = field(default_factory=_empty("items"))
+    scores: pd.DataFrame = field(default_factory=_empty("scores"))
+    goals: pd.DataFrame = field(default_factory=_empty("goals"))
+    progress: pd.DataFrame = field(default_factory=_empty("progress"))
+    interventions: pd.DataFrame = field(default_factory=_empty("interventions"))
     problems: pd.DataFrame = field(default_factory=_empty_problems)
     rejected: pd.DataFrame = field(default_factory=_empty_rejected)
     source: str = ""
     notes: tuple[str, ...] = ()
     filters: dict = field(default_factory=dict)
-    _cache: dict = field(default_factory=dict, repr=False)
+    # what has been computed from the tables (see cached()); a new, empty one for every new dataset
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        for name in TABLE_ORDER:
-            if name not in self.tables:
-                self.tables[name] = empty_table(name)
+    @classmethod
+    def from_tables(
+        cls,
+        tables: Mapping[str, pd.DataFrame],
+        *,
+        problems: pd.DataFrame | None = None,
+        rejected: pd.DataFrame | None = None,
+        source: str = "",
+        notes: tuple[str, ...] = (),
+        filters: Mapping[str, Any] | None = None,
+        hints: Mapping[str, Any] | None = None,
+    ) -> Dataset:
+        """A dataset from ``{table name: DataFrame}`` (absent tables empty).
+
+        Parameters
+        ----------
+        tables : mapping of str to DataFrame
+            Canonical tables by name; any other name is an error.
+        problems, rejected, source, notes, filters
+            As the attributes of the same names.
+        hints : mapping, optional
+            What a validated load already knows about the scores
+            (``score_codes``, ``record_candidates``: see
+            :func:`plc_analysis.validation.validate_tables`), so it is not
+            recomputed.
+
+        Returns
+        -------
+        Dataset
+
+        Raises
+        ------
+        ValueError
+            For a name that is not a canonical table.
+        """
+        unknown = sorted(set(tables) - set(TABLE_ORDER))
+        if unknown:
+            raise ValueError(f"not canonical table(s): {', '.join(unknown)}; the tables are {', '.join(TABLE_ORDER)}")
+        extra: dict[str, Any] = {"source": source, "notes": tuple(notes), "filters": dict(filters or {})}
+        if problems is not None:
+            extra["problems"] = problems
+        if rejected is not None:
+            extra["rejected"] = rejected
+        dataset = cls(**dict(tables), **extra)
+        dataset._cache.update(hints or {})
+        return dataset
 
     # -- table access -------------------------------------------------
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        if name in TABLES:
-            return self.tables[name]
-        raise AttributeError(name)
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        """Every canonical table by name, in :data:`~plc_analysis.schema.TABLE_ORDER` (a read-only view)."""
+        return MappingProxyType({name: getattr(self, name) for name in TABLE_ORDER})
+
+    def cached(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value computed once per dataset for ``key``: ``compute()`` the first time, remembered after.
+
+        What metrics derive from the tables (evidence, mastery, joins) is
+        remembered here, so several report blocks share one computation.  The
+        value is shared: callers must not modify it.
+
+        Returns
+        -------
+        object
+            Whatever ``compute`` returns.
+        """
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def uncached(self) -> Dataset:
+        """The same tables with nothing computed yet (for timing a metric from scratch).
+
+        Returns
+        -------
+        Dataset
+        """
+        return replace(self)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
+        """``dataset["scores"]`` is ``dataset.scores``."""
+        if name not in TABLES:
+            raise KeyError(name)
+        return getattr(self, name)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{name}={len(self.tables[name]):,}" for name in TABLE_ORDER)
@@ -192,11 +290,11 @@ class Dataset:
         if scores["rater_id"].isna().all() or not len(scores):
             return scores
         if not (scores.index.is_monotonic_increasing and scores.index.is_unique):
-            return self._resolve_raters(scores)
-        positions = self._record_positions()
+            return self.resolve_raters(scores)
+        positions = self.record_positions()
         return scores if positions is None else scores.iloc[positions]
 
-    def _resolve_raters(self, scores: pd.DataFrame) -> pd.DataFrame:
+    def resolve_raters(self, scores: pd.DataFrame) -> pd.DataFrame:
         """The row of record of each key among ``scores`` (rows in index order)."""
         keys = ["student_id", "assessment_id", "item_id"]
         own = self._own_teacher(scores)
@@ -208,7 +306,7 @@ class Dataset:
         )
         return ordered.drop_duplicates(keys).drop(columns=["_p", "_r"]).sort_index()
 
-    def _score_codes(self) -> dict[str, Factor]:
+    def score_codes(self) -> dict[str, Factor]:
         """``student``, ``assessment`` and ``item``: the score rows' ids as integer codes (cached)."""
         if "score_codes" not in self._cache:
             scores = self.scores
@@ -221,11 +319,11 @@ class Dataset:
                     self._cache["score_codes"] = dict(zip(columns, done))
         return self._cache["score_codes"]
 
-    def _record_positions(self) -> np.ndarray | None:
+    def record_positions(self) -> np.ndarray | None:
         """Positions of the scores of record in ``scores`` (None: every row; cached).
 
         Only the keys scored more than once are resolved (by
-        :meth:`_resolve_raters`); every other row is its own row of record.
+        :meth:`resolve_raters`); every other row is its own row of record.
         A validated load passes the rows that may repeat a key
         (``record_candidates``), so the whole table need not be searched.
         """
@@ -237,7 +335,7 @@ class Dataset:
             repeated = self._repeated_keys()
             if repeated.any():
                 at = np.flatnonzero(repeated)
-                chosen = self._resolve_raters(scores.iloc[at].set_axis(at))
+                chosen = self.resolve_raters(scores.iloc[at].set_axis(at))
                 keep = ~repeated
                 keep[chosen.index.to_numpy()] = True
                 positions = np.flatnonzero(keep)
@@ -253,7 +351,7 @@ class Dataset:
             repeated = np.zeros(len(scores), dtype=bool)
             repeated[candidates] = scores.iloc[candidates].duplicated(keys, keep=False).to_numpy()
             return repeated
-        codes = self._score_codes()
+        codes = self.score_codes()
         key = combine(*((codes[c].codes + 1, len(codes[c]) + 1) for c in ("student", "assessment", "item")))
         if key is None:
             return scores.duplicated(keys, keep=False).to_numpy()
@@ -489,7 +587,7 @@ class Dataset:
             interventions=interventions,
         )
         new = {k: v.reset_index(drop=True) for k, v in new.items()}
-        return replace(self, tables=new, filters={**self.filters, **applied}, _cache={})
+        return replace(self, **new, filters={**self.filters, **applied})
 
     def _already_filtered_by(self, applied: dict) -> bool:
         """True when filtering by ``applied`` would return this dataset's rows unchanged.

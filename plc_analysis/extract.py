@@ -113,8 +113,8 @@ def read_extract(folder: str | Path) -> Dataset | None:
         for name in TABLES
     }
     filters = marker.get("filters")
-    return Dataset(
-        tables=tables,
+    return Dataset.from_tables(
+        tables,
         source=str(folder),
         notes=(f"batch extract of {marker.get('source') or 'a district'}, validated there",),
         filters=dict(filters) if isinstance(filters, dict) else {},

@@ -43,11 +43,11 @@ def finish_load(result: ValidationResult, *, source: str, errors: Errors, notes:
         raise ValueError(f"errors must be 'raise' or 'quarantine', not {errors!r}")
     if errors == "raise" and any(p.severity == "error" for p in result.problems):
         raise PLCDataError(result.problems, source=source)
-    return Dataset(
-        tables=result.tables,
+    return Dataset.from_tables(
+        result.tables,
         problems=problems_frame(result.problems),
         rejected=result.rejected,
         source=source,
         notes=tuple(notes),
-        _cache=dict(getattr(result, "hints", {}).get("scores", {})),
+        hints=getattr(result, "hints", {}).get("scores", {}),
     )

@@ -60,9 +60,6 @@ def cached_metric(func: F) -> F:
             hash(key)
         except TypeError:  # e.g. a DataFrame passed as an argument
             return func(dataset, *args, **kwargs)
-        cache = dataset._cache
-        if key not in cache:
-            cache[key] = func(dataset, *args, **kwargs)
-        return _fresh(cache[key])
+        return _fresh(dataset.cached(key, lambda: func(dataset, *args, **kwargs)))
 
     return wrapper  # type: ignore[return-value]

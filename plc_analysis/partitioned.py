@@ -181,10 +181,8 @@ def write_partitioned(dataset: Dataset, path: str | Path, *, overwrite: bool = F
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     try:
-        tagged = Dataset(
-            tables={
-                name: dataset.tables[name].assign(**{_ROW: range(len(dataset.tables[name]))}) for name in TABLE_ORDER
-            }
+        tagged = Dataset.from_tables(
+            {name: dataset.tables[name].assign(**{_ROW: range(len(dataset.tables[name]))}) for name in TABLE_ORDER}
         )
         present = [name for name in TABLE_ORDER if name in _ALWAYS or len(dataset.tables[name])]
         schools = dataset.tables["schools"]

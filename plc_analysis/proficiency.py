@@ -8,6 +8,7 @@ absences and not-attempted items reported separately.
 
 from __future__ import annotations
 
+import logging
 from typing import Literal, get_args
 
 import numpy as np
@@ -18,6 +19,8 @@ from .dataset import Dataset
 from .metric_cache import cached_metric
 from .rules import GROUPS, TOLERANCE, at_least, chronological, group_columns
 from .stats import wilson_interval
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "skill_evidence",
@@ -61,10 +64,17 @@ def skill_evidence(dataset: Dataset, **filters) -> pd.DataFrame:
 
 def coded_skill_evidence(dataset: Dataset) -> pd.DataFrame:
     """:func:`skill_evidence` of ``dataset`` (cached); ids may be sorted categoricals — never modify it."""
-    if "evidence" not in dataset._cache:
-        frame = evidence_frame(dataset)
-        dataset._cache["evidence"] = _plain_evidence(dataset) if frame is None else frame
-    return dataset._cache["evidence"]
+    return dataset.cached("evidence", lambda: _evidence(dataset))
+
+
+def _evidence(dataset: Dataset) -> pd.DataFrame:
+    """The coded fast path when it applies, else the general pandas joins; a debug log line says which ran."""
+    frame = evidence_frame(dataset)
+    if frame is None:
+        log.debug("skill evidence: general path (pandas joins), %d score rows", len(dataset.scores))
+        return _plain_evidence(dataset)
+    log.debug("skill evidence: coded fast path, %d score rows", len(dataset.scores))
+    return frame
 
 
 def _plain_evidence(dataset: Dataset) -> pd.DataFrame:
@@ -172,9 +182,7 @@ def coded_student_skill_mastery(
     """:func:`student_skill_mastery` of ``dataset`` (cached per rule); ids may be categoricals — never modify it."""
     _check_rule(rule, weight)
     key = ("mastery", rule, float(weight), None if cut is None else float(cut))
-    if key not in dataset._cache:
-        dataset._cache[key] = _combine_evidence(coded_skill_evidence(dataset), rule, weight=weight, cut=cut)
-    return dataset._cache[key]
+    return dataset.cached(key, lambda: _combine_evidence(coded_skill_evidence(dataset), rule, weight=weight, cut=cut))
 
 
 def _combine_evidence(evidence: pd.DataFrame, rule: MasteryRule, *, weight: float, cut: float | None) -> pd.DataFrame:

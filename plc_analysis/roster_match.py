@@ -351,8 +351,8 @@ def join_roster(
         ignore_index=True,
     )
     all_problems["line"] = all_problems["line"].astype("Int64")
-    return Dataset(
-        tables=tables,
+    return Dataset.from_tables(
+        tables,
         problems=all_problems,
         rejected=rejected[REJECTED_COLUMNS],
         source=source,

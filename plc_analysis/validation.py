@@ -629,7 +629,7 @@ def validate_tables(
 
 
 def _scores_hints(check: _TableCheck, bad: np.ndarray) -> dict:
-    """What a Dataset would otherwise recompute over every score row (see ``Dataset._cache``).
+    """What a Dataset would otherwise recompute over every score row (see :meth:`Dataset.from_tables`).
 
     ``score_codes``: the student, assessment and item ids of the loaded rows
     as integer codes; ``record_candidates``: the loaded rows that may share a

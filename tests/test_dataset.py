@@ -111,7 +111,7 @@ def _filtered_the_long_way(dataset, **filters):
     """``dataset.filter(**filters)`` computed from its rows, as if it had never been filtered."""
     from dataclasses import replace
 
-    return replace(dataset, filters={}, _cache={}).filter(**filters)
+    return replace(dataset, filters={}).filter(**filters)
 
 
 def _assert_same_tables(left, right):
@@ -172,3 +172,49 @@ def test_an_extract_remembers_the_team_it_was_cut_to(sample, tmp_path):
     # cut by a date too: nothing recorded, so nothing short-cut
     extract = read_extract(write_extract(sample.filter(team_id="T-G3", end="2025-12-31"), tmp_path / "dated"))
     assert extract.filters == {} and extract.filter(team_id="T-G3") is not extract
+
+
+def test_each_table_is_a_typed_attribute_and_nothing_else_is(sample):
+    """No __getattr__: the tables are declared fields, so a typo is an AttributeError and type checkers see them."""
+    import dataclasses
+
+    from plc_analysis.schema import TABLE_ORDER
+
+    fields = {f.name: f.type for f in dataclasses.fields(plc.Dataset)}
+    for name in TABLE_ORDER:
+        assert fields[name] in ("pd.DataFrame", "DataFrame")
+        assert sample[name] is getattr(sample, name) is sample.tables[name]
+    assert "__getattr__" not in vars(plc.Dataset)
+    with pytest.raises(AttributeError):
+        sample.score  # noqa: B018
+    with pytest.raises(KeyError):
+        sample["score"]
+
+
+def test_frozen_means_frozen(sample):
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sample.scores = sample.scores.head(0)
+    with pytest.raises(TypeError):
+        sample.tables["scores"] = sample.scores.head(0)  # a read-only view
+    edited = dataclasses.replace(sample, scores=sample.scores.head(10))
+    assert len(edited.scores) == 10 and len(sample.scores) > 10
+    assert len(edited.responses()) <= 10  # a new dataset computes afresh
+
+
+def test_from_tables_fills_absent_tables_and_refuses_unknown_ones(sample):
+    given = {"schools": sample.schools, "teams": sample.teams}
+    built = plc.Dataset.from_tables(given)
+    assert list(given) == ["schools", "teams"]  # the caller's mapping is left alone
+    assert built.scores.empty and list(built.scores.columns) == list(sample.scores.columns)
+    with pytest.raises(ValueError, match="not canonical table.*scorez"):
+        plc.Dataset.from_tables({"scorez": sample.scores})
+
+
+def test_cached_computes_once_per_dataset(sample):
+    calls = []
+    fresh = sample.uncached()
+    assert fresh.cached("k", lambda: calls.append(1) or len(calls)) == 1
+    assert fresh.cached("k", lambda: calls.append(1) or len(calls)) == 1
+    assert fresh.uncached().cached("k", lambda: calls.append(1) or len(calls)) == 2

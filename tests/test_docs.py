@@ -15,7 +15,9 @@ import pytest
 
 import plc_analysis
 import plc_analysis.batch
+from plc_analysis.errors import PROBLEM_COLUMNS
 from plc_analysis.schema import TABLES, Column
+from plc_analysis.validation import REJECTED_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -49,6 +51,8 @@ def test_mkdocs_build_strict(tmp_path):
         for column in spec.column_names:
             assert f"<code>{column}</code>" in page, f"{name}.{column}"
     assert "schema-table" not in page  # every marker was replaced
+    for column in [*REJECTED_COLUMNS, *PROBLEM_COLUMNS]:  # the columns of Dataset.rejected and .problems
+        assert f"<code>{column}</code>" in page, column
     for built in site.rglob("*.html"):  # Sphinx roles of the docstrings became links or code
         assert not re.search(r":(func|meth|class|mod|data|attr|exc):<code>", built.read_text(encoding="utf-8")), built
 

@@ -282,12 +282,32 @@ class _Converter:
         candidates = self.by_identifier.get(ref[0], [])
         return candidates[0] if len(candidates) == 1 and not ref[1] else None
 
-    def mode(self, ref: AssessmentRef, results: list[StudentAssessmentRecord]) -> str:
-        if self.items_of.get(ref) or any(r.items for r in results):
+    @staticmethod
+    def mode(results: list[StudentAssessmentRecord]) -> str:
+        """How an assessment is scored: by item results, else objective results, else overall scores."""
+        if any(r.items for r in results):
             return "item"
-        if self.objectives_of.get(ref) or any(r.objectives for r in results):
+        if any(r.objectives for r in results):
             return "objective"
         return "score"
+
+    def without_detail(self, result: StudentAssessmentRecord, detail: str) -> bool:
+        """Leave out (with a warning) a result lacking the detail its assessment is scored by."""
+        present = result.items if detail == "item" else result.objectives
+        if present:
+            return False
+        self.counts["student assessments rejected"] += 1
+        row = {"StudentAssessmentIdentifier": result.ident, "StudentUniqueId": result.student}
+        self.exclude(
+            result.file,
+            result.line,
+            result.fields[1],
+            result.student,
+            f"no {detail} results, while this assessment's other results are scored by {detail}: "
+            f"its {len(result.scores)} overall score(s) are not loaded",
+            row,
+        )
+        return True
 
     # -- skills ------------------------------------------------------------------
     def skill(self, skill_id: str, description: str, team: str, standard: str, file: str, line: int) -> str:
@@ -389,7 +409,7 @@ class _Converter:
                     f"assessment {assessment_id!r} was given on {len(set(dates))} dates ({dates[0]} to {dates[-1]}); "
                     "its date is the first"
                 )
-            mode = self.mode(ref, results)
+            mode = self.mode(results)
             if mode == "item":
                 self.item_assessment(ref, meta, assessment_id, team, results)
             elif mode == "objective":
@@ -411,6 +431,8 @@ class _Converter:
         for code, item in metas.items():
             maxima[code], keys[code] = self.define_item(ref, item, assessment_id, team, meta)
         for result in results:
+            if self.without_detail(result, "item"):
+                continue
             base = {"StudentAssessmentIdentifier": result.ident, "StudentUniqueId": result.student}
             total = 0.0
             counted = 0
@@ -660,6 +682,8 @@ class _Converter:
                 objective.line,
             )
         for result in results:
+            if self.without_detail(result, "objective"):
+                continue
             base = {"StudentAssessmentIdentifier": result.ident, "StudentUniqueId": result.student}
             for objective in result.objectives:
                 self.counts["objective results"] += 1
@@ -715,7 +739,7 @@ class _Converter:
                 self.counts["item results"] += len(result.items)
 
     def score_assessment(self, meta: AssessmentMeta, assessment_id: str, team: str, results: list) -> None:
-        spans = {s.method: (_number(s.minimum) or 0.0, _number(s.maximum)) for s in meta.scores}
+        spans = {s.method.lower(): (_number(s.minimum) or 0.0, _number(s.maximum)) for s in meta.scores}
         skill = None
         for result in results:
             base = {"StudentAssessmentIdentifier": result.ident, "StudentUniqueId": result.student}
@@ -723,7 +747,7 @@ class _Converter:
                 self.counts["score results"] += 1
                 row = {**base, "AssessmentReportingMethod": score.method, "Result": score.result}
                 raw_maximum = _number(meta.max_raw) if score.method.lower() == _RAW_SCORE else None
-                low, high = spans.get(score.method, (0.0, raw_maximum))
+                low, high = spans.get(score.method.lower(), (0.0, raw_maximum))
                 value = _number(score.result)
                 if high is None:
                     self.counts["score results rejected"] += 1

@@ -580,3 +580,51 @@ def test_ods_api_roster_resources_place_students(tmp_path):
     )
     assert ds.schools.set_index("school_id").loc["255901044", "name"] == "Grand Bend Middle School"
     assert ds.teachers.set_index("teacher_id").loc["207220", "name"] == "Ann Ames"
+
+
+def test_an_assessment_is_scored_by_what_its_results_carry(tmp_path):
+    for file in JSON_DIR.iterdir():
+        shutil.copy(file, tmp_path)
+    results = json.loads((tmp_path / "studentAssessments.json").read_text())
+    # a CFA result with an overall raw score only, while the CFA is scored by items
+    results.append(
+        {
+            "studentAssessmentIdentifier": "SA-1004-CFA3-LATE",
+            "assessmentReference": {
+                "assessmentIdentifier": "G5-MATH-CFA3",
+                "namespace": results[0]["assessmentReference"]["namespace"],
+            },
+            "studentReference": {"studentUniqueId": "1004"},
+            "administrationDate": "2025-10-10",
+            "scoreResults": [
+                {
+                    "assessmentReportingMethodDescriptor": "uri://ed-fi.org/"
+                    "AssessmentReportingMethodDescriptor#Raw score",
+                    "result": "4",
+                }
+            ],
+        }
+    )
+    (tmp_path / "studentAssessments.json").write_text(json.dumps(results, indent=2))
+    # objective metadata for the interim, whose results are overall scores only: still scored by them
+    objectives = json.loads((tmp_path / "objectiveAssessments.json").read_text())
+    objectives.append(
+        {
+            "identificationCode": "BOY-FRACTIONS",
+            "assessmentReference": {
+                "assessmentIdentifier": "G5-MATH-INTERIM-BOY",
+                "namespace": objectives[0]["assessmentReference"]["namespace"],
+            },
+        }
+    )
+    (tmp_path / "objectiveAssessments.json").write_text(json.dumps(objectives, indent=2))
+    ds = load_dataset(tmp_path, errors="quarantine")
+    before = load_dataset(JSON_DIR, errors="quarantine")
+    pd.testing.assert_frame_equal(ds.scores, before.scores)
+    [late] = ds.problems[ds.problems["value"] == "1004"].itertuples()
+    assert (late.column, late.severity) == ("studentReference.studentUniqueId", "warning")
+    assert late.reason == (
+        "no item results, while this assessment's other results are scored by item: "
+        "its 1 overall score(s) are not loaded"
+    )
+    assert len(ds.rejected) == len(before.rejected) + 1

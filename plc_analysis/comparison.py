@@ -9,7 +9,7 @@ guessing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -38,7 +38,7 @@ def teacher_names(dataset: Dataset) -> pd.Series:
     return names.fillna(pd.Series(teachers.index, index=teachers.index)).astype("str")
 
 
-def item_success(dataset: Dataset, *, success: float = 0.75, **filters) -> pd.DataFrame:
+def item_success(dataset: Dataset, *, success: float = 0.75, **filters: Any) -> pd.DataFrame:
     """Whether each student succeeded on each item they were scored on.
 
     Parameters
@@ -95,7 +95,7 @@ def _against_rest(
     return _rest_comparison(_with_rest(per_group, keys), min_n=min_n, confidence=confidence)
 
 
-def _with_rest(counts: pd.DataFrame, keys: list[str], **totals) -> pd.DataFrame:
+def _with_rest(counts: pd.DataFrame, keys: list[str], **totals: Any) -> pd.DataFrame:
     """Add ``n_rest, x_rest`` to counts ``n, x`` per group: everyone else within ``keys``.
 
     ``totals`` are further named aggregations over ``keys`` to add (e.g. ``n_teams``).
@@ -151,7 +151,7 @@ def compare_to_team(
     success: float = 0.75,
     weight: float = 0.65,
     cut: float | None = None,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Each teacher's students against the rest of the team, per skill or per item.
 
@@ -237,7 +237,7 @@ def compare_teams(
     success: float = 0.75,
     cut: float | None = None,
     peers: pd.DataFrame | None = None,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Each team against the other teams giving the same common assessment.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .dataset import Dataset
 from .export import write_text_atomic
@@ -58,7 +59,7 @@ def convert_to_canonical(
     roster: str | Path | Dataset | None = None,
     fmt: str = "csv",
     force: bool = False,
-    **options,
+    **options: Any,
 ) -> Conversion:
     """Load ``source`` (any format :func:`plc_analysis.load_dataset` reads) and write it as a canonical folder.
 

@@ -18,6 +18,8 @@ students learn)".  Here:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -42,7 +44,7 @@ def coverage_matrix(
     *,
     audience: Audience = "team",
     min_n: int = MIN_CELL,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Teacher × skill coverage: intended, implemented (assessed) and attained (share proficient).
 
@@ -234,7 +236,7 @@ def coverage_matrix(
 
 
 def coverage_gaps(
-    dataset: Dataset, rule: MasteryRule = "most_recent", *, matrix: pd.DataFrame | None = None, **filters
+    dataset: Dataset, rule: MasteryRule = "most_recent", *, matrix: pd.DataFrame | None = None, **filters: Any
 ) -> pd.DataFrame:
     """Only the gaps: essential skills intended by a team but never assessed in a teacher's sections.
 

@@ -8,7 +8,7 @@ labels the results with assessment, skill and teacher.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -192,7 +192,7 @@ def _prepared_parts(dataset: Dataset) -> list[_Part] | None:
 
 @cached_metric
 def item_analysis(
-    dataset: Dataset, *, easy: float = 0.9, hard: float = 0.2, low_discrimination: float = 0.2, **filters
+    dataset: Dataset, *, easy: float = 0.9, hard: float = 0.2, low_discrimination: float = 0.2, **filters: Any
 ) -> pd.DataFrame:
     """Classical item statistics for every item of every assessment, with flags in words.
 
@@ -349,7 +349,7 @@ def option_analysis(dataset: Dataset, assessment_id: str) -> pd.DataFrame:
     return distractor_analysis(scores, items)
 
 
-def assessment_reliability(dataset: Dataset, *, confidence: float = 0.95, **filters) -> pd.DataFrame:
+def assessment_reliability(dataset: Dataset, *, confidence: float = 0.95, **filters: Any) -> pd.DataFrame:
     """Cronbach's alpha (KR-20 for 0/1 items) per assessment, complete cases.
 
     Returns
@@ -399,7 +399,9 @@ def assessment_reliability(dataset: Dataset, *, confidence: float = 0.95, **filt
 
 
 @cached_metric
-def rater_calibration(dataset: Dataset, *, threshold: float = 0.6, by_item: bool = False, **filters) -> pd.DataFrame:
+def rater_calibration(
+    dataset: Dataset, *, threshold: float = 0.6, by_item: bool = False, **filters: Any
+) -> pd.DataFrame:
     """Agreement of each pair of raters on double-scored rubric work.
 
     Parameters

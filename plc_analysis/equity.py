@@ -16,7 +16,7 @@ school's count), a second cell is suppressed too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -353,7 +353,7 @@ def subgroup_gaps(
     min_n: int = MIN_CELL,
     confidence: float = 0.95,
     audience: Audience = "auto",
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Each subgroup against the rest of the students, share by share, with intervals and suppression.
 

@@ -32,7 +32,7 @@ to a subgroup: a true/false column of ``students.csv`` (``"ell"``) or
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -112,7 +112,7 @@ def goal_series(
     passing: float = PASSING,
     failing_percent: float = FAILING_PERCENT,
     as_of: str | pd.Timestamp | None = None,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Each goal's metric at every assessment date (or progress report) from its start.
 
@@ -258,7 +258,7 @@ def goal_progress(
     series: pd.DataFrame | None = None,
     audience: Audience = "auto",
     min_n: int = MIN_CELL,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Where each SMART goal stands: baseline, target, current, pace, projection and status.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from .bundled import SAMPLE_DIR
 from .dataset import Dataset
@@ -99,7 +100,7 @@ def load_roster(roster: str | Path | Dataset, *, errors: Errors = "raise") -> Da
 
 
 def load_dataset(
-    path: str | Path, *, errors: Errors = "raise", roster: str | Path | Dataset | None = None, **options
+    path: str | Path, *, errors: Errors = "raise", roster: str | Path | Dataset | None = None, **options: Any
 ) -> Dataset:
     """Load a district's data, validating every row.
 
@@ -200,7 +201,7 @@ def load_dataset(
     )
 
 
-def _load_file(path: Path, *, errors: Errors, **options) -> Dataset:
+def _load_file(path: Path, *, errors: Errors, **options: Any) -> Dataset:
     """A spreadsheet or CSV of results: a Canvas or Google Classroom gradebook export, else a score sheet."""
     from .gradebooks import gradebook_kind, load_canvas_gradebook, load_classroom_gradebook
 

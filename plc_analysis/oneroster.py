@@ -55,6 +55,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -564,7 +565,7 @@ class _Converter:
 
         return pd.Series([why(v) for v in values], index=source.frame.index, dtype="str")
 
-    def drop_unfollowable(self, source: _Source, column: str, entity: str, **kwargs) -> None:
+    def drop_unfollowable(self, source: _Source, column: str, entity: str, **kwargs: Any) -> None:
         reasons = self.ref_reasons(source, column, entity, **kwargs)
         self.exclude_rows(
             source, reasons != "", column, reasons, entity=source.name if source.name in _ENTITY_FILES else None

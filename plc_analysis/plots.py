@@ -8,6 +8,8 @@ meaning alone.
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -52,7 +54,7 @@ def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     return ax
 
 
-def _legend(ax: Axes, colours: dict[str, str], **kwargs) -> None:
+def _legend(ax: Axes, colours: dict[str, str], **kwargs: Any) -> None:
     ax.legend(handles=[Patch(color=c, label=k) for k, c in colours.items()], frameon=False, **kwargs)
 
 

@@ -9,7 +9,7 @@ absences and not-attempted items reported separately.
 from __future__ import annotations
 
 import logging
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ MASTERY_RULES: tuple[MasteryRule, ...] = get_args(MasteryRule)
 _PLACEMENT = ["team_id", "school_id", "section_id", "teacher_id"]
 
 
-def skill_evidence(dataset: Dataset, **filters) -> pd.DataFrame:
+def skill_evidence(dataset: Dataset, **filters: Any) -> pd.DataFrame:
     """Each student's result on each skill on each assessment they sat.
 
     Parameters
@@ -120,7 +120,12 @@ def _plain_evidence(dataset: Dataset) -> pd.DataFrame:
 
 
 def student_skill_mastery(
-    dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: float = 0.65, cut: float | None = None, **filters
+    dataset: Dataset,
+    rule: MasteryRule = "most_recent",
+    *,
+    weight: float = 0.65,
+    cut: float | None = None,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Each student's standing on each skill under a mastery rule.
 
@@ -280,7 +285,7 @@ def proficiency_by_skill(
     weight: float = 0.65,
     cut: float | None = None,
     confidence: float = 0.95,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Counts and shares of students proficient on each skill, per group.
 
@@ -406,7 +411,7 @@ def mastery_matrix(
     names: bool = True,
     weight: float = 0.65,
     cut: float | None = None,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Student × skill grid of scores for one team, essential skills first.
 

@@ -106,7 +106,7 @@ class TeamContext:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def team_call(self, func, *args, **kwargs):
+    def team_call(self, func, *args, **kwargs: Any):
         """``func(self.team, *args, **kwargs)``, computed once per report for the same arguments."""
         key = (func.__name__, args, tuple(sorted(kwargs.items())))
         return self.memo(key, lambda: func(self.team, *args, **kwargs))

@@ -23,9 +23,10 @@ reliability coefficient twenty. *Psychometrika* 30, 357-370.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special as _sp  # not scipy.stats: its import costs ~0.5 s in every report kernel
 
 __all__ = [
@@ -44,6 +45,10 @@ SIGNAL_STRONGER = "stronger than team"
 SIGNAL_WEAKER = "weaker than team"
 SIGNAL_NO_DIFFERENCE = "no clear difference"
 SIGNAL_TOO_FEW = "too few students"
+
+#: One number (a count, a share, a bound): the functions answer with floats (or a str) for these.
+_Number = float | np.number[Any]
+_Bounds = tuple[float, float] | tuple[np.ndarray, np.ndarray]
 
 
 def _is_scalar(*values: Any) -> bool:
@@ -90,13 +95,17 @@ def _wilson_arrays(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, 
     return low, high
 
 
-def _pack(scalar: bool, low: np.ndarray, high: np.ndarray):
+def _pack(scalar: bool, low: np.ndarray, high: np.ndarray) -> _Bounds:
     if scalar:
         return float(low), float(high)
     return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
-def wilson_interval(successes, n, confidence: float = 0.95):
+@overload
+def wilson_interval(successes: _Number, n: _Number, confidence: float = 0.95) -> tuple[float, float]: ...
+@overload
+def wilson_interval(successes: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]: ...
+def wilson_interval(successes: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> _Bounds:
     """Wilson score interval for a proportion (e.g. share of students proficient).
 
     Parameters
@@ -128,7 +137,17 @@ def wilson_interval(successes, n, confidence: float = 0.95):
     return _pack(scalar, low, high)
 
 
-def proportion_difference_interval(x1, n1, x2, n2, confidence: float = 0.95):
+@overload
+def proportion_difference_interval(
+    x1: _Number, n1: _Number, x2: _Number, n2: _Number, confidence: float = 0.95
+) -> tuple[float, float]: ...
+@overload
+def proportion_difference_interval(
+    x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]: ...
+def proportion_difference_interval(
+    x1: ArrayLike, n1: ArrayLike, x2: ArrayLike, n2: ArrayLike, confidence: float = 0.95
+) -> _Bounds:
     """Newcombe's hybrid score interval for a difference of two proportions, p1 - p2.
 
     This is method 10 of Newcombe (1998): it combines the Wilson intervals
@@ -178,7 +197,17 @@ def proportion_difference_interval(x1, n1, x2, n2, confidence: float = 0.95):
     return _pack(scalar, low, high)
 
 
-def cronbach_alpha_interval(alpha, n_persons, k_items, confidence: float = 0.95):
+@overload
+def cronbach_alpha_interval(
+    alpha: _Number, n_persons: _Number, k_items: _Number, confidence: float = 0.95
+) -> tuple[float, float]: ...
+@overload
+def cronbach_alpha_interval(
+    alpha: ArrayLike, n_persons: ArrayLike, k_items: ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]: ...
+def cronbach_alpha_interval(
+    alpha: ArrayLike, n_persons: ArrayLike, k_items: ArrayLike, confidence: float = 0.95
+) -> _Bounds:
     """Feldt (1965) confidence interval for Cronbach's alpha (or KR-20).
 
     Uses ``(1 - alpha) / (1 - alpha_hat) ~ F(n - 1, (n - 1)(k - 1))``, giving
@@ -229,7 +258,15 @@ def cronbach_alpha_interval(alpha, n_persons, k_items, confidence: float = 0.95)
     return _pack(scalar, low, high)
 
 
-def signal_from_interval(low, high, n1, n2, min_n: int = 10):
+@overload
+def signal_from_interval(low: _Number, high: _Number, n1: _Number, n2: _Number, min_n: int = 10) -> str: ...
+@overload
+def signal_from_interval(
+    low: ArrayLike, high: ArrayLike, n1: ArrayLike, n2: ArrayLike, min_n: int = 10
+) -> np.ndarray: ...
+def signal_from_interval(
+    low: ArrayLike, high: ArrayLike, n1: ArrayLike, n2: ArrayLike, min_n: int = 10
+) -> str | np.ndarray:
     """Turn an interval for a difference (group 1 minus group 2) into words.
 
     Intended for "this teacher vs the rest of the team": group 1 is the teacher's

@@ -12,6 +12,7 @@ Tiers that escalate by rule are in :mod:`plc_analysis.tiers`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,7 @@ def students_needing_support(
     as_of: str | pd.Timestamp | None = None,
     weight: float = 0.65,
     cut: float | None = None,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Every student not yet proficient on an essential skill, with the evidence and a support group.
 
@@ -226,7 +227,7 @@ def support_by_student(
     *,
     names: bool | None = None,
     needing: pd.DataFrame | None = None,
-    **kwargs,
+    **kwargs: Any,
 ) -> pd.DataFrame:
     """The support list by student, for the student's teacher or advisor.
 
@@ -305,7 +306,7 @@ def support_groups(
     group_size: int = 10,
     *,
     needing: pd.DataFrame | None = None,
-    **kwargs,
+    **kwargs: Any,
 ) -> pd.DataFrame:
     """Flexible regrouping by skill: who needs reteaching on what, in groups of at most ``group_size``.
 
@@ -427,7 +428,7 @@ def enrichment_list(
     names: bool | None = None,
     weight: float = 0.65,
     cut: float | None = None,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Students proficient on every essential skill assessed so far: ready for enrichment.
 
@@ -517,7 +518,7 @@ def _progress_standing(dataset: Dataset) -> pd.DataFrame:
 
 
 def intervention_outcomes(
-    dataset: Dataset, *, line: float | None = None, as_of: str | pd.Timestamp | None = None, **filters
+    dataset: Dataset, *, line: float | None = None, as_of: str | pd.Timestamp | None = None, **filters: Any
 ) -> pd.DataFrame:
     """Each intervention with the evidence before it and after it.
 
@@ -684,7 +685,7 @@ def intervention_effectiveness(
     outcomes: pd.DataFrame | None = None,
     audience: Audience = "auto",
     min_n: int = MIN_CELL,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Did the support work?  Share meeting the standard after the intervention vs before.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from .comparison import COMPARISON_RULE, compare_to_team, item_success
@@ -52,7 +54,7 @@ def talking_points(
     min_n: int = 10,
     min_difference: float = 0.15,
     hard_share: float = 0.5,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """A ranked list of what a team should discuss, in plain words.
 

@@ -334,7 +334,7 @@ def support_tiers(
     as_of: str | pd.Timestamp | None = None,
     *,
     names: bool | None = None,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Each student's tier of support now: why, since when, the next action and who owns it.
 
@@ -583,7 +583,7 @@ def tier_counts(
     tiers: pd.DataFrame | None = None,
     audience: Audience = "auto",
     min_n: int = MIN_CELL,
-    **filters,
+    **filters: Any,
 ) -> pd.DataFrame:
     """Students per tier for each team and each school, with this check's moves.
 

@@ -628,3 +628,15 @@ def test_an_assessment_is_scored_by_what_its_results_carry(tmp_path):
         "its 1 overall score(s) are not loaded"
     )
     assert len(ds.rejected) == len(before.rejected) + 1
+
+
+def test_an_edfi_dataset_feeds_the_analyses():
+    from plc_analysis import item_statistics, proficiency_by_skill
+
+    ds = load_dataset(JSON_DIR, errors="quarantine")
+    by_skill = proficiency_by_skill(ds)
+    assert set(by_skill["skill_id"]) == set(ds.items["skill_id"])
+    cfa = ds.scores[ds.scores["assessment_id"] == "G5-MATH-CFA3"]
+    stats = item_statistics(cfa, ds.items[ds.items["assessment_id"] == "G5-MATH-CFA3"])
+    assert set(stats.index) == set(cfa["item_id"])
+    assert stats.loc["CFA3-Q3", "max_points"] == 2

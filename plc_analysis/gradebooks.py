@@ -229,10 +229,12 @@ def gradebook_kind(path: str | Path) -> str | None:
         return "canvas"
     if len(header) > 2 and header[1] == "id" and any(_CANVAS_ASSIGNMENT.match(c) for c in rows[0][1]):
         return "canvas"
-    if {"last name", "first name"} <= set(header) and any(
-        _CLASSROOM_META.match(cells[0].strip()) for _, cells in rows[1:4] if cells
-    ):
-        return "classroom"
+    ids = {re.sub(r"[^a-z0-9]", "", h) for h in header} & {"id", "studentid", "studentnumber", "localid", "sisid"}
+    if {"last name", "first name"} <= set(header) and not ids:
+        emails = {"email address", "email", "e-mail"} & set(header)
+        meta = any(_CLASSROOM_META.match(cells[0].strip()) for _, cells in rows[1:4] if cells)
+        if emails or meta:
+            return "classroom"
     return None
 
 

@@ -181,3 +181,23 @@ def _roster():
     from plc_analysis.loading import load_roster
 
     return load_roster(ROSTER)
+
+
+def test_classroom_without_its_header_rows_needs_the_maxima_from_the_item_map(tmp_path):
+    rows = student_rows(CLASSROOM, first_data_line=1)
+    path = tmp_path / "classroom_plain.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([rows[0], *rows[4:]])
+    assert gradebook_kind(path) == "classroom"
+    with pytest.raises(PLCDataError, match="max_points"):
+        load_dataset(path, date="2025-11-14")
+    item_map = pd.DataFrame(
+        {
+            "title": ["Decimals Quiz 1", "Rounding Exit Ticket", "Decimals Check-in"],
+            "skill_id": ["A", "B", "A"],
+            "max_points": ["10", "4", "6"],
+        }
+    )
+    data = load_dataset(path, date="2025-11-14", item_map=item_map, errors="quarantine")
+    assert len(data.students) == len(rows) - 4
+    assert len(data.scores) + len(data.rejected) == len(data.students) * 3

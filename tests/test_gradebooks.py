@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plc_analysis import PLCDataError, load_dataset
 from plc_analysis.gradebooks import gradebook_kind, load_canvas_gradebook, load_classroom_gradebook
@@ -201,3 +203,41 @@ def test_classroom_without_its_header_rows_needs_the_maxima_from_the_item_map(tm
     data = load_dataset(path, date="2025-11-14", item_map=item_map, errors="quarantine")
     assert len(data.students) == len(rows) - 4
     assert len(data.scores) + len(data.rejected) == len(data.students) * 3
+
+
+CELLS = st.sampled_from(["", "EX", "ex", "3", "2.5", "2,5", "4", "-", "abc", "9", "-1"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(st.lists(CELLS, min_size=3, max_size=3), min_size=1, max_size=8),
+    st.permutations([0, 1, 2]),
+    st.booleans(),
+)
+def test_every_canvas_cell_is_a_score_or_a_reason(tmp_path_factory, grid, columns, semicolons):
+    """Whatever the cells and the column order: loaded + excused + rejected = students x assignments."""
+    titles = ["Quiz A (101)", "Quiz B (102)", "Quiz C (103)"]
+    header = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] + [titles[c] for c in columns]
+    header += ["Current Score", "Final Score"]
+    points = ["    Points Possible", "", "", "", ""] + ["4"] * 3 + ["(read only)"] * 2
+    rows = [header, points]
+    for i, cells in enumerate(grid):
+        rows.append([f"Name{i}, Given{i}", str(900 + i), f"S{i:03d}", f"login{i}", "P1", *cells, "50", "50"])
+    path = tmp_path_factory.mktemp("canvas") / "canvas_2025-11-14.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=";" if semicolons else ",").writerows(rows)
+    data = load_canvas_gradebook(path, errors="quarantine")
+    assert len(data.students) == len(grid)
+    rejected_cells = data.rejected.loc[data.rejected["reason"].str.startswith(tuple(titles))]
+    assert len(data.scores) + len(rejected_cells) == 3 * len(grid)
+    scores = data.scores.set_index(["student_id", "item_id"])["points"]
+    for i, cells in enumerate(grid):
+        for position, cell in enumerate(cells):
+            item = str(101 + columns[position])
+            expected = {"": None, "-": None, "2,5": 2.5}.get(cell, cell)
+            if cell.lower() == "ex" or cell in ("abc", "-1"):
+                assert (f"S{i:03d}", item) not in scores.index  # excused or an error: no score row
+            elif expected is None:
+                assert pd.isna(scores[(f"S{i:03d}", item)])  # not attempted
+            else:
+                assert scores[(f"S{i:03d}", item)] == min(float(expected), 4.0)  # extra credit capped

@@ -93,8 +93,9 @@ class Dataset:
     ----------
     schools, teams, teachers, sections, students, enrollments : DataFrame
         The canonical roster tables (columns in ``docs/data-model.md``).
-    skills, assessments, items, scores, goals, progress, interventions : DataFrame
-        The canonical assessment and support tables.
+    skills, assessments, items, scores, goals, progress, interventions, excused : DataFrame
+        The canonical assessment and support tables (``excused``: students
+        excused from an assessment, out of its denominators).
     problems : DataFrame
         Every problem found while loading (``file, line, column, value,
         reason, severity``), warnings included.
@@ -121,6 +122,7 @@ class Dataset:
     goals: pd.DataFrame = field(default_factory=_empty("goals"))
     progress: pd.DataFrame = field(default_factory=_empty("progress"))
     interventions: pd.DataFrame = field(default_factory=_empty("interventions"))
+    excused: pd.DataFrame = field(default_factory=_empty("excused"))
     problems: pd.DataFrame = field(default_factory=_empty_problems)
     rejected: pd.DataFrame = field(default_factory=_empty_rejected)
     source: str = ""
@@ -437,9 +439,11 @@ class Dataset:
         -------
         DataFrame
             Columns ``assessment_id, student_id, section_id, teacher_id,
-            team_id, school_id, present`` — one row per assessment × student
-            enrolled in a section of the assessment's team; ``present`` is
-            false for an absent student (no score rows at all).
+            team_id, school_id, present, excused`` — one row per assessment ×
+            student enrolled in a section of the assessment's team; ``present``
+            is false for a student with no score rows at all, who is absent
+            unless ``excused`` (listed in the ``excused`` table: exempt, out of
+            the assessment's denominators but not missing).
         """
         assessments = self.assessments[["assessment_id", "team_id"]]
         if assessment_ids is not None:
@@ -452,7 +456,16 @@ class Dataset:
             sat = self.scores[["student_id", "assessment_id"]].drop_duplicates().assign(present=True)
             roster = roster.merge(sat, on=["student_id", "assessment_id"], how="left")
         roster["present"] = roster["present"].fillna(False).astype(bool)
-        return roster[["assessment_id", "student_id", "section_id", "teacher_id", "team_id", "school_id", "present"]]
+        excused = self.excused
+        if len(excused):
+            pairs = pd.MultiIndex.from_frame(excused[["student_id", "assessment_id"]].astype(str))
+            keys = pd.MultiIndex.from_arrays([roster["student_id"].astype(str), roster["assessment_id"].astype(str)])
+            roster["excused"] = keys.isin(pairs) & ~roster["present"].to_numpy()
+        else:
+            roster["excused"] = False
+        return roster[
+            ["assessment_id", "student_id", "section_id", "teacher_id", "team_id", "school_id", "present", "excused"]
+        ]
 
     # -- filters ----------------------------------------------------------
     def filter(
@@ -569,6 +582,10 @@ class Dataset:
         interventions = interventions[
             interventions["skill_id"].isna() | interventions["skill_id"].isin(skills["skill_id"])
         ]
+        excused = t["excused"][
+            t["excused"]["assessment_id"].isin(assessments["assessment_id"])
+            & t["excused"]["student_id"].isin(students["student_id"])
+        ]
         goals = t["goals"][t["goals"]["team_id"].isin(team_ids)]
         schools = t["schools"][t["schools"]["school_id"].isin(teams["school_id"])]
         new = dict(
@@ -585,6 +602,7 @@ class Dataset:
             goals=goals,
             progress=progress,
             interventions=interventions,
+            excused=excused,
         )
         new = {k: v.reset_index(drop=True) for k, v in new.items()}
         return replace(self, **new, filters={**self.filters, **applied})

@@ -63,6 +63,7 @@ import pandas as pd
 from .dataset import Dataset
 from .errors import REDACTED, SENSITIVE_COLUMNS, Problem
 from .load_steps import Errors, finish_load
+from .oneroster_gradebook import ScoreScale, parse_score_scale, read_dates
 from .readers import LINE, RawTable, read_raw_bytes
 from .schema import CFA_TABLES, TABLES, UNKNOWN_GRADE
 from .validation import REJECTED_COLUMNS, ValidationResult, parse_bool, validate_tables
@@ -99,7 +100,7 @@ ONEROSTER_FILES = (
     "userProfiles",
     "userResources",
 )
-_USED_FILES = frozenset(ONEROSTER_FILES[:14])
+_USED_FILES = frozenset(ONEROSTER_FILES[:17])
 #: Files without which nothing can be loaded; every other file is optional (the converter falls back).
 _REQUIRED_FILES = ("users",)
 #: Files a roster is expected to have: a note says what the converter did without them.
@@ -123,9 +124,12 @@ _REQUIRED_COLUMNS = {
     "demographics": ("sourcedId",),
     "categories": ("sourcedId", "title"),
     "lineItems": ("sourcedId", "classSourcedId", "title"),
-    "results": ("lineItemSourcedId", "studentSourcedId", "score"),
+    "results": ("lineItemSourcedId", "studentSourcedId"),
     "lineItemLearningObjectiveIds": ("lineItemSourcedId", "learningObjectiveId"),
-    "resultLearningObjectiveIds": ("resultSourcedId", "learningObjectiveId", "score"),
+    "resultLearningObjectiveIds": ("resultSourcedId", "learningObjectiveId"),
+    "scoreScales": ("sourcedId", "scoreScaleValue"),
+    "lineItemScoreScales": ("lineItemSourcedId", "scoreScaleSourcedId"),
+    "resultScoreScales": ("resultSourcedId", "scoreScaleSourcedId"),
 }
 #: Files whose rows are entities with a sourcedId that others refer to.
 _ENTITY_FILES = (
@@ -138,6 +142,7 @@ _ENTITY_FILES = (
     "lineItems",
     "results",
     "demographics",
+    "scoreScales",
 )
 _KNOWN_COLUMNS = (
     "sourcedId status dateLastModified enabledUser orgSourcedIds role username userIds givenName familyName "
@@ -183,7 +188,6 @@ _KIND_WORDS = (
     ("practice", re.compile(r"practice", re.I)),
     ("unit", re.compile(r"\bunit\b", re.I)),
 )
-_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$")
 _OTHER_SKILL = "overall"
 #: School id for classes that name none when the export has no single school to give them.
 _UNKNOWN_SCHOOL = "unknown-school"
@@ -246,6 +250,7 @@ _TABLE_SOURCES = {
     "assessments": "lineItems.csv",
     "items": "lineItems.csv",
     "skills": "lineItems.csv",
+    "excused": "results.csv",
 }
 
 
@@ -361,11 +366,6 @@ def _normalise(raw: RawTable, name: str) -> _Source:
 def _split(cell: str) -> list[str]:
     """Items of a comma-separated OneRoster list cell (``"3,4"`` -> ``["3", "4"]``)."""
     return [part.strip() for part in str(cell).split(",") if part.strip()]
-
-
-def _date_part(text: str) -> str:
-    match = _ISO_DATE.match(text)
-    return match.group(1) if match else text
 
 
 def _is_true(text: str) -> bool:
@@ -1158,13 +1158,13 @@ class _Converter:
         categories = self.source("categories")
         self.category = dict(zip(categories.col("sourcedId"), categories.col("title")))
         self.item: dict[str, dict] = {}
-        for sid, title, cls, category, due, assign, maximum, minimum, line in zip(
+        dates = self._line_item_dates(source)
+        for sid, title, cls, category, (date, date_column), maximum, minimum, line in zip(
             source.col("sourcedId"),
             source.col("title"),
             source.col("classSourcedId"),
             source.col("categorySourcedId"),
-            source.col("dueDate"),
-            source.col("assignDate"),
+            dates,
             source.col("resultValueMax"),
             source.col("resultValueMin"),
             source.frame[LINE],
@@ -1188,14 +1188,16 @@ class _Converter:
                         if pattern.search(self.category.get(category, "")):
                             kind = name
                             break
-            date = _date_part(due) if due else _date_part(assign)
-            if not due and assign:
-                self.report.column_at[(source.label, line, "date")] = "assignDate"
+            if date_column != "dueDate":
+                self.report.column_at[(source.label, line, "date")] = date_column
             if not maximum:
-                self.report.warn(
-                    source.label, line, "resultValueMax", None, "resultValueMax is blank; 100 points assumed"
-                )
-                maximum = "100"
+                scale = self.scales.get(self.scale_of_item.get(sid, ""))
+                if scale is not None and scale.maximum:
+                    maximum = _number_text(scale.maximum)
+                    self.fallbacks["maximum from scale"].append(sid)
+                else:
+                    maximum = "100"
+                    self.fallbacks["maximum 100"].append(sid)
             if minimum and _to_float(minimum) not in (None, 0.0):
                 self.report.warn(
                     source.label,
@@ -1239,6 +1241,55 @@ class _Converter:
             )
         self.labels["assessments"] = source.label
 
+    def _line_item_dates(self, source: _Source) -> list[tuple[str, str]]:
+        """Each line item's date and the column it came from: dueDate, else assignDate, else its results'
+        first scoreDate, else dateLastModified; each read in any readable form (one note per fallback)."""
+        readings = {}
+        for column in ("dueDate", "assignDate"):
+            reading = read_dates(source.col(column))
+            readings[column] = reading
+            if reading.order != "iso":
+                odd = source.col(column)[source.col(column).str.contains("/", regex=False)]
+                how = "month/day/year (no day above 12 says otherwise)" if reading.ambiguous else reading.order
+                self.report.notes.append(f"{source.label}: {column} dates such as {odd.iloc[0]!r} read as {how}")
+        results = self.source("results")
+        score_dates = read_dates(results.col("scoreDate")).iso
+        first_scored = (
+            pd.DataFrame({"item": results.col("lineItemSourcedId"), "date": score_dates})
+            .query("date != ''")
+            .groupby("item")["date"]
+            .min()
+            .to_dict()
+        )
+        modified = read_dates(source.col("dateLastModified")).iso
+        found = []
+        for position, sid in enumerate(source.col("sourcedId")):
+            line = int(source.frame[LINE].iloc[position])
+            for column in ("dueDate", "assignDate"):
+                reading = readings[column]
+                if reading.unreadable.iloc[position]:
+                    self.report.warn(
+                        source.label,
+                        line,
+                        column,
+                        source.col(column).iloc[position],
+                        "not a date; the next date the export gives is used",
+                    )
+            due, assign = readings["dueDate"].iso.iloc[position], readings["assignDate"].iso.iloc[position]
+            if due:
+                found.append((due, "dueDate"))
+            elif assign:
+                found.append((assign, "assignDate"))
+            elif first_scored.get(sid):
+                found.append((first_scored[sid], "dueDate"))
+                self.fallbacks["date from scoreDate"].append(sid)
+            elif modified.iloc[position]:
+                found.append((modified.iloc[position], "dueDate"))
+                self.fallbacks["date from dateLastModified"].append(sid)
+            else:
+                found.append(("", "dueDate"))
+        return found
+
     def objectives(self) -> None:
         """Learning objectives linked to line items (1.2), and per-objective results."""
         links = self.src.get("lineItemLearningObjectiveIds")
@@ -1259,7 +1310,7 @@ class _Converter:
         source = self.source("results")
         label = source.label
         self.drop_unfollowable(source, "lineItemSourcedId", "lineItems")
-        students = {u for u, info in self.user.items() if info["role"] == "student"}
+        students = {u for u, info in self.user.items() if info["role"] == "student"} | self.also_student
         self.drop_unfollowable(
             source,
             "studentSourcedId",
@@ -1283,14 +1334,8 @@ class _Converter:
             + ") in this export"
         )
         self.exclude_rows(source, ~enrolled, "studentSourcedId", reasons, entity="results")
-        status = source.col("scoreStatus").str.lower()
-        self.exclude_rows(
-            source,
-            status == "exempt",
-            "scoreStatus",
-            "the student is exempt from this line item; the result is not counted",
-            entity="results",
-        )
+        self.exempt_results(source)
+        self.text_scores(source, "results")
         rlo = self.src.get("resultLearningObjectiveIds")
         ids_with_objectives = set(rlo.col("resultSourcedId")) - {""} if rlo is not None else set()
         has_objectives = source.col("sourcedId").isin(list(ids_with_objectives))
@@ -1321,7 +1366,7 @@ class _Converter:
             source,
             text_only,
             "textScore",
-            "only a text score, no numeric score; it cannot be counted as points",
+            "only a text score, no numeric score, and no score scale to read it on; it cannot be counted as points",
             values=source.col("textScore"),
             entity="results",
         )
@@ -1370,6 +1415,124 @@ class _Converter:
             )
         self.labels["scores"] = label
 
+    def exempt_results(self, source: _Source) -> None:
+        """Exempt results are loaded as ``excused`` rows: out of the denominators, never a 0, never absent."""
+        exempt = (source.col("scoreStatus").str.lower() == "exempt").to_numpy()
+        self.exempt_lines: dict[str, int] = {}
+        if not exempt.any():
+            return
+        frame = source.frame[exempt]
+        for sid, lineitem, student, score, line in zip(
+            source.col("sourcedId")[exempt],
+            source.col("lineItemSourcedId")[exempt],
+            source.col("studentSourcedId")[exempt],
+            source.col("score")[exempt],
+            frame[LINE],
+        ):
+            self.canonical["excused"].append(
+                {"student_id": student, "assessment_id": lineitem, "reason": "scoreStatus exempt", LINE: line}
+            )
+            if sid:
+                self.exempt_lines[sid] = int(line)
+            if score:
+                self.fallbacks["exempt score ignored"].append(sid or f"line {int(line)}")
+        source.frame = source.frame[~exempt].reset_index(drop=True)
+        self.labels["excused"] = source.label
+
+    def score_scales(self) -> None:
+        """1.2 score scales, and which line items and results they score."""
+        source = self.source("scoreScales")
+        self.scales: dict[str, ScoreScale] = {}
+        by_class: dict[str, set[str]] = defaultdict(set)
+        by_course: dict[str, set[str]] = defaultdict(set)
+        for sid, value, cls, course, line in zip(
+            source.col("sourcedId"),
+            source.col("scoreScaleValue"),
+            source.col("classSourcedId"),
+            source.col("courseSourcedId"),
+            source.frame[LINE],
+        ):
+            scale = parse_score_scale(sid, value)
+            self.scales[sid] = scale
+            if not scale.points:
+                self.report.warn(
+                    source.label,
+                    int(line),
+                    "scoreScaleValue",
+                    value,
+                    "maps no text score to a number (expected {text:number} pairs); text scores on it cannot count",
+                )
+            for target, key in ((by_class, cls), (by_course, course)):
+                for one in _split(key):
+                    target[one].add(sid)
+        self.scale_of_class = {k: next(iter(v)) for k, v in by_class.items() if len(v) == 1}
+        self.scale_of_course = {k: next(iter(v)) for k, v in by_course.items() if len(v) == 1}
+        self.scale_of_item: dict[str, str] = {}
+        self.scale_of_result: dict[str, str] = {}
+        for name, column, scale_of in (
+            ("lineItemScoreScales", "lineItemSourcedId", self.scale_of_item),
+            ("resultScoreScales", "resultSourcedId", self.scale_of_result),
+        ):
+            links = self.src.get(name)
+            if links is None or not len(links):
+                continue
+            self.drop_unfollowable(links, "scoreScaleSourcedId", "scoreScales")
+            for key, scale_id in zip(links.col(column), links.col("scoreScaleSourcedId")):
+                scale_of.setdefault(key, scale_id)
+
+    def scale_for(self, result: str, lineitem: str) -> ScoreScale | None:
+        """The scale a result's text score is read on: the result's, its line item's, its class's or
+        course's, or the export's only scale."""
+        scale_id = self.scale_of_result.get(result) or self.scale_of_item.get(lineitem)
+        if not scale_id and lineitem in self.item:
+            cls = self.item[lineitem]["class"]
+            scale_id = self.scale_of_class.get(cls) or self.scale_of_course.get(self.klass[cls]["course"], "")
+        if not scale_id and len(self.scales) == 1:
+            scale_id = next(iter(self.scales))
+        return self.scales.get(scale_id or "")
+
+    def text_scores(self, source: _Source, kind: str) -> None:
+        """A textScore without a score: its points through the score scale (the row stays when none applies).
+
+        ``kind`` is ``"results"`` (rows of results.csv) or ``"objectives"`` (resultLearningObjectiveIds.csv,
+        whose result gives the line item).
+        """
+        text = source.col("textScore")
+        todo = ((source.col("score") == "") & (text != "")).to_numpy()
+        if not todo.any():
+            return
+        if kind == "results":
+            results = source.col("sourcedId")
+            items = source.col("lineItemSourcedId")
+        else:
+            results = source.col("resultSourcedId")
+            items = results.map(self.item_of_result).fillna("")
+        scores = source.frame["score"].copy() if "score" in source.frame else pd.Series("", index=source.frame.index)
+        wrong = pd.Series("", index=source.frame.index, dtype="str")
+        for position in np.flatnonzero(todo):
+            scale = self.scale_for(results.iloc[position], items.iloc[position])
+            if scale is None:
+                continue
+            value = scale.value_of(text.iloc[position])
+            line = int(source.frame[LINE].iloc[position])
+            if value is None:
+                shown = ", ".join(scale.labels) or "none"
+                wrong.iloc[position] = f"textScore is not on score scale {scale.scale_id} (its text scores: {shown})"
+                continue
+            scores.iloc[position] = _number_text(value)
+            self.report.column_at[(source.label, line, "points")] = "textScore"
+            self.fallbacks["text score"].append(results.iloc[position] or f"line {line}")
+        source.frame["score"] = scores.astype(object)
+        self.exclude_rows(
+            source,
+            wrong != "",
+            "textScore",
+            wrong,
+            values=text,
+            entity="results" if kind == "results" else None,
+            severity="error",
+        )
+
     def per_objective_results(self) -> None:
         """Per-objective scores (1.2 resultLearningObjectiveIds.csv) become items of their line items."""
         source = self.source("results")
@@ -1381,6 +1544,15 @@ class _Converter:
             return
         result_ids = source.col("sourcedId")
         live = dict(zip(result_ids[result_ids != ""], source.frame.loc[result_ids != "", "lineItemSourcedId"]))
+        self.item_of_result = live
+        exempt = rlo.col("resultSourcedId").map(self.exempt_lines).fillna(0).astype(int)
+        self.exclude_rows(
+            rlo,
+            exempt > 0,
+            "resultSourcedId",
+            "its result is exempt (results.csv line " + exempt.astype(str) + "): the student is excused from the "
+            "line item, so its per-objective scores do not count",
+        )
         self.drop_unfollowable(
             rlo,
             "resultSourcedId",
@@ -1390,12 +1562,13 @@ class _Converter:
         )
         blank = rlo.col("learningObjectiveId") == ""
         self.exclude_rows(rlo, blank, "learningObjectiveId", "learningObjectiveId is blank", severity="error")
+        self.text_scores(rlo, "objectives")
         text_only = (rlo.col("score") == "") & (rlo.col("textScore") != "")
         self.exclude_rows(
             rlo,
             text_only,
             "textScore",
-            "only a text score, no numeric score; it cannot be counted as points",
+            "only a text score, no numeric score, and no score scale to read it on; it cannot be counted as points",
             values=rlo.col("textScore"),
         )
         status = dict(zip(result_ids, source.col("scoreStatus").str.lower()))
@@ -1549,6 +1722,15 @@ class _Converter:
             "role from enrollments": f"no role in {users} or roles.csv for {{n}} user(s): roles taken from their "
             "enrollments",
             "student enrolled as teacher": "{n} student(s) hold teacher enrollments: they teach those classes",
+            "maximum from scale": "resultValueMax is blank for {n} line item(s): the maximum is the top of "
+            "their score scale",
+            "maximum 100": "resultValueMax is blank for {n} line item(s) with no score scale: 100 points assumed",
+            "date from scoreDate": "no dueDate or assignDate for {n} line item(s): dated by their first scoreDate",
+            "date from dateLastModified": "no dueDate, assignDate or scoreDate for {n} line item(s): dated by "
+            "their dateLastModified",
+            "text score": "{n} result(s) give a textScore and no score: points read through their score scale",
+            "exempt score ignored": "{n} exempt result(s) also give a score: the student is excused, the score "
+            "is not counted",
             "grade from classes": f"grades is blank or missing in {users} for {{n}} student(s): grade taken from "
             "their classes (each for one grade)",
             "grade unknown": f"grades is blank or missing in {users} for {{n}} student(s) and their classes give no "
@@ -1585,6 +1767,7 @@ class _Converter:
         self.enrollments()
         self.sections()
         self.people()
+        self.score_scales()
         self.line_items()
         self.objectives()
         self.results()
@@ -1597,7 +1780,7 @@ class _Converter:
 
     def raw_tables(self, scores: list[dict], scores_label: str) -> dict[str, RawTable]:
         raw: dict[str, RawTable] = {}
-        for name in CFA_TABLES:
+        for name in (*CFA_TABLES, "excused"):
             rows = scores if name == "scores" else self.canonical[name]
             label = scores_label if name == "scores" else self.labels.get(name, _TABLE_SOURCES.get(name, ""))
             raw[name] = _raw_table(name, rows, label)

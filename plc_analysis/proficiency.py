@@ -310,7 +310,8 @@ def proficiency_by_skill(
         ``skill_id, description, essential, proficiency_cut, <group
         columns>, n_assessed`` (students with evidence), ``n_proficient,
         share_proficient, ci_low, ci_high, n_absent`` (on the roster of an
-        assessment of the skill but absent from all of them), ``n_not_attempted``
+        assessment of the skill but absent from all of them; a student
+        excused from one is neither assessed nor absent), ``n_not_attempted``
         (students assessed with at least one item not attempted),
         ``mean_score`` (shown beside the counts, never alone).  With
         ``rule="all"`` there is also ``assessment_id, date``.
@@ -365,14 +366,15 @@ def proficiency_by_skill(
 
 
 def _absences(dataset: Dataset, groups: list[str], *, per_assessment: bool) -> pd.DataFrame:
-    """Students on an assessment's roster who sat none of the assessments of a skill."""
+    """Students on an assessment's roster who sat none of the assessments of a skill (excused ones are not absent)."""
     roster = dataset.roster()
     covers = dataset.items[["assessment_id", "skill_id"]].drop_duplicates()
     roster, covers = _as_codes(roster, covers)
     roster = _with_subgroups(roster.merge(covers, on="assessment_id"), dataset, groups)
     unit = ["student_id", "skill_id", *(["assessment_id"] if per_assessment else [])]
-    seen = roster.groupby(unit + groups, observed=True, dropna=False)["present"].any().reset_index()
-    seen = seen.assign(absent=~seen["present"])
+    roster = roster.assign(accounted=roster["present"] | roster["excused"])
+    seen = roster.groupby(unit + groups, observed=True, dropna=False)["accounted"].any().reset_index()
+    seen = seen.assign(absent=~seen["accounted"])
     keys = ["skill_id", *(["assessment_id"] if per_assessment else []), *groups]
     return decode(seen.groupby(keys, observed=True, dropna=False)["absent"].sum().rename("n_absent").reset_index())
 

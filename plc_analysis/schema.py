@@ -261,6 +261,16 @@ TABLES: dict[str, TableSpec] = {
                 ForeignKey(("skill_id",), "skills", ("skill_id",)),
             ),
         ),
+        TableSpec(
+            "excused",
+            (_id("student_id"), _id("assessment_id"), Column("reason")),
+            key=("student_id", "assessment_id"),
+            foreign_keys=(
+                ForeignKey(("student_id",), "students", ("student_id",)),
+                ForeignKey(("assessment_id",), "assessments", ("assessment_id",)),
+            ),
+            doc="Students excused from an assessment (exempt): out of its denominators, never a 0, never absent.",
+        ),
     ]
 }
 

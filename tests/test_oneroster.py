@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from plc_analysis import PLCDataError, load_dataset
 from plc_analysis.oneroster import ROSTER_ONLY_NOTE, load_oneroster
@@ -137,10 +140,12 @@ def test_assessments_items_and_skills(or11):
 def test_scores_not_submitted_and_exempt(or11):
     scores = or11.scores.set_index(["student_id", "assessment_id"])
     assert pd.isna(scores.loc[("0108", "li-m3-cfa1-ames"), "points"])  # not submitted = not attempted
-    assert ("0105", "li-m3-cfa1-ames") not in scores.index  # exempt: excluded
-    exempt = problem(or11, "results.csv", 6, "scoreStatus")
-    assert list(exempt["severity"]) == ["warning"] and "exempt" in exempt["reason"].iloc[0]
-    assert ((or11.rejected["file"] == "results.csv") & (or11.rejected["line"] == 6)).sum() == 1
+    # exempt = excused: no score (never a 0), a row in `excused`, and not a rejection
+    assert ("0105", "li-m3-cfa1-ames") not in scores.index
+    assert or11.excused[["student_id", "assessment_id"]].values.tolist() == [["0105", "li-m3-cfa1-ames"]]
+    assert not ((or11.rejected["file"] == "results.csv") & (or11.rejected["line"] == 6)).any()
+    roster = or11.roster(["li-m3-cfa1-ames"]).set_index("student_id")
+    assert bool(roster.loc["0105", "excused"]) and not bool(roster.loc["0105", "present"])
 
 
 def test_tobedeleted_rows_reported(or11):
@@ -205,7 +210,7 @@ def test_rejected_rows_are_the_oneroster_rows_without_personal_data(or11):
 
 
 def test_accounting_for_results(or11):
-    loaded = len(or11.scores)
+    loaded = len(or11.scores) + len(or11.excused)  # one score per result in 1.1; exempt results are excused
     rejected = or11.rejected.loc[or11.rejected["file"] == "results.csv", "line"].nunique()
     assert loaded + rejected == data_rows(OR11 / "results.csv") == 46
 
@@ -239,9 +244,9 @@ def test_quarantine_accounts_for_every_results_row(tmp_path):
     ds = load_oneroster(folder, errors="quarantine")
     assert len(ds.scores) == 41
     rejected = ds.rejected[ds.rejected["file"] == "results.csv"]
-    assert len(ds.scores) + rejected["line"].nunique() == data_rows(folder / "results.csv")
+    assert len(ds.scores) + len(ds.excused) + rejected["line"].nunique() == data_rows(folder / "results.csv")
     assert set(rejected.loc[rejected["severity"] == "error", "line"]) == {3, 4}
-    assert set(rejected.loc[rejected["severity"] == "warning", "line"]) == {6, 31, 47}
+    assert set(rejected.loc[rejected["severity"] == "warning", "line"]) == {31, 47}
     # enrollments.csv: student rows loaded + rejected + teacher rows = every row
     enrolled = ds.rejected[ds.rejected["file"] == "enrollments.csv"]["line"].nunique()
     teacher_rows = 5
@@ -415,7 +420,7 @@ def test_malformed_row_delta_manifest_and_header_case(tmp_path):
     assert any("users.csv as delta" in note for note in ds.notes)
     rejected = ds.rejected[ds.rejected["file"] == "results.csv"]
     assert 10 in set(rejected["line"])
-    assert len(ds.scores) + rejected["line"].nunique() == 46
+    assert len(ds.scores) + len(ds.excused) + rejected["line"].nunique() == 46
 
 
 # -- realistic exports, as districts and vendors write them ------------------------------------
@@ -466,10 +471,14 @@ def loaded(ds) -> dict[str, set]:
     }
 
 
-ROSTER_EXPORTS = ["sis_11_courses_absent", "sis_12_roles_file", "vendor_11_ext_columns"]
+ALL_EXPORTS = sorted(p.name for p in EXPORTS.iterdir() if p.is_dir())
 
 
-@pytest.mark.parametrize("name", ROSTER_EXPORTS)
+def test_at_least_six_realistic_exports():
+    assert len(ALL_EXPORTS) >= 6
+
+
+@pytest.mark.parametrize("name", ALL_EXPORTS)
 def test_realistic_roster_keeps_what_a_reader_keeps(name):
     ds = load_dataset(EXPORTS / name)  # nothing in these is an error: errors="raise" loads them
     assert loaded(ds) == kept_by_a_reader(EXPORTS / name)
@@ -518,3 +527,180 @@ def test_vendor_columns_no_grades_no_teachers():
     assert ds.students.set_index("student_id").loc["u101", "sex"] == "female"
     assert any("ext_vendor_databaseId" in n for n in ds.notes)
     assert not any(c.startswith("ext_") for c in ds.students.columns)
+
+
+def test_gradebook_exempt_not_submitted_and_ungraded():
+    ds = load_dataset(EXPORTS / "lms_11_gradebook")
+    scores = ds.scores.set_index(["student_id", "assessment_id"])["points"]
+    # exempt = excused, even when the LMS wrote a 0: no score row, a row in `excused`, not absent
+    excused = set(zip(ds.excused["student_id"], ds.excused["assessment_id"]))
+    assert excused == {("u-4003", "li-a-frac"), ("u-4008", "li-b-exit")}
+    assert ("u-4003", "li-a-frac") not in scores.index
+    assert any("also give a score" in n and "r03" in n for n in ds.notes)
+    # not submitted = not attempted (a blank score, counted as 0), even with a 0 written
+    assert pd.isna(scores[("u-4004", "li-a-frac")]) and pd.isna(scores[("u-4007", "li-b-exit")])
+    # submitted, not graded yet: left out with a warning naming the row
+    left = problem(ds, "results.csv", 8, "scoreStatus")
+    assert left["severity"].tolist() == ["warning"] and "not graded yet" in left["reason"].iloc[0]
+    # loaded + excused + rejected = every results.csv row
+    rejected = ds.rejected.loc[ds.rejected["file"] == "results.csv", "line"].nunique()
+    assert len(ds.scores) + len(ds.excused) + rejected == data_rows(EXPORTS / "lms_11_gradebook" / "results.csv")
+
+
+def test_excused_students_are_neither_assessed_nor_absent():
+    from plc_analysis import proficiency_by_skill
+
+    ds = load_dataset(EXPORTS / "lms_11_gradebook")
+    table = proficiency_by_skill(ds, by="section", rule="all")
+    frac = table[(table["assessment_id"] == "li-a-frac")].iloc[0]
+    # k-4a: 4001 and 4002 scored, 4004 not attempted (assessed), 4003 excused: 3 assessed, 0 absent
+    assert (frac["n_assessed"], frac["n_absent"]) == (3, 0)
+
+
+def test_gradebook_dates_in_other_forms():
+    us = load_dataset(EXPORTS / "lms_11_gradebook").assessments.set_index("assessment_id")["date"]
+    assert us["li-a-frac"] == pd.Timestamp("2024-10-03")  # 10/03/2024, month first: no day above 12
+    assert us["li-a-unit2"] == pd.Timestamp("2024-11-12")  # no dueDate: assignDate
+    assert us["li-b-exit"] == pd.Timestamp("2024-10-22")  # neither: the first scoreDate ("10/22/2024")
+    eu = load_dataset(EXPORTS / "sis_12_standards_gradebook")
+    assert eu.assessments.set_index("assessment_id").loc["li-cfa-p1", "date"] == pd.Timestamp("2024-10-15")
+    assert any("15/10/2024" in n and "day/month/year" in n for n in eu.notes)
+
+
+def test_score_scales_text_scores_and_per_standard_skills():
+    ds = load_dataset(EXPORTS / "sis_12_standards_gradebook")
+    case = {"6ba6f8a2-d7cc-11e8-824f-0242ac160002", "6ba70a58-d7cc-11e8-824f-0242ac160002"}
+    # per-standard scores become skills; the CASE identifier is kept as the standard
+    skills = ds.skills.set_index("skill_id")
+    assert case <= set(skills.index) and set(skills.loc[list(case), "standard"]) == case
+    items = ds.items.set_index("item_id")
+    assert items.loc["li-cfa-p1:6ba6f8a2-d7cc-11e8-824f-0242ac160002", "max_points"] == 4  # top of its scale
+    points = ds.scores.set_index(["student_id", "item_id"])["points"]
+    # textScore through the line item's scale (Meets = 3), the number where one is given
+    assert points[("u-s-601", "li-cfa-p1:6ba6f8a2-d7cc-11e8-824f-0242ac160002")] == 3
+    assert points[("u-s-601", "li-cfa-p1:6ba70a58-d7cc-11e8-824f-0242ac160002")] == 4
+    # a result's own scale (resultScoreScales): letter A = the bottom of 90-100
+    assert points[("u-s-601", "li-lab-p1")] == 90 and points[("u-s-602", "li-lab-p1")] == 84
+    # 1.2 missing=true: every standard not attempted; exempt: excused
+    assert points.loc["u-s-605"].filter(like="li-cfa").isna().all()
+    assert set(zip(ds.excused["student_id"], ds.excused["assessment_id"])) == {("u-s-608", "li-cfa-p4")}
+    assert not (ds.problems["severity"] == "error").any()
+
+
+def test_text_score_not_on_its_scale_is_an_error_naming_it(tmp_path):
+    folder = copy_export(tmp_path, EXPORTS / "sis_12_standards_gradebook")
+
+    def change(rows):
+        rows[0]["textScore"] = "Meeting"
+
+    edit_csv(folder / "resultLearningObjectiveIds.csv", change)
+    with pytest.raises(PLCDataError) as caught:
+        load_oneroster(folder)
+    errors = caught.value.problems.query("severity == 'error'")
+    assert list(zip(errors["file"], errors["line"], errors["column"], errors["value"])) == [
+        ("resultLearningObjectiveIds.csv", 2, "textScore", "Meeting")
+    ]
+    assert "ss-prof4" in errors["reason"].iloc[0] and "Meets" in errors["reason"].iloc[0]
+
+
+def test_delta_export_with_odd_headers_zipped(tmp_path):
+    target = zip_export(EXPORTS / "vendor_11_delta_odd_headers", tmp_path / "nightly.zip", "RosterSync/2025-02-03")
+    ds = load_dataset(target)
+    assert set(ds.schools["school_id"]) == {"sch-5"}  # ORGS.csv, " SourcedId ", type "School"
+    assert any("as delta" in n for n in ds.notes)
+    assert ds.assessments.set_index("assessment_id").loc["li-q3r-5", "kind"] == "reassessment"
+    assert ds.assessments.set_index("assessment_id").loc["li-q3-2", "date"] == pd.Timestamp("2025-01-31")
+    # loaded + excused + rejected = every results.csv row
+    rejected = ds.rejected.loc[ds.rejected["file"] == "results.csv", "line"].nunique()
+    assert len(ds.scores) + len(ds.excused) + rejected == 9
+
+
+# -- property: what loads never depends on column order or on optional, unused information ------------
+#: Columns the analysis does not need: dropping or blanking them never changes who and what loads.
+UNUSED = {
+    "dateLastModified",
+    "enabledUser",
+    "username",
+    "userIds",
+    "middleName",
+    "identifier",
+    "email",
+    "sms",
+    "phone",
+    "agentSourcedIds",
+    "password",
+    "orgSourcedIds",
+    "classCode",
+    "classType",
+    "location",
+    "subjectCodes",
+    "courseCode",
+    "schoolYearSourcedId",
+    "description",
+    "comment",
+    "beginDate",
+    "endDate",
+    "givenName",
+    "familyName",
+    "preferredGivenName",
+    "preferredFamilyName",
+    "pronouns",
+    "weight",
+    "userMasterIdentifier",
+    "primaryOrgSourcedId",
+    "gradingPeriodSourcedId",
+    "academicSessionSourcedId",
+    "resultValueMin",
+    "late",
+    "scoreDate",
+    "grades",
+    "periods",
+    "source",
+}
+
+
+def what_loads(ds) -> dict[str, set]:
+    scores = ds.scores
+    return {
+        **loaded(ds),
+        "scores": set(
+            zip(scores["student_id"], scores["assessment_id"], scores["item_id"], scores["points"].fillna(-1))
+        ),
+        "excused": set(zip(ds.excused["student_id"], ds.excused["assessment_id"])),
+    }
+
+
+@pytest.fixture(scope="module")
+def baselines():
+    return {name: what_loads(load_oneroster(EXPORTS / name, errors="quarantine")) for name in ALL_EXPORTS}
+
+
+@settings(max_examples=18, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(ALL_EXPORTS), data=st.data())
+def test_shuffled_dropped_or_blanked_optional_columns_change_nothing(baselines, name, data):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / name
+        folder.mkdir()
+        for path in sorted((EXPORTS / name).iterdir()):
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                rows = [r for r in csv.reader(handle) if any(c.strip() for c in r)]
+            header = [h.strip() for h in rows[0]]
+            while header and header[-1] == "":  # empty trailing header cells name no column: not shuffled
+                header.pop()
+            if path.stem.lower() == "manifest":
+                (folder / path.name).write_bytes(path.read_bytes())
+                continue
+            unused = [c for c in header if c in UNUSED or c.startswith(("ext_", "metadata."))]
+            dropped = set(data.draw(st.lists(st.sampled_from(unused), unique=True), label=path.name) if unused else [])
+            blanked = set(data.draw(st.lists(st.sampled_from(unused), unique=True)) if unused else []) - dropped
+            keep = [i for i, c in enumerate(header) if c not in dropped]
+            order = data.draw(st.permutations(keep))
+            blank_rows = data.draw(st.sets(st.integers(1, max(len(rows) - 1, 1))))
+            with open(folder / path.name, "w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow([header[i] for i in order])
+                for number, row in enumerate(rows[1:], start=1):
+                    row = row + [""] * (len(header) - len(row))
+                    cells = ["" if header[i] in blanked and number in blank_rows else row[i] for i in order]
+                    writer.writerow(cells)
+        assert what_loads(load_oneroster(folder, errors="quarantine")) == baselines[name]

@@ -1243,7 +1243,8 @@ class _Converter:
 
     def _line_item_dates(self, source: _Source) -> list[tuple[str, str]]:
         """Each line item's date and the column it came from: dueDate, else assignDate, else its results'
-        first scoreDate, else dateLastModified; each read in any readable form (one note per fallback)."""
+        first scoreDate, else dateLastModified, else the latest of its class's (else the export's) other
+        line items; each read in any readable form (one note per fallback)."""
         readings = {}
         for column in ("dueDate", "assignDate"):
             reading = read_dates(source.col(column))
@@ -1288,6 +1289,18 @@ class _Converter:
                 self.fallbacks["date from dateLastModified"].append(sid)
             else:
                 found.append(("", "dueDate"))
+        # none at all: the latest date of the class's other line items, else of the export's
+        by_class: dict[str, str] = {}
+        for (date, _), cls in zip(found, source.col("classSourcedId")):
+            if date:
+                by_class[cls] = max(by_class.get(cls, ""), date)
+        latest = max(by_class.values(), default="")
+        for position, ((date, _), sid, cls) in enumerate(
+            zip(list(found), source.col("sourcedId"), source.col("classSourcedId"))
+        ):
+            if not date and (by_class.get(cls) or latest):
+                found[position] = (by_class.get(cls) or latest, "dueDate")
+                self.fallbacks["date from other line items"].append(sid)
         return found
 
     def objectives(self) -> None:
@@ -1728,6 +1741,8 @@ class _Converter:
             "date from scoreDate": "no dueDate or assignDate for {n} line item(s): dated by their first scoreDate",
             "date from dateLastModified": "no dueDate, assignDate or scoreDate for {n} line item(s): dated by "
             "their dateLastModified",
+            "date from other line items": "no date at all for {n} line item(s): dated by the latest line item of "
+            "their class (else of the export)",
             "text score": "{n} result(s) give a textScore and no score: points read through their score scale",
             "exempt score ignored": "{n} exempt result(s) also give a score: the student is excused, the score "
             "is not counted",

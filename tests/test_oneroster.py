@@ -675,32 +675,57 @@ def baselines():
     return {name: what_loads(load_oneroster(EXPORTS / name, errors="quarantine")) for name in ALL_EXPORTS}
 
 
+def rewrite_export(source: Path, target: Path, choose) -> Path:
+    """Copy an export, each file's columns chosen by ``choose(file, header, n_rows)``.
+
+    ``choose`` returns ``(order, blanked, blank_rows)``: the header positions to write, in order (a
+    left-out position is a dropped column), the columns to blank, and the row numbers (1-based) to
+    blank them in.  The manifest is copied as it is.
+    """
+    target.mkdir()
+    for path in sorted(source.iterdir()):
+        if path.stem.lower() == "manifest":
+            (target / path.name).write_bytes(path.read_bytes())
+            continue
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = [r for r in csv.reader(handle) if any(c.strip() for c in r)]
+        header = [h.strip() for h in rows[0]]
+        while header and header[-1] == "":  # empty trailing header cells name no column: not shuffled
+            header.pop()
+        order, blanked, blank_rows = choose(path.name, header, len(rows) - 1)
+        with open(target / path.name, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([header[i] for i in order])
+            for number, row in enumerate(rows[1:], start=1):
+                row = row + [""] * (len(header) - len(row))
+                writer.writerow(["" if header[i] in blanked and number in blank_rows else row[i] for i in order])
+    return target
+
+
+def unused_columns(header: list[str]) -> list[str]:
+    return [c for c in header if c in UNUSED or c.startswith(("ext_", "metadata."))]
+
+
 @settings(max_examples=18, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(ALL_EXPORTS), data=st.data())
 def test_shuffled_dropped_or_blanked_optional_columns_change_nothing(baselines, name, data):
+    def choose(file, header, n_rows):
+        unused = unused_columns(header)
+        dropped = set(data.draw(st.lists(st.sampled_from(unused), unique=True), label=file) if unused else [])
+        blanked = set(data.draw(st.lists(st.sampled_from(unused), unique=True)) if unused else []) - dropped
+        order = data.draw(st.permutations([i for i, c in enumerate(header) if c not in dropped]))
+        return order, blanked, data.draw(st.sets(st.integers(1, max(n_rows, 1))))
+
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / name
-        folder.mkdir()
-        for path in sorted((EXPORTS / name).iterdir()):
-            with open(path, encoding="utf-8-sig", newline="") as handle:
-                rows = [r for r in csv.reader(handle) if any(c.strip() for c in r)]
-            header = [h.strip() for h in rows[0]]
-            while header and header[-1] == "":  # empty trailing header cells name no column: not shuffled
-                header.pop()
-            if path.stem.lower() == "manifest":
-                (folder / path.name).write_bytes(path.read_bytes())
-                continue
-            unused = [c for c in header if c in UNUSED or c.startswith(("ext_", "metadata."))]
-            dropped = set(data.draw(st.lists(st.sampled_from(unused), unique=True), label=path.name) if unused else [])
-            blanked = set(data.draw(st.lists(st.sampled_from(unused), unique=True)) if unused else []) - dropped
-            keep = [i for i, c in enumerate(header) if c not in dropped]
-            order = data.draw(st.permutations(keep))
-            blank_rows = data.draw(st.sets(st.integers(1, max(len(rows) - 1, 1))))
-            with open(folder / path.name, "w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow([header[i] for i in order])
-                for number, row in enumerate(rows[1:], start=1):
-                    row = row + [""] * (len(header) - len(row))
-                    cells = ["" if header[i] in blanked and number in blank_rows else row[i] for i in order]
-                    writer.writerow(cells)
+        folder = rewrite_export(EXPORTS / name, Path(tmp) / name, choose)
         assert what_loads(load_oneroster(folder, errors="quarantine")) == baselines[name]
+
+
+@pytest.mark.parametrize("name", ALL_EXPORTS)
+def test_every_unused_column_dropped_changes_nothing(baselines, name, tmp_path):
+    def choose(file, header, n_rows):
+        unused = set(unused_columns(header))
+        return [i for i, c in enumerate(header) if c not in unused][::-1], set(), set()
+
+    folder = rewrite_export(EXPORTS / name, tmp_path / name, choose)
+    assert what_loads(load_oneroster(folder, errors="quarantine")) == baselines[name]

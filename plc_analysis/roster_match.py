@@ -28,6 +28,7 @@ import pandas as pd
 from .dataset import Dataset
 from .errors import PLCDataError, Problem, problems_frame
 from .load_steps import Errors
+from .oneroster import ROSTER_ONLY_NOTE
 from .validation import REJECTED_COLUMNS
 
 __all__ = [
@@ -299,7 +300,8 @@ def join_roster(
             drop=True
         )
 
-    notes = list(roster.notes) + [n for n in results.notes if n not in roster.notes]
+    # a roster-only export's "no results" note is not true of the joined data
+    notes = [n for n in roster.notes if n != ROSTER_ONLY_NOTE] + [n for n in results.notes if n not in roster.notes]
     placement = tables["enrollments"].merge(tables["sections"][["section_id", "team_id"]], on="section_id")
     roster_teams = set(tables["teams"]["team_id"])
     moved: dict[str, str] = {}

@@ -177,3 +177,15 @@ def test_any_spelling_of_a_unique_roster_name_finds_that_student(names, data):
     result = match_students(people, roster)
     assert result["roster_id"].tolist() == [f"s{i}" for i in range(len(names))]
     assert result["matched_by"].eq("name").all()
+
+
+def test_canvas_results_on_a_oneroster_zip_get_its_sections_and_teachers(tmp_path):
+    roster_zip = shutil.make_archive(str(tmp_path / "sis_export"), "zip", LMS / "roster_oneroster")
+    canvas = LMS / "2025-11-14T1030_Grades-Math_5_Decimals.csv"
+    data = load_dataset(canvas, roster=roster_zip, errors="quarantine")
+    assert data.notes[-1].endswith("8 student(s) matched by id, 1 by name, 0 not matched")  # S1005 by name
+    assert not any(n.startswith("roster only") for n in data.notes)
+    assert set(data.assessments["team_id"]) == {"g5-math"}
+    placed = data.responses().drop_duplicates("student_id").set_index("student_id")["teacher_id"]
+    assert placed.notna().all() and set(placed) == {"t-ames", "t-bell"}
+    assert placed["S1009"] == "t-bell" and placed["S1001"] == "t-ames"

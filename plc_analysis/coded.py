@@ -346,7 +346,7 @@ def _work_runs(
 
     Rows with the same group and item place are the same piece of work
     scored more than once (double scoring): only the row of record is kept
-    (:meth:`Dataset._resolve_raters`), unless no row has a rater at all, as
+    (:meth:`Dataset.resolve_raters`), unless no row has a rater at all, as
     in :meth:`Dataset.scores_of_record`.
 
     Returns
@@ -368,7 +368,8 @@ def _work_runs(
         positions, keys = positions[kept], keys[kept]
     if width > 1:
         keys = keys // width
-        starts = run_starts(keys)
+    # runs found again: after dropping double-scored rows the earlier starts no longer line up
+    starts = run_starts(keys)
     return positions, keys, starts
 
 

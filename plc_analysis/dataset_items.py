@@ -8,6 +8,7 @@ labels the results with assessment, skill and teacher.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -27,6 +28,8 @@ from .item_kernels import (
 )
 from .item_stats import distractor_analysis, item_statistics, reliability_summary
 from .metric_cache import cached_metric
+
+log = logging.getLogger(__name__)
 
 __all__ = ["item_analysis", "assessment_reliability", "option_analysis", "rater_calibration"]
 
@@ -219,7 +222,9 @@ def item_analysis(
         dataset = dataset.filter(**filters)
     parts = _prepared_parts(dataset)
     if parts is None:
-        return _item_analysis_general(dataset, easy, hard, low_discrimination)
+        log.debug("item analysis: general path (one assessment at a time), %d score rows", len(dataset.scores))
+        return general_item_analysis(dataset, easy, hard, low_discrimination)
+    log.debug("item analysis: prepared fast path, %d assessments", len(parts))
     columns = [
         "team_id",
         "assessment_id",
@@ -284,8 +289,17 @@ def item_analysis(
     return frame[columns]
 
 
-def _item_analysis_general(dataset: Dataset, easy: float, hard: float, low_discrimination: float) -> pd.DataFrame:
-    """:func:`item_analysis` through the public functions, one assessment at a time."""
+def general_item_analysis(dataset: Dataset, easy: float, hard: float, low_discrimination: float) -> pd.DataFrame:
+    """:func:`item_analysis` through the public functions, one assessment at a time.
+
+    The general path, for any data; the prepared fast path of :func:`item_analysis`
+    is tested against it on random datasets.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`item_analysis`.
+    """
     frames = []
     for assessment, taken, items in _per_assessment(dataset):
         stats = item_statistics(

@@ -72,13 +72,16 @@ def _evidence(dataset: Dataset) -> pd.DataFrame:
     frame = evidence_frame(dataset)
     if frame is None:
         log.debug("skill evidence: general path (pandas joins), %d score rows", len(dataset.scores))
-        return _plain_evidence(dataset)
+        return general_skill_evidence(dataset)
     log.debug("skill evidence: coded fast path, %d score rows", len(dataset.scores))
     return frame
 
 
-def _plain_evidence(dataset: Dataset) -> pd.DataFrame:
-    """:func:`skill_evidence` from :meth:`Dataset.responses` with pandas joins (any data)."""
+def general_skill_evidence(dataset: Dataset) -> pd.DataFrame:
+    """:func:`skill_evidence` from :meth:`Dataset.responses` with pandas joins (any data).
+
+    The general path: :func:`plc_analysis.coded.evidence_frame` is the fast path
+    for canonical data, and tests prove the two agree on random datasets."""
     responses = dataset.responses()
     keys = ["student_id", "skill_id", "assessment_id"]
     got = (

@@ -84,3 +84,74 @@ def synthetic_team(
     for name, table in rows.items():
         pd.DataFrame(table).to_csv(folder / f"{name}.csv", index=False)
     return load_dataset(folder)
+
+
+def random_district_files(draw) -> dict[str, str]:
+    """A small random canonical folder as ``{file name: CSV text}``, for hypothesis (pass ``st.composite``'s draw).
+
+    What the fast paths must get right is drawn on purpose: ids that do not sort
+    as numbers, two teams sharing students, same-day assessments and
+    reassessments, absences, not-attempted items, MC keys and responses (blank
+    ones too), rubric items worth several points, and double-scored work
+    (rows with a ``rater_id``, with or without an unrated row of record).
+    """
+    from hypothesis import strategies as st
+
+    teams = ["T2", "T10"][: draw(st.integers(1, 2))]
+    students = draw(
+        st.lists(
+            st.sampled_from(["007", "10", "9", "a1", "B2", "c03", "z", "0008"]), min_size=2, max_size=8, unique=True
+        )
+    )
+    dates = ["2025-09-15", "2025-09-15", "2025-10-01", "2025-11-20"]
+    files = {
+        "schools.csv": "school_id,name\nS1,School\n",
+        "teams.csv": "team_id,school_id,name,grade,subject\n" + "".join(f"{t},S1,Team {t},3,ELA\n" for t in teams),
+    }
+    teachers, sections, enrollments, skills, assessments, items, scores = [], [], [], [], [], [], []
+    for t in teams:
+        n_teachers = draw(st.integers(1, 2))
+        for i in range(n_teachers):
+            teachers.append(f"{t}t{i},{t},Teacher {t}{i}")
+            sections.append(f"{t}s{i},{t}t{i},{t}")
+        members = draw(st.lists(st.sampled_from(students), min_size=1, max_size=len(students), unique=True))
+        for s in members:
+            enrollments.append((s, f"{t}s{draw(st.integers(0, n_teachers - 1))}"))
+        team_skills = [f"{t}K{k}" for k in range(draw(st.integers(1, 3)))]
+        for k in team_skills:
+            skills.append(f"{k},Skill {k},{t},true,{draw(st.sampled_from(['0.5', '0.75', '0.8']))}")
+        for a in range(draw(st.integers(1, 3))):
+            aid = f"{t}A{a}"
+            kind = draw(st.sampled_from(["cfa", "cfa", "reassessment", "unit"]))
+            assessments.append(f"{aid},{t},Test {aid},{kind},{draw(st.sampled_from(dates))}")
+            its = []
+            for j in range(draw(st.integers(1, 4))):
+                mc = draw(st.booleans())
+                maximum = 1 if mc else draw(st.integers(1, 4))
+                key = draw(st.sampled_from("ABCD")) if mc else ""
+                its.append((f"i{j}", maximum, mc))
+                items.append(
+                    f"{aid},i{j},{draw(st.sampled_from(team_skills))},{maximum},{'mc' if mc else 'rubric'},{key}"
+                )
+            for s in members:
+                if draw(st.integers(0, 5)) == 0:
+                    continue  # absent
+                for item, maximum, mc in its:
+                    points = "" if draw(st.integers(0, 6)) == 0 else str(draw(st.integers(0, maximum)))
+                    response = draw(st.sampled_from(["A", "B", "C", "D", ""])) if mc else ""
+                    double = [["", f"{t}t0"]] + ([[f"{t}t0", f"{t}t1"]] if n_teachers == 2 else [])
+                    raters = draw(st.sampled_from([[""], [""], *double]))
+                    for rater in raters:
+                        p = points if rater == raters[0] else str(draw(st.integers(0, maximum)))
+                        scores.append(f"{s},{aid},{item},{p},{response},{rater}")
+    files["teachers.csv"] = "teacher_id,team_id,name\n" + "".join(f"{r}\n" for r in teachers)
+    files["sections.csv"] = "section_id,teacher_id,team_id\n" + "".join(f"{r}\n" for r in sections)
+    files["students.csv"] = "student_id,grade\n" + "".join(f"{s},3\n" for s in students)
+    files["enrollments.csv"] = "student_id,section_id\n" + "".join(f"{s},{sec}\n" for s, sec in enrollments)
+    files["skills.csv"] = "skill_id,description,team_id,essential,proficiency_cut\n" + "".join(f"{r}\n" for r in skills)
+    files["assessments.csv"] = "assessment_id,team_id,title,kind,date\n" + "".join(f"{r}\n" for r in assessments)
+    files["items.csv"] = "assessment_id,item_id,skill_id,max_points,kind,key\n" + "".join(f"{r}\n" for r in items)
+    files["scores.csv"] = "student_id,assessment_id,item_id,points,response,rater_id\n" + "".join(
+        f"{r}\n" for r in scores
+    )
+    return files

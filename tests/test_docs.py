@@ -130,3 +130,25 @@ def test_readme_links_only_to_files_in_the_repository():
     assert local, "the README links to its docs"
     outside = [t for t in local if not (ROOT / t).resolve().is_relative_to(ROOT) or not (ROOT / t).exists()]
     assert outside == [], "README links to files that are not in the repository"
+
+
+def _sample_examples() -> list[tuple[str, str]]:
+    """The Python examples of the docs that run on the sample district, as (page, code)."""
+    found = []
+    for page in sorted(DOCS.rglob("*.md")):
+        for code in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL):
+            if "load_sample()" in code:
+                found.append((str(page.relative_to(DOCS)), code))
+    return found
+
+
+def test_docs_examples_on_the_sample_run(tmp_path):
+    """What a page tells a coach to type works (in a fresh interpreter, figures drawn off screen)."""
+    examples = _sample_examples()
+    assert examples, "the coach's guide shows an example on the sample district"
+    for page, code in examples:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, f"{page}:\n{code}\n{done.stderr}"

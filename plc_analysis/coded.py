@@ -19,9 +19,13 @@ never in a validated load); callers then use the plain formulation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+#: A :class:`~plc_analysis.dataset.Dataset`; not imported here, because dataset.py imports this module.
+DatasetLike = Any
 
 __all__ = [
     "ID_COLUMNS",
@@ -217,7 +221,7 @@ def _unique_key(frame: pd.DataFrame, columns: list[str]) -> bool:
     return not part.isna().any().any() and not part.duplicated().any()
 
 
-def usable(dataset) -> bool:
+def usable(dataset: DatasetLike) -> bool:
     """Whether the coded path applies: text ids, unique keys, no missing join keys."""
     t = dataset.tables
     scores, items, assessments, skills = t["scores"], t["items"], t["assessments"], t["skills"]
@@ -272,7 +276,7 @@ def item_rows(student_assessment: Factor, item: Factor, items: pd.DataFrame) -> 
     return np.where((found >= 0) & (pair >= 0), rows[np.maximum(found, 0)], -1)
 
 
-def placement_table(dataset) -> pd.DataFrame:
+def placement_table(dataset: DatasetLike) -> pd.DataFrame:
     """Each student's first section per team (as :meth:`Dataset.responses` joins it)."""
     placement = dataset.student_sections()[["student_id", "team_id", "section_id", "teacher_id", "school_id"]]
     return placement.drop_duplicates(["student_id", "team_id"])
@@ -332,7 +336,7 @@ def _row_blueprints(assessment: Factor, item: Factor, items: pd.DataFrame, item_
     return np.append(item_values, -1)[item_rows(assessment, item, items)]
 
 
-def _date_keys(dates) -> np.ndarray:
+def _date_keys(dates: Any) -> np.ndarray:
     """Timestamps as int64 sort keys, missing last."""
     keys = np.asarray(pd.DatetimeIndex(dates).asi8, dtype=np.int64).copy()
     keys[np.asarray(pd.isna(dates))] = np.iinfo(np.int64).max
@@ -340,7 +344,7 @@ def _date_keys(dates) -> np.ndarray:
 
 
 def _work_runs(
-    dataset, rows: np.ndarray, group: np.ndarray, place: np.ndarray, width: int
+    dataset: DatasetLike, rows: np.ndarray, group: np.ndarray, place: np.ndarray, width: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Score rows of record among ``rows``, sorted by ``group`` (then item, then row) and their group runs.
 
@@ -373,7 +377,7 @@ def _work_runs(
     return positions, keys, starts
 
 
-def _earned(dataset, points: np.ndarray, positions: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def _earned(dataset: DatasetLike, points: np.ndarray, positions: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Points earned per group (not attempted as 0), bit for bit as the plain groupby sums them."""
     if exact_sums(points):
         sorted_points = points[positions]
@@ -391,7 +395,7 @@ def _earned(dataset, points: np.ndarray, positions: np.ndarray, starts: np.ndarr
     return summed[appearance]
 
 
-def evidence_frame(dataset) -> pd.DataFrame | None:
+def evidence_frame(dataset: DatasetLike) -> pd.DataFrame | None:
     """:func:`~plc_analysis.proficiency.skill_evidence` of an unfiltered call, ids as sorted categoricals.
 
     Score rows are grouped by one sort of packed ``(student, assessment ×
@@ -439,7 +443,7 @@ def evidence_frame(dataset) -> pd.DataFrame | None:
 
 
 def _evidence_table(
-    dataset,
+    dataset: DatasetLike,
     groups: pd.DataFrame,
     g_student: np.ndarray,
     student: Factor,
@@ -524,7 +528,7 @@ def present_pairs(student: Factor, assessment: Factor) -> tuple[np.ndarray, int]
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered, width
 
 
-def roster_present(dataset, roster: pd.DataFrame) -> np.ndarray:
+def roster_present(dataset: DatasetLike, roster: pd.DataFrame) -> np.ndarray:
     """Whether each ``(student_id, assessment_id)`` of ``roster`` has any score row."""
     codes = dataset.score_codes()
     student, assessment = codes["student"], codes["assessment"]

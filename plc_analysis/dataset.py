@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -498,7 +498,7 @@ class Dataset:
             teams (and nothing else), which a second cut would not change.
         """
 
-        def many(value):
+        def many(value: str | Iterable[str]) -> list[str]:
             return [value] if isinstance(value, str) else list(value)
 
         applied = {

@@ -9,6 +9,7 @@ labels the results with assessment, skill and teacher.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -34,7 +35,8 @@ log = logging.getLogger(__name__)
 __all__ = ["item_analysis", "assessment_reliability", "option_analysis", "rater_calibration"]
 
 
-def _per_assessment(dataset: Dataset):
+def _per_assessment(dataset: Dataset) -> Iterator[tuple[Any, pd.DataFrame, pd.DataFrame]]:
+    """Each assessment sat by two students or more: its row of dataset.assessments, its scores of record, its items."""
     scores = dataset.scores_of_record()
     by_assessment = dict(tuple(scores.groupby("assessment_id", observed=True, sort=False)))
     for assessment in dataset.assessments.itertuples(index=False):

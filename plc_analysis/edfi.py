@@ -197,7 +197,14 @@ class _Converter:
         self.problems.append(Problem(file, line, field, value, reason, "warning"))
 
     def exclude(
-        self, file: str, line: int, field: str | None, value: str | None, reason: str, row: dict, severity="warning"
+        self,
+        file: str,
+        line: int,
+        field: str | None,
+        value: str | None,
+        reason: str,
+        row: dict,
+        severity: str = "warning",
     ) -> None:
         self.problems.append(Problem(file, line, field, value, reason, severity))
         self.rejected.append(
@@ -545,7 +552,16 @@ class _Converter:
         )
         return maximum, item.keys
 
-    def undefined_item(self, ref, code, assessment_id, team, meta, result, item) -> tuple[float, list[str]]:
+    def undefined_item(
+        self,
+        ref: AssessmentRef,
+        code: str,
+        assessment_id: str,
+        team: str,
+        meta: AssessmentMeta,
+        result: StudentAssessmentRecord,
+        item: ItemResult,
+    ) -> tuple[float, list[str]]:
         self.warn(
             result.file,
             item.line,
@@ -564,7 +580,9 @@ class _Converter:
         )
         return 1.0, []
 
-    def item_points(self, result, item: ItemResult, maximum: float, keys: list[str], row: dict) -> float | None:
+    def item_points(
+        self, result: StudentAssessmentRecord, item: ItemResult, maximum: float, keys: list[str], row: dict
+    ) -> float | None:
         result_field, raw_field, response_field = item.fields
         outcome = item.result.strip().lower()
         share = ITEM_RESULT_POINTS.get(outcome)
@@ -615,7 +633,9 @@ class _Converter:
                 self.warn(result.file, item.line, response_field, response, f"{reason}; the {used} is used")
         return points
 
-    def check_totals(self, result, total: float, counted: int, by_objective: dict[str, float]) -> None:
+    def check_totals(
+        self, result: StudentAssessmentRecord, total: float, counted: int, by_objective: dict[str, float]
+    ) -> None:
         if not counted:
             return
         for score in result.scores:
@@ -647,7 +667,9 @@ class _Converter:
                             f"which add up to {_fmt(by_objective[objective.code])}",
                         )
 
-    def objective_assessment(self, ref, meta: AssessmentMeta, assessment_id: str, team: str, results: list) -> None:
+    def objective_assessment(
+        self, ref: AssessmentRef, meta: AssessmentMeta, assessment_id: str, team: str, results: list
+    ) -> None:
         objectives = self.objectives_of.get(ref, {})
         maxima: dict[str, float] = {}
         for code, objective in objectives.items():
@@ -922,7 +944,7 @@ def _translate(converter: _Converter, result: ValidationResult) -> ValidationRes
     """Point validation problems at the Ed-Fi file, line and field each canonical row came from."""
     origins = converter.origins
 
-    def where(table: str, line) -> _Origin | None:
+    def where(table: str, line: float | None) -> _Origin | None:
         if table not in origins or line is None or pd.isna(line):
             return None
         position = int(line) - 2

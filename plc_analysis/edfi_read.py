@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler, feature_namespaces
+from xml.sax.xmlreader import AttributesNSImpl, Locator
 
 from defusedxml import DefusedXmlException
 from defusedxml.sax import make_parser
@@ -93,10 +94,10 @@ class _TreeBuilder(ContentHandler):
         self.root: Node | None = None
         self._locator: Any = None
 
-    def setDocumentLocator(self, locator) -> None:  # noqa: N802 - SAX API
+    def setDocumentLocator(self, locator: Locator) -> None:  # noqa: N802 - SAX API
         self._locator = locator
 
-    def startElementNS(self, name, qname, attrs) -> None:  # noqa: N802 - SAX API
+    def startElementNS(self, name: tuple[str | None, str], qname: str | None, attrs: AttributesNSImpl) -> None:  # noqa: N802 - SAX API
         line = self._locator.getLineNumber() if self._locator else 0
         node = Node(name[1], line)
         if self.stack:
@@ -105,7 +106,7 @@ class _TreeBuilder(ContentHandler):
             self.root = node
         self.stack.append(node)
 
-    def endElementNS(self, name, qname) -> None:  # noqa: N802 - SAX API
+    def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:  # noqa: N802 - SAX API
         self.stack.pop()
 
     def characters(self, content: str) -> None:

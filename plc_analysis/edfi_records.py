@@ -416,7 +416,7 @@ def _xml_student_assessment(node: Node, label: str) -> StudentAssessmentRecord:
 # ---------------------------------------------------------------------------
 # JSON (ODS/API resources, saved as arrays)
 # ---------------------------------------------------------------------------
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -426,13 +426,13 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _get(obj, *path: str) -> str:
+def _get(obj: object, *path: str) -> str:
     for key in path:
         obj = obj.get(key) if isinstance(obj, dict) else None
     return _text(obj)
 
 
-def _list(obj, key: str) -> list[dict]:
+def _list(obj: object, key: str) -> list[dict]:
     value = obj.get(key) if isinstance(obj, dict) else None
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 

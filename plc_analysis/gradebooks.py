@@ -147,10 +147,12 @@ class _Gradebook:
     #: whether the student ids are personal data (email addresses) to keep out of messages
     private_ids: bool = False
 
-    def problem(self, line: int | None, column: str | None, value: str | None, reason: str, severity="error") -> None:
+    def problem(
+        self, line: int | None, column: str | None, value: str | None, reason: str, severity: str = "error"
+    ) -> None:
         self.problems.append(Problem(self.label, line, column, value, reason, severity))
 
-    def reject(self, line: int, column: str | None, value: str | None, reason: str, severity="error") -> None:
+    def reject(self, line: int, column: str | None, value: str | None, reason: str, severity: str = "error") -> None:
         self.problem(line, column, value, reason, severity)
         self.rejected.append(
             {
@@ -371,7 +373,7 @@ def _classroom_date(text: str) -> str | None:
 # ---------------------------------------------------------------------------
 # from a gradebook to canonical raw tables
 # ---------------------------------------------------------------------------
-def _read_item_map(item_map, path: Path) -> RawTable | None:
+def _read_item_map(item_map: str | Path | pd.DataFrame | None, path: Path) -> RawTable | None:
     if item_map is None:
         beside = path.with_name(f"{path.stem}_items.csv")
         if not beside.exists():
@@ -708,12 +710,12 @@ def _load(
     book: _Gradebook,
     path: Path,
     *,
-    item_map,
+    item_map: str | Path | pd.DataFrame | None,
     team_id: str | None,
     school_id: str | None,
     assessment_id: str | None,
     title: str | None,
-    date,
+    date: str | _dt.date | None,
     kind: str,
     grade: str | None,
     errors: Errors,

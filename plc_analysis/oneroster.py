@@ -520,7 +520,7 @@ class _Converter:
         source: _Source,
         mask: pd.Series | np.ndarray,
         column: str | None,
-        reasons,
+        reasons: str | pd.Series,
         values: pd.Series | None = None,
         entity: str | None = None,
         severity: str = "warning",

@@ -372,7 +372,7 @@ def read_raw_parquet(path: str | Path, *, name: str | None = None, columns: list
     return table
 
 
-def _is_arrow_text(arrow_type) -> bool:
+def _is_arrow_text(arrow_type: pa.DataType) -> bool:
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
 
@@ -393,7 +393,7 @@ def _decoded(column: pa.ChunkedArray, index: pd.Index) -> tuple[pd.Series, tuple
     return pd.Series(text, index=index), (codes, values)
 
 
-def _pandas_index_columns(schema) -> set[str]:
+def _pandas_index_columns(schema: pa.Schema) -> set[str]:
     """Columns holding a pandas index stored by ``DataFrame.to_parquet`` (not data)."""
     metadata = schema.pandas_metadata or {}
     return {c for c in metadata.get("index_columns", []) if isinstance(c, str)}

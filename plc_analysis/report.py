@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -38,6 +38,9 @@ from .rules import TOLERANCE
 from .tables import ReportTable
 from .talking_points import talking_points
 from .text_format import percent_text
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure, SubFigure
 
 __all__ = [
     "TeamContext",
@@ -106,7 +109,7 @@ class TeamContext:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def team_call(self, func, *args, **kwargs: Any):
+    def team_call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``func(self.team, *args, **kwargs)``, computed once per report for the same arguments."""
         key = (func.__name__, args, tuple(sorted(kwargs.items())))
         return self.memo(key, lambda: func(self.team, *args, **kwargs))
@@ -535,7 +538,7 @@ def section(ctx: TeamContext, title: str, text: str = "") -> HTML | None:
     return HTML(f"<h2>{html.escape(title)}</h2>{intro}")
 
 
-def _figure(draw, ctx: TeamContext) -> ReportFigure | None:
+def _figure(draw: Callable[[], Figure | SubFigure], ctx: TeamContext) -> ReportFigure | None:
     """``draw()``'s figure as a report figure; None without data."""
     return report_figure(draw()) if ctx.has_data else None
 

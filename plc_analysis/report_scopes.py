@@ -9,8 +9,9 @@ anything wider shows identifiers at most and suppresses cells of fewer than
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -65,7 +66,7 @@ class ScopeContext:
     def names(self) -> bool:
         return self.audience == "team"
 
-    def memo(self, key: str, compute):
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
@@ -270,10 +271,10 @@ def fig_effectiveness(sc: ScopeContext) -> ReportFigure | None:
 
 
 # -- goals ----------------------------------------------------------------------------
-def _goals(sc: ScopeContext):
+def _goals(sc: ScopeContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     from .goals import goal_progress, goal_series
 
-    def compute():
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
         series = goal_series(sc.data, as_of=sc.as_of or None)
         return goal_progress(sc.data, as_of=sc.as_of or None, series=series, audience=sc.audience), series
 

@@ -30,6 +30,7 @@ same bytes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -940,7 +941,9 @@ def _intermediate_assessments(d: _District) -> None:
     }
 
 
-def _calibrate_share(d: _District, target: float, subgroup: str | None = None, line: float = STANDARD_LINE):
+def _calibrate_share(
+    d: _District, target: float, subgroup: str | None = None, line: float = STANDARD_LINE
+) -> Callable[[_Assessment, _Draw], float]:
     """Return a calibration callback: the smallest test offset whose share of (sub)group
     students at or above the standard line reaches ``target``."""
 
@@ -1074,7 +1077,7 @@ def _progress(d: _District, fail_target: float = 0.10) -> pd.DataFrame:
     is_alg = team_code == "ALG1"
     trend_shape = np.arange(T) / (T - 1)
 
-    def simulate(c_alg: float):
+    def simulate(c_alg: float) -> tuple[np.ndarray, list[tuple[int, int, str, int]]]:
         gain = np.zeros(d.n_students)
         tier = np.zeros(d.n_students, dtype=int)
         check = np.full(d.n_students, -1)

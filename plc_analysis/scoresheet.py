@@ -162,7 +162,7 @@ class _Grid:
     formulas: frozenset = frozenset()
 
 
-def _cell_text(value) -> str:
+def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -300,7 +300,7 @@ def _frame_table(frame: pd.DataFrame, label: str) -> RawTable:
     return RawTable("item_map", text, [], "dataframe", label)
 
 
-def _load_item_map(item_map, path: Path, workbook_sheets: list[str]) -> RawTable:
+def _load_item_map(item_map: str | Path | pd.DataFrame | None, path: Path, workbook_sheets: list[str]) -> RawTable:
     if isinstance(item_map, pd.DataFrame):
         return _frame_table(item_map, "item_map (DataFrame)")
     if item_map is None:
@@ -1064,7 +1064,7 @@ def _finish(sheet: _Sheet, result: ValidationResult) -> ValidationResult:
     return ValidationResult(result.tables, problems, rejected[REJECTED_COLUMNS])
 
 
-def _iso_date(date) -> str | None:
+def _iso_date(date: str | _dt.date | None) -> str | None:
     if date is None:
         return None
     if isinstance(date, (_dt.date, pd.Timestamp)):

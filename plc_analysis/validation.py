@@ -10,6 +10,7 @@ with a reason that says so.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +20,7 @@ from .coded import Factor, repeated_keys
 from .errors import Problem
 from .readers import LINE, RawTable, cell_text, text_frame
 from .rules import TOLERANCE
-from .schema import CFA_TABLES, TABLE_ORDER, TABLES, Column, TableSpec
+from .schema import CFA_TABLES, TABLE_ORDER, TABLES, Column, ForeignKey, TableSpec
 
 __all__ = ["ValidationResult", "validate_tables", "empty_table", "parse_bool", "REJECTED_COLUMNS"]
 
@@ -97,7 +98,14 @@ class _TableCheck:
         #: facts for the loaded Dataset (e.g. which score rows share a student × item)
         self.hints: dict[str, np.ndarray] = {}
 
-    def flag(self, mask, column: str | None, reason, values=None, report: bool = True) -> None:
+    def flag(
+        self,
+        mask: np.ndarray | pd.Series,
+        column: str | None,
+        reason: str | Callable[[str], str] | pd.Series | dict[int, str],
+        values: pd.Series | Callable[[np.ndarray], list[str]] | None = None,
+        report: bool = True,
+    ) -> None:
         """Record an error for each row where ``mask`` is true.
 
         ``reason`` is a string, a function of the cell's value, a Series of
@@ -128,7 +136,7 @@ class _TableCheck:
             elif isinstance(reason, dict):
                 text = str(reason[int(pos)])
             else:
-                text = reason(value) if callable(reason) else reason
+                text = reason(value or "") if callable(reason) else reason  # "" when no cell text is known
             if report:
                 self.problems.append(Problem(self.file, int(line), column, value, text))
             self.reasons.setdefault(int(pos), []).append(f"{column}: {text}" if column else text)
@@ -456,10 +464,10 @@ def _check_foreign_keys(
         rejected_parent = rejected_keys.get(fk.table, {}).get(fk.ref_columns, {})
         column = fk.columns[-1]
 
-        def values(positions, _columns=fk.columns):
+        def values(positions: np.ndarray, _columns: tuple[str, ...] = fk.columns) -> list[str]:
             return _key_text(typed.iloc[positions], _columns).str.replace("\x1f", " / ").tolist()
 
-        def reason(value, _fk=fk, _rej=rejected_parent):
+        def reason(value: str, _fk: ForeignKey = fk, _rej: dict = rejected_parent) -> str:
             key = value.replace(" / ", "\x1f")
             names = " / ".join(_fk.columns)
             if key in _rej:
@@ -521,7 +529,7 @@ def _check_enrolled(check: _TableCheck, typed: pd.DataFrame, clean: dict[str, pd
         known = pd.Series(pairs).isin(enrolled_pairs).to_numpy()
     known = known & (student_codes >= 0)
 
-    def values(positions):
+    def values(positions: np.ndarray) -> list[str]:
         team = [teams[t] if t >= 0 else "" for t in row_team[positions]]
         return [f"{s} / {t}" for s, t in zip(typed["student_id"].iloc[positions], team)]
 

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .comparison import compare_to_team, teacher_names
 from .dataset import Dataset
 from .proficiency import MASTERY_RULES, MasteryRule, proficiency_by_skill
+
+if TYPE_CHECKING:  # imported where used: ipywidgets and pyplot cost time at import
+    from ipywidgets import VBox
+    from matplotlib.figure import Figure
 
 __all__ = ["Explorer", "ExplorerState", "explore"]
 
@@ -124,7 +129,7 @@ class Explorer:
             teacher_table(tables["teachers"], "Each teacher against the rest of the team"),
         ]
 
-    def figure(self, state: ExplorerState):
+    def figure(self, state: ExplorerState) -> Figure | None:
         """The proficiency chart for a selection (matplotlib Figure), or None with a subgroup or no data."""
         import matplotlib.pyplot as plt
 
@@ -139,7 +144,7 @@ class Explorer:
         return fig
 
     # -- widgets --------------------------------------------------------------
-    def widget(self):
+    def widget(self) -> VBox:
         """Build the ipywidgets interface (needs ipywidgets and a live kernel).
 
         Returns
@@ -174,7 +179,7 @@ class Explorer:
                 cut.value if override.value else None,
             )
 
-        def set_choices(*_):
+        def set_choices(*_: object) -> None:
             busy["updating"] = True
             options = self.choices(team.value)
             for control, key in (
@@ -187,10 +192,10 @@ class Explorer:
                 control.value = ALL
             busy["updating"] = False
 
-        def on_school(change):
+        def on_school(change: dict[str, Any]) -> None:
             team.options = self.teams(change["new"])
 
-        def refresh(*_):
+        def refresh(*_: object) -> None:
             if busy["updating"] or team.value is None:
                 return
             shown = self.render(state())
@@ -200,15 +205,19 @@ class Explorer:
                 for item in shown:
                     display(item)
 
-        def on_draw(_):
+        def on_draw(_: object) -> None:
             fig = self.figure(state())
             with figure_out:
                 figure_out.clear_output(wait=True)
                 if fig is not None:
                     display(fig)
 
+        def on_team(*_: object) -> None:
+            set_choices()
+            refresh()
+
         school.observe(on_school, names="value")
-        team.observe(lambda *_: (set_choices(), refresh()), names="value")
+        team.observe(on_team, names="value")
         for control in (assessment, skill, teacher, subgroup, rule, override, cut):
             control.observe(refresh, names="value")
         draw.on_click(on_draw)
@@ -226,6 +235,6 @@ class Explorer:
         return w.VBox([controls, out, figure_out])
 
 
-def explore(dataset: Dataset):
+def explore(dataset: Dataset) -> VBox:
     """Show the explorer for ``dataset`` (in a notebook cell)."""
     return Explorer(dataset).widget()

@@ -20,7 +20,8 @@ assignment is its own skill (a note says so).
 
 Cells: a number (``8.5`` or ``8,5``) is the points; a blank is *not attempted*; ``EX`` /
 ``Excused`` is *excused*: no score row (out of the denominator, never a 0) and a warning in
-``Dataset.rejected`` naming the cell, as OneRoster ``exempt`` results are.  Anything else is an
+``Dataset.rejected`` naming the cell; a student excused from every assignment of an assessment
+is in the ``excused`` table (as OneRoster ``exempt`` results are), not absent.  Anything else is an
 error naming the file, line, column and value.  Student names never appear in messages.
 """
 
@@ -404,7 +405,7 @@ class _Builder:
         self.book = book
         self.o = options
         self.map_label = "item map"
-        self.tables: dict[str, list[dict]] = {name: [] for name in CFA_TABLES}
+        self.tables: dict[str, list[dict]] = {name: [] for name in (*CFA_TABLES, "excused")}
         self.items: list[_Item] = []
 
     def match_items(self, raw: RawTable | None) -> None:
@@ -610,10 +611,21 @@ class _Builder:
             self.tables["enrollments"].append({"student_id": student, "section_id": section_id, LINE: number})
             person = {"student_id": student, "first_name": first, "last_name": last, "file": book.label}
             people.append({**person, "line": number, "column": book.header[0], "row": book.rows_json[number]})
-            scored = 0
+            scored, excused = 0, set()
+            by_assessment: dict[str, list[bool]] = {}
             for item in self.items:
-                scored += self._score(number, student, item, cells[item.assignment.column])
-            if not scored:
+                value = cells[item.assignment.column].strip()
+                is_excused = value.lower() in EXCUSED_MARKS
+                by_assessment.setdefault(item.assessment_id, []).append(is_excused)
+                scored += self._score(number, student, item, value)
+            for assessment_id, marks in by_assessment.items():
+                if all(marks):  # excused from the whole assessment: out of its denominators, not absent
+                    excused.add(assessment_id)
+                    reason = "excused (EX) on every assignment of the assessment"
+                    self.tables["excused"].append(
+                        {"student_id": student, "assessment_id": assessment_id, "reason": reason, LINE: number}
+                    )
+            if not scored and not excused:
                 absent.append(student)
         if absent:
             listed = "" if book.private_ids else f": {', '.join(absent)}"
@@ -676,7 +688,7 @@ class _Builder:
     def raw_tables(self) -> dict[str, RawTable]:
         labels = {"items": self.map_label, "skills": self.map_label}
         out = {}
-        for name in CFA_TABLES:
+        for name in (*CFA_TABLES, "excused"):
             rows = self.tables[name]
             columns = list(TABLES[name].column_names)
             data = {c: pd.Series([str(r.get(c, "") or "") for r in rows], dtype="str") for c in columns}
@@ -793,8 +805,9 @@ _DOC_PARAMETERS = """
         unknown); ``students`` (``student_id, grade, first_name, last_name``) and
         ``enrollments``; ``skills`` and ``items`` (``assessment_id, item_id, skill_id,
         max_points, kind, key``; ``item_id`` is the Canvas id, or the title); ``assessments``;
-        ``scores`` (``student_id, assessment_id, item_id, points``; NaN = not attempted).
-        Excused cells, the test student, and rows that are not students are in
+        ``scores`` (``student_id, assessment_id, item_id, points``; NaN = not attempted);
+        ``excused`` (``student_id, assessment_id, reason``): students excused (EX) from every
+        assignment of an assessment.  Excused cells, the test student, and rows that are not students are in
         ``Dataset.rejected`` as warnings; every other rejected cell or row as an error.
 
     Raises

@@ -232,7 +232,7 @@ def join_roster(
     -------
     Dataset
         ``schools, teams, teachers, sections, students, enrollments`` from the roster;
-        ``skills, assessments, items, scores, goals, progress, interventions`` from the
+        ``skills, assessments, items, scores, goals, progress, interventions, excused`` from the
         results, with ``student_id`` the roster's.  An assessment (and its skills) whose team is
         not a roster team moves to the roster team most of its scored students are enrolled in
         (a note says so); a rater who is not a roster teacher is added to that team.  ``notes``
@@ -285,9 +285,9 @@ def join_roster(
 
     to_roster = dict(zip(matches["student_id"], matches["roster_id"]))
     tables = {name: roster.tables[name].copy() for name in ROSTER_TABLES}
-    for name in ("skills", "assessments", "items", "scores", "goals", "progress", "interventions"):
+    for name in ("skills", "assessments", "items", "scores", "goals", "progress", "interventions", "excused"):
         tables[name] = results.tables[name].copy()
-    for name in ("scores", "progress", "interventions"):
+    for name in ("scores", "progress", "interventions", "excused"):
         frame = tables[name]
         if len(frame):
             mapped = frame["student_id"].map(to_roster).fillna("")

@@ -241,3 +241,15 @@ def test_every_canvas_cell_is_a_score_or_a_reason(tmp_path_factory, grid, column
                 assert pd.isna(scores[(f"S{i:03d}", item)])  # not attempted
             else:
                 assert scores[(f"S{i:03d}", item)] == min(float(expected), 4.0)  # extra credit capped
+
+
+def test_a_student_excused_from_every_assignment_is_excused_not_absent():
+    data = load_dataset(CANVAS, errors="quarantine")
+    assert data.excused[["student_id", "assessment_id"]].values.tolist() == [["S1008", CANVAS.stem]]
+    roster = data.roster().set_index("student_id")
+    assert roster.loc["S1008", "excused"] and not roster.loc["S1008", "present"]
+    assert not roster.drop(index="S1008")["excused"].any()  # one EX cell among scores does not excuse
+    assert not any("no score in any assignment" in n for n in data.notes)
+    # on a roster, the excused student keeps the roster's id
+    joined = load_dataset(CANVAS, roster=ROSTER, errors="quarantine")
+    assert joined.excused["student_id"].tolist() == ["S1008"]

@@ -155,8 +155,14 @@ def student_skill_mastery(
         One row per student × skill (× assessment for ``all``), columns
         ``student_id, skill_id, team_id, school_id, section_id, teacher_id,
         assessment_id`` (the latest evidence), ``date`` (of the latest
-        evidence), ``first_date, n_assessments, score, earned, possible,
-        n_not_attempted, proficiency_cut, proficient``.
+        evidence), ``first_date, n_assessments, score`` (0–1),
+        ``earned, possible`` (the points behind ``score``, which is then
+        ``earned / possible``: the latest, best or single assessment's; missing
+        for ``mean`` and ``decaying_average``, whose score averages several
+        assessments' scores rather than dividing points),
+        ``n_not_attempted`` (items not attempted in the evidence behind
+        ``score``: every assessment combined for ``mean`` and
+        ``decaying_average``), ``proficiency_cut, proficient``.
     """
     _check_rule(rule, weight)
     if filters:
@@ -206,7 +212,8 @@ def _combine_evidence(evidence: pd.DataFrame, rule: MasteryRule, *, weight: floa
         mastery["n_assessments"] = grouped.size()
         if rule == "highest":
             best = evidence.loc[grouped["score"].idxmax()].set_index(keys)
-            mastery[["score", "earned", "possible"]] = best[["score", "earned", "possible"]]
+            behind = ["score", "earned", "possible", "n_not_attempted"]
+            mastery[behind] = best[behind]
         elif rule == "mean":
             mastery["score"] = grouped["score"].mean()
         elif rule == "decaying_average":
@@ -215,10 +222,11 @@ def _combine_evidence(evidence: pd.DataFrame, rule: MasteryRule, *, weight: floa
             # weight of evidence i of k: w·(1−w)^(k−1−i), the first one (1−w)^(k−1); they sum to 1
             w = np.where(position == 0, 1.0, weight) * (1 - weight) ** (count - 1 - position)
             mastery["score"] = (evidence["score"] * w).groupby([evidence[k] for k in keys], sort=False).sum()
+        if rule in ("mean", "decaying_average"):
+            # the score averages scores: no points divide into it, and every assessment counted is behind it
+            mastery[["earned", "possible"]] = np.nan
+            mastery["n_not_attempted"] = grouped["n_not_attempted"].sum()
         mastery = mastery.reset_index()
-        mastery["n_not_attempted"] = (
-            grouped["n_not_attempted"].sum().to_numpy() if rule == "mean" else mastery["n_not_attempted"]
-        )
     if cut is not None:
         mastery["proficiency_cut"] = float(cut)
     mastery["proficient"] = at_least(mastery["score"], mastery["proficiency_cut"])

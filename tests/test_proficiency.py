@@ -59,6 +59,24 @@ def test_mastery_rules_hand_worked(two, rule, expected_007, expected_008):
     assert score(m, "009") == 1.0  # one piece of evidence: every rule agrees
 
 
+@pytest.mark.parametrize("rule", ["most_recent", "highest", "mean", "decaying_average", "all"])
+def test_earned_and_possible_are_the_points_behind_the_score(two, rule):
+    """Where points divide into the score they are given and agree with it; an average of scores has none."""
+    m = student_skill_mastery(two, rule)
+    ev = skill_evidence(two)
+    given = m["earned"].notna()
+    assert np.allclose(m.loc[given, "score"], m.loc[given, "earned"] / m.loc[given, "possible"])
+    if rule in ("mean", "decaying_average"):
+        assert m[["earned", "possible"]].isna().all().all()
+        row = m[(m["student_id"] == "008") & (m["skill_id"] == "K1")].iloc[0]
+        behind = ev[(ev["student_id"] == "008") & (ev["skill_id"] == "K1")]
+        assert row["n_not_attempted"] == behind["n_not_attempted"].sum() == 1  # every assessment averaged
+    else:
+        assert given.all()
+        row = m[(m["student_id"] == "008") & (m["skill_id"] == "K1")].iloc[-1]
+        assert (row["earned"], row["possible"], row["n_not_attempted"]) == (2, 2, 0)  # the reassessment
+
+
 def test_rule_all_keeps_each_assessment(two):
     m = student_skill_mastery(two, "all")
     assert len(m[(m["student_id"] == "008") & (m["skill_id"] == "K1")]) == 3

@@ -20,6 +20,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     warnings = problems[problems["severity"] == "warning"]
     print(f"Validated {args.path}")
     print(dataset.summary().to_string(index=False))
+    if dataset.notes:  # what the loader assumed (a fallback, a file not used ...), each said once
+        print(f"\nNotes: {len(dataset.notes)}")
+        for note in dataset.notes:
+            print(f"  - {note}")
     for title, frame in (("Errors (rows rejected)", errors), ("Warnings", warnings)):
         if len(frame):
             print(f"\n{title}: {len(frame)}")

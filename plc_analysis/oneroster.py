@@ -8,6 +8,15 @@ then validates them with :func:`plc_analysis.validation.validate_tables`.  So a
 problem always names the file the user has (``results.csv``, line 14, column
 ``score``), never an intermediate table.
 
+A row is left out only when the analysis cannot use it.  Something optional
+that is missing never costs a row: the converter falls back (no course: a team
+per course id, or per class title and subject; no teacher: a placeholder
+teacher; no grade: the class's, else ``unknown``; no role column: roles from
+``roles.csv``, else from enrollments; no due date: the next date the export
+gives) and says so in one note per fallback.  The files are found and read by
+:mod:`plc_analysis.oneroster_files`; score scales and dates are read by
+:mod:`plc_analysis.oneroster_gradebook`.
+
 What is left out, and why, is always reported:
 
 * rows with ``status`` ``tobedeleted`` (or the OneRoster 1.0 ``inactive``)
@@ -16,16 +25,16 @@ What is left out, and why, is always reported:
   org...) or to something that was itself left out are excluded with a
   warning: an interchange file with a dangling reference is common and should
   not refuse the whole export in ``errors="raise"`` mode;
-* exempt results, and results submitted but not graded yet, are excluded with
-  a warning;
+* results submitted but not graded yet are excluded with a warning (exempt
+  results are not left out: they are *excused*, see the ``excused`` table);
 * rows that break a canonical rule (a non-numeric score, a score above the
-  line item's maximum, a blank grade...) are errors, raised or quarantined by
-  :func:`plc_analysis.loading.finish_load`.
+  line item's maximum, a text score not on its scale...) are errors, raised
+  or quarantined by :func:`plc_analysis.load_steps.finish_load`.
 
 Every excluded row is in ``Dataset.rejected`` (its ``row`` is the OneRoster row
 as JSON, with personal fields such as email or password redacted), so for each
-converted file the loaded rows plus the rejected rows account for every input
-row.  Rows that only give context (district orgs, categories, academic
+converted file the loaded rows (and excused results) plus the rejected rows
+account for every input row.  Rows that only give context (district orgs, categories, academic
 sessions, enrollments of aides...) are summarised in ``Dataset.notes``.
 
 Mapping (see :func:`load_oneroster` for the details):
@@ -42,29 +51,39 @@ enrollments (student)     enrollments
 lineItems                 assessments, and one item per line item
 learning objectives 1.2   skills; per-objective results become items
 categories                skills when no learning objectives exist
-results                   scores
+results                   scores; exempt results: excused
+score scales 1.2          a textScore read as the points its scale gives
 ========================  =====================================================
 """
 
 from __future__ import annotations
 
-import json
 import re
-import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
-from .errors import REDACTED, SENSITIVE_COLUMNS, Problem
+from .errors import Problem
 from .load_steps import Errors, finish_load
+from .oneroster_files import (
+    KNOWN_COLUMNS,
+    ONEROSTER_FILES,
+    Source,
+    empty_source,
+    is_true,
+    normalise,
+    read_export,
+    split_list,
+    true_flags,
+)
 from .oneroster_gradebook import ScoreScale, parse_score_scale, read_dates
-from .readers import LINE, RawTable, read_raw_bytes
+from .oneroster_report import ConversionReport, References
+from .readers import LINE, RawTable
 from .schema import CFA_TABLES, TABLES, UNKNOWN_GRADE
 from .validation import REJECTED_COLUMNS, ValidationResult, parse_bool, validate_tables
 
@@ -75,31 +94,6 @@ TEAM_BY = ("course", "grade")
 #: The note a roster-only export (no results) carries.
 ROSTER_ONLY_NOTE = "roster only: no assessment results in this export"
 
-#: OneRoster CSV files (1.1 and 1.2), by their spelling in the specification.
-ONEROSTER_FILES = (
-    "manifest",
-    "orgs",
-    "users",
-    "roles",
-    "courses",
-    "classes",
-    "enrollments",
-    "academicSessions",
-    "demographics",
-    "categories",
-    "lineItems",
-    "results",
-    "lineItemLearningObjectiveIds",
-    "resultLearningObjectiveIds",
-    "scoreScales",
-    "lineItemScoreScales",
-    "resultScoreScales",
-    "classResources",
-    "courseResources",
-    "resources",
-    "userProfiles",
-    "userResources",
-)
 _USED_FILES = frozenset(ONEROSTER_FILES[:17])
 #: Files without which nothing can be loaded; every other file is optional (the converter falls back).
 _REQUIRED_FILES = ("users",)
@@ -144,31 +138,6 @@ _ENTITY_FILES = (
     "demographics",
     "scoreScales",
 )
-_KNOWN_COLUMNS = (
-    "sourcedId status dateLastModified enabledUser orgSourcedIds role username userIds givenName familyName "
-    "middleName identifier email sms phone agentSourcedIds grades password name type parentSourcedId title "
-    "courseSourcedId classCode classType location schoolSourcedId termSourcedIds subjects subjectCodes periods "
-    "schoolYearSourcedId courseCode orgSourcedId classSourcedId userSourcedId primary beginDate endDate "
-    "startDate schoolYear birthDate sex americanIndianOrAlaskaNative asian blackOrAfricanAmerican "
-    "nativeHawaiianOrOtherPacificIslander white demographicRaceTwoOrMoreRaces hispanicOrLatinoEthnicity "
-    "countryOfBirthCode stateOfBirthAbbreviation cityOfBirth publicSchoolResidenceStatus description "
-    "assignDate dueDate categorySourcedId gradingPeriodSourcedId academicSessionSourcedId resultValueMin "
-    "resultValueMax lineItemSourcedId studentSourcedId scoreStatus score textScore scoreDate comment "
-    "inProgress incomplete late missing weight learningObjectiveId resultSourcedId source roleType "
-    "userProfileSourcedId primaryOrgSourcedId propertyName value userMasterIdentifier preferredGivenName "
-    "preferredMiddleName preferredFamilyName pronouns profileType vendorId applicationId credentialType "
-    "scoreScaleSourcedId scoreScaleType scoreScaleValue courseSourcedId classSourcedId"
-).split()
-_COLUMN_SPELLING = {c.lower(): c for c in _KNOWN_COLUMNS}
-#: Other spellings seen in real exports, per file ("*": any file), read as the specification's column.
-_COLUMN_ALIASES = {
-    "*": {"datalastmodified": "dateLastModified", "datelastmodifed": "dateLastModified"},
-    "classes": {"grade": "grades", "term": "termSourcedIds", "termsourcedid": "termSourcedIds"},
-    "courses": {"grade": "grades", "schoolyearid": "schoolYearSourcedId"},
-    "users": {"grade": "grades", "userid": "userIds"},
-    "demographics": {"usersourcedid": "sourcedId", "birthdate": "birthDate"},
-    "lineItems": {"gradingperiod": "gradingPeriodSourcedId"},
-}
 #: Demographic columns carried onto students as subgroups (booleans, except sex).
 _DEMOGRAPHIC_FLAGS = (
     "americanIndianOrAlaskaNative",
@@ -255,227 +224,19 @@ _TABLE_SOURCES = {
 
 
 # ---------------------------------------------------------------------------
-# reading
-# ---------------------------------------------------------------------------
-@dataclass
-class _Source:
-    """One OneRoster file as read: stripped string cells plus ``_line``."""
-
-    name: str
-    label: str
-    frame: pd.DataFrame
-    mode: str = ""
-    #: columns read under another spelling, as ``"old→new"``
-    renamed: tuple[str, ...] = ()
-
-    def col(self, column: str) -> pd.Series:
-        if column in self.frame:
-            return self.frame[column]
-        return pd.Series("", index=self.frame.index, dtype=object)
-
-    def __len__(self) -> int:
-        return len(self.frame)
-
-
-def _empty_source(name: str, label: str) -> _Source:
-    return _Source(name, label, pd.DataFrame({LINE: pd.Series([], dtype="int64")}))
-
-
-def _find_members(names: Iterable[str]) -> dict[str, str]:
-    """Pick the OneRoster CSV files (stem -> member path) from a listing, in the export's root folder."""
-    paths = [PurePosixPath(n.replace("\\", "/")) for n in names]
-    paths = [
-        p for p in paths if p.suffix.lower() == ".csv" and "__MACOSX" not in p.parts and not p.name.startswith("._")
-    ]
-    markers = [p for p in paths if p.name.lower() in ("manifest.csv", "users.csv", "orgs.csv")]
-    if not markers:
-        return {}
-    root = min((p.parent for p in markers), key=lambda d: (len(d.parts), str(d)))
-    return {p.stem: str(p) for p in paths if p.parent == root}
-
-
-def _read_export(path: Path) -> tuple[dict[str, RawTable], list[str]]:
-    """Read the CSV files of a OneRoster folder or zip.
-
-    Returns
-    -------
-    tuple
-        ``(tables, others)``: raw tables keyed by the specification's file
-        stem (matched case-insensitively), and the names of other CSV files.
-    """
-    spelling = {n.lower(): n for n in ONEROSTER_FILES}
-    tables: dict[str, RawTable] = {}
-    others: list[str] = []
-    if path.is_dir():
-        listing = [str(p.relative_to(path).as_posix()) for p in path.rglob("*.csv") if p.is_file()]
-        members = _find_members(listing)
-
-        def read(member: str) -> bytes:
-            return (path / member).read_bytes()
-    else:
-        with zipfile.ZipFile(path) as archive:
-            members = _find_members(i.filename for i in archive.infolist() if not i.is_dir())
-            contents = {m: archive.read(m) for m in members.values()}
-
-        def read(member: str) -> bytes:
-            return contents[member]
-
-    for stem, member in sorted(members.items()):
-        name = spelling.get(stem.lower())
-        if name is None:
-            others.append(PurePosixPath(member).name)
-            continue
-        tables[name] = read_raw_bytes(read(member), name, PurePosixPath(member).name)
-    return tables, others
-
-
-def _column_names(columns: Iterable[str], name: str) -> tuple[list[str], list[str]]:
-    """The specification's spelling of each column, and ``"old→new"`` for each alias read.
-
-    Header case is ignored; a known other spelling (``dataLastModified``,
-    ``grade`` for ``grades`` ...) is read as its column unless the file also
-    has the column under its own name.
-    """
-    anywhere, here = _COLUMN_ALIASES["*"], _COLUMN_ALIASES.get(name, {})
-    spelled = [_COLUMN_SPELLING.get(str(c).lower(), c) if c != LINE else c for c in columns]
-    present = set(spelled)
-    renamed: list[str] = []
-    result = []
-    for original, column in zip(columns, spelled):
-        key = str(column).lower()
-        target = here.get(key) or (anywhere.get(key) if column not in _KNOWN_COLUMNS else None)
-        if target and target not in present:
-            present.add(target)
-            renamed.append(f"{original}→{target}")
-            column = target
-        result.append(column)
-    return result, renamed
-
-
-def _normalise(raw: RawTable, name: str) -> _Source:
-    frame = raw.frame.copy()
-    frame.columns, renamed = _column_names(frame.columns, name)
-    for column in frame.columns:
-        if column != LINE:
-            # object dtype: the converter walks these cells row by row, which is much faster than
-            # iterating Arrow-backed strings
-            frame[column] = frame[column].fillna("").astype("str").str.strip().astype(object)
-    return _Source(name, raw.label or f"{name}.csv", frame.reset_index(drop=True), renamed=tuple(renamed))
-
-
-def _split(cell: str) -> list[str]:
-    """Items of a comma-separated OneRoster list cell (``"3,4"`` -> ``["3", "4"]``)."""
-    return [part.strip() for part in str(cell).split(",") if part.strip()]
-
-
-def _is_true(text: str) -> bool:
-    return text.strip().lower() in ("true", "t", "yes", "y", "1")
-
-
-def _flags(values: pd.Series) -> pd.Series:
-    """Boolean Series: the cell says true (``true``, ``yes``, ``1`` ...)."""
-    return values.str.strip().str.lower().isin(["true", "t", "yes", "y", "1"]).astype(bool)
-
-
-def _number_text(value: float) -> str:
-    return f"{value:g}"
-
-
-# ---------------------------------------------------------------------------
-# the report: problems, rejected rows, notes
-# ---------------------------------------------------------------------------
-class _Report:
-    """Collects problems, excluded rows (with their source rows) and notes."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-        self.rejected: list[dict] = []
-        self.notes: list[str] = []
-        #: each file's rows as read (exclusions replace ``_Source.frame``, never change these)
-        self.originals: dict[str, pd.DataFrame] = {}
-        self._positions: dict[str, dict[int, int]] = {}
-        #: (file, line, canonical column) -> source column, where it differs from the default
-        self.column_at: dict[tuple[str, int, str], str] = {}
-
-    def add_source(self, source: _Source) -> None:
-        self.originals[source.label] = source.frame
-
-    def row_json(self, file: str, line: int | None) -> str:
-        frame = self.originals.get(file)
-        if frame is None or line is None:
-            return ""
-        positions = self._positions.get(file)
-        if positions is None:
-            positions = dict(zip(frame[LINE].tolist(), range(len(frame))))
-            self._positions[file] = positions
-        position = positions.get(int(line))
-        if position is None:
-            return ""
-        row = frame.iloc[position].drop(LINE).to_dict()
-        return json.dumps(
-            {k: (REDACTED if k in SENSITIVE_COLUMNS and v not in ("", None) else str(v)) for k, v in row.items()},
-            ensure_ascii=False,
-        )
-
-    def warn(self, file: str, line: int | None, column: str | None, value: str | None, reason: str) -> None:
-        self.problems.append(Problem(file, line, column, value, reason, "warning"))
-
-    def error(self, file: str, line: int | None, column: str | None, value: str | None, reason: str) -> None:
-        self.problems.append(Problem(file, line, column, value, reason, "error"))
-
-    def exclude(
-        self, file: str, line: int, column: str | None, value: str | None, reason: str, severity: str = "warning"
-    ) -> None:
-        """Report a source row as left out, and keep it in the rejected rows."""
-        self.problems.append(Problem(file, int(line), column, value, reason, severity))
-        self.rejected.append(
-            {
-                "file": file,
-                "line": int(line),
-                "severity": severity,
-                "reason": f"{column}: {reason}" if column else reason,
-                "row": self.row_json(file, line),
-            }
-        )
-
-
-class _Refs:
-    """Known and excluded sourcedIds per OneRoster file, to explain dangling references."""
-
-    def __init__(self) -> None:
-        self.known: dict[str, set[str]] = defaultdict(set)
-        self.excluded: dict[str, dict[str, str]] = defaultdict(dict)
-        self.labels: dict[str, str] = {}
-
-    def problem(self, entity: str, value: str, column: str) -> str | None:
-        """Why a reference cannot be followed, or None when it can."""
-        label = self.labels.get(entity, f"{entity}.csv")
-        if value == "":
-            return f"{column} is blank"
-        if value in self.excluded[entity]:
-            return (
-                f"{column} {value!r} refers to a row that was left out ({self.excluded[entity][value]}; "
-                "see the problem reported there)"
-            )
-        if value not in self.known[entity]:
-            return f"{column} {value!r} is not in {label}"
-        return None
-
-
-# ---------------------------------------------------------------------------
 # the converter
 # ---------------------------------------------------------------------------
 class _Converter:
     def __init__(self, tables: dict[str, RawTable], others: list[str], *, team_by: str, proficiency_cut: float) -> None:
-        self.report = _Report()
-        self.refs = _Refs()
+        self.report = ConversionReport()
+        self.refs = References()
         self.team_by = team_by
         self.cut = proficiency_cut
         self.read_problems: list[Problem] = []
-        self.src: dict[str, _Source] = {}
+        self.src: dict[str, Source] = {}
         for name, raw in tables.items():
             self.read_problems += raw.problems
-            source = _normalise(raw, name)
+            source = normalise(raw, name)
             self.src[name] = source
             self.report.add_source(source)
             self.refs.labels[name] = source.label
@@ -506,9 +267,9 @@ class _Converter:
                     }
                 )
 
-    def source(self, name: str) -> _Source:
+    def source(self, name: str) -> Source:
         if name not in self.src:
-            self.src[name] = _empty_source(name, f"{name}.csv")
+            self.src[name] = empty_source(name, f"{name}.csv")
             self.refs.labels.setdefault(name, f"{name}.csv")
         return self.src[name]
 
@@ -517,7 +278,7 @@ class _Converter:
 
     def exclude_rows(
         self,
-        source: _Source,
+        source: Source,
         mask: pd.Series | np.ndarray,
         column: str | None,
         reasons: str | pd.Series,
@@ -545,7 +306,7 @@ class _Converter:
 
     def ref_reasons(
         self,
-        source: _Source,
+        source: Source,
         column: str,
         entity: str,
         allowed: set[str] | None = None,
@@ -565,7 +326,7 @@ class _Converter:
 
         return pd.Series([why(v) for v in values], index=source.frame.index, dtype="str")
 
-    def drop_unfollowable(self, source: _Source, column: str, entity: str, **kwargs: Any) -> None:
+    def drop_unfollowable(self, source: Source, column: str, entity: str, **kwargs: Any) -> None:
         reasons = self.ref_reasons(source, column, entity, **kwargs)
         self.exclude_rows(
             source, reasons != "", column, reasons, entity=source.name if source.name in _ENTITY_FILES else None
@@ -625,7 +386,7 @@ class _Converter:
             self.report.notes.append(f"columns read under their OneRoster names: {'; '.join(renamed)}")
         extra = []
         for source in self.src.values():
-            others = [c for c in source.frame.columns if c != LINE and c not in _KNOWN_COLUMNS]
+            others = [c for c in source.frame.columns if c != LINE and c not in KNOWN_COLUMNS]
             if others:
                 shown = ", ".join(others[:4]) + (f" and {len(others) - 4} more" if len(others) > 4 else "")
                 extra.append(f"{source.label} {shown}")
@@ -756,8 +517,8 @@ class _Converter:
             title = self._label_or(title, code or sid, source.label, int(line), "title", "course")
             self.course[sid] = {
                 "title": title,
-                "grades": _split(grades),
-                "subjects": _split(subjects),
+                "grades": split_list(grades),
+                "subjects": split_list(subjects),
                 "org": org,
                 "line": int(line),
             }
@@ -803,14 +564,14 @@ class _Converter:
                 self._add_school(school, line)
             blank_course = not course
             if blank_course:
-                subject = ", ".join(_split(subjects))
+                subject = ", ".join(split_list(subjects))
                 course = f"{title or sid} ({subject})" if subject else title or sid
                 self.fallbacks["blank course"].append(sid)
             if course not in self.course:
                 self.course[course] = {
                     "title": title or course,
-                    "grades": _split(grades),
-                    "subjects": _split(subjects),
+                    "grades": split_list(grades),
+                    "subjects": split_list(subjects),
                     "org": school,
                     "line": line,
                     "made_from_classes": True,
@@ -819,12 +580,12 @@ class _Converter:
                     self.fallbacks["unknown course"].append(course)
             elif self.course[course].get("made_from_classes"):
                 made = self.course[course]
-                made["grades"] = list(dict.fromkeys(made["grades"] + _split(grades)))
-                made["subjects"] = list(dict.fromkeys(made["subjects"] + _split(subjects)))
+                made["grades"] = list(dict.fromkeys(made["grades"] + split_list(grades)))
+                made["subjects"] = list(dict.fromkeys(made["subjects"] + split_list(subjects)))
                 if title and made["title"] != title:
                     made["title"] = _shared_title(made["title"], title) or course
             labels = []
-            for term in _split(terms):
+            for term in split_list(terms):
                 reason = self.refs.problem("academicSessions", term, "termSourcedIds")
                 if reason and self.present("academicSessions"):
                     self.report.warn(
@@ -834,8 +595,8 @@ class _Converter:
             self.klass[sid] = {
                 "course": course,
                 "school": school,
-                "grades": _split(grades),
-                "period": ", ".join(_split(periods)),
+                "grades": split_list(grades),
+                "period": ", ".join(split_list(periods)),
                 "term": ", ".join(labels),
                 "line": line,
             }
@@ -875,7 +636,7 @@ class _Converter:
                 "role": role,
                 "given": given,
                 "family": family,
-                "grades": _split(grades),
+                "grades": split_list(grades),
                 "line": int(line),
             }
 
@@ -908,7 +669,7 @@ class _Converter:
             source.col("classSourcedId"), source.col("userSourcedId"), role, source.col("primary"), source.frame[LINE]
         ):
             if r == "teacher":
-                self.teacher_enr[cls].append({"user": user, "primary": _is_true(primary), "line": int(line)})
+                self.teacher_enr[cls].append({"user": user, "primary": is_true(primary), "line": int(line)})
 
     def sections(self) -> None:
         """Each class becomes a section (one with no teacher enrollment gets a placeholder teacher)."""
@@ -1241,7 +1002,7 @@ class _Converter:
             )
         self.labels["assessments"] = source.label
 
-    def _line_item_dates(self, source: _Source) -> list[tuple[str, str]]:
+    def _line_item_dates(self, source: Source) -> list[tuple[str, str]]:
         """Each line item's date and the column it came from: dueDate, else assignDate, else its results'
         first scoreDate, else dateLastModified, else the latest of its class's (else the export's) other
         line items; each read in any readable form (one note per fallback)."""
@@ -1359,8 +1120,8 @@ class _Converter:
             & (score == "")
             & (
                 status.isin(["submitted", "partially graded"])
-                | _flags(source.col("inProgress"))
-                | _flags(source.col("incomplete"))
+                | true_flags(source.col("inProgress"))
+                | true_flags(source.col("incomplete"))
             )
         )
         self.exclude_rows(
@@ -1373,7 +1134,7 @@ class _Converter:
         has_objectives = source.col("sourcedId").isin(list(ids_with_objectives))
         status = source.col("scoreStatus").str.lower()
         score = source.col("score")
-        blank_points = (status == "not submitted") | _flags(source.col("missing"))
+        blank_points = (status == "not submitted") | true_flags(source.col("missing"))
         text_only = ~has_objectives & (score == "") & (source.col("textScore") != "") & ~blank_points
         self.exclude_rows(
             source,
@@ -1386,7 +1147,7 @@ class _Converter:
         self.per_objective_results()
         source = self.source("results")
         status = source.col("scoreStatus").str.lower()
-        missing = _flags(source.col("missing"))
+        missing = true_flags(source.col("missing"))
         blank_points = (status == "not submitted") | missing
         ignored = blank_points & (source.col("score") != "") & (source.col("score").map(_to_float) != 0.0)
         for line, value, why in zip(source.frame.loc[ignored, LINE], source.col("score")[ignored], missing[ignored]):
@@ -1428,7 +1189,7 @@ class _Converter:
             )
         self.labels["scores"] = label
 
-    def exempt_results(self, source: _Source) -> None:
+    def exempt_results(self, source: Source) -> None:
         """Exempt results are loaded as ``excused`` rows: out of the denominators, never a 0, never absent."""
         exempt = (source.col("scoreStatus").str.lower() == "exempt").to_numpy()
         self.exempt_lines: dict[str, int] = {}
@@ -1476,7 +1237,7 @@ class _Converter:
                     "maps no text score to a number (expected {text:number} pairs); text scores on it cannot count",
                 )
             for target, key in ((by_class, cls), (by_course, course)):
-                for one in _split(key):
+                for one in split_list(key):
                     target[one].add(sid)
         self.scale_of_class = {k: next(iter(v)) for k, v in by_class.items() if len(v) == 1}
         self.scale_of_course = {k: next(iter(v)) for k, v in by_course.items() if len(v) == 1}
@@ -1504,7 +1265,7 @@ class _Converter:
             scale_id = next(iter(self.scales))
         return self.scales.get(scale_id or "")
 
-    def text_scores(self, source: _Source, kind: str) -> None:
+    def text_scores(self, source: Source, kind: str) -> None:
         """A textScore without a score: its points through the score scale (the row stays when none applies).
 
         ``kind`` is ``"results"`` (rows of results.csv) or ``"objectives"`` (resultLearningObjectiveIds.csv,
@@ -1585,7 +1346,7 @@ class _Converter:
             values=rlo.col("textScore"),
         )
         status = dict(zip(result_ids, source.col("scoreStatus").str.lower()))
-        missing = dict(zip(result_ids, _flags(source.col("missing"))))
+        missing = dict(zip(result_ids, true_flags(source.col("missing"))))
         students = dict(zip(result_ids, source.col("studentSourcedId")))
         blank_result = rlo.col("resultSourcedId").map(lambda r: status.get(r) == "not submitted" or missing.get(r))
         self.exclude_rows(
@@ -1633,7 +1394,7 @@ class _Converter:
             & ~has_rows
             & (source.col("score") != "")
             & (source.col("scoreStatus").str.lower() != "not submitted")
-            & ~_flags(source.col("missing"))
+            & ~true_flags(source.col("missing"))
         )
         self.exclude_rows(
             source,
@@ -1802,6 +1563,10 @@ class _Converter:
         return raw
 
 
+def _number_text(value: float) -> str:
+    return f"{value:g}"
+
+
 def _shared_title(first: str, second: str) -> str:
     """What two class titles of one course share ("Biology - 1", "Biology - 3" -> "Biology"); '' if little."""
     words = []
@@ -1850,7 +1615,7 @@ def _relabel(text: str, labels: dict[str, str]) -> str:
     return _TABLE_FILE.sub(lambda m: f"{labels.get(m.group(1), m.group(0))} ({m.group(1)})", text)
 
 
-def _source_column(report: _Report, problem: Problem) -> str | None:
+def _source_column(report: ConversionReport, problem: Problem) -> str | None:
     column = problem.column
     if column is None or problem.line is None:
         return column
@@ -1942,7 +1707,8 @@ def load_oneroster(
     Dataset
         Canonical tables built from the export:
 
-        - ``schools`` (``school_id, name``): orgs of type ``school``;
+        - ``schools`` (``school_id, name``): orgs of type ``school``, and any
+          org (or id) the classes name as their school;
         - ``teams`` (``team_id, school_id, name, grade, subject``): see
           ``team_by``; grade and subject are the course's lists, comma-joined;
         - ``teachers`` (``teacher_id, team_id, name``): teacher users, one row
@@ -1950,33 +1716,40 @@ def load_oneroster(
           familyName";
         - ``sections`` (``section_id, teacher_id, team_id, period, term``):
           classes; the teacher is the ``primary`` teacher enrollment (the
-          first, with a warning, when several or none are primary); periods
+          first, with a warning, when several or none are primary; a
+          placeholder ``no-teacher:<class>`` when there is none); periods
           comma-joined; term = academic session titles;
         - ``students`` (``student_id, grade, first_name, last_name`` and, when
           ``demographics.csv`` is present, the subgroup columns it fills:
           ``americanIndianOrAlaskaNative, asian, blackOrAfricanAmerican,
           nativeHawaiianOrOtherPacificIslander, white,
           demographicRaceTwoOrMoreRaces, hispanicOrLatinoEthnicity`` as
-          booleans and ``sex``); grade = the first of ``grades``;
+          booleans and ``sex``); grade = the first of ``grades``, else the
+          class's single grade, else ``unknown``; a user of another role with
+          a student enrollment is a student too;
         - ``enrollments`` (``student_id, section_id``): student enrollments;
         - ``assessments`` (``assessment_id, team_id, title, kind, date, unit,
           common_id``): one per line item; kind ``cfa`` unless the category
           title says unit, cumulative, practice, state or reassessment; date
-          = ``dueDate`` else ``assignDate``; ``common_id`` links line items of
+          = ``dueDate`` else ``assignDate`` else the first ``scoreDate`` else
+          ``dateLastModified`` (any readable form); ``common_id`` links line items of
           one team with the same title (the same CFA given in several classes);
         - ``skills`` (``skill_id, description, team_id, essential,
-          proficiency_cut, standard``): 1.2 learning objectives (id as
+          proficiency_cut, standard``): 1.2 learning objectives (the CASE id as
           description and standard); else one per gradebook category, or one
           ``<team>:overall`` skill per team (a warning says so);
         - ``items`` (``assessment_id, item_id, skill_id, max_points``): one
           per line item (``item_id`` = its sourcedId; ``max_points`` =
-          ``resultValueMax``, 100 with a warning when blank); when
+          ``resultValueMax``, else the top of its score scale, else 100); when
           ``resultLearningObjectiveIds.csv`` scores a line item per
           objective, one item per objective, ``item_id`` =
           ``<lineItem>:<learningObjectiveId>``;
         - ``scores`` (``student_id, assessment_id, item_id, points``): one per
           result (or per-objective result); ``points`` blank (not attempted)
-          for ``not submitted`` and 1.2 ``missing=true``.
+          for ``not submitted`` and 1.2 ``missing=true``; a ``textScore``
+          without a score is read through its score scale;
+        - ``excused`` (``student_id, assessment_id, reason``): ``exempt``
+          results (out of the denominators, never a 0, not absent).
 
         ``Dataset.notes`` summarise what was used and what was not
         (``"roster only: no assessment results in this export"`` when there
@@ -2004,7 +1777,7 @@ def load_oneroster(
         raise ValueError(f"team_by must be one of {', '.join(TEAM_BY)}, not {team_by!r}")
     if not 0 < float(proficiency_cut) <= 1:
         raise ValueError(f"proficiency_cut must be a share between 0 and 1, not {proficiency_cut!r}")
-    tables, others = _read_export(path)
+    tables, others = read_export(path)
     if not tables:
         raise ValueError(f"{path.name}: no OneRoster files (manifest.csv, orgs.csv, users.csv ...) found")
     converter = _Converter(tables, others, team_by=team_by, proficiency_cut=float(proficiency_cut))

@@ -729,3 +729,13 @@ def test_every_unused_column_dropped_changes_nothing(baselines, name, tmp_path):
 
     folder = rewrite_export(EXPORTS / name, tmp_path / name, choose)
     assert what_loads(load_oneroster(folder, errors="quarantine")) == baselines[name]
+
+
+def test_plc_validate_prints_the_fallback_notes(tmp_path, capsys):
+    from plc_analysis.cli import main
+
+    code = main(["validate", str(EXPORTS / "sis_11_courses_absent"), "--rejected", str(tmp_path / "rejected.csv")])
+    out = capsys.readouterr().out
+    assert code == 0 and "No errors." in out
+    assert "Notes:" in out and "type department named as classes' school" in out
+    assert (tmp_path / "rejected.csv").exists()  # the tobedeleted rows, with their reasons

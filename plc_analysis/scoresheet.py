@@ -46,11 +46,13 @@ from .rules import TOLERANCE
 from .schema import ASSESSMENT_KINDS, CFA_TABLES, TABLES
 from .validation import REJECTED_COLUMNS, ValidationResult, validate_tables
 
-__all__ = ["load_score_sheet", "ABSENT_MARKS", "ID_HEADERS"]
+__all__ = ["load_score_sheet", "ABSENT_MARKS", "EXCUSED_MARKS", "ID_HEADERS"]
 
 
 #: Cell marks meaning "the student did not sit this assessment" (any case).
 ABSENT_MARKS = frozenset({"abs", "absent", "ab", "a", "ex", "exc", "excused", "exempt"})
+#: Of those, the marks saying the student was excused (exempt): out of the denominators, not absent.
+EXCUSED_MARKS = frozenset({"ex", "exc", "excused", "exempt"})
 #: Normalised header names recognised as the student-id column, best first.
 ID_HEADERS = (
     "studentid",
@@ -749,6 +751,7 @@ class _Sheet:
         section_teacher: dict[str, tuple[str, int]] = {}
         teachers: dict[str, dict] = {}
         absent: list[str] = []
+        excused: list[str] = []
         blank_rows: list[str] = []
         for number, cells in rows:
             cells = (cells + [""] * width)[:width] if len(cells) < width else cells
@@ -817,7 +820,18 @@ class _Sheet:
             # Absent: marks (abs, absent, ex ...) and blanks only.
             marks = {i for i, v in items.items() if v.lower() in ABSENT_MARKS}
             if marks and all(v == "" or i in marks for i, v in items.items()):
-                absent.append(student)
+                if all(items[i].lower() in EXCUSED_MARKS for i in marks):
+                    excused.append(student)
+                    self.tables["excused"].append(
+                        {
+                            "student_id": student,
+                            "assessment_id": self.assessment_id,
+                            "reason": "marked excused on the score sheet",
+                            LINE: number,
+                        }
+                    )
+                else:
+                    absent.append(student)
                 continue
             # In a scored row, 'A' on an item with an answer key is the student's answer.
             marks = {i for i in marks if not (items[i].lower() == "a" and i in self.keys)}
@@ -835,8 +849,11 @@ class _Sheet:
                 self._score(number, student, item, value, item in marks)
         self.tables["teachers"] = list(teachers.values())
         if absent:
+            self.notes.append(f"{len(absent)} student(s) absent (marked absent in every item): {', '.join(absent)}")
+        if excused:
             self.notes.append(
-                f"{len(absent)} student(s) absent (marked absent or excused in every item): {', '.join(absent)}"
+                f"{len(excused)} student(s) excused (marked ex / excused / exempt in every item): out of the "
+                f"denominators, not absent: {', '.join(excused)}"
             )
         if blank_rows:
             self.notes.append(
@@ -981,7 +998,8 @@ class _Sheet:
 
     def raw_tables(self) -> dict[str, RawTable]:
         labels = {"items": self.map_label, "skills": self.map_label}
-        return {name: _raw_table(name, self.tables[name], labels.get(name, self.label)) for name in CFA_TABLES}
+        names = (*CFA_TABLES, "excused")
+        return {name: _raw_table(name, self.tables[name], labels.get(name, self.label)) for name in names}
 
 
 def _find_date(text: str) -> str | None:
@@ -1164,8 +1182,11 @@ def load_score_sheet(
           response``): one per student and item; ``points`` blank (NaN) for a
           blank cell (not attempted); for an item with a ``key``, a letter
           answer is scored (``response`` keeps the letter).  Students marked
-          absent (``abs``, ``absent``, ``A``, ``ex`` ...) in every item, or
-          with no score in any item, have no score rows (a note lists them).
+          absent (``abs``, ``absent``, ``A`` ...) in every item, or
+          with no score in any item, have no score rows (a note lists them);
+        - ``excused`` (``student_id, assessment_id, reason``): students marked
+          ``ex`` / ``excused`` / ``exempt`` in every item (out of the
+          denominators, not absent).
 
         Problems name the sheet file, the spreadsheet row number and the
         item column header.

@@ -189,3 +189,16 @@ def test_canvas_results_on_a_oneroster_zip_get_its_sections_and_teachers(tmp_pat
     placed = data.responses().drop_duplicates("student_id").set_index("student_id")["teacher_id"]
     assert placed.notna().all() and set(placed) == {"t-ames", "t-bell"}
     assert placed["S1009"] == "t-bell" and placed["S1001"] == "t-ames"
+
+
+def test_a_sheet_student_marked_excused_everywhere_is_excused_not_absent(tmp_path):
+    rows = NAMES_SHEET.read_text(encoding="utf-8").replace(
+        "Lucas Ferreira,abs,abs,abs,abs,", "Lucas Ferreira,EX,ex,Excused,exempt,"
+    )
+    sheet = tmp_path / NAMES_SHEET.name
+    sheet.write_text(rows, encoding="utf-8")
+    shutil.copy(LMS / "scoresheet_names_items.csv", tmp_path)
+    data = load_dataset(sheet, roster=ROSTER, errors="quarantine")
+    assert data.excused[["student_id", "reason"]].values.tolist() == [["S1012", "marked excused on the score sheet"]]
+    roster = data.roster().set_index("student_id")
+    assert roster.loc["S1012", "excused"] and not roster.loc["S1012", "present"]

@@ -59,3 +59,21 @@ def mini_files() -> dict[str, str]:
 def mini_folder(tmp_path: Path) -> Path:
     """A tiny valid canonical folder on disk."""
     return write_folder(tmp_path / "mini", MINI)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The sample district (loaded once per test module: a module may rely on what it has computed)."""
+    from plc_analysis import load_sample
+
+    return load_sample()
+
+
+@pytest.fixture(scope="module")
+def planted() -> dict:
+    """What the sample generator planted in the sample district (``planted.json``): the truths tests check."""
+    import json
+
+    from plc_analysis.loading import SAMPLE_PATH
+
+    return json.loads((SAMPLE_PATH / "planted.json").read_text(encoding="utf-8"))

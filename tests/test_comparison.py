@@ -14,13 +14,6 @@ from plc_analysis import compare_teams, compare_to_team, student_skill_mastery, 
 
 
 @pytest.fixture(scope="module")
-def sample():
-    from plc_analysis import load_sample
-
-    return load_sample()
-
-
-@pytest.fixture(scope="module")
 def planted(tmp_path_factory):
     # teacher t2 much stronger on skill K1; nothing else planted
     return synthetic_team(tmp_path_factory.mktemp("syn"), effect={(2, 1): 3.0}, seed=11)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,10 +10,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from conftest import write_folder  # noqa: E402
 
-from plc_analysis import load_dataset, load_sample  # noqa: E402
+from plc_analysis import load_dataset  # noqa: E402
 from plc_analysis.coverage_plots import plot_coverage  # noqa: E402
 from plc_analysis.curriculum import COVERAGE_STATUSES, coverage_gaps, coverage_matrix  # noqa: E402
-from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
 
 # Team T: Ms. Ames (sec1: c1, c2) and Mr. Bell (sec2: c3, c4).  Essential K1, K2, K4; K3 not essential;
 # KS shared (no team) and assessed by T; KX shared, never assessed by T.  Team U has its own skill.
@@ -71,13 +68,8 @@ def cur(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return load_sample()
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return json.loads((SAMPLE_PATH / "planted.json").read_text(encoding="utf-8"))["coverage_gap"]
+def planted(planted):
+    return planted["coverage_gap"]
 
 
 def cell(matrix, teacher, skill):

@@ -9,11 +9,6 @@ from hypothesis import strategies as st
 import plc_analysis as plc
 
 
-@pytest.fixture(scope="module")
-def sample():
-    return plc.load_sample()
-
-
 def test_repr_shows_table_sizes(sample):
     text = repr(sample)
     for name in ("schools=3", "teams=9", "scores=", "interventions="):

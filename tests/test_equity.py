@@ -3,7 +3,6 @@ sample district's small cell and planted gaps."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import matplotlib
@@ -17,7 +16,7 @@ from conftest import write_folder  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from plc_analysis import load_dataset, load_sample, proportion_difference_interval, student_skill_mastery  # noqa: E402
+from plc_analysis import load_dataset, proportion_difference_interval, student_skill_mastery  # noqa: E402
 from plc_analysis.equity import (
     names_allowed,
     resolve_audience,
@@ -26,7 +25,6 @@ from plc_analysis.equity import (
     suppress_small_cells,
 )
 from plc_analysis.equity_plots import plot_subgroup_gaps  # noqa: E402
-from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
 
 COMPLEMENT = "suppressed (protects a small group)"
 
@@ -127,16 +125,6 @@ EQ = {
 @pytest.fixture(scope="module")
 def eq(tmp_path_factory):
     return load_dataset(write_folder(tmp_path_factory.mktemp("eq"), EQ))
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_sample()
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return json.loads((SAMPLE_PATH / "planted.json").read_text(encoding="utf-8"))
 
 
 def test_gap_hand_worked_for_the_team(eq):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import matplotlib
@@ -14,10 +13,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from conftest import write_folder  # noqa: E402
 
-from plc_analysis import load_dataset, load_sample  # noqa: E402
+from plc_analysis import load_dataset  # noqa: E402
 from plc_analysis.goal_plots import plot_goal  # noqa: E402
 from plc_analysis.goals import GOAL_STATUSES, goal_progress, goal_series  # noqa: E402
-from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
 
 # Four students (g1, g2 English learners).  K1 (cut 0.8) on two CFAs; a practice test of 4 items.
 #   share proficient on K1:  A1 2025-09-01: g1 only → 1/4;  A2 2025-10-01: g1, g2 → 2/4
@@ -83,16 +81,6 @@ def team(tmp_path_factory):
 @pytest.fixture(scope="module")
 def progress(team):
     return goal_progress(team).set_index("goal_id")
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_sample()
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return json.loads((SAMPLE_PATH / "planted.json").read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- hand-worked

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
-from plc_analysis import compare_to_team, load_sample, proficiency_by_skill, rater_calibration
+from plc_analysis import compare_to_team, proficiency_by_skill, rater_calibration
 from plc_analysis.metric_cache import cached_metric
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_sample()
 
 
 def test_a_metric_is_computed_once_per_dataset_however_it_is_called(sample):

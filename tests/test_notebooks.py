@@ -44,6 +44,21 @@ def test_committed_without_outputs_and_with_documented_parameters(path):
     assert "data_path" in params[0].source
 
 
+def test_committed_notebooks_are_what_build_notebooks_writes(tmp_path):
+    """Edit tools/build_notebooks.py, not the notebooks: the two never drift apart."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "tools" / "build_notebooks.py")
+    assert spec is not None and spec.loader is not None
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    written = builder.main(tmp_path)
+    assert {p.name for p in written} == {p.name for p in NOTEBOOKS}
+    for path in written:
+        committed = (NOTEBOOK_DIR / path.name).read_bytes()
+        assert path.read_bytes() == committed, f"{path.name}: run python tools/build_notebooks.py and commit"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebooks_hold_no_analysis_logic(path):
     """Thin notebooks: every code cell is a few calls into plc_analysis, no pandas in sight."""

@@ -5,22 +5,9 @@ The truths come from plc_analysis/data/sample/planted.json, written by the gener
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 import plc_analysis as plc
-from plc_analysis.loading import SAMPLE_PATH
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return plc.load_sample()
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return json.loads((SAMPLE_PATH / "planted.json").read_text())
 
 
 def test_stronger_teacher_is_the_clearest_bright_spot(sample, planted):

@@ -10,14 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plc_analysis import load_sample, proficiency_by_skill, subgroup_gaps
+from plc_analysis import proficiency_by_skill, subgroup_gaps
 from plc_analysis.rules import GROUP_COLUMNS, TOLERANCE, at_least, chronological, group_columns
 from plc_analysis.text_format import MISSING_TEXT, percent_text, percent_texts
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_sample()
 
 
 def test_at_least_forgives_floating_point_and_nothing_more():

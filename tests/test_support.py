@@ -3,7 +3,6 @@ then the sample district's weak skill and reassessments."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import matplotlib
@@ -17,8 +16,7 @@ from conftest import write_folder  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from plc_analysis import load_dataset, load_sample, student_skill_mastery, wilson_interval  # noqa: E402
-from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
+from plc_analysis import load_dataset, student_skill_mastery, wilson_interval  # noqa: E402
 from plc_analysis.support import (
     enrichment_list,
     intervention_effectiveness,
@@ -108,16 +106,6 @@ SUP = {
 @pytest.fixture(scope="module")
 def sup(tmp_path_factory):
     return load_dataset(write_folder(tmp_path_factory.mktemp("sup"), SUP))
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_sample()
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return json.loads((SAMPLE_PATH / "planted.json").read_text(encoding="utf-8"))
 
 
 def row(frame, student, skill):

@@ -3,8 +3,6 @@ sample district's planted Stevenson escalation."""
 
 from __future__ import annotations
 
-import json
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,8 +11,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from conftest import write_folder  # noqa: E402
 
-from plc_analysis import load_dataset, load_sample  # noqa: E402
-from plc_analysis.loading import SAMPLE_PATH  # noqa: E402
+from plc_analysis import load_dataset  # noqa: E402
 from plc_analysis.support_plots import plot_tiers  # noqa: E402
 from plc_analysis.tiers import (
     DEFAULT_POLICY,
@@ -82,13 +79,8 @@ def prog(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return load_sample()
-
-
-@pytest.fixture(scope="module")
-def planted():
-    return json.loads((SAMPLE_PATH / "planted.json").read_text(encoding="utf-8"))["tiers"]
+def planted(planted):
+    return planted["tiers"]
 
 
 @pytest.fixture(scope="module")

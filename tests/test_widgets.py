@@ -10,11 +10,6 @@ from plc_analysis.widgets import ALL, Explorer, ExplorerState
 
 
 @pytest.fixture(scope="module")
-def sample() -> plc.Dataset:
-    return plc.load_sample()
-
-
-@pytest.fixture(scope="module")
 def explorer(sample: plc.Dataset) -> Explorer:
     return Explorer(sample)
 

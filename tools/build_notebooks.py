@@ -2,7 +2,7 @@
 
 The notebooks are thin on purpose: every cell is one call into plc_analysis.
 Edit here and run ``python tools/build_notebooks.py``; tests check that the
-committed notebooks carry no outputs.
+committed notebooks are exactly what this file writes (and so carry no outputs).
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ def params(source: str):
     return code(source, "parameters")
 
 
-def build(name: str, title: str, cells: list) -> Path:
+def build(name: str, title: str, cells: list, folder: Path = NOTEBOOKS) -> Path:
+    """Write notebook ``name`` into ``folder`` (by default the package's notebooks) and return its path."""
     nb = new_notebook(cells=[new_markdown_cell(f"<!-- {title} -->"), *cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{name.split('.')[0].replace('_', '-')}-{i:02d}"
-    path = NOTEBOOKS / name
+    path = folder / name
     nbformat.write(nb, path)
     return path
 
@@ -187,12 +188,19 @@ data_path: str = ""  # canonical data folder, OneRoster export or score sheet; b
 ]
 
 
-def main() -> None:
-    build("team_report.ipynb", "Team report", TEAM_REPORT)
-    build("support_plan.ipynb", "Support plan", SUPPORT_PLAN)
-    build("goals.ipynb", "Goals", GOALS)
-    build("district_overview.ipynb", "District overview", DISTRICT)
-    build("explore.ipynb", "Explore", EXPLORE)
+#: Every notebook this file writes: (file name, title, cells).
+NOTEBOOK_SPECS = [
+    ("team_report.ipynb", "Team report", TEAM_REPORT),
+    ("support_plan.ipynb", "Support plan", SUPPORT_PLAN),
+    ("goals.ipynb", "Goals", GOALS),
+    ("district_overview.ipynb", "District overview", DISTRICT),
+    ("explore.ipynb", "Explore", EXPLORE),
+]
+
+
+def main(folder: Path = NOTEBOOKS) -> list[Path]:
+    """Write every notebook into ``folder``; return their paths."""
+    return [build(name, title, cells, folder) for name, title, cells in NOTEBOOK_SPECS]
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ __all__ = ["main"]
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .loading import load_dataset
 
-    dataset = load_dataset(args.path, errors="quarantine")
+    dataset = load_dataset(args.path, errors="quarantine", roster=args.roster)
     problems = dataset.problems
     errors = problems[problems["severity"] == "error"]
     warnings = problems[problems["severity"] == "warning"]
@@ -154,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a data folder, OneRoster export or score sheet")
     validate.add_argument("path")
     validate.add_argument("--rejected", help="where to write rejected.csv (default: beside the data)")
+    validate.add_argument("--roster", help="match the students to a roster from another system (OneRoster or folder)")
     validate.set_defaults(func=_cmd_validate)
 
     convert = sub.add_parser(

@@ -72,3 +72,13 @@ def test_cli_convert_passes_the_item_map_and_refuses_its_own_source(tmp_path, ca
     assert code in (0, 1) and (out / "scores.csv").exists()
     assert main(["convert", str(out), "--out", str(out)]) == 2
     assert "the output folder is the source itself" in capsys.readouterr().err
+
+
+def test_validate_a_name_only_sheet_against_a_roster(tmp_path, capsys):
+    sheet = LMS / "scoresheet_names.csv"
+    code = main(["validate", str(sheet), "--roster", str(LMS / "roster"), "--rejected", str(tmp_path / "r.csv")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "line 10, column 'Name': the name matches 2 roster students (S1006, S1007); not guessed" in out
+    assert "Jordan" not in out and "Kowals" not in out
+    assert len(pd.read_csv(tmp_path / "r.csv")) == 3

@@ -77,6 +77,7 @@ from .oneroster_files import (
     empty_source,
     is_true,
     normalise,
+    pad_short_rows,
     read_export,
     split_list,
     true_flags,
@@ -235,6 +236,13 @@ class _Converter:
         self.read_problems: list[Problem] = []
         self.src: dict[str, Source] = {}
         for name, raw in tables.items():
+            padded = pad_short_rows(raw)
+            if padded:
+                label = raw.label or f"{name}.csv"
+                self.report.notes.append(
+                    f"{label}: {len(padded)} row(s) have fewer cells than the header; the missing trailing cells "
+                    f"are read as blank (lines {_shown([str(n) for n in padded])})"
+                )
             self.read_problems += raw.problems
             source = normalise(raw, name)
             self.src[name] = source

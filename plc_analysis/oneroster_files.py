@@ -26,6 +26,7 @@ __all__ = [
     "Source",
     "empty_source",
     "read_export",
+    "pad_short_rows",
     "normalise",
     "split_list",
     "is_true",
@@ -179,6 +180,40 @@ def _column_names(columns: Iterable[str], name: str) -> tuple[list[str], list[st
             column = target
         result.append(column)
     return result, renamed
+
+
+def pad_short_rows(raw: RawTable) -> list[int]:
+    """Take back rows the reader left out for having fewer cells than the header.
+
+    A row that stops early (its trailing optional cells left off, as some
+    exporters write them) is read with the missing cells blank; a row with
+    more cells than the header, or one whose quoted cell runs over several
+    lines, stays left out.  ``raw`` is changed in place: its frame gains the
+    rows, its problems and ``dropped`` lose them.
+
+    Returns
+    -------
+    list of int
+        The lines taken back.
+    """
+    width = len(raw.frame.columns) - 1  # the header's columns, without _line
+    short = [
+        d
+        for d in raw.dropped
+        if 0 < len(d["row"]) < width and "runs to line" not in d["reason"] and d["reason"].startswith("row has")
+    ]
+    if not short:
+        return []
+    header = [c for c in raw.frame.columns if c != LINE]
+    rows = pd.DataFrame(
+        [[d["row"].get(i, "") for i in range(width)] for d in short], columns=header, dtype="str"
+    ).assign(**{LINE: [int(d["line"]) for d in short]})
+    frame = pd.concat([raw.frame.astype(dict.fromkeys(header, "str")), rows], ignore_index=True)
+    raw.frame = frame.sort_values(LINE, kind="stable").reset_index(drop=True)
+    lines = {int(d["line"]) for d in short}
+    raw.dropped = [d for d in raw.dropped if d not in short]
+    raw.problems = [p for p in raw.problems if not (p.line in lines and p.reason.startswith("row has"))]
+    return sorted(lines)
 
 
 def normalise(raw: RawTable, name: str) -> Source:

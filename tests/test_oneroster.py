@@ -739,3 +739,18 @@ def test_plc_validate_prints_the_fallback_notes(tmp_path, capsys):
     assert code == 0 and "No errors." in out
     assert "Notes:" in out and "type department named as classes' school" in out
     assert (tmp_path / "rejected.csv").exists()  # the tobedeleted rows, with their reasons
+
+
+def test_rows_with_fewer_cells_than_the_header_are_read_with_blanks(tmp_path):
+    folder = copy_export(tmp_path, EXPORTS / "sis_12_roles_file")
+    roles = (folder / "roles.csv").read_bytes().decode()  # header ends in two blank cells, rows have 9
+    (folder / "roles.csv").write_bytes(roles.replace("orgSourcedId,,", "orgSourcedId,userProfileSourcedId").encode())
+    lines = (folder / "enrollments.csv").read_bytes().decode().split("\r\n")
+    lines[3] = lines[3].rsplit(",", 1)[0]  # line 4 stops before endDate
+    (folder / "enrollments.csv").write_bytes("\r\n".join(lines).encode())
+    ds = load_oneroster(folder)
+    assert loaded(ds) == kept_by_a_reader(EXPORTS / "sis_12_roles_file")
+    assert set(ds.teachers["teacher_id"]) == {"usr-t-11", "usr-t-12"}  # roles.csv still read
+    notes = [n for n in ds.notes if "fewer cells than the header" in n]
+    assert len(notes) == 2 and any(n.startswith("enrollments.csv: 1 row(s)") and "lines 4" in n for n in notes)
+    assert ds.rejected.empty

@@ -21,6 +21,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,7 +46,7 @@ def fresh(dataset: plc.Dataset) -> plc.Dataset:
     return dataset.uncached()
 
 
-def median_seconds(func, dataset: plc.Dataset, repeat: int, *, warm: bool) -> float:
+def median_seconds(func: Callable[[plc.Dataset], object], dataset: plc.Dataset, repeat: int, *, warm: bool) -> float:
     func(fresh(dataset))  # warm-up (imports, first-call costs)
     shared = fresh(dataset)
     times = []

@@ -22,6 +22,8 @@ import io
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -58,7 +60,7 @@ def coach_session(explorer: Explorer) -> list[tuple[str, ExplorerState]]:
     return steps
 
 
-def timed(func) -> float:
+def timed(func: Callable[[], object]) -> float:
     start = time.perf_counter()
     func()
     return time.perf_counter() - start
@@ -83,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     explorer = Explorer(plc.load_sample())
     steps = coach_session(explorer)
     render_html(explorer, steps[0][1])  # warm-up: imports and first-call costs
-    updates = [timed(lambda s=state: render_html(explorer, s)) for _ in range(args.repeat) for _, state in steps]
-    figures = [timed(lambda s=state: draw_png(explorer, s)) for _, state in steps if state.subgroup == ALL][:10]
+    updates = [timed(partial(render_html, explorer, state)) for _ in range(args.repeat) for _, state in steps]
+    figures = [timed(partial(draw_png, explorer, state)) for _, state in steps if state.subgroup == ALL][:10]
     slowest = max(zip(updates, [label for _ in range(args.repeat) for label, _ in steps]))
 
     print(f"{len(steps)} selections × {args.repeat} replays on the sample district")

@@ -204,7 +204,7 @@ def _small_tables(n_students: int, layout: Layout, rng: np.random.Generator) -> 
             "skill_id": tables["skills"]["skill_id"].to_numpy()[item_skill],
             "max_points": np.array([1.0, 2.0, 4.0])[item_kind_code],
             "kind": np.array(["mc", "cr", "rubric"], dtype=object)[item_kind_code],
-            "key": np.where(item_kind_code == 0, keys, None),
+            "key": np.where(item_kind_code == 0, keys, np.full(len(keys), None, dtype=object)),
         }
     )
     tables["_student_section"] = pd.DataFrame({"section": student_section, "team": student_team})
@@ -456,11 +456,13 @@ def run_pandas(folder: Path, out: Path, *, source: str = "parquet", core: bool =
     result = {"rows": len(dataset.scores), "times": times, "peak_gb": _peak_gb(), "sizes": sizes}
     if core:
         seconds = []
+        table = None
         for _ in range(CORE_RUNS):  # a cold join cache each time: nothing carried over from the steps above
             start = time.perf_counter()
             table = pandas_core(dataset.uncached())
             seconds.append(time.perf_counter() - start)
         result["core_seconds"] = min(seconds)
+        assert table is not None, "CORE_RUNS must be at least 1"
         table.to_parquet(out)
     return result
 
@@ -468,10 +470,12 @@ def run_pandas(folder: Path, out: Path, *, source: str = "parquet", core: bool =
 def run_duckdb(folder: Path, out: Path) -> dict:
     """The DuckDB reference on one folder (best of ``CORE_RUNS``); its answer written to ``out``."""
     seconds = []
+    table = None
     for _ in range(CORE_RUNS):
         start = time.perf_counter()
         table = duckdb_core(folder)
         seconds.append(time.perf_counter() - start)
+    assert table is not None, "CORE_RUNS must be at least 1"
     table.to_parquet(out)
     return {"core_seconds": min(seconds), "peak_gb": _peak_gb()}
 

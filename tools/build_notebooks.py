@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "plc_analysis" / "notebooks"
@@ -18,14 +19,14 @@ SETUP = """\
 from plc_analysis import report as R"""
 
 
-def code(source: str, *tags: str):
+def code(source: str, *tags: str) -> NotebookNode:
     cell = new_code_cell(source)
     if tags:
         cell.metadata["tags"] = list(tags)
     return cell
 
 
-def params(source: str):
+def params(source: str) -> NotebookNode:
     return code(source, "parameters")
 
 

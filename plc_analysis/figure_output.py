@@ -99,6 +99,7 @@ def _shared_text_size(original: Callable[..., tuple]) -> Callable[..., tuple]:
         # FontProperties is mutable: key on a snapshot
         return _TEXT_SIZES.get((s, prop.copy()), lambda: original(self, s, prop, ismath))
 
+    # marks on the function object (mypy knows no attributes of functions): ours, and what it wraps
     get_text_width_height_descent._plc_shared = True  # type: ignore[attr-defined]
     get_text_width_height_descent.__wrapped__ = original  # type: ignore[attr-defined]
     get_text_width_height_descent.__doc__ = original.__doc__
@@ -139,6 +140,7 @@ def _shared_font_height_metrics(self: RendererSVG, prop: FontProperties) -> tupl
     return _FONT_HEIGHTS.get(key, lambda: _font_height_metrics(key, dpi=72.0))  # print_svg draws at 72 dpi
 
 
+# a mark on the function object saying it is ours (mypy knows no attributes of functions)
 _shared_font_height_metrics._plc_shared = True  # type: ignore[attr-defined]
 
 _sharing_lock = threading.Lock()
@@ -154,6 +156,7 @@ def _install_sharing() -> None:
     RendererSVG.get_text_width_height_descent = _shared_text_size(getattr(RendererSVG, name))  # type: ignore[method-assign]
     _sharing_undo.append(lambda: setattr(RendererSVG, name, own) if own is not None else delattr(RendererSVG, name))
     if not hasattr(RendererSVG, "_get_font_height_metrics"):  # where matplotlib has its own, it is kept
+        # a method matplotlib's Text asks for when a renderer has it (RendererSVG does not declare it)
         RendererSVG._get_font_height_metrics = _shared_font_height_metrics  # type: ignore[attr-defined]
         _sharing_undo.append(lambda: delattr(RendererSVG, "_get_font_height_metrics"))
 

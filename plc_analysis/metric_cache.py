@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 
@@ -62,4 +62,4 @@ def cached_metric(func: F) -> F:
             return func(dataset, *args, **kwargs)
         return _fresh(dataset.cached(key, lambda: func(dataset, *args, **kwargs)))
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)  # functools.wraps keeps func's name and signature; mypy cannot see it

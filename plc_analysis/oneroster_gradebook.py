@@ -90,8 +90,8 @@ def parse_score_scale(scale_id: str, cell: str) -> ScoreScale:
         left, right = left.strip(), right.strip()
         for text, other in ((left, right), (right, left)):
             value = _number(other)
-            if value is None and _RANGE.match(other):
-                low, high = (float(g) for g in _RANGE.match(other).groups())  # type: ignore[union-attr]
+            if value is None and (in_range := _RANGE.match(other)):
+                low, high = (float(g) for g in in_range.groups())
                 value = min(low, high)
                 numbers.append(max(low, high))
             if value is not None and _number(text) is None and text:

@@ -21,7 +21,6 @@ import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Mapping
 
 import pandas as pd
 
@@ -362,7 +361,7 @@ def join_roster(
     )
 
 
-def _add_raters(tables: Mapping[str, pd.DataFrame]) -> None:
+def _add_raters(tables: dict[str, pd.DataFrame]) -> None:
     """A rater who is not a roster teacher joins the team of the assessment they rated."""
     scores = tables["scores"]
     if not len(scores) or scores["rater_id"].isna().all():
@@ -379,4 +378,4 @@ def _add_raters(tables: Mapping[str, pd.DataFrame]) -> None:
     if new:
         teachers = tables["teachers"]
         added = pd.DataFrame(new).astype({c: teachers[c].dtype for c in ("teacher_id", "team_id", "name")})
-        tables["teachers"] = pd.concat([teachers, added], ignore_index=True)  # type: ignore[index]
+        tables["teachers"] = pd.concat([teachers, added], ignore_index=True)

@@ -1022,15 +1022,19 @@ class _Converter:
                 odd = source.col(column)[source.col(column).str.contains("/", regex=False)]
                 how = "month/day/year (no day above 12 says otherwise)" if reading.ambiguous else reading.order
                 self.report.notes.append(f"{source.label}: {column} dates such as {odd.iloc[0]!r} read as {how}")
-        results = self.source("results")
-        score_dates = read_dates(results.col("scoreDate")).iso
-        first_scored = (
-            pd.DataFrame({"item": results.col("lineItemSourcedId"), "date": score_dates})
-            .query("date != ''")
-            .groupby("item")["date"]
-            .min()
-            .to_dict()
-        )
+        undated = (readings["dueDate"].iso == "") & (readings["assignDate"].iso == "")
+        first_scored: dict[str, str] = {}
+        if undated.any():  # only then are the results' dates needed (a district's results.csv is long)
+            results = self.source("results")
+            wanted = results.col("lineItemSourcedId").isin(list(source.col("sourcedId")[undated]))
+            score_dates = read_dates(results.col("scoreDate")[wanted]).iso
+            first_scored = (
+                pd.DataFrame({"item": results.col("lineItemSourcedId")[wanted], "date": score_dates})
+                .query("date != ''")
+                .groupby("item")["date"]
+                .min()
+                .to_dict()
+            )
         modified = read_dates(source.col("dateLastModified")).iso
         found = []
         for position, sid in enumerate(source.col("sourcedId")):

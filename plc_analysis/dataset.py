@@ -93,9 +93,9 @@ class Dataset:
     ----------
     schools, teams, teachers, sections, students, enrollments : DataFrame
         The canonical roster tables (columns in ``docs/data-model.md``).
-    skills, assessments, items, scores, goals, progress, interventions, excused : DataFrame
-        The canonical assessment and support tables (``excused``: students
-        excused from an assessment, out of its denominators).
+    skills, assessments, items, scores, goals, progress, interventions, excused, actions : DataFrame
+        The canonical assessment, support and decision tables (``excused``: students
+        excused from an assessment, out of its denominators; ``actions``: what the team decided).
     problems : DataFrame
         Every problem found while loading (``file, line, column, value,
         reason, severity``), warnings included.
@@ -123,6 +123,7 @@ class Dataset:
     progress: pd.DataFrame = field(default_factory=_empty("progress"))
     interventions: pd.DataFrame = field(default_factory=_empty("interventions"))
     excused: pd.DataFrame = field(default_factory=_empty("excused"))
+    actions: pd.DataFrame = field(default_factory=_empty("actions"))
     problems: pd.DataFrame = field(default_factory=_empty_problems)
     rejected: pd.DataFrame = field(default_factory=_empty_rejected)
     source: str = ""
@@ -488,7 +489,7 @@ class Dataset:
         sections, teachers, students and enrollments are cut to those the
         filter reaches; scores to the kept assessments, items (skills) and
         students; ``start``/``end`` (inclusive ISO dates) cut assessments,
-        progress reports and interventions by date.
+        progress reports, interventions and actions (by start date) by date.
 
         Returns
         -------
@@ -587,6 +588,12 @@ class Dataset:
             & t["excused"]["student_id"].isin(students["student_id"])
         ]
         goals = t["goals"][t["goals"]["team_id"].isin(team_ids)]
+        # a team's decisions stay with the team; as of ``end``, only those already started
+        actions = t["actions"][
+            t["actions"]["team_id"].isin(team_ids) & t["actions"]["skill_id"].isin(skills["skill_id"])
+        ]
+        if end_ts is not None:
+            actions = actions[actions["start_date"] <= end_ts]
         schools = t["schools"][t["schools"]["school_id"].isin(teams["school_id"])]
         new = dict(
             schools=schools,
@@ -603,6 +610,7 @@ class Dataset:
             progress=progress,
             interventions=interventions,
             excused=excused,
+            actions=actions,
         )
         new = {k: v.reset_index(drop=True) for k, v in new.items()}
         return replace(self, **new, filters={**self.filters, **applied})

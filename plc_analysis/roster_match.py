@@ -284,7 +284,17 @@ def join_roster(
 
     to_roster = dict(zip(matches["student_id"], matches["roster_id"]))
     tables = {name: roster.tables[name].copy() for name in ROSTER_TABLES}
-    for name in ("skills", "assessments", "items", "scores", "goals", "progress", "interventions", "excused"):
+    for name in (
+        "skills",
+        "assessments",
+        "items",
+        "scores",
+        "goals",
+        "progress",
+        "interventions",
+        "excused",
+        "actions",
+    ):
         tables[name] = results.tables[name].copy()
     for name in ("scores", "progress", "interventions", "excused"):
         frame = tables[name]

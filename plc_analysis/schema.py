@@ -19,6 +19,8 @@ __all__ = [
     "ASSESSMENT_KINDS",
     "ITEM_KINDS",
     "GOAL_METRICS",
+    "ACTION_KINDS",
+    "LIST_SEPARATOR",
     "UNKNOWN_GRADE",
 ]
 
@@ -28,6 +30,10 @@ ITEM_KINDS = ("mc", "cr", "rubric")
 UNKNOWN_GRADE = "unknown"
 #: Goal metrics understood by :func:`plc_analysis.goal_progress`.
 GOAL_METRICS = ("share_proficient", "failure_rate", "share_passing", "mean_percent")
+#: What a team decided to do after a CFA (``actions.csv``).
+ACTION_KINDS = ("whole_class", "small_group", "enrichment", "other")
+#: Separator of the ids in a list cell (``actions.student_ids``).
+LIST_SEPARATOR = ";"
 
 
 @dataclass(frozen=True)
@@ -270,6 +276,31 @@ TABLES: dict[str, TableSpec] = {
                 ForeignKey(("assessment_id",), "assessments", ("assessment_id",)),
             ),
             doc="Students excused from an assessment (exempt): out of its denominators, never a 0, never absent.",
+        ),
+        TableSpec(
+            "actions",
+            (
+                _id("action_id"),
+                _id("team_id"),
+                _id("skill_id"),
+                Column("kind", "enum", required=True, nullable=False, choices=ACTION_KINDS),
+                Column("start_date", "date", required=True, nullable=False),
+                _id("assessment_id", required=False, nullable=True),
+                _id("teacher_id", required=False, nullable=True),
+                Column("student_ids"),
+                _id("reassess_assessment_id", required=False, nullable=True),
+                Column("reassess_by", "date"),
+                Column("note"),
+            ),
+            key=("action_id",),
+            foreign_keys=(
+                ForeignKey(("team_id",), "teams", ("team_id",)),
+                ForeignKey(("skill_id",), "skills", ("skill_id",)),
+                ForeignKey(("assessment_id",), "assessments", ("assessment_id",)),
+                ForeignKey(("team_id", "teacher_id"), "teachers", ("team_id", "teacher_id")),
+                ForeignKey(("reassess_assessment_id",), "assessments", ("assessment_id",)),
+            ),
+            doc="What the team decided after a CFA: whole-class reteach, small groups with an owner, enrichment.",
         ),
     ]
 }

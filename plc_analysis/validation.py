@@ -20,9 +20,9 @@ from .coded import Factor, repeated_keys
 from .errors import Problem
 from .readers import LINE, RawTable, cell_text, text_frame
 from .rules import TOLERANCE
-from .schema import CFA_TABLES, TABLE_ORDER, TABLES, Column, ForeignKey, TableSpec
+from .schema import CFA_TABLES, LIST_SEPARATOR, TABLE_ORDER, TABLES, Column, ForeignKey, TableSpec
 
-__all__ = ["ValidationResult", "validate_tables", "empty_table", "parse_bool", "REJECTED_COLUMNS"]
+__all__ = ["ValidationResult", "validate_tables", "empty_table", "parse_bool", "split_ids", "REJECTED_COLUMNS"]
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
@@ -56,6 +56,21 @@ def parse_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     parsed[lowered.isin(FALSE_WORDS)] = False
     bad = (lowered != "") & parsed.isna()
     return parsed, bad
+
+
+def split_ids(cell: object) -> list[str]:
+    """The ids of a list cell (``"s1; s2;s3"``): split on :data:`~plc_analysis.schema.LIST_SEPARATOR`.
+
+    Returns
+    -------
+    list of str
+        Stripped ids in the order written, blanks and repeats left out; empty
+        for a blank or missing cell.
+    """
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)) or cell is pd.NA:
+        return []
+    ids = [part.strip() for part in str(cell).split(LIST_SEPARATOR)]
+    return list(dict.fromkeys(i for i in ids if i))
 
 
 def _dtype_for(column: Column) -> str:
@@ -494,12 +509,49 @@ def _cross_checks(name: str, check: _TableCheck, typed: pd.DataFrame, clean: dic
         for column in ("baseline", "target"):
             check.flag(ok & share & (typed[column] > 1), column, "a share must be between 0 and 1 (write 83% as 0.83)")
         check.flag(ok & (typed["due_date"] <= typed["start_date"]), "due_date", "due_date must be after start_date")
+    if name == "actions" and len(typed):
+        _check_actions(check, typed, clean)
     if name == "interventions" and len(typed):
         check.flag(
             ok & typed["end_date"].notna() & (typed["end_date"] < typed["start_date"]),
             "end_date",
             "end_date is before start_date",
         )
+
+
+def _check_actions(check: _TableCheck, typed: pd.DataFrame, clean: dict[str, pd.DataFrame]) -> None:
+    """An action's students must exist, its assessments be its team's, its reassessment date follow its start."""
+    check.flag(
+        typed["reassess_by"].notna() & typed["start_date"].notna() & (typed["reassess_by"] < typed["start_date"]),
+        "reassess_by",
+        "reassess_by is before start_date",
+    )
+    known = set(clean["students"]["student_id"]) if "students" in clean else set()
+    unknown = {
+        position: [i for i in split_ids(cell) if i not in known]
+        for position, cell in enumerate(typed["student_ids"].to_numpy())
+    }
+    unknown = {position: ids for position, ids in unknown.items() if ids}
+    mask = np.zeros(len(typed), dtype=bool)
+    mask[list(unknown)] = True
+    check.flag(
+        mask,
+        "student_ids",
+        {p: "not in students.csv: " + ", ".join(repr(i) for i in ids) for p, ids in unknown.items()},
+    )
+    if "assessments" not in clean:
+        return
+    team_of = clean["assessments"].set_index("assessment_id")["team_id"]
+    team_of = team_of[~team_of.index.duplicated()]
+    for column in ("assessment_id", "reassess_assessment_id"):
+        owner = typed[column].map(team_of)
+        other = owner.notna() & typed["team_id"].notna() & (owner != typed["team_id"])
+        reasons = {
+            int(p): f"assessment {typed[column].iloc[p]!r} belongs to team {owner.iloc[p]!r}, "
+            f"not to this action's team {typed['team_id'].iloc[p]!r}"
+            for p in np.flatnonzero(other.to_numpy())
+        }
+        check.flag(other.to_numpy(), column, reasons)
 
 
 def _check_enrolled(check: _TableCheck, typed: pd.DataFrame, clean: dict[str, pd.DataFrame]) -> None:

@@ -89,8 +89,8 @@ def test_filter_keeps_the_team_s_actions_started_by_the_end(tmp_path):
     d = load_dataset(
         folder_with(tmp_path, HEADER + "a1,T3,K1,small_group,2025-09-17,,,,,,\na2,T3,K1,other,2025-10-17,,,,,,\n")
     )
-    assert d.filter(team_id="T3")["actions"]["action_id"].tolist() == ["a1", "a2"]
-    assert d.filter(team_id="T3", end="2025-10-01")["actions"]["action_id"].tolist() == ["a1"]
+    assert d.filter(team_id="T3").actions["action_id"].tolist() == ["a1", "a2"]
+    assert d.filter(team_id="T3", end="2025-10-01").actions["action_id"].tolist() == ["a1"]
     assert d.filter(team_id=[]).actions.empty
 
 

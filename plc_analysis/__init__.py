@@ -5,6 +5,18 @@ then ask the three PLC questions of it with pure functions that take a
 :class:`Dataset` or tidy DataFrames and return tidy DataFrames.
 """
 
+from .action_files import write_actions
+from .actions import propose_actions, skill_why, teacher_strengths
+from .bands import (
+    BANDS,
+    DEFAULT_BANDS,
+    PRIORITIES,
+    BandThresholds,
+    assign_bands,
+    band_counts,
+    priority_counts,
+    student_priority,
+)
 from .calibration import agreement, calibration_table, cohen_kappa, fleiss_kappa, icc
 from .comparison import compare_teams, compare_to_team, item_success, peer_counts
 from .conversion import convert_to_canonical
@@ -84,6 +96,18 @@ __all__ = [
     "calibration_table",
     "rater_calibration",
     # question 3: time and support
+    "BANDS",
+    "DEFAULT_BANDS",
+    "PRIORITIES",
+    "BandThresholds",
+    "assign_bands",
+    "band_counts",
+    "student_priority",
+    "priority_counts",
+    "teacher_strengths",
+    "propose_actions",
+    "skill_why",
+    "write_actions",
     "students_needing_support",
     "support_by_student",
     "support_groups",

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .bands import DEFAULT_BANDS, BandThresholds, assign_bands, priority_sentence, student_priority
 from .comparison import PEER_COLUMNS, compare_teams, compare_to_team, teacher_names
 from .dataset import Dataset
 from .dataset_items import assessment_reliability, item_analysis, rater_calibration
@@ -101,6 +102,9 @@ class TeamContext:
     min_n: int = 10
     filters: dict = field(default_factory=dict)
     peers: pd.DataFrame | None = None
+    bands: BandThresholds = DEFAULT_BANDS
+    reteach_share: float = 0.5
+    report_dir: str = ""
     _memo: dict = field(default_factory=dict, repr=False)
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
@@ -129,6 +133,10 @@ def team_context(
     end: str = "",
     rule: str = "most_recent",
     min_n: int = 10,
+    close_band: float = DEFAULT_BANDS.close,
+    intensive_below: float = DEFAULT_BANDS.intensive_below,
+    reteach_share: float = 0.5,
+    report_dir: str = "",
 ) -> TeamContext:
     """Load the data and cut out one team for its report.
 
@@ -146,6 +154,14 @@ def team_context(
         Mastery rule (see :func:`plc_analysis.student_skill_mastery`).
     min_n : int
         Minimum students on each side of a comparison.
+    close_band, intensive_below : float
+        Data Teams band thresholds (see :class:`plc_analysis.BandThresholds`).
+    reteach_share : float
+        Propose a whole-class reteach when more than this share of students is
+        below the cut on a skill (see :func:`plc_analysis.propose_actions`).
+    report_dir : str
+        Folder where the meeting pack writes ``<team>.actions_proposed.csv``
+        and ``.xlsx`` (empty = not written).
 
     Returns
     -------
@@ -187,6 +203,9 @@ def team_context(
         min_n,
         filters,
         peers,
+        BandThresholds(close=close_band, intensive_below=intensive_below),
+        reteach_share,
+        report_dir,
     )
 
 
@@ -222,7 +241,8 @@ def principal_summary(ctx: TeamContext) -> list[str]:
     list of str
         Students and skills assessed with the share proficient on essential
         skills; the weakest essential skill; the clearest bright spot; how
-        many students need time and support now; and the item or scoring
+        many students need intensive or targeted help, or are to watch
+        (:func:`plc_analysis.student_priority`); and the item or scoring
         issue to check (or that none was found).
     """
     if not ctx.has_data:
@@ -252,10 +272,8 @@ def principal_summary(ctx: TeamContext) -> list[str]:
 
     mastery = ctx.team_call(student_skill_mastery, ctx.rule)
     essential_ids = set(ctx.team.skills.loc[ctx.team.skills["essential"], "skill_id"])
-    below = mastery[mastery["skill_id"].isin(essential_ids) & ~mastery["proficient"]]
     lines.append(
-        f"{below['student_id'].nunique()} students are below the cut on at least one essential skill "
-        f"and need time and support now (listed by skill below)."
+        priority_sentence(student_priority(assign_bands(mastery[mastery["skill_id"].isin(essential_ids)], ctx.bands)))
     )
     checks = points[points["kind"].isin(["check the key", "calibrate scoring"])]
     lines.append(

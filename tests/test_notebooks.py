@@ -66,7 +66,8 @@ def test_notebooks_hold_no_analysis_logic(path):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert "import pandas" not in cell.source and ".groupby(" not in cell.source
-            assert len(cell.source.splitlines()) <= 8
+            if "parameters" not in cell.metadata.get("tags", []):  # declarations, one documented line each
+                assert len(cell.source.splitlines()) <= 8
 
 
 @pytest.fixture(scope="module")

@@ -50,12 +50,27 @@ start: str = ""  # first day of the period, YYYY-MM-DD; blank for from the first
 end: str = ""  # last day of the period, YYYY-MM-DD; blank for up to the latest assessment
 data_path: str = ""  # canonical data folder, OneRoster export or batch extract; blank for the sample district
 rule: str = "most_recent"  # mastery rule: most_recent, highest, mean or decaying_average
-min_n: int = 10  # fewest students on each side of a comparison"""),
+min_n: int = 10  # fewest students on each side of a comparison
+close_band: float = 0.15  # a score below the cut by less than this is "close"
+intensive_below: float = 0.5  # a score below this share of the points is "intensive"
+reteach_share: float = 0.5  # reteach to the whole class when more than this share is below the cut
+report_dir: str = ""  # folder for <team>.actions_proposed.csv/.xlsx; blank: not written (plc report sets it)"""),
     code(
-        SETUP + "\nctx = R.team_context(data_path, team_id, assessment_id=assessment_id, start=start, end=end, "
-        "rule=rule, min_n=min_n)\nR.header_html(ctx)"
+        SETUP + "\nfrom plc_analysis import meeting_report as M\n"
+        "ctx = R.team_context(data_path, team_id, assessment_id=assessment_id, start=start, end=end, "
+        "rule=rule, min_n=min_n, close_band=close_band, intensive_below=intensive_below, "
+        "reteach_share=reteach_share, report_dir=report_dir)\nR.header_html(ctx)"
     ),
     code("R.summary_html(ctx)", "summary"),
+    code("M.meeting_heading(ctx)"),
+    code("M.bands_table(ctx)", "bands"),
+    code("M.band_names_table(ctx)"),
+    code(
+        'R.section(ctx, "What we propose", "A response for each essential skill of this CFA. Edit it in the '
+        'meeting, then keep it as actions.csv: the next report says whether it worked.")'
+    ),
+    code("M.proposals_table(ctx)", "proposals"),
+    code("M.write_proposed_actions(ctx)"),
     code(
         'R.section(ctx, "1. What do we want each student to learn?", "The skills the team agreed every student '
         'must learn, and the score that counts as proficient on each.")'

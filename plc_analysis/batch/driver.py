@@ -291,6 +291,8 @@ class BatchDriver:
         builtin = builtin_parameters(
             unit, data_param, start=settings.start, end=settings.end, extract=settings.extract, declared=self.declared
         )
+        if "report_dir" in self.declared:  # where a team report writes its proposed actions, beside its HTML
+            builtin["report_dir"] = str(folder)
         job = replace(
             job,
             parameters={**builtin, **settings.parameters},

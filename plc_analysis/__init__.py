@@ -6,6 +6,7 @@ then ask the three PLC questions of it with pure functions that take a
 """
 
 from .action_files import write_actions
+from .action_outcomes import VERDICTS, action_members, action_outcomes, action_results
 from .actions import propose_actions, skill_why, teacher_strengths
 from .bands import (
     BANDS,
@@ -108,6 +109,10 @@ __all__ = [
     "propose_actions",
     "skill_why",
     "write_actions",
+    "VERDICTS",
+    "action_members",
+    "action_outcomes",
+    "action_results",
     "students_needing_support",
     "support_by_student",
     "support_groups",

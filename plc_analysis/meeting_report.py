@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .action_files import write_actions
+from .action_outcomes import action_outcomes, action_results
 from .actions import ACTION_COLUMNS, propose_actions, skill_why
 from .bands import BANDS, assign_bands, band_counts
 from .comparison import teacher_names
@@ -26,6 +27,9 @@ from .report_style import HTML, note_html, style_table
 from .tables import ReportTable
 
 __all__ = [
+    "last_actions",
+    "did_it_work_table",
+    "did_it_work_students_table",
     "meeting_assessment",
     "meeting_bands",
     "proposed_actions",
@@ -143,6 +147,104 @@ def _why(ctx: TeamContext, assessment_id: str) -> pd.Series:
     except ValueError:  # no multiple-choice item on this assessment
         options = None
     return skill_why(items, options).set_index("skill_id")["why"]
+
+
+def last_actions(ctx: TeamContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The team's recorded actions up to the report's end, their outcomes and results (once per report).
+
+    Evidence comes from the team's whole data up to the end of the period
+    (not only the report's assessment), so a reassessment counts wherever it falls.
+
+    Returns
+    -------
+    tuple of DataFrame
+        :func:`plc_analysis.action_results` (latest actions first) and
+        :func:`plc_analysis.action_outcomes`.
+    """
+
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+        end = ctx.filters.get("end")
+        team = ctx.district.filter(team_id=ctx.team_id, **({"end": end} if end else {}))
+        actions = team.actions.sort_values(["start_date", "action_id"], ascending=[False, True], kind="stable")
+        evidence = skill_evidence(team)
+        outcomes = action_outcomes(actions, evidence)
+        return action_results(actions, outcomes), outcomes
+
+    return ctx.memo("last_actions", compute)
+
+
+_VERDICT_TINT = {
+    "worked": "background-color:#CDEBDF",
+    "partly": "background-color:#FBE8C0",
+    "not yet": "background-color:#F6D0D0",
+    "no evidence yet": "",
+}
+
+
+def did_it_work_table(ctx: TeamContext) -> ReportTable | HTML | None:
+    """Last meetings' actions: how many students moved to proficient, against comparable students, and a verdict."""
+    if not ctx.has_data:
+        return None
+    results, _ = last_actions(ctx)
+    if results.empty:
+        return note_html(
+            "No action recorded yet in actions.csv. The proposals below are written as actions_proposed.csv: "
+            "keep the ones the team agrees on as actions.csv, and the next report says whether they worked."
+        )
+    names = teacher_names(ctx.district.filter(team_id=ctx.team_id))
+    descriptions = ctx.district.skills.set_index("skill_id")["description"]
+    kinds = {"whole_class": "Whole-class reteach", "small_group": "Small group", "enrichment": "Enrichment"}
+    view = pd.DataFrame(
+        {
+            "Action": results["kind"].map(kinds).fillna("Other") + ": " + results["skill_id"].map(descriptions),
+            "Owner": results["owner_id"].map(names).fillna("—"),
+            "Started": pd.to_datetime(results["start_date"]).dt.strftime("%d %b %Y"),
+            "Students": results["n_students"],
+            "Mean before": results["mean_before"],
+            "Mean after": results["mean_after"],
+            "Moved to proficient": results["n_moved"],
+            "Of": results["n_target"],
+            "Share": results["share_moved"],
+            "95% low": results["ci_low"],
+            "95% high": results["ci_high"],
+            "Comparable students: share": results["share_comparison"],
+            "Comparable students": results["n_comparison"],
+            "Verdict": results["verdict"],
+            "In short": results["summary"],
+        }
+    )
+    table = style_table(
+        view,
+        percent=("Mean before", "Mean after", "Share", "95% low", "95% high", "Comparable students: share"),
+        caption="Did it work? What the team decided, and what the next evidence on the skill shows",
+    )
+    return table.map(lambda v: _VERDICT_TINT.get(str(v), ""), subset=["Verdict"])
+
+
+def did_it_work_students_table(ctx: TeamContext) -> ReportTable | None:
+    """Each student of each recorded action: the result on the skill before and after (named)."""
+    if not ctx.has_data:
+        return None
+    results, outcomes = last_actions(ctx)
+    waiting = set(results.loc[results["verdict"] == "no evidence yet", "action_id"])
+    mine = outcomes[(outcomes["group"] == "action") & ~outcomes["action_id"].isin(waiting)]  # summed up above
+    if mine.empty:
+        return None
+    who = student_names(ctx.district.filter(team_id=ctx.team_id))
+    descriptions = ctx.district.skills.set_index("skill_id")["description"]
+    moved = mine["moved"].map({True: "yes", False: "no"}).fillna("no result yet")
+    view = pd.DataFrame(
+        {
+            "Action": mine["action_id"],
+            "Skill": mine["skill_id"].map(descriptions),
+            "Student": mine["student_id"].map(who).fillna(mine["student_id"]),
+            "Before": mine["before_score"],
+            "After": mine["after_score"],
+            "On": mine["after_assessment_id"].fillna("—"),
+            "Moved to proficient": moved.to_numpy(),
+        }
+    )
+    return style_table(view, percent=("Before", "After"), caption="Each student in each action, before and after")
 
 
 def meeting_heading(ctx: TeamContext) -> HTML | None:

@@ -68,6 +68,7 @@ SAMPLE_FILES = (
     "goals.csv",
     "progress.csv",
     "interventions.csv",
+    "actions.csv",
 )
 #: Planted subgroup gaps, in logits (added to the ability of members).
 SUBGROUP_GAPS = {"ell": -0.6, "sped": -0.8, "frl": -0.4}
@@ -370,6 +371,8 @@ class _District:
         self.score_parts: list[dict[str, Any]] = []  # arrays per score row, and the assessment's id
         self.intervention_rows: list[dict[str, Any]] = []
         self.reassessments: list[dict[str, Any]] = []
+        self.action_rows: list[dict[str, Any]] = []
+        self.single_scored: set[str] = set()  # assessments left out of the double scoring
         self.planted: dict[str, Any] = {}
         self._teacher_names = list(self.rng.permutation(_TEACHER_LAST))
         self._last_pts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -720,6 +723,173 @@ class _District:
                 "share_improved": round(improved / max(assessed, 1), 4),
             }
         )
+
+
+# --------------------------------------------------------------------------- #
+# The team's decisions (actions.csv) with planted outcomes
+# --------------------------------------------------------------------------- #
+_ACTION_FIELDS = (
+    "action_id",
+    "team_id",
+    "skill_id",
+    "kind",
+    "start_date",
+    "assessment_id",
+    "teacher_id",
+    "student_ids",
+    "reassess_assessment_id",
+    "reassess_by",
+    "note",
+)
+#: Planted logit boost on the reassessed skill for the students of the action that worked.
+ACTION_WORKED_BOOST = 3.0
+#: Planted logit shift on the reassessed skill for the students of the action that did not work.
+ACTION_NOT_YET_SHIFT = -2.0
+_G3_ACTION_WORKED_SKILL = 8  # Compare and contrast two texts (on G3-c06)
+_G3_ACTION_NOT_YET_SKILL = 3  # Describe characters (on G3-c06)
+_ACTION_GROUP_SIZE = 10
+
+
+def _planted_actions(d: _District) -> None:
+    """T-G3's decisions after CFA 6 and CFA 7, with known outcomes (issue 21).
+
+    After ``G3-c06`` the team forms two small groups: the ten lowest students
+    below the cut on "Compare and contrast two texts", led by the teacher whose
+    students did best on it (+3 logits on that skill at the reassessment: it
+    **worked**), and the students below the cut on "Describe characters", led by
+    another teacher (-2 logits: **not yet**).  Every student below the cut on
+    either skill sits the reassessment ``G3-r03``; those in no group are the
+    comparison.  After ``G3-c07`` the team plans a whole-class reteach of "Make
+    inferences", to reassess by the last data date: **no evidence yet**.  Drawn
+    from a random stream of its own, so the rest of the district is the same as
+    without it.
+    """
+    main_rng, d.rng = d.rng, np.random.default_rng([d.planted["seed"], 21])
+    try:
+        team = d.team_by_code["G3"]
+        src = next(a for a in d.assessments if a.assessment_id == "G3-c06")
+        rows, pts = d._last_pts[src.assessment_id]
+        f = src.form
+        shares, cuts, skill_ids = {}, {}, {}
+        for loc in (_G3_ACTION_WORKED_SKILL, _G3_ACTION_NOT_YET_SKILL):
+            sg = d.skill_g("G3", loc)
+            cols = np.flatnonzero(f.skill_g == sg)
+            shares[loc] = np.nan_to_num(pts[:, cols]).sum(1) / f.maxp[cols].sum()
+            cuts[loc] = float(d.skill_rows[sg]["proficiency_cut"])
+            skill_ids[loc] = d.skill_rows[sg]["skill_id"]
+        below = {loc: shares[loc] < cuts[loc] - TOLERANCE for loc in shares}
+        # the worked group: the lowest ten below the cut; its owner: the teacher whose students did best
+        w = _G3_ACTION_WORKED_SKILL
+        order = np.argsort(shares[w] + np.where(below[w], 0.0, 9.0), kind="stable")
+        worked = order[: min(_ACTION_GROUP_SIZE, int(below[w].sum()))]
+        local_of = {int(g): i for i, g in enumerate(team.teacher_g)}
+        tch = np.array([local_of[int(t)] for t in team.tch[rows]])
+        by_teacher = pd.Series(shares[w] >= cuts[w] - TOLERANCE).groupby(tch).mean()
+        owner_worked = int(by_teacher.sort_values(ascending=False, kind="stable").index[0])
+        # the group that did not work: under half the points on the other skill, another owner
+        n = _G3_ACTION_NOT_YET_SKILL
+        not_yet = np.flatnonzero(below[n])[:_ACTION_GROUP_SIZE]
+        ranked = pd.Series(shares[n] >= cuts[n] - TOLERANCE).groupby(tch).mean().sort_values(ascending=False)
+        owner_not_yet = int(next(t for t in ranked.index if int(t) != owner_worked))
+        when = date(2026, 2, 20)
+        spec = [(w, 3), (n, 3)]
+        names = "; ".join(_SKILLS["G3"][loc][0] for loc, _ in spec)
+        a = d.add_assessment(
+            team, "reassessment", 3, when, f"Reassessment: {names} (after G3-c06)", src.unit, spec=spec
+        )
+        d.single_scored.add(a.assessment_id)
+        sitting = rows[below[w] | below[n]]
+        draw = d.draw(a, sitting)
+        boosted = np.isin(draw.rows, rows[worked])
+        w_cols = np.flatnonzero(a.form.skill_g == d.skill_g("G3", w))
+        draw.logit[np.ix_(boosted, w_cols)] += ACTION_WORKED_BOOST
+        held = np.isin(draw.rows, rows[not_yet])
+        n_cols = np.flatnonzero(a.form.skill_g == d.skill_g("G3", n))
+        draw.logit[np.ix_(held, n_cols)] += ACTION_NOT_YET_SHIFT
+        r_pts, r_resp = d.respond(a.form, draw)
+        d.record(a, draw, r_pts, r_resp)
+        improved = assessed = 0
+        at = {int(r): i for i, r in enumerate(draw.rows)}
+        for loc in (w, n):
+            r_cols = np.flatnonzero(a.form.skill_g == d.skill_g("G3", loc))
+            r_share = np.nan_to_num(r_pts[:, r_cols]).sum(1) / a.form.maxp[r_cols].sum()
+            for i in np.flatnonzero(below[loc]):
+                j = at.get(int(rows[i]))
+                if j is not None:
+                    assessed += 1
+                    improved += int(r_share[j] > shares[loc][i])
+        d.reassessments.append(
+            {
+                "assessment_id": a.assessment_id,
+                "team_id": team.team_id,
+                "source_assessment_id": src.assessment_id,
+                "skill_ids": [skill_ids[w], skill_ids[n]],
+                "students_below_cut": int(len(sitting)),
+                "students_reassessed": int(len(draw.rows)),
+                "share_improved": round(improved / max(assessed, 1), 4),
+            }
+        )
+        start = _school_day_after(src.date, 3)
+        student = lambda idx: ";".join(sorted(d.student_ids[team.stu[rows[idx]]]))  # noqa: E731
+        descriptions = {loc: _SKILLS["G3"][loc][0] for loc in (w, n, _G3_WEAK_SKILL)}
+        d.action_rows += [
+            {
+                "action_id": "G3-c06-worked",
+                "team_id": team.team_id,
+                "skill_id": skill_ids[w],
+                "kind": "small_group",
+                "start_date": _iso(start),
+                "assessment_id": src.assessment_id,
+                "teacher_id": team.teacher_ids[owner_worked],
+                "student_ids": student(worked),
+                "reassess_assessment_id": a.assessment_id,
+                "reassess_by": _iso(when),
+                "note": f"Small group on {descriptions[w]}: Venn diagrams with text evidence, daily for two weeks.",
+            },
+            {
+                "action_id": "G3-c06-not-yet",
+                "team_id": team.team_id,
+                "skill_id": skill_ids[n],
+                "kind": "small_group",
+                "start_date": _iso(start),
+                "assessment_id": src.assessment_id,
+                "teacher_id": team.teacher_ids[owner_not_yet],
+                "student_ids": student(not_yet),
+                "reassess_assessment_id": a.assessment_id,
+                "reassess_by": _iso(when),
+                "note": f"Small group on {descriptions[n]}: a character-traits worksheet, twice a week.",
+            },
+        ]
+        last = next(a for a in d.assessments if a.assessment_id == "G3-c07")
+        no_evidence_start = _school_day_after(last.date, 1)
+        d.action_rows.append(
+            {
+                "action_id": "G3-c07-no-evidence",
+                "team_id": team.team_id,
+                "skill_id": d.skill_ids_by_code["G3"][_G3_WEAK_SKILL],
+                "kind": "whole_class",
+                "start_date": _iso(no_evidence_start),
+                "assessment_id": last.assessment_id,
+                "teacher_id": team.teacher_ids[owner_worked],
+                "student_ids": "",
+                "reassess_assessment_id": "",
+                "reassess_by": _iso(LAST_DATA_DAY),
+                "note": f"Reteach {descriptions[_G3_WEAK_SKILL]} to every class; reassess before the break.",
+            }
+        )
+        d.planted["actions"] = {
+            "team_id": team.team_id,
+            "reassessment_id": a.assessment_id,
+            "worked_boost_logits": ACTION_WORKED_BOOST,
+            "not_yet_shift_logits": ACTION_NOT_YET_SHIFT,
+            "expected_verdicts": {
+                "G3-c06-worked": "worked",
+                "G3-c06-not-yet": "not yet",
+                "G3-c07-no-evidence": "no evidence yet",
+            },
+        }
+    finally:
+        d.rng = main_rng
 
 
 # --------------------------------------------------------------------------- #
@@ -1358,6 +1528,7 @@ def generate_sample(out: str | Path, *, seed: int = DEFAULT_SEED, students: int 
     _elementary_assessments(d)
     _intermediate_assessments(d)
     _high_assessments(d)
+    _planted_actions(d)
     progress = _progress(d)
     tables = _assemble(d, progress)
     _measure(d, tables)
@@ -1455,7 +1626,13 @@ def _assemble(d: _District, progress: pd.DataFrame) -> dict[str, pd.DataFrame]:
         )
     scores = pd.concat(frames, ignore_index=True)
     scores = scores.sort_values(["_ord", "student_id", "_item"], kind="stable").reset_index(drop=True)
-    scores = _double_score(d, scores)
+    # the planted actions' reassessment is scored once, after the double scoring, so that adding it
+    # leaves the rest of the district (double scoring included) as it was
+    late = scores["assessment_id"].isin(d.single_scored).to_numpy()
+    scores = pd.concat(
+        [_double_score(d, scores[~late].reset_index(drop=True)), scores[late].assign(rater_id="")],
+        ignore_index=True,
+    )
     scores = scores.drop(columns=["_ord", "_item", "_rub"])
     goals = _goals(d)
     interventions = pd.DataFrame(d.intervention_rows)
@@ -1476,6 +1653,7 @@ def _assemble(d: _District, progress: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "goals.csv": goals,
         "progress.csv": progress,
         "interventions.csv": interventions,
+        "actions.csv": pd.DataFrame(d.action_rows, columns=list(_ACTION_FIELDS)),
     }
 
 
@@ -1693,6 +1871,7 @@ def _measure(d: _District, tables: dict[str, pd.DataFrame]) -> None:
 
     # reassessments: share of reassessed students who improved
     d.planted["reassessments"] = d.reassessments
+    _measure_actions(d, tables, prof)
     # teacher x skill effects other than the planted one
     tau = d.tau.copy()
     tau[d.strong_teacher, d.strong_skill] = 0.0
@@ -1700,6 +1879,44 @@ def _measure(d: _District, tables: dict[str, pd.DataFrame]) -> None:
         "planted": {"teacher_id": strong_t, "skill_id": strong_s, "effect_logits": STRONG_TEACHER_EFFECT},
         "others_max_abs_logits": round(float(np.abs(tau).max()), 4),
     }
+
+
+def _measure_actions(d: _District, tables: dict[str, pd.DataFrame], prof: pd.DataFrame) -> None:
+    """Per planted action: its students below the cut before, how many are proficient after, and the others'."""
+    actions = tables["actions.csv"]
+    measured = {}
+    for a in actions.itertuples(index=False):
+        members = set(filter(None, a.student_ids.split(";")))
+        on_skill = prof[prof["skill_id"] == a.skill_id].set_index(["assessment_id", "student_id"])["proficient"]
+        before = on_skill.loc[a.assessment_id] if a.assessment_id in on_skill.index.get_level_values(0) else None
+        after_id = a.reassess_assessment_id
+        after = on_skill.loc[after_id] if after_id and after_id in on_skill.index.get_level_values(0) else None
+        entry: dict[str, Any] = {"skill_id": a.skill_id, "kind": a.kind, "n_students": len(members)}
+        for group, ids in (("action", members), ("comparison", None)):
+            if before is None or after is None:
+                entry[group] = {"n_below_before_measured": 0, "n_moved_to_proficient": 0}
+                continue
+            below = set(before[~before].index)
+            chosen = (below & set(after.index)) & (
+                ids
+                if ids is not None
+                else below
+                - set().union(
+                    *(
+                        set(filter(None, b.student_ids.split(";")))
+                        for b in actions.itertuples(index=False)
+                        if b.skill_id == a.skill_id
+                    )
+                )
+            )
+            moved = int(after.reindex(sorted(chosen)).sum())
+            entry[group] = {
+                "n_below_before_measured": len(chosen),
+                "n_moved_to_proficient": moved,
+                "share_moved": round(moved / len(chosen), 4) if chosen else None,
+            }
+        measured[a.action_id] = entry
+    d.planted["actions"]["measured"] = measured
 
 
 def _write(out: Path, tables: dict[str, pd.DataFrame], planted: dict[str, Any]) -> None:
@@ -1770,6 +1987,24 @@ def _readme(p: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
         f"| {r['students_below_cut']} | {r['students_reassessed']} | {r['share_improved']:.0%} |"
         for r in p["reassessments"]
     )
+    act = p["actions"]
+    verdicts = act["expected_verdicts"]
+    action_lines = []
+    for a in tables["actions.csv"].itertuples(index=False):
+        m = act["measured"][a.action_id]
+        mine, other = m["action"], m["comparison"]
+        moved = f"{mine['n_moved_to_proficient']} of {mine['n_below_before_measured']}"
+        others = (
+            f"{other['n_moved_to_proficient']} of {other['n_below_before_measured']}"
+            if other["n_below_before_measured"]
+            else "none"
+        )
+        action_lines.append(
+            f"| `{a.action_id}` | `{a.skill_id}` | {a.kind} | `{a.teacher_id}` "
+            f"| {m['n_students'] or 'blank (all below the cut)'} | {a.reassess_assessment_id or '-'} "
+            f"| {moved} | {others} | **{verdicts[a.action_id]}** |"
+        )
+    action_table = "\n".join(action_lines)
     return f"""# Sample district: synthetic data with planted effects
 
 Everything in this folder is **synthetic**: the students, teachers and schools are invented
@@ -1887,6 +2122,24 @@ Tier rows have kinds "{_TIER_KIND[1]}" (1), "{_TIER_KIND[2]}" (2) and "{_TIER_KI
 {tiers["n_students_with_support"]} high-school students received support;
 {len(tiers["reached_tier_3"])} reached tier 3 and {len(tiers["exited"])} exited at least once (ids in
 `planted.json` under `tiers`).
+
+### The team's decisions (`actions.csv`)
+
+`T-G3` recorded what it decided after two CFAs, with planted outcomes (`actions` in
+`planted.json`). After `G3-c06` it formed two small groups: the ten lowest students below the
+cut on "Compare and contrast two texts", led by the teacher whose students did best on it
+({act["worked_boost_logits"]:+.1f} logits on that skill at the reassessment `{act["reassessment_id"]}`),
+and the students below the cut on "Describe characters", led by another teacher
+({act["not_yet_shift_logits"]:+.1f} logits: the strategy did not help). Every student below the cut
+on either skill sat `{act["reassessment_id"]}`; those in no group are the comparison. After
+`G3-c07` it planned a whole-class reteach of "Make inferences" (blank `student_ids`: every student
+below the cut), to reassess by {p["last_data_date"]}; no evidence on that skill follows. Counts
+below are students below the cut at the CFA with a result on the reassessment, measured on the
+rows of record.
+
+| action | skill | kind | owner | students | reassessment | moved to proficient | comparable students moved | verdict |
+|---|---|---|---|---|---|---|---|---|
+{action_table}
 
 ## Planted effects
 

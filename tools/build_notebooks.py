@@ -62,6 +62,13 @@ report_dir: str = ""  # folder for <team>.actions_proposed.csv/.xlsx; blank: not
         "reteach_share=reteach_share, report_dir=report_dir)\nR.header_html(ctx)"
     ),
     code("R.summary_html(ctx)", "summary"),
+    code(
+        'R.section(ctx, "Did it work?", "What the team decided at its last meetings (actions.csv), and what the '
+        "next evidence on the skill shows: students moved to proficient, against comparable students not in the "
+        'action.")'
+    ),
+    code("M.did_it_work_table(ctx)", "did-it-work"),
+    code("M.did_it_work_students_table(ctx)"),
     code("M.meeting_heading(ctx)"),
     code("M.bands_table(ctx)", "bands"),
     code("M.band_names_table(ctx)"),

@@ -6,7 +6,7 @@ then ask the three PLC questions of it with pure functions that take a
 """
 
 from .action_files import write_actions
-from .action_outcomes import VERDICTS, action_members, action_outcomes, action_results
+from .action_review import VERDICTS, action_members, action_outcomes, action_results
 from .actions import propose_actions, skill_why, teacher_strengths
 from .bands import (
     BANDS,

@@ -2,7 +2,7 @@
 
 One function per notebook cell, like :mod:`plc_analysis.report`; the metrics
 live in :mod:`plc_analysis.bands`, :mod:`plc_analysis.actions`,
-:mod:`plc_analysis.action_outcomes` and :mod:`plc_analysis.transitions`.  The
+:mod:`plc_analysis.action_review` and :mod:`plc_analysis.transitions`.  The
 CFA is the report's ``assessment_id`` when one is given, else the team's latest
 CFA in the period (the rest of the report gives the period as context).
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .action_files import write_actions
-from .action_outcomes import action_outcomes, action_results
+from .action_review import action_outcomes, action_results
 from .actions import ACTION_COLUMNS, propose_actions, skill_why
 from .bands import BANDS, assign_bands, band_counts
 from .comparison import teacher_names

@@ -30,6 +30,8 @@ students, and gives a plain verdict:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -333,7 +335,7 @@ def action_results(
     return out[columns]
 
 
-def _summary(row) -> str:
+def _summary(row: Any) -> str:
     what = "still proficient" if row.kind == "enrichment" else "moved to proficient"
     if row.n_target == 0:
         return f"No result yet after the action for its {row.n_students} students."

@@ -808,27 +808,6 @@ def _planted_actions(d: _District) -> None:
         draw.logit[np.ix_(held, n_cols)] += ACTION_NOT_YET_SHIFT
         r_pts, r_resp = d.respond(a.form, draw)
         d.record(a, draw, r_pts, r_resp)
-        improved = assessed = 0
-        at = {int(r): i for i, r in enumerate(draw.rows)}
-        for loc in (w, n):
-            r_cols = np.flatnonzero(a.form.skill_g == d.skill_g("G3", loc))
-            r_share = np.nan_to_num(r_pts[:, r_cols]).sum(1) / a.form.maxp[r_cols].sum()
-            for i in np.flatnonzero(below[loc]):
-                j = at.get(int(rows[i]))
-                if j is not None:
-                    assessed += 1
-                    improved += int(r_share[j] > shares[loc][i])
-        d.reassessments.append(
-            {
-                "assessment_id": a.assessment_id,
-                "team_id": team.team_id,
-                "source_assessment_id": src.assessment_id,
-                "skill_ids": [skill_ids[w], skill_ids[n]],
-                "students_below_cut": int(len(sitting)),
-                "students_reassessed": int(len(draw.rows)),
-                "share_improved": round(improved / max(assessed, 1), 4),
-            }
-        )
         start = _school_day_after(src.date, 3)
         student = lambda idx: ";".join(sorted(d.student_ids[team.stu[rows[idx]]]))  # noqa: E731
         descriptions = {loc: _SKILLS["G3"][loc][0] for loc in (w, n, _G3_WEAK_SKILL)}

@@ -1,18 +1,51 @@
-"""The ``plc`` command line: validate data, generate the sample, summarise, run batches."""
+"""The ``plc`` command line: validate data, generate the sample, summarise, run batches.
+
+Every command ends with one line (or one line per data problem) and one of
+these exit codes, whatever happens (``--debug`` adds the traceback):
+
+====  ==================================================================
+0     done, no errors
+1     the data has errors (rows rejected, a file unreadable) or some
+      reports failed
+2     the command could not run as given: a bad option or value, a path
+      that does not exist, an output folder in use or not writable
+3     an unexpected error inside plc (a bug: rerun with ``--debug`` and
+      report the traceback)
+130   interrupted (Ctrl-C or SIGTERM)
+141   the reader of the output went away (``plc validate DIR | head``);
+      nothing more is printed
+====  ==================================================================
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_DATA", "EXIT_USAGE", "EXIT_BUG", "EXIT_INTERRUPTED", "EXIT_PIPE"]
+
+#: Done, no errors.
+EXIT_OK = 0
+#: The data has errors (rows rejected, a file unreadable), or some reports failed.
+EXIT_DATA = 1
+#: The command could not run as given (options, paths, the output folder).
+EXIT_USAGE = 2
+#: An unexpected error inside plc: a bug.
+EXIT_BUG = 3
+#: Interrupted (Ctrl-C, SIGTERM).
+EXIT_INTERRUPTED = 130
+#: The output's reader went away (a closed pipe): 128 + SIGPIPE, as the shell reports a process it ended.
+EXIT_PIPE = 141
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .loading import load_dataset
+    from .spreadsheet_out import write_people_csv
 
     dataset = load_dataset(args.path, errors="quarantine", roster=args.roster)
     problems = dataset.problems
@@ -40,7 +73,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         )
     )
     if len(dataset.rejected):
-        dataset.rejected.to_csv(out, index=False)
+        write_people_csv(dataset.rejected, out)
         print(f"\n{len(dataset.rejected)} rejected row(s) written to {out}")
     if len(errors) or len(dataset.rejected[dataset.rejected["severity"] == "error"]):
         return 1
@@ -147,8 +180,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``plc``."""
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="plc", description="PLC Workbook: assessment analytics for teacher teams.")
+    parser = argparse.ArgumentParser(
+        prog="plc",
+        description="PLC Workbook: assessment analytics for teacher teams.",
+        epilog="Exit codes: 0 done, 1 data errors or failed reports, 2 the command could not run as given, "
+        "3 a bug (rerun with --debug), 130 interrupted, 141 output pipe closed.",
+    )
     parser.add_argument("--version", action="version", version=f"plc {__version__}")
+    # taken out of the arguments by main(), wherever it stands: listed here for --help
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error (any command)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     validate = sub.add_parser("validate", help="check a data folder, OneRoster export or score sheet")
@@ -202,19 +242,98 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the ``plc`` command; returns the exit code."""
+def _data_error_text(exc) -> str:
+    """A PLCDataError as one line (a single problem) or a head line and one line per problem."""
+    if len(exc.problem_list) == 1:
+        return str(exc.problem_list[0])
+    return str(exc)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _failure(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the message for an exception that ended a command."""
+    import csv
+    import zipfile
+
     from .errors import PLCDataError
 
-    args = build_parser().parse_args(argv)
+    if isinstance(exc, PLCDataError):
+        return EXIT_DATA, _data_error_text(exc)
+    if isinstance(exc, FileNotFoundError):
+        return EXIT_USAGE, _one_line(exc)
+    if isinstance(exc, (PermissionError, IsADirectoryError, NotADirectoryError)):
+        return EXIT_USAGE, f"{exc.filename or ''}: {exc.strerror}".lstrip(": ") if exc.strerror else _one_line(exc)
+    if isinstance(exc, OSError) and exc.strerror:  # disk full, read-only folder, too many links...
+        where = f"{exc.filename}: " if exc.filename else ""
+        return EXIT_USAGE, f"{where}{exc.strerror}"
+    if isinstance(exc, (UnicodeDecodeError, csv.Error, zipfile.BadZipFile)):
+        # the readers turn these into PLCDataError; one escaping is a reader's bug, but still the input's fault
+        return EXIT_DATA, f"a file could not be read ({type(exc).__name__}: {_one_line(exc)})"
+    return EXIT_BUG, (
+        f"unexpected error ({type(exc).__name__}: {_one_line(exc)}); this is a bug in plc: "
+        "rerun with --debug for the traceback and report it"
+    )
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of stdout went away: say nothing more, and keep Python from complaining at exit."""
     try:
-        return args.func(args)
-    except PLCDataError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except FileNotFoundError as exc:
-        print(f"plc: {exc}", file=sys.stderr)
-        return 2
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout replaced by something without a file descriptor
+        pass
+    return EXIT_PIPE
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``plc`` command; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code (see the module docstring): 0 done, 1 data errors, 2
+        the command could not run as given, 3 a bug, 130 interrupted, 141
+        output pipe closed.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end]
+    argv = [a for a in argv[:end] if a != "--debug"] + argv[end:]
+    command = "plc"
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = f"plc {args.command}"
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the boundary
+        return code
+    except SystemExit as exc:  # argparse: usage errors (2) and --help (0)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print(f"{command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except Exception as exc:  # the one boundary: every other failure becomes one line and a documented code
+        if debug:
+            traceback.print_exc()
+        code, message = _failure(exc)
+        try:
+            print(f"{command}: {message}", file=sys.stderr)
+        except BrokenPipeError:
+            pass
+        return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ import pandas as pd
 from .coded import Factor, combine, factor, repeated_keys, roster_present
 from .errors import problems_frame
 from .schema import TABLE_ORDER, TABLES
+from .spreadsheet_out import write_people_csv
 from .validation import REJECTED_COLUMNS, empty_table
 
 __all__ = ["Dataset", "RESPONSE_COLUMNS"]
@@ -676,5 +677,5 @@ class Dataset:
                         out[column] = out[column].map({True: "true", False: "false"})
                 out.to_csv(folder / f"{name}.csv", index=False)
         if len(self.rejected):
-            self.rejected.to_csv(folder / "rejected.csv", index=False)
+            write_people_csv(self.rejected, folder / "rejected.csv")
         return folder

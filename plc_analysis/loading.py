@@ -8,15 +8,17 @@ wide score sheet (CSV/XLSX, one row per student and one column per item, plus an
 
 from __future__ import annotations
 
-import zipfile
+import os
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .bundled import SAMPLE_DIR
 from .dataset import Dataset
-from .errors import Problem
+from .errors import PLCDataError, Problem
 from .load_steps import Errors, finish_load
-from .readers import RawTable, read_raw_csv, read_raw_parquet
+from .readers import LINE, RawTable, check_input_file, check_zip, read_raw_csv, read_raw_parquet, unreadable
 from .roster_match import ROSTER_TABLES, join_roster
 from .schema import CFA_TABLES, TABLES
 from .validation import validate_tables
@@ -52,12 +54,21 @@ def load_canonical(path: str | Path, *, errors: Errors = "raise", required: tupl
     problems: list[Problem] = []
     for name in TABLES:
         csv_path, parquet_path = folder / f"{name}.csv", folder / f"{name}.parquet"
-        if csv_path.exists():
-            raw[name] = read_raw_csv(csv_path)
-        elif parquet_path.exists():
-            raw[name] = read_raw_parquet(parquet_path)
+        # a link that leads nowhere (broken, or a loop such as goals.csv -> goals.csv) is there, not absent
+        found = next((p for p in (csv_path, parquet_path) if p.exists() or p.is_symlink()), None)
+        if found is None:
+            continue
+        try:
+            raw[name] = read_raw_csv(found) if found.suffix == ".csv" else read_raw_parquet(found)
+        except PLCDataError as exc:  # an unreadable file: its problem, and the table read as empty
+            problems += exc.problem_list
+            raw[name] = RawTable(name, pd.DataFrame({LINE: pd.Series([], dtype="int64")}), [], "", found.name)
     known = {f"{n}.csv" for n in TABLES} | {f"{n}.parquet" for n in TABLES} | IGNORED_FILES
-    for extra in sorted(folder.iterdir()):
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        raise unreadable(folder.name or str(folder), f"the folder cannot be listed: {exc.strerror or exc}") from None
+    for extra in entries:
         if extra.is_file() and extra.suffix.lower() in (".csv", ".parquet") and extra.name not in known:
             problems.append(Problem(extra.name, None, None, None, "not a canonical table; ignored", "warning"))
     result = validate_tables(raw, required=required, extra_problems=problems)
@@ -144,6 +155,8 @@ def load_dataset(
     """
     path = Path(path)
     if not path.exists():
+        if path.is_symlink():
+            check_input_file(path)  # a broken link or a loop of links: says which
         raise FileNotFoundError(f"no such file or folder: {path}")
     if roster is not None:
         people = load_roster(roster, errors=errors)
@@ -152,6 +165,10 @@ def load_dataset(
         results = load_dataset(path, errors=errors, **options)
         return join_roster(results, people, errors=errors)
     if path.is_dir():
+        try:
+            os.listdir(path)
+        except OSError as exc:
+            raise unreadable(path.name or str(path), f"the folder cannot be listed: {exc.strerror or exc}") from None
         from .partitioned import is_partitioned, load_partitioned
 
         if is_partitioned(path):
@@ -173,8 +190,7 @@ def load_dataset(
         return trusted if trusted is not None else load_canonical(path, errors=errors, **options)
     suffix = path.suffix.lower()
     if suffix == ".zip":
-        with zipfile.ZipFile(path) as archive:
-            names = {Path(n).name for n in archive.namelist()}
+        names = {Path(n).name for n in check_zip(path)}  # a corrupt zip or a zip bomb is refused here
         if {"orgs.csv", "users.csv", "manifest.csv"} & names:
             from .oneroster import load_oneroster
 
@@ -185,9 +201,10 @@ def load_dataset(
             from .edfi import load_edfi
 
             return load_edfi(path, errors=errors, **options)
-        raise ValueError(
-            f"{path.name}: a zip is read as a OneRoster export (manifest.csv, orgs.csv or users.csv) or as Ed-Fi "
-            "files (XML interchange files or ODS/API JSON arrays such as studentAssessments.json), but it has neither"
+        raise unreadable(
+            path.name,
+            "a zip is read as a OneRoster export (manifest.csv, orgs.csv or users.csv) or as Ed-Fi files "
+            "(XML interchange files or ODS/API JSON arrays such as studentAssessments.json), but it has neither",
         )
     if suffix in (".xml", ".json"):
         from .edfi import load_edfi
@@ -195,9 +212,10 @@ def load_dataset(
         return load_edfi(path, errors=errors, **options)
     if suffix in ROSTER_AWARE_SUFFIXES:
         return _load_file(path, errors=errors, **options)
-    raise ValueError(
-        f"{path.name}: unsupported input; give a canonical folder, a OneRoster folder or zip, Ed-Fi files, "
-        "or a score sheet (.csv/.xlsx; save an old .xls workbook as .xlsx)"
+    raise unreadable(
+        path.name,
+        "is not an input the workbook reads; give a canonical folder, a OneRoster folder or zip, Ed-Fi files, "
+        "or a score sheet (.csv/.xlsx; save an old .xls workbook as .xlsx)",
     )
 
 

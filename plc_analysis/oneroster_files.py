@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from .readers import LINE, RawTable, read_raw_bytes
+from .readers import LINE, RawTable, check_zip, read_input_bytes, read_raw_bytes, read_zip_member
 
 __all__ = [
     "ONEROSTER_FILES",
@@ -141,11 +141,12 @@ def read_export(path: Path) -> tuple[dict[str, RawTable], list[str]]:
         members = _find_members(listing)
 
         def read(member: str) -> bytes:
-            return (path / member).read_bytes()
+            return read_input_bytes(path / member, PurePosixPath(member).name)
     else:
+        check_zip(path)  # corrupt, encrypted or a zip bomb: one problem, before anything expands
         with zipfile.ZipFile(path) as archive:
             members = _find_members(i.filename for i in archive.infolist() if not i.is_dir())
-            contents = {m: archive.read(m) for m in members.values()}
+            contents = {m: read_zip_member(archive, m, f"{path.name}: {m}") for m in members.values()}
 
         def read(member: str) -> bytes:
             return contents[member]

@@ -53,6 +53,7 @@ from .errors import Problem
 from .load_steps import Errors, finish_load
 from .readers import LINE, RawTable
 from .schema import CFA_TABLES, TABLE_ORDER
+from .spreadsheet_out import write_people_csv
 from .validation import validate_tables
 
 __all__ = [
@@ -211,7 +212,7 @@ def write_partitioned(dataset: Dataset, path: str | Path, *, overwrite: bool = F
             for name, frame in shared.items():
                 _write_table(frame, staging / SHARED_NAME / f"{name}.parquet")
         if len(dataset.rejected):
-            dataset.rejected.to_csv(staging / "rejected.csv", index=False)
+            write_people_csv(dataset.rejected, staging / "rejected.csv")
         marker = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,

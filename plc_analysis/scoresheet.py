@@ -26,9 +26,7 @@ read are reported, and kept in ``Dataset.rejected``.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
 import json
 import math
 import re
@@ -40,7 +38,19 @@ import pandas as pd
 from .dataset import Dataset
 from .errors import REDACTED, PLCDataError, Problem
 from .load_steps import Errors, finish_load
-from .readers import LINE, RawTable, decode_bytes, read_raw_csv
+from .readers import (
+    LINE,
+    RawTable,
+    check_input_file,
+    csv_records,
+    decode_bytes,
+    not_csv_text,
+    read_input_bytes,
+    read_raw_csv,
+    read_workbook,
+    unreadable,
+    workbook_sheet_names,
+)
 from .roster_match import join_roster
 from .rules import TOLERANCE
 from .schema import ASSESSMENT_KINDS, CFA_TABLES, TABLES
@@ -191,61 +201,30 @@ def _fold(text: str) -> str:
 
 
 def _csv_rows(data: bytes, label: str, delimiter: str | None) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
+    if (why := not_csv_text(data)) is not None:
+        raise unreadable(label, why)
     text, _encoding, problems = decode_bytes(data, label)
     if delimiter is None:
         counts = {d: text.count(d) for d in (",", ";", "\t")}
         delimiter = max(counts, key=lambda d: (counts[d], d == ","))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    rows: list[tuple[int, list[str]]] = []
-    previous_end = 0
-    for record in reader:
-        rows.append((previous_end + 1, record))
-        previous_end = reader.line_num
+    rows = [(start, record) for start, _end, record in csv_records(text, label, delimiter)]
     return rows, problems
 
 
-def _workbook_sheets(path: Path) -> list[str]:
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(path, read_only=True)
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
-
-
 def _xlsx_grid(path: Path, sheet: str | int | None, label: str, skip: set[str]) -> _Grid:
-    import openpyxl
-
-    values = openpyxl.load_workbook(path, data_only=True)
-    names = values.sheetnames
-    if sheet is None:
-        candidates = [n for n in names if n not in skip] or names
-        name = candidates[0]
-    elif isinstance(sheet, int):
-        name = names[sheet]
-    else:
-        if sheet not in names:
-            raise ValueError(f"{path.name}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
-        name = sheet
-    worksheet = values[name]
-    rows = [
-        (number, [_cell_text(v) for v in row])
-        for number, row in enumerate(
-            worksheet.iter_rows(min_row=1, max_row=worksheet.max_row, values_only=True), start=1
-        )
-    ]
-    formulas = set()
-    formula_book = openpyxl.load_workbook(path, data_only=False)
-    for row_number, row in enumerate(formula_book[name].iter_rows(min_row=1, max_row=worksheet.max_row), start=1):
-        for column_index, cell in enumerate(row):
-            if cell.data_type == "f" and worksheet.cell(row_number, column_index + 1).value is None:
-                formulas.add((row_number, column_index))
-    return _Grid(label, rows, name, frozenset(formulas))
+    read = read_workbook(path, sheet, skip=skip, label=label)
+    rows = [(number, [_cell_text(v) for v in row]) for number, row in read.rows]
+    return _Grid(label, rows, read.name, read.formulas)
 
 
 def _xls_grid(path: Path, sheet: str | int | None, label: str) -> _Grid:
-    frame = pd.read_excel(path, header=None, dtype=object, sheet_name=0 if sheet is None else sheet)
+    check_input_file(path, label)
+    try:
+        frame = pd.read_excel(path, header=None, dtype=object, sheet_name=0 if sheet is None else sheet)
+    except ImportError:
+        raise
+    except Exception as exc:  # xlrd raises its own errors for a damaged or mislabelled file
+        raise unreadable(label, f"is not a readable .xls workbook: {type(exc).__name__}: {exc}") from None
     rows = [
         (position + 1, [_cell_text(v) for v in row])
         for position, row in enumerate(frame.itertuples(index=False, name=None))
@@ -259,7 +238,7 @@ def _read_grid(path: Path, sheet: str | int | None, skip: set[str]) -> tuple[_Gr
         return _xlsx_grid(path, sheet, path.name, skip), []
     if suffix == ".xls":
         return _xls_grid(path, sheet, path.name), []
-    rows, problems = _csv_rows(path.read_bytes(), path.name, "\t" if suffix == ".tsv" else None)
+    rows, problems = _csv_rows(read_input_bytes(path), path.name, "\t" if suffix == ".tsv" else None)
     return _Grid(path.name, rows), problems
 
 
@@ -331,7 +310,7 @@ def _load_item_map(item_map: str | Path | pd.DataFrame | None, path: Path, workb
     if not map_path.exists():
         raise FileNotFoundError(f"no such item map: {map_path}")
     if map_path.suffix.lower() in (".xlsx", ".xlsm"):
-        sheets = _workbook_sheets(map_path)
+        sheets = workbook_sheet_names(map_path)
         preferred = [n for n in sheets if _fold(n) in _ITEM_SHEETS]
         grid = _xlsx_grid(map_path, preferred[0] if preferred else 0, map_path.name, set())
         return _grid_table(grid, "item_map")
@@ -1208,7 +1187,7 @@ def load_score_sheet(
     if kind not in ASSESSMENT_KINDS:
         raise ValueError(f"kind must be one of {', '.join(ASSESSMENT_KINDS)}, not {kind!r}")
     date = _iso_date(date)
-    workbook_sheets = _workbook_sheets(path) if path.suffix.lower() in (".xlsx", ".xlsm") else []
+    workbook_sheets = workbook_sheet_names(path) if path.suffix.lower() in (".xlsx", ".xlsm") else []
     item_sheets = {n for n in workbook_sheets if _fold(n) in _ITEM_SHEETS}
     grid, read_problems = _read_grid(path, sheet, item_sheets)
     raw_map = _load_item_map(item_map, path, workbook_sheets)

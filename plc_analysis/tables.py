@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from .spreadsheet_out import SpreadsheetSafeStyler
 from .text_format import MISSING_TEXT
 
 __all__ = ["ReportTable", "Bar", "NA_TEXT", "TABLE_STYLES"]
@@ -213,9 +214,14 @@ class ReportTable:
         return [";".join(d.strip().rstrip(";") for d in cell if d and d.strip()) for cell in zip(*found)]
 
     def to_styler(self) -> Styler:
-        """The same table as a pandas Styler (for ``to_excel``, ``to_latex`` or further styling)."""
+        """The same table as a pandas Styler (for ``to_excel``, ``to_latex`` or further styling).
+
+        Its ``to_excel`` writes text that would start a formula (``=``,
+        ``+``, ``-``, ``@``) as text (see :mod:`plc_analysis.spreadsheet_out`).
+        """
         styler = (
-            self.data.style.hide(axis="index")
+            SpreadsheetSafeStyler(self.data)
+            .hide(axis="index")
             .format(dict(self.formats), na_rep=NA_TEXT, escape="html")
             .format_index(escape="html", axis="columns")
         )

@@ -10,6 +10,8 @@ with a reason that says so.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .coded import Factor, repeated_keys
-from .errors import Problem
+from .errors import REDACTED, SENSITIVE_COLUMNS, Problem
 from .readers import LINE, RawTable, cell_text, text_frame
 from .rules import TOLERANCE
 from .schema import CFA_TABLES, LIST_SEPARATOR, TABLE_ORDER, TABLES, Column, ForeignKey, TableSpec
@@ -194,12 +196,99 @@ def _parse_text(check: _TableCheck, column: Column, raw: pd.Series) -> pd.Series
     value_codes, values = pd.factorize(stripped.where(~blank_value, None))
     row_codes = np.append(value_codes, -1)[codes]
     values = pd.Series(values, dtype="str").reset_index(drop=True)
+    if column.kind == "id":
+        _check_id_characters(check, column.name, values, row_codes)
     check.codes[column.name] = (row_codes, values)
     # text already stripped, blank only where missing: the parsed column is the column read
     if raw.dtype == "str" and not blank_value.any() and bool((stripped == cells).all()):
         return raw
     taken = values.array.take(row_codes, allow_fill=True)
     return pd.Series(taken, index=raw.index, dtype="str")
+
+
+def _check_id_characters(check: _TableCheck, column: str, values: pd.Series, row_codes: np.ndarray) -> None:
+    """Ids with invisible or control characters are rejected; ids with lookalike characters are reported.
+
+    An id is compared character for character: ``S001`` with a zero-width
+    space, a NUL byte, or a Cyrillic ``Ѕ`` is another student than ``S001``,
+    though it looks the same on screen.
+    """
+    if bool(values.str.isascii().all()) and not bool(values.str.contains(_ASCII_CONTROL, regex=True).any()):
+        return
+    invisible: dict[int, str] = {}
+    for code, value in enumerate(values):
+        if value.isascii() and not _ASCII_CONTROL.search(value):
+            continue
+        if (reason := _invisible_character(value)) is not None:
+            invisible[code] = reason
+        elif (reason := _lookalike_character(value)) is not None:
+            rows = np.flatnonzero(row_codes == code)
+            line = int(check.frame[LINE].iloc[rows[0]])
+            check.problems.append(
+                Problem(
+                    check.file, line, column, value, f"{reason} ({len(rows)} row(s); first on this line)", "warning"
+                )
+            )
+    if invisible:
+        reasons = np.array([invisible.get(code, "") for code in range(len(values))] + [""], dtype=object)
+        per_row = reasons[row_codes]
+        check.flag(per_row != "", column, pd.Series(per_row, index=check.frame.index))
+
+
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _invisible_character(value: str) -> str | None:
+    """Why an id holds a character a reader cannot see (control, zero-width, bidi, odd space), or None.
+
+    Parameters
+    ----------
+    value : str
+        An id as read (stripped).
+
+    Returns
+    -------
+    str or None
+        The reason, naming the character's code point.
+    """
+    for character in value:
+        category = unicodedata.category(character)
+        if category in ("Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp") or (category == "Zs" and character != " "):
+            name = unicodedata.name(character, "control character")
+            return f"contains an invisible or control character U+{ord(character):04X} {name}; retype the id"
+    return None
+
+
+def _lookalike_character(value: str) -> str | None:
+    """Why an id may only look like another one (Latin mixed with lookalike letters, fullwidth forms), or None.
+
+    Parameters
+    ----------
+    value : str
+        An id as read (stripped), without invisible characters.
+
+    Returns
+    -------
+    str or None
+        The reason, naming the first suspicious character.
+    """
+    if unicodedata.normalize("NFKC", value) != value:
+        changed = next(c for c in value if unicodedata.normalize("NFKC", c) != c)
+        return (
+            f"contains U+{ord(changed):04X} {unicodedata.name(changed, '?')}, a compatibility form of "
+            f"{unicodedata.normalize('NFKC', changed)!r}: this id may look like another one"
+        )
+    if not any(c.isascii() and c.isalnum() for c in value):
+        return None  # one script throughout (e.g. an all-Cyrillic id): nothing to confuse it with
+    for character in value:
+        if character.isalpha() and not character.isascii():
+            script = unicodedata.name(character, "").split(" ")[0]
+            if script != "LATIN":
+                return (
+                    f"mixes Latin letters or digits with U+{ord(character):04X} {unicodedata.name(character, '?')}, "
+                    "a lookalike of a Latin letter: this id may look like another one"
+                )
+    return None
 
 
 def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -308,22 +397,52 @@ def _parse_table(spec: TableSpec, raw: RawTable, file: str) -> tuple[_TableCheck
             typed[column.name] = pd.Series(None, index=frame.index, dtype=_dtype_for(column))
             if column.kind == "enum":
                 typed[column.name] = pd.Categorical(typed[column.name], categories=list(column.choices))
-    for extra in frame.columns.drop([LINE, *spec.column_names], errors="ignore"):
-        text = cell_text(frame[extra]).str.strip()
-        if spec.extra == "subgroup":
-            parsed, bad = parse_bool(text)
-            filled = int((text != "").sum())
-            # A subgroup column is boolean when most of its values are boolean words;
-            # then the odd cell out is an error, not a reason to read the column as text.
-            if filled and parsed.notna().sum() > 0.5 * filled:
-                check.flag(bad, extra, "not a true/false value (use true/false, yes/no, 1/0 or Y/N)")
-                typed[extra] = parsed
-            else:
-                typed[extra] = text.where(text != "", None).astype("str")
-        else:
-            typed[extra] = text.where(text != "", None).astype("str")
+    extras = [c for c in frame.columns if c != LINE and c not in spec.column_names]
+    if extras:  # all at once: a table may have thousands of extra columns, each insert would copy the rest
+        typed = pd.concat([typed, _extra_columns(check, spec, frame, extras)], axis=1)
     typed[LINE] = frame[LINE]
     return check, typed
+
+
+def _extra_columns(check: _TableCheck, spec: TableSpec, frame: pd.DataFrame, extras: list[str]) -> pd.DataFrame:
+    """The columns the schema does not name, as text (stripped, blank as missing), or as booleans.
+
+    For a table whose extra columns are subgroups (students), a column is
+    boolean when most of its values are boolean words; then the odd cell out
+    is an error, not a reason to read the column as text.  Every cell of
+    every extra column is stripped and compared in one pass.
+    """
+    n = len(frame)
+    block = frame[extras]
+    if all(dtype == "str" for dtype in block.dtypes) and not block.isna().to_numpy().any():
+        cells = pd.Series(block.to_numpy(dtype=object).T.ravel(), dtype="str")  # column after column
+    else:
+        cells = pd.concat([cell_text(block.iloc[:, i]) for i in range(len(extras))], ignore_index=True)
+    text = cells.str.strip()
+    blank = (text == "").to_numpy().reshape(len(extras), n)
+    values = text.to_numpy(dtype=object).reshape(len(extras), n)
+    boolean = np.zeros(len(extras), dtype=bool)
+    if spec.extra == "subgroup":
+        lowered = text.str.lower()
+        true = lowered.isin(TRUE_WORDS).to_numpy().reshape(len(extras), n)
+        false = lowered.isin(FALSE_WORDS).to_numpy().reshape(len(extras), n)
+        filled = (~blank).sum(axis=1)
+        boolean = (filled > 0) & ((true | false).sum(axis=1) > 0.5 * filled)
+    columns: dict[str, pd.Series] = {}
+    for position in np.flatnonzero(boolean):
+        extra, word = extras[position], true[position] | false[position]
+        check.flag(~blank[position] & ~word, extra, "not a true/false value (use true/false, yes/no, 1/0 or Y/N)")
+        parsed = pd.array(np.where(word, true[position], False), dtype="boolean")
+        parsed[~word] = pd.NA
+        columns[extra] = pd.Series(parsed, index=frame.index)
+    as_text = np.flatnonzero(~boolean)
+    texts = pd.DataFrame(
+        np.where(blank[as_text], None, values[as_text]).T,
+        columns=[extras[i] for i in as_text],
+        index=frame.index,
+        dtype="str",
+    )
+    return pd.concat([texts, pd.DataFrame(columns, index=frame.index)], axis=1)[extras]
 
 
 def _key_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
@@ -607,8 +726,12 @@ def _rejected_keys(spec: TableSpec, rows: pd.DataFrame) -> dict[tuple[str, ...],
 
 
 def _raw_row_json(frame: pd.DataFrame, position: int) -> str:
+    """A rejected row's cells as JSON, student names and contact details redacted (rejected.csv is shared)."""
     row = frame.iloc[position].drop(LINE).to_dict()
-    return json.dumps({k: ("" if v is None else str(v)) for k, v in row.items()}, ensure_ascii=False)
+    cells = {k: ("" if v is None else str(v)) for k, v in row.items()}
+    return json.dumps(
+        {k: (REDACTED if k in SENSITIVE_COLUMNS and v.strip() else v) for k, v in cells.items()}, ensure_ascii=False
+    )
 
 
 def validate_tables(

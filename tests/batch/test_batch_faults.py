@@ -308,7 +308,7 @@ def test_corrupt_or_truncated_csv_is_named_and_nothing_runs(district: Path, tmp_
 
     cases = {
         "truncated": (truncate, "scores.csv, line", "fields, the header has 6"),
-        "garbage": (garbage, "items.csv", "required column is missing"),
+        "garbage": (garbage, "items.csv", "is a gzip-compressed file, not CSV text"),
         "empty": (empty, "enrollments.csv", "file is empty"),
     }
     for name, (change, where, why) in cases.items():

@@ -127,7 +127,7 @@ class SpreadsheetSafeStyler(Styler):
     def to_excel(self, *args: Any, **kwargs: Any) -> None:
         """Like :meth:`pandas.io.formats.style.Styler.to_excel`, each text cell and label neutralised first."""
         self._compute()  # cell styles (by position) from the data as it is shown
-        shown = self.data
+        shown: pd.DataFrame = self.data  # type: ignore[has-type]  # pandas' stubs leave Styler.data untyped
         self.data = neutralise_formulas(shown)
         self._styles_computed = True
         try:

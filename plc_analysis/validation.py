@@ -436,8 +436,10 @@ def _extra_columns(check: _TableCheck, spec: TableSpec, frame: pd.DataFrame, ext
         parsed[~word] = pd.NA
         columns[extra] = pd.Series(parsed, index=frame.index)
     as_text = np.flatnonzero(~boolean)
+    kept = values[as_text].copy()
+    kept[blank[as_text]] = None
     texts = pd.DataFrame(
-        np.where(blank[as_text], None, values[as_text]).T,
+        kept.T,
         columns=[extras[i] for i in as_text],
         index=frame.index,
         dtype="str",

@@ -24,10 +24,21 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_DATA", "EXIT_USAGE", "EXIT_BUG", "EXIT_INTERRUPTED", "EXIT_PIPE"]
+__all__ = [
+    "main",
+    "build_parser",
+    "OneLineErrorParser",
+    "EXIT_OK",
+    "EXIT_DATA",
+    "EXIT_USAGE",
+    "EXIT_BUG",
+    "EXIT_INTERRUPTED",
+    "EXIT_PIPE",
+]
 
 #: Done, no errors.
 EXIT_OK = 0
@@ -176,11 +187,24 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return code
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``plc batch: --jobs: must be at least 1``), exit 2.
+
+    Subcommands' parsers are of the same class (argparse makes them so).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print the error on one line, pointing at ``--help``, and exit with :data:`EXIT_USAGE`."""
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``plc``."""
     from . import __version__
+    from .arg_types import int_at_least
+    from .sample import MIN_SAMPLE_STUDENTS
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="plc",
         description="PLC Workbook: assessment analytics for teacher teams.",
         epilog="Exit codes: 0 done, 1 data errors or failed reports, 2 the command could not run as given, "
@@ -214,7 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="generate the synthetic sample district")
     sample.add_argument("--out", default="data/sample")
     sample.add_argument("--seed", type=int, default=2026)
-    sample.add_argument("--students", type=int, default=None, help="high-school size (default 600; 4000 = full)")
+    sample.add_argument(
+        "--students",
+        type=int_at_least(MIN_SAMPLE_STUDENTS),
+        default=None,
+        help=f"high-school size (default 600; 4000 = full; at least {MIN_SAMPLE_STUDENTS})",
+    )
     sample.set_defaults(func=_cmd_sample)
 
     from .batch import add_batch_arguments

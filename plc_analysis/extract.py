@@ -4,9 +4,14 @@ The batch driver loads and validates the district once and writes each report
 an extract folder of Parquet tables.  Validating the extract again in the
 kernel would repeat the driver's work (about a quarter of a second a report),
 so the driver also writes ``extract.json`` with the SHA-256 of every table it
-wrote.  :func:`plc_analysis.load_dataset` reads an extract whose tables all
-match as it is, and validates anything else (a changed, added or missing
-file, or no ``extract.json``) like any canonical folder.  ``extract.json``
+wrote, sealed with an HMAC under a secret key only that process and the
+kernels it starts know (:func:`extract_key`, handed to kernels in the
+``PLC_EXTRACT_KEY`` environment variable, never written to disk).
+:func:`plc_analysis.load_dataset` reads an extract as it is only when the seal
+verifies and every table matches; anything else (an ``extract.json`` someone
+wrote or copied into a folder, a changed, added or missing file, a process
+without the key such as ``plc validate``) is validated like any canonical
+folder.  A hash alone would not do: anyone can compute one.  ``extract.json``
 also records the school and team filters that cut the extract out of the
 district, so the notebook asking for that team again gets the extract itself
 (and the metrics it has computed) rather than a copy (see
@@ -16,21 +21,59 @@ district, so the notebook asking for that team again gets the extract itself
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
+import os
+import secrets
+import threading
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from .dataset import TEAM_FILTERS, Dataset, filter_ids
 from .schema import TABLES
 from .validation import empty_table
 
-__all__ = ["EXTRACT_MARKER", "write_extract", "read_extract"]
+__all__ = ["EXTRACT_MARKER", "EXTRACT_KEY_ENV", "extract_key", "write_extract", "read_extract"]
 
-#: The file naming the extract's tables and their SHA-256.
+#: The file naming the extract's tables and their SHA-256, sealed with an HMAC.
 EXTRACT_MARKER = "extract.json"
-_FORMAT = "plc-extract/1"
+#: The environment variable through which a batch hands its kernels the key (hex) that seals its extracts.
+EXTRACT_KEY_ENV = "PLC_EXTRACT_KEY"
+_FORMAT = "plc-extract/2"
+_KEY: list[bytes] = []
+_KEY_LOCK = threading.Lock()
+
+
+def extract_key() -> bytes:
+    """This process's secret key for sealing extracts (32 random bytes, made on first use, never stored).
+
+    Returns
+    -------
+    bytes
+    """
+    with _KEY_LOCK:
+        if not _KEY:
+            _KEY.append(secrets.token_bytes(32))
+        return _KEY[0]
+
+
+def _verifying_key() -> bytes | None:
+    """The key an extract must be sealed with here: the batch's (in its kernels), else this process's own, if any."""
+    given = os.environ.get(EXTRACT_KEY_ENV, "")
+    if given:
+        try:
+            return bytes.fromhex(given)
+        except ValueError:
+            return None
+    return _KEY[0] if _KEY else None
+
+
+def _seal(marker: dict, key: bytes) -> str:
+    body = json.dumps({k: v for k, v in marker.items() if k != "seal"}, sort_keys=True, ensure_ascii=True)
+    return hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _sha256(data: bytes) -> str:
@@ -67,6 +110,7 @@ def write_extract(dataset: Dataset, folder: str | Path) -> Path:
         if (folder / f"{name}.parquet").is_file()
     }
     marker = {"format": _FORMAT, "source": dataset.source, "tables": tables, "filters": _team_filters(dataset)}
+    marker["seal"] = _seal(marker, extract_key())
     (folder / EXTRACT_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     return folder
 
@@ -82,16 +126,21 @@ def read_extract(folder: str | Path) -> Dataset | None:
     Returns
     -------
     Dataset or None
-        None when ``extract.json`` is missing or unreadable, or when the
-        folder's tables differ from those it lists (then validate the folder).
+        None when ``extract.json`` is missing or unreadable, when its seal
+        does not verify with this process's key (see :func:`extract_key`),
+        or when the folder's tables differ from those it lists (then validate
+        the folder).
     """
     folder = Path(folder)
+    key = _verifying_key()
+    if key is None:
+        return None  # nothing here can prove the marker was written by a batch
     try:
         marker = json.loads((folder / EXTRACT_MARKER).read_text(encoding="utf-8"))
         listed: dict[str, str] = dict(marker["tables"])
-        if marker.get("format") != _FORMAT:
+        if marker.get("format") != _FORMAT or not hmac.compare_digest(str(marker.get("seal")), _seal(marker, key)):
             return None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     present = {
         f"{name}.{suffix}"
@@ -104,14 +153,17 @@ def read_extract(folder: str | Path) -> Dataset | None:
     contents = {name: (folder / name).read_bytes() for name in listed}  # read once: checked, then parsed
     if any(_sha256(data) != listed[name] for name, data in contents.items()):
         return None
-    tables = {
-        name: (
-            pd.read_parquet(io.BytesIO(contents[f"{name}.parquet"]))
-            if f"{name}.parquet" in contents
-            else empty_table(name)
-        )
-        for name in TABLES
-    }
+    try:
+        tables = {
+            name: (
+                pd.read_parquet(io.BytesIO(contents[f"{name}.parquet"]))
+                if f"{name}.parquet" in contents
+                else empty_table(name)
+            )
+            for name in TABLES
+        }
+    except (pa.ArrowException, OSError, ValueError):  # sealed yet unreadable: the folder's validation says why
+        return None
     filters = marker.get("filters")
     return Dataset.from_tables(
         tables,

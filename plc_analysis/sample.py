@@ -45,6 +45,7 @@ __all__ = [
     "generate_sample",
     "DEFAULT_SEED",
     "DEFAULT_HS_STUDENTS",
+    "MIN_SAMPLE_STUDENTS",
     "SAMPLE_FILES",
     "SUBGROUP_GAPS",
 ]
@@ -53,6 +54,8 @@ __all__ = [
 DEFAULT_SEED = 2026
 #: Default number of high-school students (Stevenson itself has about 4000).
 DEFAULT_HS_STUDENTS = 600
+#: Fewest high-school students the generator can plant its effects in.
+MIN_SAMPLE_STUDENTS = 80
 #: CSV files written, in the order of the DESIGN.md table.
 SAMPLE_FILES = (
     "schools.csv",
@@ -1462,7 +1465,7 @@ def generate_sample(out: str | Path, *, seed: int = DEFAULT_SEED, students: int 
     Raises
     ------
     ValueError
-        If ``students`` is smaller than 80.
+        If ``students`` is smaller than :data:`MIN_SAMPLE_STUDENTS` (80).
 
     Examples
     --------
@@ -1471,8 +1474,8 @@ def generate_sample(out: str | Path, *, seed: int = DEFAULT_SEED, students: int 
     'G3-c04-01'
     """
     hs = DEFAULT_HS_STUDENTS if students is None else int(students)
-    if hs < 80:
-        raise ValueError(f"students must be at least 80 (got {hs})")
+    if hs < MIN_SAMPLE_STUDENTS:
+        raise ValueError(f"students must be at least {MIN_SAMPLE_STUDENTS} (got {hs})")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     d = _District(int(seed), hs)

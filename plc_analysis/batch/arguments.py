@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..arg_types import iso_date, positive_float, positive_int
 from .jobs import BatchError, BatchResult
 from .run import run_batch
 from .settings import DEFAULT_TIMEOUT, MANIFEST_NAME, STATUSES
@@ -42,12 +43,15 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument(
         "--jobs",
         "-j",
-        type=int,
+        type=positive_int,
         default=None,
         help="reports run at once, each in its own kernel (default: number of CPU cores)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=None, help=f"time limit per report in seconds (default: {DEFAULT_TIMEOUT:g})"
+        "--timeout",
+        type=positive_float,
+        default=None,
+        help=f"time limit per report in seconds (default: {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument("--team", action="append", default=None, metavar="TEAM_ID", help="only this team (repeatable)")
     parser.add_argument(
@@ -56,8 +60,8 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument(
         "--per", choices=("team", "school"), default=None, help="one report per team (default) or per school"
     )
-    parser.add_argument("--start", default=None, help="first day of the reporting period (YYYY-MM-DD)")
-    parser.add_argument("--end", default=None, help="last day of the reporting period (YYYY-MM-DD)")
+    parser.add_argument("--start", type=iso_date, default=None, help="first day of the reporting period (YYYY-MM-DD)")
+    parser.add_argument("--end", type=iso_date, default=None, help="last day of the reporting period (YYYY-MM-DD)")
     parser.add_argument(
         "-p",
         "--parameter",

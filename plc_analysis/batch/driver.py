@@ -29,7 +29,7 @@ from .index_page import sort_entries
 from .jobs import BatchError, BatchResult, ReportJob, now
 from .local_runner import LocalRunner
 from .manifest import save_manifest
-from .outputs import OutputError, write_outputs
+from .outputs import OutputError, folder_is_full, write_outputs
 from .plan import BatchSettings, builtin_parameters, declared_parameters, has_assessments, report_stem, safe_name
 from .settings import EXTRACT_PLACEHOLDER, FAILED_STATUSES, SMALL_DATA_KERNEL_SETUP
 
@@ -258,12 +258,15 @@ class BatchDriver:
     def _submit(self, unit: Mapping[str, Any]) -> None:
         """Prepare one unit's job (extract, parameters) and submit it, or fail it when its data is unreadable."""
         settings = self.settings
-        folder = settings.out / safe_name(unit["school_id"])
+        folder = settings.out / str(unit.get("folder") or safe_name(unit["school_id"]))
+        stem = report_stem(unit)
+        folder_error = None
         try:
             folder.mkdir(exist_ok=True)
         except OSError as exc:
-            raise OutputError(folder, exc) from exc
-        stem = report_stem(unit)
+            if folder_is_full(exc):
+                raise OutputError(folder, exc) from exc
+            folder_error = exc  # e.g. a path too long for this disk: this report's failure, not the batch's
         job = ReportJob(
             kind=unit["kind"],
             school_id=unit["school_id"],
@@ -278,6 +281,9 @@ class BatchDriver:
             kernel_name=settings.kernel_name,
             reuse_kernel=settings.reuse_kernels,
         )
+        if folder_error is not None:
+            self.finish(job, _unreadable_data(job, folder_error, "could not create the report's folder"))
+            return
         source = self.school_data(unit["school_id"])
         if isinstance(source, Exception):
             self.finish(job, _unreadable_data(job, source))
@@ -287,7 +293,11 @@ class BatchDriver:
             if unit["kind"] == "school"
             else source.filter(team_id=unit["team_id"])
         )
-        data_param, extract_dir, extract_files = self._data_for(unit, subset, stem)
+        try:
+            data_param, extract_dir, extract_files = self._data_for(unit, subset, stem)
+        except OSError as exc:  # not a full disk (that is an OutputError): a name or path this disk refuses
+            self.finish(job, _unreadable_data(job, exc, "could not write the report's extract"))
+            return
         builtin = builtin_parameters(
             unit, data_param, start=settings.start, end=settings.end, extract=settings.extract, declared=self.declared
         )
@@ -322,15 +332,18 @@ class BatchDriver:
         if not settings.extract:
             return data_param, None, None
         assert self.scratch is not None, "extracts are written only while the batch runs"
-        extract_dir = self.scratch / (safe_name(unit["school_id"]) + "__" + stem)
+        extract_dir = self.scratch / (str(unit.get("folder") or safe_name(unit["school_id"])) + "__" + stem)
         peers = self.school_data.peers()
         peers = peers[peers["team_id"].isin(subset.teams["team_id"])]
         try:
             write_extract(subset, extract_dir)
             if len(peers):
                 peers.to_parquet(extract_dir / PEER_COUNTS_FILE, index=False)
-        except OSError as exc:  # the scratch folder (the system's temporary folder) is full
-            raise OutputError(extract_dir, exc) from exc
+        except OSError as exc:
+            shutil.rmtree(extract_dir, ignore_errors=True)
+            if folder_is_full(exc):  # the scratch folder (the system's temporary folder) is full
+                raise OutputError(extract_dir, exc) from exc
+            raise
         if not self.runner.remote:
             return str(extract_dir), extract_dir, None
         # the worker gets the bytes, not a path it may not see
@@ -398,9 +411,11 @@ class BatchDriver:
                 logger.info("while stopping: %s", type(exc).__name__)
 
 
-def _unreadable_data(job: ReportJob, error: Exception) -> dict:
-    """The rendered result of a report whose school partition could not be read."""
-    ename, evalue = type(error).__name__, _short(str(error))
+def _unreadable_data(job: ReportJob, error: Exception, doing: str = "") -> dict:
+    """The rendered result of a report that could not start: its school partition unreadable, a name refused."""
+    ename = type(error).__name__
+    text = f"{error.strerror}: {error.filename}" if isinstance(error, OSError) and error.strerror else str(error)
+    evalue = _short(f"{doing}: {text}" if doing else text)
     return {
         "status": "failed",
         "seconds": 0.0,

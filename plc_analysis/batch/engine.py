@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ..extract import EXTRACT_KEY_ENV, extract_key
 from . import warm
 from .guard import KernelGuard
 from .settings import ENGINE_NAME, START_TIMEOUT
@@ -242,12 +243,13 @@ def _keep_or_shut_down(client: Any, lent: warm.WarmKernel | None, guard: KernelG
 
 
 def kernel_env() -> dict[str, str]:
-    """The kernel's environment: ours, with this plc_analysis first on ``PYTHONPATH``.
+    """The kernel's environment: ours, with this plc_analysis first on ``PYTHONPATH`` and the extract key.
 
     Every kernel then imports the same plc_analysis as the batch that wrote its
     extract, wherever the notebook is and however the package is installed.
     """
     env = dict(os.environ)
+    env[EXTRACT_KEY_ENV] = extract_key().hex()  # the kernel trusts the extracts this process sealed, no others
     root = str(Path(__file__).resolve().parent.parent.parent)
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
     env["PYTHONPATH"] = os.pathsep.join([root, *paths])

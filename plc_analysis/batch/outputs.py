@@ -13,7 +13,7 @@ from .execute import render_job
 from .jobs import ReportJob, now
 from .settings import FAILED_STATUSES
 
-__all__ = ["run_report", "write_outputs", "OutputError"]
+__all__ = ["run_report", "write_outputs", "OutputError", "folder_is_full"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,15 @@ _FATAL_ERRNOS = frozenset(
     for e in (getattr(errno, "ENOSPC", None), getattr(errno, "EDQUOT", None), getattr(errno, "EROFS", None))
     if e is not None
 )
+
+
+def folder_is_full(error: OSError) -> bool:
+    """Whether the folder written to can take no more writes (disk full, quota, read-only): the batch must stop.
+
+    Any other error (a name or path too long, a permission on one file) is
+    the failure of the report being written, not of the batch.
+    """
+    return error.errno in _FATAL_ERRNOS
 
 
 def write_outputs(job: ReportJob, rendered: Mapping[str, Any]) -> tuple[dict, OSError | None]:
@@ -46,7 +55,7 @@ def write_outputs(job: ReportJob, rendered: Mapping[str, Any]) -> tuple[dict, OS
         write_text_atomic(job.html_path, page)
         html_written = job.html_path
     except OSError as exc:
-        fatal = exc if exc.errno in _FATAL_ERRNOS else None
+        fatal = exc if folder_is_full(exc) else None
         logger.warning("report %s: could not write its files: %s", job.key, exc.strerror or type(exc).__name__)
         why = f"could not write the report: {exc.strerror or exc}"
         if status in FAILED_STATUSES:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .jobs import BatchError, ReportJob, now
 from .manifest import load_manifest, save_manifest
+from .out_lock import out_folder_lock
 from .outputs import OutputError, run_report
 from .plan import check_out_dir, declared_parameters
 from .settings import DEFAULT_TIMEOUT, DISTRICT_OVERVIEW_NOTEBOOK, DISTRICT_OVERVIEW_STEM
@@ -78,8 +79,9 @@ def run_district_overview(
         timeout=timeout or DEFAULT_TIMEOUT,
         kernel_name=kernel_name,
     )
-    outcome = run_report(job)
-    _link_from_index(out, job, outcome)
+    with out_folder_lock(out):  # not while a batch rewrites the folder's manifest
+        outcome = run_report(job)
+        _link_from_index(out, job, outcome)
     return outcome
 
 

@@ -11,13 +11,14 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ..arg_types import parse_iso_date
 from ..load_steps import Errors
 from .jobs import BatchError
 from .settings import SCHOOL_REPORT_STEM
@@ -27,6 +28,8 @@ __all__ = [
     "report_units",
     "largest_first",
     "safe_name",
+    "file_names",
+    "MAX_NAME_CHARS",
     "check_out_dir",
     "declared_parameters",
     "builtin_parameters",
@@ -37,12 +40,77 @@ __all__ = [
 ]
 
 
+#: Longest part of a file name that comes from an id; a longer id is shortened and given a hash.
+MAX_NAME_CHARS = 64
+_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", SCHOOL_REPORT_STEM}
+    | {f"com{i}" for i in range(1, 10)}
+    | {f"lpt{i}" for i in range(1, 10)}
+)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+
+
+def _hashed(value: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", value).strip(".") or "_"
+    return f"{cleaned[:MAX_NAME_CHARS]}-{_digest(value)}"
+
+
 def safe_name(value: str) -> str:
-    """A file-name-safe version of an id (with a short hash when characters had to change)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", value).lstrip(".") or "_"
-    if cleaned != value:
-        cleaned = f"{cleaned}-{hashlib.sha1(value.encode('utf-8')).hexdigest()[:6]}"
+    """The file name an id becomes: the rule every report, folder and extract name follows.
+
+    An id made only of letters, digits, ``.``, ``_`` and ``-``, no longer than
+    :data:`MAX_NAME_CHARS`, not starting or ending with a dot and not a name
+    the system reserves (``CON``, ``NUL``, ``COM1``..., ``index-school``) is
+    its own file name.  Any other id is cleaned (other characters become
+    ``_``), cut to :data:`MAX_NAME_CHARS` and given a hash of the whole id,
+    so two ids never share a name (see :func:`file_names` for disks that
+    ignore case).
+
+    Parameters
+    ----------
+    value : str
+        A team or school id.
+
+    Returns
+    -------
+    str
+        At most ``MAX_NAME_CHARS + 11`` characters.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", value).strip(".") or "_"
+    if cleaned != value or len(value) > MAX_NAME_CHARS or cleaned.split(".")[0].lower() in _RESERVED:
+        return _hashed(value)
     return cleaned
+
+
+def file_names(ids: Iterable[str]) -> dict[str, str]:
+    """Each id's file name (:func:`safe_name`), distinct even on a disk that ignores case.
+
+    Ids whose names differ only in case (``T1`` and ``t1``, which macOS and
+    Windows take for one file) all get the hashed form.  Computed over every
+    id of the district, not a batch's selection, so a report keeps its file
+    name from one run to the next.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        Every team (or school) id.
+
+    Returns
+    -------
+    dict
+        id -> file name.
+    """
+    names = {value: safe_name(value) for value in dict.fromkeys(ids)}
+    by_folded: dict[str, list[str]] = {}
+    for value, name in names.items():
+        by_folded.setdefault(name.casefold(), []).append(value)
+    for values in by_folded.values():
+        if len(values) > 1:
+            names.update({value: _hashed(value) for value in values})
+    return names
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -69,9 +137,14 @@ def as_list(value: str | Sequence[str] | None) -> list[str] | None:
 
 
 def date_param(value: Any) -> str:
-    """A date given as a string, date or timestamp as the ISO text a notebook parameter gets (``""`` when none)."""
+    """A date given as ISO text, date or timestamp as the ISO text a notebook parameter gets (``""`` when none).
+
+    Text must be ISO 8601 (``YYYY-MM-DD``), as in data files: ``1/2/26`` raises :class:`ValueError`.
+    """
     if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        return parse_iso_date(value).date().isoformat()
     return pd.Timestamp(value).date().isoformat()
 
 
@@ -114,7 +187,17 @@ def declared_parameters(notebook: Path) -> set[str]:
 
 
 def report_units(dataset: Any, per: str, teams: list[str] | None, schools: list[str] | None) -> list[dict]:
-    """The reports to produce: one dict per team (or school) with ids and names."""
+    """The reports to produce: one dict per team (or school) with ids, names, ``folder`` and ``stem`` (file names)."""
+    units = _units(dataset, per, teams, schools)
+    folders = file_names([*map(str, dataset.schools["school_id"]), *map(str, dataset.teams["school_id"].dropna())])
+    stems = file_names(map(str, dataset.teams["team_id"]))
+    for unit in units:
+        unit["folder"] = folders[unit["school_id"]]
+        unit["stem"] = SCHOOL_REPORT_STEM if unit["kind"] == "school" else stems[unit["team_id"]]
+    return units
+
+
+def _units(dataset: Any, per: str, teams: list[str] | None, schools: list[str] | None) -> list[dict]:
     school_names = dict(zip(dataset.schools["school_id"], dataset.schools["name"]))
     if schools is not None:
         unknown = sorted(set(schools) - set(dataset.schools["school_id"]) - set(dataset.teams["school_id"]))
@@ -183,7 +266,9 @@ def has_assessments(subset: Any, start: str, end: str) -> bool:
 
 
 def report_stem(unit: Mapping[str, Any]) -> str:
-    """File stem of a unit's report inside its school's folder."""
+    """File stem of a unit's report inside its school's folder (see :func:`file_names`)."""
+    if "stem" in unit:
+        return str(unit["stem"])
     return SCHOOL_REPORT_STEM if unit["kind"] == "school" else safe_name(unit["team_id"])
 
 

@@ -16,6 +16,7 @@ from .driver import BatchDriver, SchoolData
 from .jobs import BatchError, BatchResult, entry_key, key_of, now
 from .local_runner import LocalRunner, default_jobs
 from .manifest import load_manifest
+from .out_lock import out_folder_lock
 from .outputs import OutputError
 from .plan import BatchSettings, as_list, check_out_dir, date_param, largest_first, report_units
 from .settings import (
@@ -23,6 +24,7 @@ from .settings import (
     DEFAULT_SCHOOL_NOTEBOOK,
     DEFAULT_TIMEOUT,
     FAILED_STATUSES,
+    MANIFEST_NAME,
     MANIFEST_VERSION,
     Per,
 )
@@ -159,64 +161,70 @@ def run_batch(
     reports are kept.
     """
     begun = time.perf_counter()
+    if jobs is not None and (isinstance(jobs, bool) or int(jobs) != jobs or jobs < 1):
+        raise ValueError(f"jobs must be a whole number of at least 1, not {jobs!r}")
     out = Path(out_dir).expanduser().resolve()
     check_out_dir(out)
-    remove_stale_temp_files(out)
-    previous = load_manifest(out)
-    if only_failed and previous is None:
-        logger.info("no manifest in %s: running every report", out)
-    settings = _resolve_settings(
-        out,
-        previous if only_failed else None,
-        data_path=data_path,
-        notebook=notebook,
-        timeout=timeout,
-        per=per,
-        start=start,
-        end=end,
-        parameters=parameters,
-        extract=extract,
-        errors=errors,
-        kernel_name=kernel_name,
-        executor=executor,
-        reuse_kernels=not fresh_kernels,
-    )
+    with out_folder_lock(out):  # one batch at a time writes to a folder
+        remove_stale_temp_files(out)
+        merging = only_failed or teams is not None or schools is not None  # this run's entries join the previous
+        previous = load_manifest(out, strict=merging)
+        if only_failed and previous is None:
+            logger.info("no manifest in %s: running every report", out)
+        if only_failed and previous is not None and data_path is None and not previous.get("data_path"):
+            raise BatchError(f"{out / MANIFEST_NAME} does not say which data its reports were made from; give --data")
+        settings = _resolve_settings(
+            out,
+            previous if only_failed else None,
+            data_path=data_path,
+            notebook=notebook,
+            timeout=timeout,
+            per=per,
+            start=start,
+            end=end,
+            parameters=parameters,
+            extract=extract,
+            errors=errors,
+            kernel_name=kernel_name,
+            executor=executor,
+            reuse_kernels=not fresh_kernels,
+        )
 
-    # Start the workers first: their imports (papermill, nbconvert: seconds) overlap with loading the data.
-    runner = _make_runner(executor, jobs, scheduler)
-    if settings.reuse_kernels and isinstance(runner, LocalRunner):  # the kernels start while the data loads
-        listed = as_list(teams)
-        expected = len(listed) if listed is not None else runner.slots  # no more kernels than reports
-        runner.prestart(settings.kernel_name, str(settings.notebook.parent), expected)
-    try:
-        dataset, units = _plan_units(settings, as_list(teams), as_list(schools))
-    except BaseException:
-        runner.close()
-        raise
+        # Start the workers first: their imports (papermill, nbconvert: seconds) overlap with loading the data.
+        runner = _make_runner(executor, jobs, scheduler)
+        if settings.reuse_kernels and isinstance(runner, LocalRunner):  # the kernels start while the data loads
+            listed = as_list(teams)
+            expected = len(listed) if listed is not None else runner.slots  # no more kernels than reports
+            runner.prestart(settings.kernel_name, str(settings.notebook.parent), expected)
+        try:
+            dataset, units = _plan_units(settings, as_list(teams), as_list(schools))
+        except BaseException:
+            runner.close()
+            raise
 
-    kept = previous if only_failed or teams is not None or schools is not None else None
-    entries: dict[str, dict] = {key_of(e): e for e in kept["reports"]} if kept is not None else {}
-    if only_failed:
-        units = _still_to_do(units, entries)
-    manifest = _new_manifest(settings, runner, kept)
-    result = BatchResult(out_dir=out, jobs=runner.slots, manifest=manifest, executor=runner.kind)
-    driver = BatchDriver(settings, runner, manifest, entries, result, SchoolData(settings, dataset))
-    if not units:
-        runner.close()
-        manifest["complete"] = True
-        driver.save()
-        result.seconds = time.perf_counter() - begun
+        kept = previous if merging else None
+        entries: dict[str, dict] = {key_of(e): e for e in kept["reports"]} if kept is not None else {}
+        if only_failed:
+            units = _still_to_do(units, entries)
+        manifest = _new_manifest(settings, runner, kept)
+        result = BatchResult(out_dir=out, jobs=runner.slots, manifest=manifest, executor=runner.kind)
+        driver = BatchDriver(settings, runner, manifest, entries, result, SchoolData(settings, dataset))
+        if not units:
+            runner.close()
+            manifest["complete"] = True
+            driver.save()
+            result.seconds = time.perf_counter() - begun
+            return result
+        try:
+            driver.save()
+        except OutputError as exc:
+            runner.close()
+            raise BatchError(str(exc)) from exc
+        try:
+            driver.run(units, show_progress=sys.stderr.isatty() if progress is None else progress)
+        finally:
+            result.seconds = time.perf_counter() - begun
         return result
-    try:
-        driver.save()
-    except OutputError as exc:
-        runner.close()
-        raise BatchError(str(exc)) from exc
-    try:
-        driver.run(units, show_progress=sys.stderr.isatty() if progress is None else progress)
-    finally:
-        result.seconds = time.perf_counter() - begun
-    return result
 
 
 def _resolve_settings(
@@ -249,6 +257,8 @@ def _resolve_settings(
     from ..partitioned import is_partitioned
 
     recorded = recorded or {}
+    if timeout is not None and not 0 < float(timeout) < float("inf"):
+        raise ValueError(f"timeout must be a number of seconds greater than 0, not {timeout!r}")
     per = per or recorded.get("per") or "team"
     if per not in ("team", "school"):
         raise ValueError(f"per must be 'team' or 'school', not {per!r}")
@@ -283,7 +293,7 @@ def _make_runner(executor: str, jobs: int | None, scheduler: Any) -> LocalRunner
     """A Dask runner when ``scheduler`` is given, else a local pool of ``jobs`` (default: CPU cores) workers."""
     if scheduler is not None:
         return DaskRunner(scheduler, jobs)
-    return LocalRunner(executor, max(1, int(jobs or default_jobs())))
+    return LocalRunner(executor, int(jobs or default_jobs()))
 
 
 def _plan_units(settings: BatchSettings, teams: list[str] | None, schools: list[str] | None) -> tuple[Any, list[dict]]:

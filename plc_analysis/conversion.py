@@ -17,6 +17,7 @@ from .dataset import Dataset
 from .export import write_text_atomic
 from .loading import load_dataset
 from .schema import TABLE_ORDER
+from .spreadsheet_out import write_people_csv
 
 __all__ = ["Conversion", "convert_to_canonical", "CONVERSION_FILES"]
 
@@ -113,9 +114,9 @@ def convert_to_canonical(
     dataset.write(folder, fmt=fmt)
     rejected_path = folder / "rejected.csv"
     if not rejected_path.exists():
-        dataset.rejected.to_csv(rejected_path, index=False)
+        write_people_csv(dataset.rejected, rejected_path)
     problems_path = folder / "problems.csv"
-    dataset.problems.to_csv(problems_path, index=False)
+    write_people_csv(dataset.problems, problems_path)
     roster_text = None if roster is None else (roster.source if isinstance(roster, Dataset) else str(roster))
     notes_path = write_text_atomic(folder / "notes.txt", _notes_text(dataset, str(source), roster_text))
     return Conversion(dataset, folder, rejected_path, problems_path, notes_path)

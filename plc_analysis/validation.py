@@ -422,6 +422,7 @@ def _extra_columns(check: _TableCheck, spec: TableSpec, frame: pd.DataFrame, ext
     blank = (text == "").to_numpy().reshape(len(extras), n)
     values = text.to_numpy(dtype=object).reshape(len(extras), n)
     boolean = np.zeros(len(extras), dtype=bool)
+    true = false = np.zeros((len(extras), n), dtype=bool)
     if spec.extra == "subgroup":
         lowered = text.str.lower()
         true = lowered.isin(TRUE_WORDS).to_numpy().reshape(len(extras), n)

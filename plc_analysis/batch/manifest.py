@@ -46,6 +46,7 @@ def load_manifest(out_dir: str | Path, *, strict: bool = False) -> dict | None:
     path = Path(out_dir) / MANIFEST_NAME
     if not path.exists() and not path.is_symlink():
         return None
+    manifest: Any = None
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         problem = _manifest_problem(manifest)

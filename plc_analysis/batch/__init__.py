@@ -67,6 +67,7 @@ Modules (each with one job):
 * ``driver``: the loop that submits reports, collects them and saves the manifest
 * ``run``: :func:`run_batch`
 * ``manifest``: ``manifest.json``: load and save (with the index)
+* ``out_lock``: one batch at a time per output folder (a lock on ``out/.plc-batch.lock``)
 * ``index_page``: :func:`render_index`
 * ``overview``: the district overview of ``plc report``, linked from the index
 * ``arguments``: the ``plc batch`` options and :func:`batch_from_args`

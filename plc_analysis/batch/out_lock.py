@@ -2,16 +2,15 @@
 
 Two batches on one ``--out`` would each rewrite ``manifest.json`` from what
 they alone did: both say "complete", each lists only its own reports, and the
-index omits reports that exist.  The second batch is refused instead, with a
-message naming the batch that holds the folder.  The lock is an advisory
-``flock`` on ``out/.plc-batch.lock`` (``msvcrt.locking`` on Windows), released
-by the system when the process ends, however it ends: a crashed batch never
-leaves the folder locked.
+index omits reports that exist.  The second batch is refused instead.  The
+lock is an advisory ``flock`` on the output folder itself (no file is left
+in it; on Windows, where a folder cannot be locked, ``msvcrt.locking`` on
+``out/.plc-batch.lock``), released by the system when the process ends,
+however it ends: a crashed batch never leaves the folder locked.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,28 +18,31 @@ from pathlib import Path
 
 from .jobs import BatchError
 
-__all__ = ["LOCK_NAME", "out_folder_lock"]
+__all__ = ["WINDOWS_LOCK_NAME", "out_folder_lock"]
 
-#: The lock file inside a batch's output folder.
-LOCK_NAME = ".plc-batch.lock"
+#: The lock file inside a batch's output folder, on Windows only.
+WINDOWS_LOCK_NAME = ".plc-batch.lock"
 
 
-def _try_lock(fd: int) -> bool:
+def _open_and_lock(out: Path) -> tuple[int, bool]:
+    """A descriptor holding (or failing to take) ``out``'s lock, and whether the lock was taken."""
     try:
         import fcntl
-    except ImportError:  # Windows
+    except ImportError:  # Windows: lock a byte of a file in the folder
         import msvcrt
 
+        fd = os.open(out / WINDOWS_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
         except OSError:
-            return False
-        return True
+            return fd, False
+        return fd, True
+    fd = os.open(out, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        return False
-    return True
+        return fd, False
+    return fd, True
 
 
 @contextmanager
@@ -55,22 +57,15 @@ def out_folder_lock(out: Path) -> Iterator[None]:
     Raises
     ------
     BatchError
-        Another batch holds the folder.
+        Another batch (in this or another process) holds the folder.
     """
-    path = out / LOCK_NAME
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd, taken = _open_and_lock(out)
     except OSError as exc:
-        raise BatchError(f"cannot create the lock file {path}: {exc.strerror or exc}") from exc
+        raise BatchError(f"cannot lock the output folder {out}: {exc.strerror or exc}") from exc
     try:
-        if not _try_lock(fd):
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-            raise BatchError(
-                f"another plc batch is writing to {out} ({holder}); wait for it to finish, or give another --out"
-            )
-        os.ftruncate(fd, 0)
-        started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        os.pwrite(fd, f"pid {os.getpid()}, started {started}".encode(), 0)
+        if not taken:
+            raise BatchError(f"another plc batch is writing to {out}; wait for it to finish, or give another --out")
         yield
     finally:
         os.close(fd)  # releases the lock

@@ -49,7 +49,7 @@ def test_an_unsupported_file_is_one_line(plc, tmp_path):
 def test_a_zip_without_a_manifest_is_one_line(plc, tmp_path):
     with zipfile.ZipFile(tmp_path / "export.zip", "w") as archive:
         archive.writestr("notes.txt", "nothing")
-    assert_one_line(plc("validate", tmp_path / "export.zip"), 1, "export.zip", "no manifest.csv")
+    assert_one_line(plc("validate", tmp_path / "export.zip"), 1, "export.zip", "read as a OneRoster export", "neither")
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_a_zip_without_a_manifest_is_one_line(plc, tmp_path):
         ("sheet.xlsx", b"PK\x03\x04" + b"\x00" * 40, "is not a Excel workbook"),
         ("export.zip", b"", "is not a zip archive"),
         ("export.zip", b"this is text", "is not a zip archive"),
-        ("export.zip", b"PK\x05\x06" + b"\x00" * 18, "no manifest.csv"),
+        ("export.zip", b"PK\x05\x06" + b"\x00" * 18, "but it has neither"),
     ],
 )
 def test_an_empty_corrupt_or_non_zip_workbook_or_zip_is_one_line(plc, tmp_path, name, content, phrase):

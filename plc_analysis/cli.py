@@ -24,9 +24,12 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from .errors import PLCDataError
 
 __all__ = [
     "main",
@@ -271,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _data_error_text(exc) -> str:
+def _data_error_text(exc: PLCDataError) -> str:
     """A PLCDataError as one line (a single problem) or a head line and one line per problem."""
     if len(exc.problem_list) == 1:
         return str(exc.problem_list[0])

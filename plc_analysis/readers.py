@@ -27,6 +27,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -755,7 +756,7 @@ class WorkbookSheet:
     formulas: frozenset[tuple[int, int]]
 
 
-def _open_workbook(path: Path, label: str, *, data_only: bool):
+def _open_workbook(path: Path, label: str, *, data_only: bool) -> Any:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -791,7 +792,7 @@ def workbook_sheet_names(path: str | Path, label: str | None = None) -> list[str
         workbook.close()
 
 
-def _sheet_rows(worksheet, label: str, *, values: bool) -> Iterable[tuple[int, tuple]]:
+def _sheet_rows(worksheet: Any, label: str, *, values: bool) -> Iterable[tuple[int, tuple]]:
     """Rows as stored (not as the sheet's declared dimensions claim), bounded by :data:`MAX_COLUMNS`."""
     from openpyxl.utils import get_column_letter
 
@@ -873,7 +874,7 @@ def read_workbook(
     return WorkbookSheet(name, [(n, list(row)) for n, row in rows], frozenset(formulas))
 
 
-def _read_rows(worksheet, label: str, *, values: bool) -> list[tuple[int, tuple]]:
+def _read_rows(worksheet: Any, label: str, *, values: bool) -> list[tuple[int, tuple]]:
     try:
         rows = []
         for number, row in _sheet_rows(worksheet, label, values=values):

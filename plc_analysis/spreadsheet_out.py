@@ -120,7 +120,7 @@ class SpreadsheetSafeStyler(Styler):
 
     _styles_computed = False
 
-    def _compute(self):
+    def _compute(self) -> Styler:
         # while to_excel writes the neutralised cells, keep the styles computed from the cells as shown
         return self if self._styles_computed else super()._compute()
 

@@ -75,6 +75,7 @@ from .edfi_roster import place_students
 from .errors import REDACTED, SENSITIVE_COLUMNS, PLCDataError, Problem
 from .load_steps import Errors, finish_load
 from .readers import LINE, RawTable
+from .rules import TOLERANCE
 from .schema import CFA_TABLES, TABLES
 from .validation import REJECTED_COLUMNS, ValidationResult, validate_tables
 
@@ -602,7 +603,7 @@ class _Converter:
             self.exclude(result.file, item.line, result_field, item.result, reason, row, "error")
             return None
         points = raw if raw is not None else (share or 0.0) * maximum
-        if raw is not None and share is not None and abs(raw - share * maximum) > 1e-9:
+        if raw is not None and share is not None and abs(raw - share * maximum) > TOLERANCE:
             self.warn(
                 result.file,
                 item.line,

@@ -43,6 +43,7 @@ from .errors import REDACTED, PLCDataError, Problem
 from .load_steps import Errors, finish_load
 from .readers import LINE, RawTable, decode_bytes, read_raw_csv
 from .roster_match import join_roster
+from .rules import TOLERANCE
 from .schema import ASSESSMENT_KINDS, CFA_TABLES, TABLES
 from .validation import REJECTED_COLUMNS, ValidationResult, validate_tables
 
@@ -448,7 +449,7 @@ class _Builder:
                 continue
             used[a.column] = line
             given = _number(str(record.get("max_points", "") or ""))
-            if given is not None and a.max_points is not None and abs(given - a.max_points) > 1e-9:
+            if given is not None and a.max_points is not None and abs(given - a.max_points) > TOLERANCE:
                 book.problem(
                     line,
                     "max_points",
@@ -664,7 +665,7 @@ class _Builder:
             if amount < 0:
                 book.reject(number, header, value, "points must be at least 0")
                 return 0
-            if item.max_points is not None and amount > item.max_points + 1e-9:
+            if item.max_points is not None and amount > item.max_points + TOLERANCE:
                 book.problem(
                     number,
                     header,

@@ -15,7 +15,10 @@ import re
 from pathlib import Path
 
 import yaml
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
 
 from plc_analysis.schema import CFA_TABLES, TABLES, Column, TableSpec
 
@@ -47,7 +50,10 @@ def load_meanings() -> dict[str, dict[str, str]]:
     return meanings
 
 
-def _number(value: float) -> str:
+def _number(value: object) -> str:
+    """A number as the schema states it: 0.8, 1, 100 (a bound or a default)."""
+    if not isinstance(value, int | float):
+        raise PluginError(f"expected a number in the schema, got {value!r}")
     return f"{value:g}"
 
 
@@ -136,5 +142,5 @@ def render_page(markdown: str) -> str:
     return TABLE_MARK.sub(lambda m: render_table(m.group(1), meanings), markdown)
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 (MkDocs hook signature)
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:  # MkDocs hook
     return render_page(markdown)

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import re
 
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
 ROLE = re.compile(r":(?:py:)?(?:func|meth|class|mod|data|attr|exc|obj):<code>(~?)([\w.]+)(?:\(\))?</code>")
 
 
@@ -27,5 +31,5 @@ def cross_reference(match: re.Match) -> str:
     )
 
 
-def on_page_content(html: str, page, config, files) -> str:  # MkDocs hook signature
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:  # MkDocs hook
     return ROLE.sub(cross_reference, html)

@@ -170,7 +170,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         return code
     try:
         # the batch's own data: --data, else (with --only-failed) what the manifest recorded, else the sample
-        overview = run_district_overview(result.out_dir, result.manifest["data_path"], timeout=args.timeout)
+        overview = run_district_overview(
+            result.out_dir, result.manifest["data_path"], timeout=args.timeout, audience=args.overview_audience
+        )
     except BatchError as exc:
         print(f"plc report: {exc}", file=sys.stderr)
         return 2
@@ -255,6 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="team reports for every team, an index and the district overview (default: the sample district)"
     )
     add_batch_arguments(report)
+    report.add_argument(
+        "--overview-audience",
+        choices=("district", "public"),
+        default="district",
+        help="who the district overview is for: district staff (default) or the public (no teacher names)",
+    )
     report.set_defaults(func=_cmd_report)
 
     batch = sub.add_parser("batch", help="run a notebook once per team (or school) with papermill, in parallel")

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .audience import AudienceRule, check_audience_scope
 from .bands import DEFAULT_BANDS, BandThresholds, assign_bands, priority_sentence, student_priority
 from .comparison import PEER_COLUMNS, compare_teams, compare_to_team, teacher_names
 from .dataset import Dataset
@@ -34,7 +35,15 @@ from .dataset_items import assessment_reliability, item_analysis, rater_calibrat
 from .figure_output import ReportFigure, report_figure
 from .loading import PEER_COUNTS_FILE, load_dataset, load_sample
 from .proficiency import MasteryRule, mastery_matrix, mastery_rule, proficiency_by_skill
-from .report_style import HTML, SHARE_BAR_COLOUR, goal_status_tint, level_tints, note_html, style_table
+from .report_style import (
+    HTML,
+    SHARE_BAR_COLOUR,
+    audience_banner,
+    goal_status_tint,
+    level_tints,
+    note_html,
+    style_table,
+)
 from .rules import TOLERANCE
 from .tables import ReportTable
 from .talking_points import talking_points
@@ -106,6 +115,7 @@ class TeamContext:
     reteach_share: float = 0.5
     report_dir: str = ""
     _memo: dict = field(default_factory=dict, repr=False)
+    who: AudienceRule = field(default_factory=lambda: check_audience_scope("team", "team"))
 
     def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """Compute once per report (several sections share talking points, item statistics…)."""
@@ -137,6 +147,7 @@ def team_context(
     intensive_below: float = DEFAULT_BANDS.intensive_below,
     reteach_share: float = 0.5,
     report_dir: str = "",
+    audience: str = "team",
 ) -> TeamContext:
     """Load the data and cut out one team for its report.
 
@@ -162,12 +173,28 @@ def team_context(
     report_dir : str
         Folder where the meeting pack writes ``<team>.actions_proposed.csv``
         and ``.xlsx`` (empty = not written).
+    audience : {"team", "school"}
+        Who reads the report (:mod:`plc_analysis.audience`): the team, or the
+        school's staff; empty = ``"team"``.  The team report lists its
+        students by name, so it is never for the district or the public
+        (render the district overview or the goals report for them).
 
     Returns
     -------
     TeamContext
+
+    Raises
+    ------
+    ValueError
+        Unknown rule, team or audience, or audience ``district`` / ``public``.
     """
     checked_rule = mastery_rule(rule)  # before loading: a misspelt rule fails at once
+    who = check_audience_scope(audience or "team", "team")
+    if not who.student_names:
+        raise ValueError(
+            f"a team report names its students, so it cannot be for audience {who.name!r}: "
+            "render the district overview or the goals report for the district or the public"
+        )
     district = data_path if isinstance(data_path, Dataset) else load_data(data_path)
     peers = None if isinstance(data_path, Dataset) or not data_path else _peers_beside(Path(data_path))
     if not team_id:
@@ -206,6 +233,7 @@ def team_context(
         BandThresholds(close=close_band, intensive_below=intensive_below),
         reteach_share,
         report_dir,
+        who=who,
     )
 
 
@@ -229,7 +257,7 @@ def header_html(ctx: TeamContext, subtitle: str = "Team meeting pack") -> HTML:
     return HTML(
         f'<h1 style="margin-bottom:0">{html.escape(ctx.team_name)}</h1>'
         f'<p style="color:#555;margin-top:4px">{html.escape(subtitle)} · {html.escape(ctx.school_name)} · '
-        f"{html.escape(ctx.period)} · prepared {date.today():%d %b %Y}</p>"
+        f"{html.escape(ctx.period)} · prepared {date.today():%d %b %Y}</p>{audience_banner(ctx.who)}"
     )
 
 

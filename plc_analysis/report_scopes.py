@@ -1,9 +1,11 @@
 """Report blocks for a school or the district: support plans, goals, equity and overviews.
 
-A :class:`ScopeContext` is one team, one school or the whole district.  Its
-``audience`` decides privacy: a single team's report may name its students;
-anything wider shows identifiers at most and suppresses cells of fewer than
-10 students (with complementary suppression), as the equity helpers do.
+A :class:`ScopeContext` is one team, one school or the whole district, read
+by one audience (:mod:`plc_analysis.audience`): ``team`` and ``school`` name
+the students in scope and suppress nothing among them; ``district`` shows
+aggregates only (no student listed, cells of fewer than 10 students suppressed
+with complementary suppression); ``public`` also shows teachers as "Teacher A,
+B, …".  Every block asks the context's :class:`~plc_analysis.audience.AudienceRule`.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from .audience import AudienceRule, alias_teachers, check_audience_scope, teacher_aliases
 from .dataset import Dataset
-from .equity import MIN_CELL, suppress_small_cells
+from .equity import student_names, suppress_small_cells
 from .figure_output import ReportFigure, report_figure
 from .proficiency import MasteryRule, mastery_rule
 from .report import load_data
-from .report_style import HTML, goal_status_tint, note_html, style_table
+from .report_style import HTML, audience_banner, goal_status_tint, note_html, style_table
 from .tables import ReportTable
 
 __all__ = [
@@ -47,7 +50,7 @@ __all__ = [
 
 @dataclass
 class ScopeContext:
-    """A team, a school or the district, with the privacy rule that follows from it."""
+    """A team, a school or the district, and the audience reading about it (``who``)."""
 
     district: Dataset
     data: Dataset
@@ -55,16 +58,27 @@ class ScopeContext:
     level: str  # "team", "school" or "district"
     as_of: str = ""
     rule: MasteryRule = "most_recent"
+    who: AudienceRule = field(default_factory=lambda: check_audience_scope("", "district"))
     _memo: dict = field(default_factory=dict, repr=False)
 
     @property
     def audience(self) -> Literal["team", "beyond_team"]:
-        """``"team"`` when the scope is one team (names allowed), else ``"beyond_team"``."""
-        return "team" if self.level == "team" else "beyond_team"
+        """The privacy level passed to the metric functions: ``"beyond_team"`` suppresses small cells."""
+        return self.who.metric_audience
 
     @property
     def names(self) -> bool:
-        return self.audience == "team"
+        """Whether students may be named and listed one by one."""
+        return self.who.student_names
+
+    def readable(self, view: pd.DataFrame) -> pd.DataFrame:
+        """``view`` as this audience may read it: teachers as "Teacher A, B, …" for the public."""
+        if self.who.teacher_names:
+            return view
+        # lettered in the order of the scope's own teachers first: a school's report starts at Teacher A
+        everyone = pd.concat([self.data.teachers["name"], self.district.teachers["name"]])
+        aliases = self.memo("teacher_aliases", lambda: teacher_aliases(everyone))
+        return alias_teachers(view, aliases)
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         if key not in self._memo:
@@ -73,65 +87,99 @@ class ScopeContext:
 
 
 def scope_context(
-    data_path: str | Dataset = "", *, school_id: str = "", team_id: str = "", as_of: str = "", rule: str = "most_recent"
+    data_path: str | Dataset = "",
+    *,
+    school_id: str = "",
+    team_id: str = "",
+    as_of: str = "",
+    rule: str = "most_recent",
+    audience: str = "",
 ) -> ScopeContext:
     """Load the data and cut out a team (``team_id``), a school (``school_id``) or the district (neither).
+
+    Parameters
+    ----------
+    data_path : str or Dataset
+        Data folder (empty = the sample district) or an already loaded dataset.
+    school_id, team_id : str
+        The scope (neither: the district).
+    as_of : str
+        Date of the check (ISO, empty = the latest data).
+    rule : str
+        Mastery rule.
+    audience : {"", "team", "school", "district", "public"}
+        Who reads the report (see :mod:`plc_analysis.audience`); empty = the
+        scope's own (a team's report is for the team, a school's for its
+        staff, the district's for the district).
 
     Returns
     -------
     ScopeContext
+
+    Raises
+    ------
+    ValueError
+        Unknown rule, team, school or audience, or an audience that would see
+        names beyond its own team or school.
     """
     checked_rule = mastery_rule(rule)  # before loading: a misspelt rule fails at once
+    level = "team" if team_id else "school" if school_id else "district"
+    who = check_audience_scope(audience, level)  # before loading too
     district = data_path if isinstance(data_path, Dataset) else load_data(data_path)
     if team_id:
         teams = district.teams.set_index("team_id")
         if team_id not in teams.index:
             raise ValueError(f"team_id {team_id!r} is not in this data")
-        return ScopeContext(
-            district, district.filter(team_id=team_id), str(teams.loc[team_id, "name"]), "team", as_of, checked_rule
-        )
-    if school_id:
+        data, label = district.filter(team_id=team_id), str(teams.loc[team_id, "name"])
+    elif school_id:
         schools = district.schools.set_index("school_id")
         if school_id not in schools.index:
             raise ValueError(f"school_id {school_id!r} is not in this data (schools: {', '.join(schools.index)})")
-        return ScopeContext(
-            district,
-            district.filter(school_id=school_id),
-            str(schools.loc[school_id, "name"]),
-            "school",
-            as_of,
-            checked_rule,
-        )
-    return ScopeContext(district, district, "the whole district", "district", as_of, checked_rule)
+        data, label = district.filter(school_id=school_id), str(schools.loc[school_id, "name"])
+    else:
+        data, label = district, "the whole district"
+    return ScopeContext(district, data, label, level, as_of, checked_rule, who)
 
 
 def scope_header(sc: ScopeContext, title: str) -> HTML:
-    """Title block saying what the report covers and who may read it."""
-    privacy = (
-        "Student names are shown: this report is for the team that teaches these students."
-        if sc.names
-        else f"No student names; groups of fewer than {MIN_CELL} students are suppressed."
-    )
+    """Title block saying what the report covers and who it is for (its audience, at the top)."""
     return HTML(
         f'<h1 style="margin-bottom:0">{html.escape(title)}</h1><p style="color:#555;margin-top:4px">'
-        f"{html.escape(sc.label)}{' · as of ' + html.escape(sc.as_of) if sc.as_of else ''} · "
-        f"{html.escape(privacy)}</p>"
+        f"{html.escape(sc.label)}{' · as of ' + html.escape(sc.as_of) if sc.as_of else ''}</p>"
+        f"{audience_banner(sc.who)}"
     )
 
 
 # -- tiers ------------------------------------------------------------------------
 def _tiers(sc: ScopeContext) -> pd.DataFrame:
+    """Every student's tier, with a ``student`` name column when the audience may read names."""
     from .tiers import support_tiers
 
-    return sc.memo("tiers", lambda: support_tiers(sc.data, as_of=sc.as_of or None, names=sc.names))
+    def compute() -> pd.DataFrame:
+        tiers = support_tiers(sc.data, as_of=sc.as_of or None, names=False)
+        if sc.names:  # a school's staff read the school's students by name, across its teams
+            named = tiers["student_id"].map(student_names(sc.data)).fillna("").astype("str")
+            tiers.insert(1, "student", named.where(named != "", tiers["student_id"]))
+        return tiers
+
+    return sc.memo("tiers", compute)
 
 
 def _student_column(frame: pd.DataFrame) -> pd.Series:
     return frame["student"] if "student" in frame else frame["student_id"]
 
 
+def _no_student_lists(sc: ScopeContext) -> HTML:
+    return note_html(
+        f"Students are listed one by one only for the staff who teach and support them (audience team or "
+        f"school); for audience {sc.who.name} this report shows counts only."
+    )
+
+
 def tiers_table(sc: ScopeContext) -> ReportTable | HTML:
-    """Every student in a tier now: why, since when, next action and owner."""
+    """Every student in a tier now: why, since when, next action and owner (named; team and school audiences)."""
+    if not sc.names:
+        return _no_student_lists(sc)
     tiers = _tiers(sc)
     current = tiers[tiers["tier"] > 0]
     if current.empty:
@@ -149,11 +197,13 @@ def tiers_table(sc: ScopeContext) -> ReportTable | HTML:
             "Next review": current["next_review"].dt.strftime("%d %b %Y"),
         }
     )
-    return style_table(view, decimals={"Weeks in support": 0}, caption="Students in a tier of support now")
+    return style_table(sc.readable(view), decimals={"Weeks in support": 0}, caption="Students in a tier of support now")
 
 
 def escalations_table(sc: ScopeContext) -> ReportTable | HTML:
-    """Students who should move up a tier, start support, or can exit."""
+    """Students who should move up a tier, start support, or can exit (named; team and school audiences)."""
+    if not sc.names:
+        return _no_student_lists(sc)
     tiers = _tiers(sc)
     moving = tiers[tiers["change"].str.startswith(("move up", "start", "can exit"))]
     if moving.empty:
@@ -168,11 +218,11 @@ def escalations_table(sc: ScopeContext) -> ReportTable | HTML:
             "Owner": moving["owner"],
         }
     )
-    return style_table(view, caption="Changes at this check: who starts, moves up or can exit")
+    return style_table(sc.readable(view), caption="Changes at this check: who starts, moves up or can exit")
 
 
 def tier_counts_table(sc: ScopeContext) -> ReportTable:
-    """Students per tier per team and school (suppressed beyond a team)."""
+    """Students per tier per team and school (small cells suppressed for the district and the public)."""
     from .tiers import tier_counts
 
     counts = sc.memo(
@@ -190,7 +240,7 @@ def tier_counts_table(sc: ScopeContext) -> ReportTable:
             "Share": counts["share"],
         }
     )
-    return style_table(view, percent=("Share",), caption="Students in each tier")
+    return style_table(sc.readable(view), percent=("Share",), caption="Students in each tier")
 
 
 def fig_tiers(sc: ScopeContext) -> ReportFigure | None:
@@ -207,9 +257,14 @@ def fig_tiers(sc: ScopeContext) -> ReportFigure | None:
 
 # -- regrouping and effectiveness -------------------------------------------------
 def regroup_table(sc: ScopeContext, group_size: int = 10) -> ReportTable | HTML:
-    """Support groups by skill for every team in scope (counts and classes, no names)."""
+    """Support groups by skill for every team in scope (team and school audiences: the staff who regroup)."""
     from .support import support_groups
 
+    if not sc.names:  # groups of at most 10 students are small cells by design: the staff's working list
+        return note_html(
+            f"Regrouping is planned by the staff who teach and support the students; groups of at most "
+            f"{group_size} are not shown to audience {sc.who.name}."
+        )
     groups = support_groups(sc.data, sc.rule, group_size)
     if groups.empty:
         return note_html("Every assessed student is proficient on every essential skill.", "good")
@@ -225,7 +280,7 @@ def regroup_table(sc: ScopeContext, group_size: int = 10) -> ReportTable | HTML:
             "In short": groups["summary"],
         }
     )
-    return style_table(view, caption=f"Regrouping by skill (at most {group_size} students a group)")
+    return style_table(sc.readable(view), caption=f"Regrouping by skill (at most {group_size} students a group)")
 
 
 def _effect(sc: ScopeContext) -> pd.DataFrame:
@@ -252,7 +307,7 @@ def effectiveness_table(sc: ScopeContext) -> ReportTable | HTML:
         }
     )
     return style_table(
-        view,
+        sc.readable(view),
         percent=("Before", "After", "Change"),
         level=("After",),
         caption="Did the support work? (same students before and after)",
@@ -300,7 +355,7 @@ def goals_overview_table(sc: ScopeContext) -> ReportTable | HTML:
             "In short": progress["summary"],
         }
     )
-    table = style_table(view, percent=("Baseline", "Target", "Now", "Projected"), caption="SMART goals")
+    table = style_table(sc.readable(view), percent=("Baseline", "Target", "Now", "Projected"), caption="SMART goals")
     return table.map(goal_status_tint, subset=["Status"])
 
 
@@ -333,7 +388,7 @@ def coverage_gaps_table(sc: ScopeContext) -> ReportTable | HTML:
             "In short": gaps["note"],
         }
     )
-    return style_table(view, caption="Intended but not implemented: essential skills never assessed")
+    return style_table(sc.readable(view), caption="Intended but not implemented: essential skills never assessed")
 
 
 def fig_coverage(sc: ScopeContext, team_id: str) -> ReportFigure | None:
@@ -344,6 +399,7 @@ def fig_coverage(sc: ScopeContext, team_id: str) -> ReportFigure | None:
     matrix = coverage_matrix(sc.data.filter(team_id=team_id), sc.rule, audience=sc.audience)
     if matrix.empty:
         return None
+    matrix = sc.readable(matrix)
     ax = plot_coverage(matrix, team_id=team_id)
     return report_figure(ax.figure)
 
@@ -379,7 +435,7 @@ def equity_table(sc: ScopeContext, by: str = "team") -> ReportTable | HTML:
         }
     )
     return style_table(
-        view,
+        sc.readable(view),
         percent=("Share in group", "Share of others", "Gap", "95% low", "95% high"),
         level=("Share in group", "Share of others"),
         caption="Each subgroup against the other students (share proficient)",
@@ -426,7 +482,7 @@ def district_proficiency_table(sc: ScopeContext) -> ReportTable:
         }
     )
     return style_table(
-        view,
+        sc.readable(view),
         percent=("Share", "95% low", "95% high"),
         level=("Share",),
         caption="Essential skills: students proficient by team (no names; small groups suppressed)",

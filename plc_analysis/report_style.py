@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .audience import AudienceRule
 from .plots import level_of
 from .tables import ReportTable
 from .text_format import percent_text
@@ -21,6 +22,7 @@ from .text_format import percent_text
 __all__ = [
     "HTML",
     "note_html",
+    "audience_banner",
     "style_table",
     "fixed_point",
     "level_tints",
@@ -75,6 +77,15 @@ def note_html(text: str, kind: str = "note") -> HTML:
     return HTML(
         f'<div style="background:{colours.get(kind, "#EEF3F8")};padding:8px 12px;border-radius:4px;'
         f'margin:6px 0">{html.escape(text)}</div>'
+    )
+
+
+def audience_banner(rule: AudienceRule) -> HTML:
+    """The line at the top of every report saying who it is for and what that audience may see."""
+    return HTML(
+        f'<p class="plc-audience" data-audience="{html.escape(rule.name, quote=True)}" '
+        'style="border:1px solid #8C8C8C;border-radius:4px;padding:4px 10px;display:inline-block;'
+        f'margin:4px 0 10px;font-size:0.95em">{html.escape(rule.statement)}</p>'
     )
 
 

@@ -54,12 +54,13 @@ min_n: int = 10  # fewest students on each side of a comparison
 close_band: float = 0.15  # a score below the cut by less than this is "close"
 intensive_below: float = 0.5  # a score below this share of the points is "intensive"
 reteach_share: float = 0.5  # reteach to the whole class when more than this share is below the cut
-report_dir: str = ""  # folder for <team>.actions_proposed.csv/.xlsx; blank: not written (plc report sets it)"""),
+report_dir: str = ""  # folder for <team>.actions_proposed.csv/.xlsx; blank: not written (plc report sets it)
+audience: str = "team"  # who reads it: team (its teachers) or school (the school's staff); both see names"""),
     code(
         SETUP + "\nfrom plc_analysis import meeting_report as M\n"
         "ctx = R.team_context(data_path, team_id, assessment_id=assessment_id, start=start, end=end, "
         "rule=rule, min_n=min_n, close_band=close_band, intensive_below=intensive_below, "
-        "reteach_share=reteach_share, report_dir=report_dir)\nR.header_html(ctx)"
+        "reteach_share=reteach_share, report_dir=report_dir, audience=audience)\nR.header_html(ctx)"
     ),
     code("R.summary_html(ctx)", "summary"),
     code(
@@ -139,12 +140,14 @@ from plc_analysis import report as R, report_scopes as S"""
 SUPPORT_PLAN = [
     params("""\
 school_id: str = "S03"  # school whose support plan this is; blank to use team_id instead
-team_id: str = ""  # one team instead of a whole school (names are shown only for one team)
+team_id: str = ""  # one team instead of a whole school
 as_of: str = ""  # date of the check, YYYY-MM-DD; blank for the latest data
 group_size: int = 10  # largest support group (guided study hall of 10 or fewer)
-data_path: str = ""  # canonical data folder or batch extract; blank for the sample district"""),
+data_path: str = ""  # canonical data folder or batch extract; blank for the sample district
+audience: str = ""  # team, school (names), district or public (counts only); blank: the school's staff"""),
     code(
-        SCOPE_SETUP + "\nsc = S.scope_context(data_path, school_id=school_id, team_id=team_id, as_of=as_of)\n"
+        SCOPE_SETUP + "\nsc = S.scope_context(data_path, school_id=school_id, team_id=team_id, as_of=as_of, "
+        "audience=audience)\n"
         "S.scope_header(sc, 'Support plan: timely, directive, systematic')"
     ),
     code(
@@ -166,9 +169,10 @@ GOALS = [
     params("""\
 school_id: str = ""  # school whose goals to show; blank for every school
 as_of: str = ""  # date to judge the goals on, YYYY-MM-DD; blank for the latest data
-data_path: str = ""  # canonical data folder or batch extract; blank for the sample district"""),
+data_path: str = ""  # canonical data folder or batch extract; blank for the sample district
+audience: str = ""  # school, district or public; blank: the school's staff, or the district for every school"""),
     code(
-        SCOPE_SETUP + "\nsc = S.scope_context(data_path, school_id=school_id, as_of=as_of)\n"
+        SCOPE_SETUP + "\nsc = S.scope_context(data_path, school_id=school_id, as_of=as_of, audience=audience)\n"
         "S.scope_header(sc, 'SMART goals: are we making progress on what matters most?')"
     ),
     code("S.goals_overview_table(sc)", "goals"),
@@ -178,8 +182,12 @@ data_path: str = ""  # canonical data folder or batch extract; blank for the sam
 DISTRICT = [
     params("""\
 as_of: str = ""  # date of the overview, YYYY-MM-DD; blank for the latest data
-data_path: str = ""  # canonical data folder; blank for the sample district"""),
-    code(SCOPE_SETUP + "\nsc = S.scope_context(data_path, as_of=as_of)\nS.scope_header(sc, 'District overview')"),
+data_path: str = ""  # canonical data folder; blank for the sample district
+audience: str = "district"  # district (aggregates only) or public (also no teacher names)"""),
+    code(
+        SCOPE_SETUP + "\nsc = S.scope_context(data_path, as_of=as_of, audience=audience)\n"
+        "S.scope_header(sc, 'District overview')"
+    ),
     code("S.district_summary(sc)", "summary"),
     code('R.HTML("<h2>Essential skills by team</h2>")'),
     code("S.district_proficiency_table(sc)"),

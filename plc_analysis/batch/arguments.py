@@ -60,6 +60,13 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument(
         "--per", choices=("team", "school"), default=None, help="one report per team (default) or per school"
     )
+    parser.add_argument(
+        "--audience",
+        choices=("team", "school", "district", "public"),
+        default=None,
+        help="who the reports are for: team or school (students named), district (aggregates, small "
+        "groups suppressed) or public (also no teacher names); default: each report's own",
+    )
     parser.add_argument("--start", type=iso_date, default=None, help="first day of the reporting period (YYYY-MM-DD)")
     parser.add_argument("--end", type=iso_date, default=None, help="last day of the reporting period (YYYY-MM-DD)")
     parser.add_argument(
@@ -189,6 +196,7 @@ def run_batch_from_args(args: argparse.Namespace) -> tuple[BatchResult | None, i
             executor=getattr(args, "executor", "thread"),
             scheduler=getattr(args, "scheduler", None),
             fresh_kernels=getattr(args, "fresh_kernels", False),
+            audience=getattr(args, "audience", None),
         )
     except BatchError as exc:
         print(f"plc batch: {exc}", file=sys.stderr)

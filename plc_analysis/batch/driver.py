@@ -176,6 +176,7 @@ class BatchDriver:
             "school_id": job.school_id,
             "school_name": job.school_name,
             "notebook": job.notebook,
+            "audience": job.audience,
             "status": outcome["status"],
             "seconds": outcome["seconds"],
             "error_name": outcome["error_name"],

@@ -92,6 +92,13 @@ class ReportJob:
         return entry_key(self.kind, self.school_id, self.team_id)
 
     @property
+    def audience(self) -> str:
+        """Who the report is for: its ``audience`` parameter, else the default of its kind (team, school, district)."""
+        from ..audience import default_audience
+
+        return str(self.parameters.get("audience") or default_audience(self.kind))
+
+    @property
     def title(self) -> str:
         """Page title of the report."""
         if self.kind == "school":

@@ -26,6 +26,7 @@ def run_district_overview(
     notebook: str | Path | None = None,
     timeout: float | None = None,
     kernel_name: str = "python3",
+    audience: str = "district",
 ) -> dict:
     """Render the district overview into ``out_dir`` and link it at the top of the batch's ``index.html``.
 
@@ -42,6 +43,9 @@ def run_district_overview(
         Time limit in seconds, counted from a ready kernel (default 600).
     kernel_name : str
         Jupyter kernel.
+    audience : {"district", "public"}
+        Who the overview is for (:mod:`plc_analysis.audience`); ``public``
+        also shows teachers as "Teacher A, B, …".
 
     Returns
     -------
@@ -62,7 +66,13 @@ def run_district_overview(
     nb_path = Path(notebook or DISTRICT_OVERVIEW_NOTEBOOK).expanduser().resolve()
     if not nb_path.is_file():
         raise BatchError(f"notebook not found: {nb_path}")
-    parameters = {"data_path": str(data_path or "")}
+    from ..audience import check_audience_scope
+
+    try:
+        check_audience_scope(audience, "district")
+    except ValueError as exc:
+        raise BatchError(f"district overview: {exc}") from exc
+    parameters = {"data_path": str(data_path or ""), "audience": audience}
     declared = declared_parameters(nb_path)
     if declared:
         parameters = {k: v for k, v in parameters.items() if k in declared}
@@ -97,6 +107,7 @@ def _link_from_index(out: Path, job: ReportJob, outcome: dict) -> None:
     manifest["overview"] = {
         "kind": job.kind,
         "notebook": job.notebook,
+        "audience": job.audience,
         "status": outcome["status"],
         "seconds": outcome["seconds"],
         "error_name": outcome["error_name"],

@@ -55,6 +55,7 @@ def run_batch(
     executor: Literal["thread", "process"] = "thread",
     scheduler: Any = None,
     fresh_kernels: bool = False,
+    audience: str | None = None,
 ) -> BatchResult:
     """Run a report notebook once per team (or school) and write HTML reports, a manifest and an index.
 
@@ -128,6 +129,13 @@ def run_batch(
         report's variables and figures (about two seconds less per report;
         see :mod:`plc_analysis.batch.warm`).  Use True for notebooks that
         change process-wide state.  Dask workers always start a new kernel.
+    audience : {"team", "school", "district", "public"}, optional
+        Who the reports are for (:mod:`plc_analysis.audience`), passed to
+        every notebook as its ``audience`` parameter.  Default: each
+        report's own (a team report for its team, a school report for the
+        school's staff).  The bundled team report names its students, so it
+        refuses ``district`` and ``public``.
+
     Returns
     -------
     BatchResult
@@ -188,6 +196,7 @@ def run_batch(
             kernel_name=kernel_name,
             executor=executor,
             reuse_kernels=not fresh_kernels,
+            audience=audience,
         )
 
         # Start the workers first: their imports (papermill, nbconvert: seconds) overlap with loading the data.
@@ -243,6 +252,7 @@ def _resolve_settings(
     kernel_name: str,
     executor: str,
     reuse_kernels: bool,
+    audience: str | None = None,
 ) -> BatchSettings:
     """Check the options and fill in what is left as None: from ``recorded`` (a resumed manifest), else defaults.
 
@@ -272,6 +282,9 @@ def _resolve_settings(
     nb_path = Path(notebook).expanduser().resolve()
     if not nb_path.is_file():
         raise BatchError(f"notebook not found: {nb_path}")
+    parameters = {**dict(recorded.get("parameters") or {}), **dict(parameters or {})}
+    if audience:
+        parameters["audience"] = _checked_audience(audience, per, nb_path)
     return BatchSettings(
         out=out,
         data=data,
@@ -280,13 +293,29 @@ def _resolve_settings(
         timeout=timeout if timeout is not None else recorded.get("timeout") or DEFAULT_TIMEOUT,
         start=date_param(start if start is not None else recorded.get("start")),
         end=date_param(end if end is not None else recorded.get("end")),
-        parameters={**dict(recorded.get("parameters") or {}), **dict(parameters or {})},
+        parameters=parameters,
         extract=extract,
         errors=errors,
         kernel_name=kernel_name,
         partitioned=is_partitioned(data),
         reuse_kernels=reuse_kernels,
     )
+
+
+def _checked_audience(audience: str, per: str, notebook: Path) -> str:
+    """``audience`` if every report of the batch may be for it (before any kernel starts), else BatchError."""
+    from ..audience import check_audience_scope
+
+    try:
+        rule = check_audience_scope(audience, per)
+    except ValueError as exc:
+        raise BatchError(str(exc)) from exc
+    if notebook == DEFAULT_NOTEBOOK.resolve() and not rule.student_names:
+        raise BatchError(
+            f"the team report names its students, so it cannot be for audience {audience!r}: "
+            "use --per school (the support plan counts only) or plc report's district overview"
+        )
+    return audience
 
 
 def _make_runner(executor: str, jobs: int | None, scheduler: Any) -> LocalRunner | DaskRunner:

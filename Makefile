@@ -18,12 +18,23 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-report: $(STAMP)
-	$(VENV)/bin/plc report --out $(OUT) $(if $(JOBS),--jobs $(JOBS),)
+# HTML and PDF for every team and the district overview; PDFs need the system's Chromium (make browser).
+report: $(STAMP) browser
+	@pdf=--pdf; command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || { pdf=; echo "no chromium: writing HTML only (make browser installs it as root)"; }; \
+	$(VENV)/bin/plc report --out $(OUT) $(if $(JOBS),--jobs $(JOBS),) $$pdf
 
-# Headless Chromium for the browser checks: installed with apt where we can (root or sudo), else
-# the browser test skips with a message saying so.
+# Headless Chromium for the browser checks and the PDFs, and poppler-utils (pdftoppm, pdftotext) for the
+# PDF checks: installed with apt where we can (root or sudo), else those tests skip with a message saying so.
 browser:
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+	      || echo "could not install poppler-utils; PDF checks will skip"; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) \
+	      || echo "could not install poppler-utils; PDF checks will skip"; \
+	  else echo "poppler-utils not installed and no root: PDF checks will skip"; fi; }
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \

@@ -164,6 +164,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     """The main output: one HTML team report per team, the district overview, and an index linking them all."""
     from .batch import FAILED_STATUSES, BatchError, run_batch_from_args, run_district_overview
+    from .batch.arguments import print_pdfs_from_args
 
     result, code = run_batch_from_args(args)
     if result is None:  # the batch could not start, stopped on a full disk or was interrupted (said on stderr)
@@ -188,6 +189,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
         code = max(code, 1)
     if overview["html"]:
         print(f"District overview (aggregates only): {overview['html']}")
+    if args.pdf:  # after the overview: one browser prints the team reports and the overview
+        code = max(code, print_pdfs_from_args(result.out_dir, "plc report"))
     print(f"Index: {result.index_path}")
     return code
 

@@ -175,3 +175,29 @@ def test_a_batch_refuses_an_audience_its_reports_cannot_serve_before_starting(tm
         run_batch(SAMPLE_PATH, tmp_path, audience="public", teams="T-G3", progress=False)
     with pytest.raises(BatchError, match="a school report cannot be for audience 'team'"):
         run_batch(SAMPLE_PATH, tmp_path, audience="team", per="school", progress=False)
+
+
+# -- the index and the printer's refusals ------------------------------------------------------
+def test_the_index_shows_each_reports_audience_and_why_a_pdf_is_missing():
+    from plc_analysis.batch import render_index
+
+    entry = {"kind": "team", "school_id": "S01", "team_id": "T-G3", "team_name": "Grade 3", "status": "ok"}
+    printed = {**entry, "audience": "team", "html": "S01/T-G3.html", "pdf": "S01/T-G3.pdf"}
+    page = BeautifulSoup(render_index({"reports": [printed]}), "html.parser")
+    cells = [td.get_text(" ", strip=True) for td in page.tbody.find("tr").find_all("td")]
+    assert cells[1] == "team" and cells[4] == "HTML · PDF"
+    failed = {**printed, "pdf": None, "pdf_error": "TimeoutError: page did not load"}
+    page = BeautifulSoup(render_index({"reports": [failed]}), "html.parser")
+    assert page.find("span", title="TimeoutError: page did not load").get_text() == "no PDF"
+
+
+def test_printing_without_a_browser_says_what_is_missing(tmp_path, monkeypatch):
+    from plc_analysis.batch import BatchError, save_manifest
+    from plc_analysis.batch.printing import print_batch
+
+    monkeypatch.setenv("PLC_CHROMIUM", str(tmp_path / "no-such-browser"))
+    save_manifest(tmp_path, {"reports": []})
+    with pytest.raises(BatchError, match="PDFs not written: printing PDFs needs (Chromium|Playwright)"):
+        print_batch(tmp_path)
+    with pytest.raises(BatchError, match="no manifest.json"):
+        print_batch(tmp_path / "elsewhere")

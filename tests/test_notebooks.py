@@ -79,6 +79,7 @@ def report_run(tmp_path_factory):
     """
     out = tmp_path_factory.mktemp("reports")
     result = run_batch(SAMPLE_PATH, out, teams=["T-G3", "T-ALG1", "T-6MB"], jobs=2, progress=False)
+    pdf = ["--pdf"] if _can_print() else []  # one browser prints the three team reports and the overview
     assert result.exit_code == 0, result.reports
     report = subprocess.run(
         [
@@ -92,6 +93,7 @@ def report_run(tmp_path_factory):
             "T-G3",
             "--only-failed",
             "--quiet",
+            *pdf,
         ],
         capture_output=True,
         text=True,
@@ -188,6 +190,96 @@ def test_plc_report_links_the_district_overview_and_keeps_kernel_logs_quiet(repo
     lines = report.stdout.splitlines()
     assert f"District overview (aggregates only): {overview_path}" in lines
     assert lines[-1] == f"Index: {index_path}"  # absolute paths, the index last
+
+
+def _can_print() -> bool:
+    """Whether ``plc report --pdf`` can print here (Playwright and the system's Chromium)."""
+    import importlib.util
+
+    from plc_analysis.print_pdf import find_chromium
+
+    return find_chromium() is not None and importlib.util.find_spec("playwright") is not None
+
+
+def _pdf_tools() -> None:
+    if not _can_print():
+        pytest.skip("no Playwright or Chromium to print PDFs (make test installs Chromium with apt when run as root)")
+    if not (shutil.which("pdftoppm") and shutil.which("pdftotext") and shutil.which("pdfinfo")):
+        pytest.skip("poppler-utils (pdftoppm, pdftotext) not installed: make test installs them with apt as root")
+
+
+def _pdf_pages(pdf: Path) -> list[str]:
+    """The text of each page (pdftotext, layout kept)."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+
+
+def test_every_report_is_also_a_print_ready_pdf(report_run, tmp_path):
+    _pdf_tools()
+    out, report = report_run
+    manifest = json.loads(_text(out / "manifest.json"))
+    entries = [*manifest["reports"], manifest["overview"]]
+    assert sorted(e["pdf"] for e in entries) == [
+        "S01/T-G3.pdf",
+        "S02/T-6MB.pdf",
+        "S03/T-ALG1.pdf",
+        "district_overview.pdf",
+    ]
+    assert "4 PDF(s) printed" in report.stdout
+    pdf = out / "S01" / "T-G3.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    n_pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    pages = _pdf_pages(pdf)
+    assert len(pages) == n_pages >= 8  # a section a page at least
+    # every page rasterises to a page with ink on it
+    subprocess.run(["pdftoppm", "-png", "-r", "20", str(pdf), str(tmp_path / "p")], check=True)
+    images = sorted(tmp_path.glob("p-*.png"))
+    assert len(images) == n_pages and all(p.stat().st_size > 500 for p in images)
+    # running header on every page: team, school, period, audience and the date; page numbers in the footer
+    for number, page in enumerate(pages, start=1):
+        assert (
+            "Grade 3 Language Arts — Maple Hollow Elementary School · all assessments to date · audience: team" in page
+        )
+        assert f"page {number} of {n_pages}" in page
+    assert "Audience: team (the team that teaches these students)" in " ".join(pages[0].split())
+    # sections start new pages: each heading is at the top of its page
+    for heading in ("1. What do we want each student to learn?", "Our SMART goals"):
+        (starts,) = [p for p in pages if heading in p]
+        lines = [line for line in starts.splitlines() if line.strip()]
+        assert heading in " ".join(lines[1:3]), lines[:4]
+
+
+def test_no_table_is_split_across_pages_without_its_header(report_run):
+    """The per-student table is the longest: every page it runs onto repeats its header row."""
+    _pdf_tools()
+    pages = _pdf_pages(report_run[0] / "S01" / "T-G3.pdf")
+    first = next(i for i, p in enumerate(pages) if "Each student on each skill" in p)
+    last = next(i for i, p in enumerate(pages) if "Our SMART goals" in p)
+    table_pages = pages[first:last]
+    assert len(table_pages) >= 2, "the table should run over several pages for this test to mean anything"
+    for page in table_pages:
+        assert re.search(r"Student\s+Teacher", page) and "assessed" in page, page[:400]
+    students = pd.read_csv(SAMPLE_PATH / "students.csv", dtype=str)
+    rows = [len(re.findall(r"^\s+[A-Z][\w'-]+, [A-Z]", p, flags=re.M)) for p in table_pages]
+    assert all(r > 0 for r in rows) and len(students) > sum(rows) >= 60  # rows on every page, none lost
+
+
+def test_the_index_lists_each_reports_audience_html_and_pdf(report_run):
+    from bs4 import BeautifulSoup
+
+    out, _ = report_run
+    page = BeautifulSoup(_text(out / "index.html"), "html.parser")
+    headers = [th.get_text() for th in page.find("table").thead.find_all("th")]
+    assert headers == ["Report", "Audience", "Status", "Seconds", "Files"]
+    row = page.find("a", href="S01/T-G3.html").find_parent("tr")
+    cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
+    assert cells[1] == "team" and cells[4].startswith("HTML")
+    overview = page.find(id="district-overview").get_text(" ", strip=True)
+    assert "audience: district" in overview
+    if _can_print():
+        assert row.find("a", href="S01/T-G3.pdf") and page.find(id="district-overview").find(
+            "a", href="district_overview.pdf"
+        )
 
 
 def _chromium() -> str | None:

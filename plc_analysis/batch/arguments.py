@@ -13,7 +13,7 @@ from .jobs import BatchError, BatchResult
 from .run import run_batch
 from .settings import DEFAULT_TIMEOUT, MANIFEST_NAME, STATUSES
 
-__all__ = ["add_batch_arguments", "batch_from_args", "run_batch_from_args"]
+__all__ = ["add_batch_arguments", "batch_from_args", "run_batch_from_args", "print_pdfs_from_args"]
 
 
 def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -66,6 +66,11 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         default=None,
         help="who the reports are for: team or school (students named), district (aggregates, small "
         "groups suppressed) or public (also no teacher names); default: each report's own",
+    )
+    parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print every report to a PDF beside its HTML (needs Playwright and the system's Chromium)",
     )
     parser.add_argument("--start", type=iso_date, default=None, help="first day of the reporting period (YYYY-MM-DD)")
     parser.add_argument("--end", type=iso_date, default=None, help="last day of the reporting period (YYYY-MM-DD)")
@@ -152,8 +157,36 @@ def batch_from_args(args: argparse.Namespace) -> int:
     """
     result, code = run_batch_from_args(args)
     if result is not None:
+        if getattr(args, "pdf", False):
+            code = max(code, print_pdfs_from_args(result.out_dir, "plc batch"))
         print(f"Index: {result.index_path}")
     return code
+
+
+def print_pdfs_from_args(out_dir: Path, command: str) -> int:
+    """``--pdf``: print the batch's reports with one browser and say how it went; return an exit code.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The batch's output folder.
+    command : str
+        ``"plc batch"`` or ``"plc report"``, for the messages.
+
+    Returns
+    -------
+    int
+        0 every report printed, 1 some could not be, 2 none could (no browser: the reason on stderr).
+    """
+    from .printing import print_batch
+
+    try:
+        counts = print_batch(out_dir)
+    except BatchError as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return 2
+    print(f"{counts['printed']} PDF(s) printed" + (f", {counts['failed']} could not be" if counts["failed"] else ""))
+    return 1 if counts["failed"] else 0
 
 
 def run_batch_from_args(args: argparse.Namespace) -> tuple[BatchResult | None, int]:

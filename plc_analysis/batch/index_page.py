@@ -27,7 +27,8 @@ h1 { margin-bottom: .2rem; }
 h2 { margin-top: 2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .25rem; }
 h2 small { color: #57606a; font-weight: normal; font-size: .7em; }
 table { border-collapse: collapse; width: 100%; table-layout: fixed; }
-col.c-report { width: 52%; } col.c-status { width: 14%; } col.c-seconds { width: 11%; } col.c-files { width: 23%; }
+col.c-report { width: 40%; } col.c-audience { width: 12%; } col.c-status { width: 12%; } col.c-seconds { width: 10%; }
+col.c-files { width: 26%; }
 th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #eaeef2; vertical-align: top; }
 th { font-size: .85rem; text-transform: uppercase; letter-spacing: .03em; color: #57606a; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -42,8 +43,8 @@ a { color: #0969da; } .muted { color: #57606a; font-size: .85rem; }
 """
 
 _TABLE_HEAD = (
-    '<table><colgroup><col class="c-report"><col class="c-status"><col class="c-seconds">'
-    '<col class="c-files"></colgroup><thead><tr><th>Report</th><th>Status</th>'
+    '<table><colgroup><col class="c-report"><col class="c-audience"><col class="c-status"><col class="c-seconds">'
+    '<col class="c-files"></colgroup><thead><tr><th>Report</th><th>Audience</th><th>Status</th>'
     '<th class="num">Seconds</th><th>Files</th></tr></thead><tbody>'
 )
 
@@ -148,13 +149,31 @@ def _overview_line(overview: Mapping[str, Any]) -> str:
         if overview.get("html")
         else f"<strong>{esc(OVERVIEW_LABEL)}</strong>"
     )
-    notebook = (
-        f' · <a class="muted" href="{esc(str(overview["ipynb"]), quote=True)}">notebook</a>'
-        if overview.get("ipynb")
+    files = " · ".join(_file_links(overview))
+    audience = (
+        f' · <span class="audience">audience: {esc(str(overview["audience"]))}</span>'
+        if overview.get("audience")
         else ""
     )
     badge = "" if status == "ok" else f" {_badge(status)}"
-    return f'<p class="overview" id="district-overview">{title}{badge}{notebook}{_error_text(overview)}</p>'
+    return (
+        f'<p class="overview" id="district-overview">{title}{badge}{audience}{" · " + files if files else ""}'
+        f"{_error_text(overview)}</p>"
+    )
+
+
+def _file_links(row: Mapping[str, Any]) -> list[str]:
+    """Links to a report's HTML page, its PDF (or why there is none) and its notebook."""
+    links = []
+    if row.get("html"):
+        links.append(f'<a href="{esc(str(row["html"]), quote=True)}">HTML</a>')
+    if row.get("pdf"):
+        links.append(f'<a href="{esc(str(row["pdf"]), quote=True)}">PDF</a>')
+    elif row.get("pdf_error"):
+        links.append(f'<span class="muted" title="{esc(str(row["pdf_error"]), quote=True)}">no PDF</span>')
+    if row.get("ipynb"):
+        links.append(f'<a class="muted" href="{esc(str(row["ipynb"]), quote=True)}">notebook</a>')
+    return links
 
 
 def _by_school(entries: list[dict]) -> dict[str, list[dict]]:
@@ -182,13 +201,10 @@ def _report_row(row: Mapping[str, Any]) -> str:
     status = str(row.get("status"))
     seconds = row.get("seconds")
     seconds_text = f"{seconds:.1f}" if isinstance(seconds, (int, float)) else ""
-    links = []
-    if row.get("html"):
-        links.append(f'<a href="{esc(str(row["html"]), quote=True)}">report</a>')
-    if row.get("ipynb"):
-        links.append(f'<a class="muted" href="{esc(str(row["ipynb"]), quote=True)}">notebook</a>')
+    links = _file_links(row)
+    audience = esc(str(row.get("audience") or ""))
     title = f'<a href="{esc(str(row["html"]), quote=True)}">{esc(label)}</a>' if row.get("html") else esc(label)
     return (
-        f"<tr><td>{title}{ident}{_error_text(row)}</td><td>{_badge(status)}</td>"
+        f"<tr><td>{title}{ident}{_error_text(row)}</td><td>{audience}</td><td>{_badge(status)}</td>"
         f'<td class="num">{seconds_text}</td><td>{" · ".join(links)}</td></tr>'
     )

@@ -137,7 +137,8 @@ def read_export(path: Path) -> tuple[dict[str, RawTable], list[str]]:
     tables: dict[str, RawTable] = {}
     others: list[str] = []
     if path.is_dir():
-        listing = [str(p.relative_to(path).as_posix()) for p in path.rglob("*.csv") if p.is_file()]
+        # a folder or a link that leads nowhere under a table's name is that file unreadable, not absent
+        listing = [str(p.relative_to(path).as_posix()) for p in path.rglob("*.csv")]
         members = _find_members(listing)
 
         def read(member: str) -> bytes:

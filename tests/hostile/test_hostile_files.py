@@ -332,3 +332,18 @@ def test_a_stray_cell_far_down_costs_one_row(tmp_path):
     stray = load_dataset(sheet_workbook(tmp_path / "stray.xlsx", stray="B1048576"), errors="quarantine")
     assert len(stray.tables["scores"]) == len(plain.tables["scores"])
     assert (stray.rejected["line"] == 1048576).any()
+
+
+ONEROSTER = Path(__file__).resolve().parent.parent / "data" / "oneroster11"
+
+
+@pytest.mark.parametrize("kind", ["folder", "loop"])
+def test_a_oneroster_table_that_is_not_a_file_is_named_not_absent(plc, tmp_path, kind):
+    export = tmp_path / "export"
+    shutil.copytree(ONEROSTER, export)
+    (export / "enrollments.csv").unlink()
+    if kind == "folder":
+        (export / "enrollments.csv").mkdir()
+    else:
+        os.symlink("enrollments.csv", export / "enrollments.csv")
+    assert_one_line(plc("validate", export), 1, "enrollments.csv", "folder" if kind == "folder" else "loop")

@@ -161,6 +161,34 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return batch_from_args(args)
 
 
+def _cmd_letters(args: argparse.Namespace) -> int:
+    """One page per student of a team, for the student and the family, in one language (HTML, and PDF)."""
+    from .export import write_text_atomic
+    from .letters import letters_html
+    from .loading import load_dataset, load_sample
+    from .print_pdf import PdfUnavailable, ReportPrinter, running_header
+
+    dataset = load_dataset(args.data) if args.data else load_sample()
+    try:
+        page = letters_html(dataset, args.team, args.lang)
+    except ValueError as exc:
+        print(f"plc letters: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    html_path = write_text_atomic(out / f"{args.team}.letters.{args.lang}.html", page)
+    print(html_path)
+    if args.pdf:
+        try:
+            with ReportPrinter() as printer:
+                header = running_header(f"{args.team} · progress reports ({args.lang})", audience="families")
+                print(printer.print(html_path, html_path.with_suffix(".pdf"), header))
+        except PdfUnavailable as exc:
+            print(f"plc letters: PDF not written: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     """The main output: one HTML team report per team, the district overview, and an index linking them all."""
     from .batch import FAILED_STATUSES, BatchError, run_batch_from_args, run_district_overview
@@ -267,6 +295,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="who the district overview is for: district staff (default) or the public (no teacher names)",
     )
     report.set_defaults(func=_cmd_report)
+
+    letters = sub.add_parser(
+        "letters", help="progress reports for the students and families of one team, one page per student"
+    )
+    letters.add_argument("--team", required=True, metavar="TEAM_ID", help="the team whose students get a letter")
+    letters.add_argument("--lang", default="en", help="language of the letters: en (default) or a catalog's, e.g. es")
+    letters.add_argument("--data", default=None, help="district data (default: the sample district)")
+    letters.add_argument("--out", default="letters", help="output folder (default: letters)")
+    letters.add_argument("--pdf", action="store_true", help="also print them to PDF (needs Chromium)")
+    letters.set_defaults(func=_cmd_letters)
 
     batch = sub.add_parser("batch", help="run a notebook once per team (or school) with papermill, in parallel")
     add_batch_arguments(batch)

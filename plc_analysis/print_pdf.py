@@ -71,9 +71,9 @@ img, svg { break-inside: avoid; max-width: 100% !important; height: auto !import
 .jp-RenderedSVG, .jp-RenderedImage { break-inside: avoid; }
 """
 
-#: Marks the cell of every section heading but the first, so each section starts a page.
+#: Marks the notebook cell of every section heading but the first, so each section of a report starts a page.
 _MARK_SECTIONS = """() => {
-  const heads = Array.from(document.querySelectorAll('h2'));
+  const heads = Array.from(document.querySelectorAll('.jp-Cell h2'));
   heads.slice(1).forEach(h => (h.closest('.jp-Cell') || h).classList.add('plc-section-start'));
   return heads.length;
 }"""

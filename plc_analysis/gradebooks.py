@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import io
 import json
 import math
 import re
@@ -41,7 +40,16 @@ import pandas as pd
 from .dataset import Dataset
 from .errors import REDACTED, PLCDataError, Problem
 from .load_steps import Errors, finish_load
-from .readers import LINE, RawTable, decode_bytes, read_raw_csv
+from .readers import (
+    LINE,
+    RawTable,
+    csv_records,
+    decode_bytes,
+    not_csv_text,
+    read_input_bytes,
+    read_raw_csv,
+    unreadable,
+)
 from .roster_match import join_roster
 from .rules import TOLERANCE
 from .schema import ASSESSMENT_KINDS, CFA_TABLES, TABLES
@@ -180,14 +188,13 @@ class _Gradebook:
 
 def _grid(path: Path) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
     """The file's records with the line each starts on (the delimiter guessed: , ; or tab)."""
-    text, _encoding, problems = decode_bytes(path.read_bytes(), path.name)
+    data = read_input_bytes(path)
+    if (why := not_csv_text(data)) is not None:
+        raise unreadable(path.name, why)
+    text, _encoding, problems = decode_bytes(data, path.name)
     counts = {d: text.split("\n", 1)[0].count(d) for d in (",", ";", "\t")}
     delimiter = max(counts, key=lambda d: (counts[d], d == ","))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    rows, previous_end = [], 0
-    for record in reader:
-        rows.append((previous_end + 1, [c.strip() for c in record]))
-        previous_end = reader.line_num
+    rows = [(start, [c.strip() for c in record]) for start, _end, record in csv_records(text, path.name, delimiter)]
     return rows, problems
 
 
@@ -224,8 +231,8 @@ def gradebook_kind(path: str | Path) -> str | None:
         return None
     try:
         rows, _ = _grid(path)
-    except (OSError, UnicodeError, csv.Error):
-        return None
+    except (OSError, UnicodeError, csv.Error, PLCDataError):
+        return None  # not readable as CSV text: the score-sheet loader says why
     if not rows:
         return None
     header = [_fold(c) for c in rows[0][1]]

@@ -253,3 +253,11 @@ def test_a_student_excused_from_every_assignment_is_excused_not_absent():
     # on a roster, the excused student keeps the roster's id
     joined = load_dataset(CANVAS, roster=ROSTER, errors="quarantine")
     assert joined.excused["student_id"].tolist() == ["S1008"]
+
+
+def test_a_file_that_is_not_csv_text_is_one_clear_error(tmp_path):
+    path = tmp_path / "Grades-Math_5.csv"
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 8)  # an xlsx saved under a .csv name
+    assert gradebook_kind(path) is None
+    with pytest.raises(PLCDataError, match="Grades-Math_5.csv.*not CSV text"):
+        load_canvas_gradebook(path)

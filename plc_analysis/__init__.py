@@ -53,6 +53,7 @@ from .tables import ReportTable
 from .talking_points import talking_points
 from .tier_policy import DEFAULT_POLICY, load_policy
 from .tiers import support_tiers, tier_checks, tier_counts, tier_history
+from .transitions import band_transitions, paired_bands, student_growth, transition_summary, window_standing
 from .widgets import Explorer, explore
 
 __all__ = [
@@ -110,6 +111,11 @@ __all__ = [
     "skill_why",
     "write_actions",
     "VERDICTS",
+    "window_standing",
+    "paired_bands",
+    "band_transitions",
+    "transition_summary",
+    "student_growth",
     "action_members",
     "action_outcomes",
     "action_results",

@@ -278,9 +278,11 @@ class ReportFigure:
         The alt text.
     """
 
-    def __init__(self, figure: Figure, alt: str | None = None) -> None:
+    def __init__(self, figure: Figure, alt: str | None = None, guide: str | None = None) -> None:
         self.figure = figure
         self.alt = alt if alt is not None else figure_alt_text(figure)
+        #: "How to read this": one plain sentence shown under the figure (None: the figure alone)
+        self.guide = guide
         self._svg: str | None = None
 
     def to_svg(self) -> str:
@@ -300,6 +302,25 @@ class ReportFigure:
 
     def _repr_svg_(self) -> tuple[str, dict[str, str]]:
         return self.to_svg(), {"alt": self.alt}
+
+    def _repr_html_(self) -> str | None:
+        """With a guide: the SVG as an image, then the sentence; without one, no HTML (the SVG is shown)."""
+        if not self.guide:
+            return None
+        import base64
+        import html
+
+        data = base64.b64encode(self.to_svg().encode("utf-8")).decode("ascii")
+        return (
+            f'<figure style="margin:0"><img src="data:image/svg+xml;base64,{data}" alt="{html.escape(self.alt)}">'
+            '<figcaption style="color:#444;font-size:90%;margin:2px 0 12px 0"><em>How to read this:</em> '
+            f"{html.escape(self.guide)}</figcaption></figure>"
+        )
+
+    def with_guide(self, text: str) -> ReportFigure:
+        """This figure with ``text`` as its "how to read this" sentence (returns self)."""
+        self.guide = text
+        return self
 
     def __repr__(self) -> str:
         return f"<ReportFigure: {self.alt}>"

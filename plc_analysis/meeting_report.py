@@ -25,8 +25,12 @@ from .proficiency import skill_evidence
 from .report import TeamContext
 from .report_style import HTML, note_html, style_table
 from .tables import ReportTable
+from .transitions import paired_bands, student_growth, transition_summary, window_standing
 
 __all__ = [
+    "period_pairs",
+    "growth_table",
+    "growth_grid",
     "last_actions",
     "did_it_work_table",
     "did_it_work_students_table",
@@ -217,6 +221,7 @@ def did_it_work_table(ctx: TeamContext) -> ReportTable | HTML | None:
         view,
         percent=("Mean before", "Mean after", "Share", "95% low", "95% high", "Comparable students: share"),
         caption="Did it work? What the team decided, and what the next evidence on the skill shows",
+        guide="Read the Verdict first, then compare the share moved with comparable students not in the action.",
     )
     return table.map(lambda v: _VERDICT_TINT.get(str(v), ""), subset=["Verdict"])
 
@@ -244,7 +249,12 @@ def did_it_work_students_table(ctx: TeamContext) -> ReportTable | None:
             "Moved to proficient": moved.to_numpy(),
         }
     )
-    return style_table(view, percent=("Before", "After"), caption="Each student in each action, before and after")
+    return style_table(
+        view,
+        percent=("Before", "After"),
+        caption="Each student in each action, before and after",
+        guide="Look for the students who did not move: they are the first names for the next group.",
+    )
 
 
 def meeting_heading(ctx: TeamContext) -> HTML | None:
@@ -295,6 +305,7 @@ def bands_table(ctx: TeamContext) -> ReportTable | HTML | None:
             f"Where each student is on each skill (close = less than {t.close:.0%} below the cut; "
             f"intensive = under {t.intensive_below:.0%} of the points)"
         ),
+        guide="Start with the skill with the lowest share proficient, then how many are close (quick to move).",
     )
 
 
@@ -323,7 +334,11 @@ def band_names_table(ctx: TeamContext) -> ReportTable | None:
             "Who": grouped["names"],
         }
     )
-    return style_table(view, caption="Who is below the cut, by skill and band (lowest scores first)")
+    return style_table(
+        view,
+        caption="Who is below the cut, by skill and band (lowest scores first)",
+        guide="Start with the intensive rows: these students need more than a reteach.",
+    )
 
 
 def proposals_table(ctx: TeamContext) -> ReportTable | HTML | None:
@@ -353,6 +368,7 @@ def proposals_table(ctx: TeamContext) -> ReportTable | HTML | None:
             f"What we propose (whole-class reteach when more than {ctx.reteach_share:.0%} are below the cut; "
             "each group offered to the teacher whose students did best on the skill, no teacher given every group)"
         ),
+        guide="Agree on each owner first, then check the Why column: it says what to reteach.",
     )
 
 
@@ -386,3 +402,95 @@ def write_proposed_actions(ctx: TeamContext, folder: str | Path | None = None) -
         "(owners, students, dates, the strategy in the note), save them as actions.csv in the data folder, "
         "and the next report opens with whether they worked."
     )
+
+
+def period_pairs(ctx: TeamContext) -> pd.DataFrame:
+    """Each student × essential skill with two results in the period: the first and the latest, banded.
+
+    Returns
+    -------
+    DataFrame
+        :func:`plc_analysis.transitions.paired_bands` of the earliest and the
+        latest evidence (on different assessments) per student × skill.
+    """
+
+    def compute() -> pd.DataFrame:
+        evidence = skill_evidence(ctx.team)
+        evidence = evidence[evidence["skill_id"].isin(_essential(ctx))]
+        first = window_standing(evidence, pick="earliest")
+        last = window_standing(evidence, pick="latest")
+        moved_on = last.merge(first[["student_id", "skill_id", "assessment_id"]], on=["student_id", "skill_id"])
+        again = moved_on[moved_on["assessment_id_x"] != moved_on["assessment_id_y"]][["student_id", "skill_id"]]
+        first = first.merge(again, on=["student_id", "skill_id"])
+        last = last.merge(again, on=["student_id", "skill_id"])
+        return paired_bands(assign_bands(first, ctx.bands), assign_bands(last, ctx.bands))
+
+    return ctx.memo("period_pairs", compute)
+
+
+def growth_table(ctx: TeamContext, by: str = "skill") -> ReportTable | HTML | None:
+    """Band transitions from each student's first to latest result in the period, by skill or by teacher."""
+    if not ctx.has_data:
+        return None
+    pairs = period_pairs(ctx)
+    if pairs.empty:
+        return note_html("No student has two results on the same essential skill in this period yet.")
+    key = "teacher_id" if by == "teacher" else "skill_id"
+    summary = transition_summary(pairs, by=(key,))
+    label = (
+        summary[key].map(teacher_names(ctx.team))
+        if by == "teacher"
+        else summary[key].map(ctx.team.skills.set_index("skill_id")["description"])
+    )
+    view = pd.DataFrame(
+        {
+            "Teacher" if by == "teacher" else "Skill": label,
+            "Students × skills" if by == "teacher" else "Students": summary["n"],
+            "Proficient first": summary["n_proficient_before"],
+            "Proficient now": summary["n_proficient_after"],
+            "Up a band or more": summary["n_up"],
+            "Same band": summary["n_same"],
+            "Down": summary["n_down"],
+            "Share up": summary["share_up"],
+            "Share down": summary["share_down"],
+            "Reached proficient": summary["n_to_proficient"],
+            "Fell below": summary["n_from_proficient"],
+            "Mean growth": summary["mean_growth"],
+        }
+    )
+    return style_table(
+        view,
+        percent=("Share up", "Share down", "Mean growth"),
+        caption=f"Growth from each student's first to latest result on each essential skill, by {by} "
+        "(bands: proficient, close, far but likely, intensive)",
+        guide="Compare Share up with Share down; Fell below names a skill that needs revisiting.",
+    )
+
+
+def growth_grid(ctx: TeamContext) -> ReportTable | None:
+    """Growth per student per skill: latest minus first score in the period (named; the team's own report)."""
+    if not ctx.has_data:
+        return None
+    pairs = period_pairs(ctx)
+    if pairs.empty:
+        return None
+    grid = student_growth(pairs)
+    skills = [c for c in grid.columns if c != "student_id"]
+    who = student_names(ctx.team)
+    view = grid.assign(student_id=grid["student_id"].map(who).fillna(grid["student_id"])).rename(
+        columns={"student_id": "Student"}
+    )
+    view = view.sort_values("Student", kind="stable")
+
+    def tint(value: object) -> str:
+        if not isinstance(value, float) or pd.isna(value) or abs(value) < 0.1:
+            return ""
+        return "background-color:#CDEBDF" if value > 0 else "background-color:#F6D0D0"
+
+    table = style_table(
+        view,
+        percent=tuple(skills),
+        caption="Growth per student and skill: latest minus first score in the period (skills by id)",
+        guide="Red cells are students who fell back by 10 points or more: start there.",
+    )
+    return table.map(tint, subset=skills)

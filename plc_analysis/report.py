@@ -343,7 +343,12 @@ def skills_table(ctx: TeamContext) -> ReportTable | None:
             "Standard": skills["standard"] if "standard" in skills else "",
         }
     )
-    return style_table(view, percent=("Proficient at",), caption="What we want each student to learn")
+    return style_table(
+        view,
+        percent=("Proficient at",),
+        caption="What we want each student to learn",
+        guide="Check the cuts first: every count below depends on them.",
+    )
 
 
 def proficiency_table(
@@ -370,7 +375,11 @@ def proficiency_table(
     if "essential" in table:
         view.insert(0, "", table["essential"].map({True: "★", False: ""}).to_numpy())
     table = style_table(
-        view, percent=("Share", "95% low", "95% high", "Mean score"), level=() if bars else ("Share",), caption=caption
+        view,
+        percent=("Share", "95% low", "95% high", "Mean score"),
+        level=() if bars else ("Share",),
+        caption=caption,
+        guide="Start with the lowest share on a starred (essential) skill, and read the counts, not only the share.",
     )
     return table.bar(["Share"], vmin=0, vmax=1, color=SHARE_BAR_COLOUR, height=70, width="9em") if bars else table
 
@@ -399,6 +408,7 @@ def teacher_table(compared: pd.DataFrame, caption: str) -> ReportTable:
         level=("Share", "Rest share"),
         signal="Signal",
         caption=caption,
+        guide="Look at the Signal column first: a word appears only where the difference is clear.",
     )
 
 
@@ -451,6 +461,7 @@ def team_comparison_table(ctx: TeamContext) -> ReportTable | HTML | None:
         level=("Share", "Other teams' share"),
         signal="Signal",
         caption="Our team against the other teams giving the same assessment",
+        guide="Look at the Signal column: only a clear difference is worth a question to the other team.",
     )
 
 
@@ -464,7 +475,9 @@ def talking_points_table(ctx: TeamContext) -> ReportTable | HTML | None:
     view = pd.DataFrame(
         {"Topic": points["kind"].str.capitalize(), "#": points["rank"], "What we see": points["detail"]}
     )
-    return style_table(view, caption="What to talk about")
+    return style_table(
+        view, caption="What to talk about", guide="Take the topics in order; #1 of each kind is the strongest."
+    )
 
 
 def item_flags_table(ctx: TeamContext) -> ReportTable | HTML | None:
@@ -492,6 +505,7 @@ def item_flags_table(ctx: TeamContext) -> ReportTable | HTML | None:
         percent=("Difficulty",),
         decimals={"Discrimination": 2},
         caption="Items to look at (difficulty = share of points earned)",
+        guide="Check any item flagged for the key first: a miskeyed item makes every result on it wrong.",
     )
 
 
@@ -517,6 +531,7 @@ def reliability_table(ctx: TeamContext) -> ReportTable | HTML | None:
         view,
         decimals={"Alpha": 2, "95% low": 2, "95% high": 2},
         caption="Reliability (Cronbach's alpha; KR-20 for right/wrong items)",
+        guide="Below about 0.7, read a student's total on that assessment with care; short CFAs are often lower.",
     )
 
 
@@ -544,6 +559,7 @@ def calibration_table_view(ctx: TeamContext) -> ReportTable | HTML | None:
         percent=("Exact", "Within one"),
         decimals={"Quadratic kappa": 2, "ICC": 2},
         caption="Scoring calibration between pairs of teachers",
+        guide="Start with the pair whose verdict says they disagree: score some work together before the next CFA.",
     )
 
 
@@ -569,7 +585,12 @@ def mastery_table(ctx: TeamContext) -> ReportTable | HTML | None:
     )
     cuts = matrix.attrs["cuts"]
 
-    table = style_table(view, percent=tuple(skills), caption="Each student on each skill (score against the cut)")
+    table = style_table(
+        view,
+        percent=tuple(skills),
+        caption="Each student on each skill (score against the cut)",
+        guide="Read across a row for one student, down a column for one skill; unshaded cells are below the cut.",
+    )
     for skill in skills:  # proficient at the skill's cut, approaching within 20 points of it
         cut = cuts[skill]
         table = table.style_columns(partial(level_tints, proficient=cut - TOLERANCE, approaching=cut - 0.2), [skill])
@@ -594,7 +615,14 @@ def fig_proficiency(ctx: TeamContext) -> ReportFigure | None:
     from .plots import plot_proficiency
 
     table = ctx.team_call(proficiency_by_skill, by="team", rule=ctx.rule)
-    return _figure(lambda: plot_proficiency(table, title=f"{ctx.team_name}: students proficient by skill").figure, ctx)
+    figure = _figure(
+        lambda: plot_proficiency(table, title=f"{ctx.team_name}: students proficient by skill").figure, ctx
+    )
+    return (
+        figure.with_guide("Look for the shortest bars; where two lines overlap, the skills may not really differ.")
+        if figure
+        else None
+    )
 
 
 def fig_teacher_comparison(ctx: TeamContext, essential_only: bool = True) -> ReportFigure | None:
@@ -604,7 +632,11 @@ def fig_teacher_comparison(ctx: TeamContext, essential_only: bool = True) -> Rep
     compared = ctx.team_call(compare_to_team, "skill", min_n=ctx.min_n)
     if essential_only:
         compared = compared[compared["essential"]]
-    return _figure(lambda: plot_teacher_comparison(compared).figure, ctx)
+    figure = _figure(lambda: plot_teacher_comparison(compared).figure, ctx)
+    guide = (
+        "Look for an interval that does not cross the zero line: that teacher's students clearly differ on that skill."
+    )
+    return figure.with_guide(guide) if figure else None
 
 
 def fig_item_map(ctx: TeamContext) -> ReportFigure | None:
@@ -614,7 +646,15 @@ def fig_item_map(ctx: TeamContext) -> ReportFigure | None:
     items = _items(ctx)
     if items.empty:
         return None
-    return _figure(lambda: plot_item_map(items).figure, ctx)
+    figure = _figure(lambda: plot_item_map(items).figure, ctx)
+    return (
+        figure.with_guide(
+            "Look first at items below the dashed line (low or negative discrimination), "
+            "then at items far to the left (hard)."
+        )
+        if figure
+        else None
+    )
 
 
 def team_proficiency_table(ctx: TeamContext, by: str | None = None) -> ReportTable | None:
@@ -684,6 +724,7 @@ def support_groups_table(ctx: TeamContext, group_size: int = 10) -> ReportTable 
         view,
         percent=("Lowest score", "Highest score"),
         caption=f"Who needs time and support, by skill (groups of at most {group_size})",
+        guide="Start with the skill with the most students: that is where a regrouped intervention helps most.",
     )
 
 
@@ -713,6 +754,7 @@ def support_students_table(ctx: TeamContext) -> ReportTable | HTML | None:
         percent=("Lowest score",),
         decimals={"Weeks below": 0},
         caption="Each student below the cut on an essential skill",
+        guide="Look first at students below on several skills for many weeks: they need more than a reteach.",
     )
 
 
@@ -773,6 +815,7 @@ def goals_table(ctx: TeamContext, dataset: Dataset | None = None) -> ReportTable
         percent=("Baseline", "Target", "Now", "Projected"),
         decimals={"Pace needed / week": 3, "Pace so far / week": 3},
         caption="SMART goals",
+        guide="Read the Status first; for a goal at risk, compare the pace needed with the pace so far.",
     )
     return table.map(goal_status_tint, subset=["Status"])
 
@@ -784,4 +827,9 @@ def fig_goals(ctx: TeamContext, dataset: Dataset | None = None) -> ReportFigure 
     progress, series = _goals(ctx, dataset)
     if progress.empty:
         return None
-    return report_figure(plot_goals(progress, series))
+    figure = report_figure(plot_goals(progress, series))
+    return (
+        figure.with_guide("Compare the latest point with the dashed target line, and the projection with the due date.")
+        if figure
+        else None
+    )

@@ -97,6 +97,7 @@ def style_table(
     level: tuple[str, ...] = (),
     signal: str | None = None,
     caption: str | None = None,
+    guide: str | None = None,
 ) -> ReportTable:
     """A readable table: no index, percentages formatted, proficiency and signal colours.
 
@@ -112,6 +113,8 @@ def style_table(
     signal : str, optional
         Column whose cells are tinted by comparison signal.
     caption : str, optional
+    guide : str, optional
+        "How to read this": one plain sentence shown under the table.
 
     Returns
     -------
@@ -125,7 +128,7 @@ def style_table(
     for column, places in (decimals or {}).items():
         if column in frame:
             formats[column] = fixed_point(places)
-    table = ReportTable(frame, formats=formats, caption=caption)
+    table = ReportTable(frame, formats=formats, caption=caption, guide=guide)
     table = table.style_columns(level_tints, [c for c in level if c in frame])
     if signal and signal in frame:
         table = table.map(

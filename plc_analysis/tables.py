@@ -123,6 +123,9 @@ class ReportTable:
         Columns drawn as in-cell bars.
     caption : str or None
         Plain text above the table (escaped when written).
+    guide : str or None
+        "How to read this": one plain sentence under the table saying what to
+        look at first (escaped when written).
     """
 
     data: pd.DataFrame
@@ -130,6 +133,7 @@ class ReportTable:
     styles: tuple[tuple[str, ColumnStyle], ...] = ()
     bars: Mapping[str, Bar] = field(default_factory=dict)
     caption: str | None = None
+    guide: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.data.columns, pd.MultiIndex):
@@ -145,6 +149,10 @@ class ReportTable:
         rows, columns = self.data.shape
         caption = f", caption={self.caption!r}" if self.caption else ""
         return f"ReportTable({rows} rows × {columns} columns{caption})"
+
+    def with_guide(self, text: str) -> ReportTable:
+        """A copy with ``text`` as its "how to read this" sentence (shown under the table)."""
+        return replace(self, guide=text)
 
     def map(self, func: Callable[[Any], str], subset: Sequence[str]) -> ReportTable:
         """A copy with ``func(value)`` (CSS declarations, "" for none) added to each cell of ``subset``."""
@@ -193,6 +201,11 @@ class ReportTable:
                 )
             parts.append("<tr>" + "".join(cells) + "</tr>")
         parts.append("</tbody></table>")
+        if self.guide:
+            parts.append(
+                '<p style="color:#444;font-size:90%;margin:2px 0 12px 0"><em>How to read this:</em> '
+                f"{html.escape(self.guide)}</p>"
+            )
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:

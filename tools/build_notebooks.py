@@ -125,6 +125,13 @@ audience: str = "team"  # who reads it: team (its teachers) or school (the schoo
     code('R.section(ctx, "Each student on each skill")'),
     code("R.mastery_table(ctx)"),
     code(
+        'R.section(ctx, "Growth over the period", "Each student\'s first and latest result on each essential '
+        'skill, in Data Teams bands: who moved up, who slipped.")'
+    ),
+    code("M.growth_table(ctx)"),
+    code('M.growth_table(ctx, by="teacher")'),
+    code("M.growth_grid(ctx)"),
+    code(
         'R.section(ctx, "Our SMART goals", "Each goal from its baseline to its target, with the pace needed and '
         'the pace so far.")'
     ),

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from plc_analysis import load_dataset, report as R
+from plc_analysis import load_dataset
 from plc_analysis import meeting_report as M
+from plc_analysis import report as R
 from plc_analysis.actions import ACTION_COLUMNS
 from plc_analysis.figure_output import ReportFigure
 from plc_analysis.loading import SAMPLE_PATH

@@ -133,7 +133,7 @@ def proposed_actions(ctx: TeamContext) -> pd.DataFrame:
         proposals["owner"] = proposals["teacher_id"].map(names)
         who = student_names(ctx.team)
         proposals["students"] = [
-            ", ".join(who.get(i, i) or i for i in str(ids).split(";"))
+            "; ".join(who.get(i, i) or i for i in str(ids).split(";"))
             if isinstance(ids, str)
             else "everyone below the cut"
             for ids in proposals["student_ids"]
@@ -323,7 +323,7 @@ def band_names_table(ctx: TeamContext) -> ReportTable | None:
     grouped = (
         below.sort_values(["skill_id", "band", "score", "name"])
         .groupby(["skill_id", "band"], observed=True, sort=True)
-        .agg(n=("student_id", "nunique"), names=("name", ", ".join))
+        .agg(n=("student_id", "nunique"), names=("name", "; ".join))
         .reset_index()
     )
     view = pd.DataFrame(

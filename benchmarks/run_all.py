@@ -27,6 +27,7 @@ BENCHMARKS = {
     "explorer": ("bench_explorer.py", ["--repeat", "1"]),
     "metrics": ("bench_metrics.py", ["--quick"]),
     "batch": ("bench_batch.py", ["--copies", "2", "--naive-teams", "2"]),
+    "sample": ("bench_sample.py", ["--students", "1000", "--repeat", "1"]),
 }
 
 

@@ -628,12 +628,9 @@ def test_loads_with_plc_loader(folder):
 
 
 @pytest.mark.slow
-def test_full_stevenson_size_is_fast(tmp_path):
-    import time
-
-    start = time.perf_counter()
+def test_full_stevenson_size(tmp_path):
+    """Full size keeps the planted truths; its speed target is in benchmarks/bench_sample.py."""
     truth = generate_sample(tmp_path / "big", students=4000)
-    assert time.perf_counter() - start < 15
     st = pd.read_csv(tmp_path / "big" / "students.csv", dtype=str)
     assert st["grade"].isin(["9", "10", "11", "12"]).sum() == 4000
     assert truth["goals"][1]["expected_status"] == "on track"

@@ -225,13 +225,15 @@ class BatchDriver:
             dynamic_ncols=True,
         )
         self.scratch = Path(tempfile.mkdtemp(prefix="plc-batch-"))
-        previous_sigterm = _catch_sigterm()
+        stop = threading.Event()
+        previous_handlers = _catch_stop_signals(stop)
         try:
             for unit in units:
-                self._wait_for_room()
+                self._wait_for_room(stop)
                 self._submit(unit)
             while self.pending:
                 self._collect_some(block=True)
+                _raise_if_stopped(stop)
             self.manifest["complete"] = True
             self.save()
         except KeyboardInterrupt:
@@ -245,16 +247,18 @@ class BatchDriver:
             ) from exc
         finally:
             self.runner.close()
-            if previous_sigterm is not None:
-                signal.signal(signal.SIGTERM, previous_sigterm)
+            for signum, handler in previous_handlers.items():
+                signal.signal(signum, handler)
             self.bar.close()
             shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def _wait_for_room(self) -> None:
+    def _wait_for_room(self, stop: threading.Event) -> None:
         """Collect finished reports; block while the runner's window is full."""
         while len(self.pending) >= self.runner.window:
             self._collect_some(block=True)
+            _raise_if_stopped(stop)
         self._collect_some(block=False)
+        _raise_if_stopped(stop)
 
     def _submit(self, unit: Mapping[str, Any]) -> None:
         """Prepare one unit's job (extract, parameters) and submit it, or fail it when its data is unreadable."""
@@ -435,13 +439,28 @@ def _short(text: str, lines: int = 3, limit: int = 400) -> str:
     return short if len(short) <= limit else short[: limit - 1] + "…"
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM handler of the parent during a batch: stop like Ctrl-C (running kernels killed)."""
-    raise KeyboardInterrupt(f"signal {signum}")
+def _catch_stop_signals(stop: threading.Event) -> dict[int, Any]:
+    """Make Ctrl-C and SIGTERM stop this batch (main thread only); return the handlers to restore.
+
+    The handler records the signal in ``stop`` before raising KeyboardInterrupt: a signal that
+    arrives while the main thread runs a finaliser (a kernel manager's ``__del__``) has its
+    exception swallowed by Python, and the batch loop raises it again from ``stop`` at its next
+    step.  A SIGINT handler the application installed itself is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def interrupt(signum: int, frame: Any) -> None:
+        stop.set()
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous: dict[int, Any] = {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
+    return previous
 
 
-def _catch_sigterm() -> Any:
-    """Make SIGTERM stop the batch like Ctrl-C (main thread only); return the handler to restore, or None."""
-    if threading.current_thread() is threading.main_thread():
-        return signal.signal(signal.SIGTERM, _interrupt)
-    return None
+def _raise_if_stopped(stop: threading.Event) -> None:
+    """Raise the KeyboardInterrupt of a stop signal whose own exception was lost in a finaliser."""
+    if stop.is_set():
+        raise KeyboardInterrupt("stopped by a signal")

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-__all__ = ["PLCDataError", "Problem", "problems_frame", "REDACTED", "SENSITIVE_COLUMNS"]
+__all__ = ["PLCDataError", "Problem", "problems_frame", "problems_from_frame", "REDACTED", "SENSITIVE_COLUMNS"]
 
 #: Columns whose values must never appear in messages.
 SENSITIVE_COLUMNS = frozenset(
@@ -97,6 +97,30 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     frame = pd.DataFrame([asdict(p) for p in problems], columns=PROBLEM_COLUMNS)
     frame["line"] = frame["line"].astype("Int64")
     return frame
+
+
+def problems_from_frame(frame: pd.DataFrame) -> list[Problem]:
+    """The problems of a :func:`problems_frame` table (e.g. ``Dataset.problems``) as :class:`Problem` objects.
+
+    Returns
+    -------
+    list of Problem
+    """
+
+    def cell(value: object) -> str | None:
+        return None if pd.isna(value) else str(value)
+
+    return [
+        Problem(
+            str(row.file),
+            None if pd.isna(row.line) else int(row.line),
+            cell(row.column),
+            cell(row.value),
+            str(row.reason),
+            str(row.severity),
+        )
+        for row in frame.itertuples(index=False)
+    ]
 
 
 class PLCDataError(ValueError):

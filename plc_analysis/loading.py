@@ -9,6 +9,7 @@ wide score sheet (CSV/XLSX, one row per student and one column per item, plus an
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,13 @@ PEER_COUNTS_FILE = "peer_counts.parquet"
 IGNORED_FILES = {"rejected.csv", "problems.csv", "manifest.json", "planted.json", PEER_COUNTS_FILE}
 
 
-def load_canonical(path: str | Path, *, errors: Errors = "raise", required: tuple[str, ...] = CFA_TABLES) -> Dataset:
+def load_canonical(
+    path: str | Path,
+    *,
+    errors: Errors = "raise",
+    required: tuple[str, ...] = CFA_TABLES,
+    tables: Iterable[str] | None = None,
+) -> Dataset:
     """Load a canonical data folder (one CSV or Parquet file per table).
 
     Parameters
@@ -43,7 +50,9 @@ def load_canonical(path: str | Path, *, errors: Errors = "raise", required: tupl
     errors : {"raise", "quarantine"}
         See :func:`finish_load`.
     required : tuple of str
-        Tables that must be present.
+        Tables that must be present (those not read are never required).
+    tables : iterable of str, optional
+        Read only these tables (the others are empty); default every table.
 
     Returns
     -------
@@ -52,7 +61,11 @@ def load_canonical(path: str | Path, *, errors: Errors = "raise", required: tupl
     folder = Path(path)
     raw: dict[str, RawTable] = {}
     problems: list[Problem] = []
+    wanted = set(TABLES) if tables is None else set(tables)
+    required = tuple(n for n in required if n in wanted)
     for name in TABLES:
+        if name not in wanted:
+            continue
         csv_path, parquet_path = folder / f"{name}.csv", folder / f"{name}.parquet"
         # a link that leads nowhere (broken, or a loop such as goals.csv -> goals.csv) is there, not absent
         found = next((p for p in (csv_path, parquet_path) if p.exists() or p.is_symlink()), None)

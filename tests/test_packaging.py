@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # conda-forge names that differ from PyPI names
-CONDA_TO_PYPI: dict[str, str] = {}
+CONDA_TO_PYPI: dict[str, str] = {"python-duckdb": "duckdb"}
 
 
 def _name(requirement: str) -> str:
@@ -34,8 +34,9 @@ def test_versions_agree():
     pins = {_name(r): r.replace(" ", "")[len(_name(r)) :] for r in project["dependencies"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     for dep in env["dependencies"]:
-        if isinstance(dep, str) and _name(dep) in pins:
-            assert dep.replace(" ", "")[len(_name(dep)) :] == pins[_name(dep)], dep
+        name = CONDA_TO_PYPI.get(_name(dep), _name(dep)) if isinstance(dep, str) else ""
+        if name in pins:
+            assert dep.replace(" ", "")[len(_name(dep)) :] == pins[name], dep
 
 
 def test_readme_opens_with_the_two_commands():

@@ -1,0 +1,15 @@
+"""District-wide work out of core: a big district's scores stay on disk and DuckDB aggregates them.
+
+:func:`open_district` validates the small tables in pandas and exposes the
+scores as SQL views over their files; the modules of this package compute the
+district-wide tables (validation of the scores, the mastery of every student,
+the overview aggregates, the pooled team-to-team counts, every team's extract)
+as SQL in bounded memory.  Each statistic has one definition: the counts come
+from SQL, and what is derived from them (shares, intervals, suppression,
+ordering) is the pandas path's own code; tests prove both engines agree.
+"""
+
+from .district import DEFAULT_MEMORY_LIMIT, District, open_district
+from .files import LARGE_TABLES, TableFile, table_files
+
+__all__ = ["DEFAULT_MEMORY_LIMIT", "District", "open_district", "LARGE_TABLES", "TableFile", "table_files"]

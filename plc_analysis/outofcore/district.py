@@ -1,0 +1,300 @@
+"""A whole district opened out of core: the small tables validated in pandas, the scores left on disk for DuckDB.
+
+A big district has a few hundred thousand students but a hundred million or
+more score rows.  :func:`open_district` reads and validates every table but
+the scores with the same loaders and rules as :func:`plc_analysis.load_dataset`
+(they fit in memory many times over), registers them in an embedded DuckDB
+connection, and exposes the scores as views over their Parquet (or CSV)
+files, which DuckDB scans in parallel, spilling to disk when an operation
+does not fit in its memory limit:
+
+``scores_raw``
+    every score row as stored, plus ``_file`` (the file's label, as problems
+    name it) and ``_line`` (the row's line: 2 for the first data row, as in a
+    CSV file and as :func:`plc_analysis.readers.read_raw_parquet` numbers
+    Parquet rows);
+``scores``
+    the rows that passed validation (:mod:`plc_analysis.outofcore.score_checks`),
+    typed: ``student_id, assessment_id, item_id, rater_id, response`` text and
+    ``points`` a double (NULL: not attempted), plus ``_file, _line``.
+
+Every small table is a DuckDB view of the same name over its validated pandas
+frame.  District-wide work (:mod:`plc_analysis.outofcore.mastery`,
+:mod:`plc_analysis.outofcore.aggregates`, team extracts) runs as SQL over these
+views; a team's own report stays in pandas on its small extract.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from ..dataset import Dataset
+from ..errors import PLCDataError, Problem, problems_frame, problems_from_frame
+from ..load_steps import Errors
+from ..schema import TABLE_ORDER, TABLES
+from .files import LARGE_TABLES, TableFile, table_files
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["District", "open_district", "DEFAULT_MEMORY_LIMIT", "sql_text", "sql_list"]
+
+#: DuckDB's memory limit unless told otherwise: it spills to disk beyond it, which keeps the
+#: whole process (Python, the small tables, DuckDB) under the 6 GB a district-wide run may use.
+DEFAULT_MEMORY_LIMIT = "3GB"
+
+SMALL_TABLES: tuple[str, ...] = tuple(n for n in TABLE_ORDER if n not in LARGE_TABLES)
+
+
+def sql_text(value: str) -> str:
+    """``value`` as a SQL string literal (quotes doubled).
+
+    Returns
+    -------
+    str
+    """
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_list(values: list[str]) -> str:
+    """A SQL list literal of strings, e.g. ``['a.parquet', 'b.parquet']``.
+
+    Returns
+    -------
+    str
+    """
+    return "[" + ", ".join(sql_text(v) for v in values) + "]"
+
+
+@dataclass
+class District:
+    """A district opened by :func:`open_district`.
+
+    Attributes
+    ----------
+    path : Path
+        The canonical or partitioned folder.
+    con : duckdb.DuckDBPyConnection
+        The connection holding the views (see the module docstring).
+    small : Dataset
+        Every table but the scores, validated (its ``scores`` is empty).
+    score_files : list of TableFile
+        The files the scores are read from.
+    problems : list of Problem
+        Every problem found, in the small tables and in the scores.
+    rejected : DataFrame
+        Rejected rows of the small tables and of the scores, columns
+        ``file, line, severity, reason, row``.
+    """
+
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    small: Dataset
+    score_files: list[TableFile]
+    problems: list[Problem] = field(default_factory=list)
+    rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _scratch: tempfile.TemporaryDirectory | None = field(default=None, repr=False)
+
+    def sql(self, query: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run ``query`` on the district's connection; the result as a DataFrame.
+
+        Returns
+        -------
+        DataFrame
+            The query's columns.
+        """
+        return self.con.execute(query, params or []).df()
+
+    def count(self, view: str = "scores") -> int:
+        """Rows of ``view`` (``scores`` by default: the valid score rows).
+
+        Returns
+        -------
+        int
+        """
+        return int(self.con.execute(f"SELECT count(*) FROM {view}").fetchone()[0])  # type: ignore[index]
+
+    @property
+    def problems_table(self) -> pd.DataFrame:
+        """:attr:`problems` as a DataFrame (``file, line, column, value, reason, severity``)."""
+        return problems_frame(self.problems)
+
+    def close(self) -> None:
+        """Close the connection and remove DuckDB's spill folder."""
+        self.con.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
+    def __enter__(self) -> District:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _load_small(path: Path) -> Dataset:
+    from ..loading import load_canonical
+    from ..partitioned import is_partitioned, load_partitioned
+
+    if is_partitioned(path):
+        return load_partitioned(path, tables=SMALL_TABLES, errors="quarantine")
+    return load_canonical(path, tables=SMALL_TABLES, errors="quarantine")
+
+
+def _register_small(con: duckdb.DuckDBPyConnection, small: Dataset) -> None:
+    for name in SMALL_TABLES:
+        frame = small[name]
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        con.register(f"{name}_frame", arrow)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_frame")
+
+
+def _file_relation(files: list[TableFile], columns: list[str]) -> str:
+    """SQL reading every score file, stored columns as text, with ``_file`` and ``_line``."""
+    parts = []
+    for fmt in ("parquet", "csv"):
+        chosen = [f for f in files if f.fmt == fmt]
+        if not chosen:
+            continue
+        labels = "CASE filename " + " ".join(f"WHEN {sql_text(str(f.path))} THEN {sql_text(f.label)}" for f in chosen)
+        labels += " END"
+        paths = sql_list([str(f.path) for f in chosen])
+        if fmt == "parquet":
+            source = f"read_parquet({paths}, filename = true, file_row_number = true, union_by_name = true)"
+            line = "file_row_number + 2"
+        else:
+            # read in order (one thread) so that the row number of each file is its line
+            source = (
+                f"(SELECT *, row_number() OVER (PARTITION BY filename) AS _n FROM read_csv({paths}, header = true, "
+                "all_varchar = true, filename = true, parallel = false, union_by_name = true))"
+            )
+            line = "_n + 1"
+        parts.append((source, labels, line))
+    selects = []
+    for source, labels, line in parts:
+        selects.append(f"SELECT *, {labels} AS _file, CAST({line} AS BIGINT) AS _line FROM {source}")
+    return " UNION ALL BY NAME ".join(selects) if selects else ""
+
+
+def _stored_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
+
+
+def _register_scores(con: duckdb.DuckDBPyConnection, files: list[TableFile]) -> None:
+    spec = TABLES["scores"]
+    if files:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW scores_files AS {_file_relation(files, spec.column_names)}")
+        stored = set(_stored_columns(con, "scores_files"))
+    else:
+        stored = set()
+    columns = []
+    for column in spec.columns:
+        if column.name in stored:
+            columns.append(f"CAST({column.name} AS VARCHAR) AS {column.name}")
+        else:
+            columns.append(f"CAST(NULL AS VARCHAR) AS {column.name}")
+    extras = sorted(stored - set(spec.column_names) - {"filename", "file_row_number", "_n"})
+    if files:
+        body = f"SELECT {', '.join(columns)}, _file, _line FROM scores_files"
+    else:
+        body = f"SELECT {', '.join(columns)}, CAST(NULL AS VARCHAR) AS _file, CAST(NULL AS BIGINT) AS _line WHERE false"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW scores_raw AS {body}")
+    con.execute("CREATE OR REPLACE TEMP TABLE scores_extra_columns AS SELECT unnest(?::VARCHAR[]) AS name", [extras])
+
+
+def _connect(memory_limit: str, threads: int | None, temp_directory: str) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": memory_limit,
+        "threads": int(threads or os.cpu_count() or 1),
+        "temp_directory": temp_directory,
+        # rows need not come out in the order they went in: lets big scans and writes stream
+        "preserve_insertion_order": False,
+    }
+    return duckdb.connect(config=config)
+
+
+@contextmanager
+def _closing_on_error(con: duckdb.DuckDBPyConnection, scratch: tempfile.TemporaryDirectory) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        con.close()
+        scratch.cleanup()
+        raise
+
+
+def open_district(
+    path: str | Path,
+    *,
+    errors: Errors = "raise",
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int | None = None,
+    temp_directory: str | Path | None = None,
+) -> District:
+    """Open a district for district-wide work out of core.
+
+    Parameters
+    ----------
+    path : str or Path
+        A canonical data folder (CSV or Parquet tables) or a school-partitioned
+        district (:func:`plc_analysis.write_partitioned`).
+    errors : {"raise", "quarantine"}
+        As for :func:`plc_analysis.load_dataset`: raise
+        :class:`~plc_analysis.PLCDataError` listing every problem of every
+        table, or keep the valid rows (``scores`` holds only those) and list
+        the rejected ones in :attr:`District.rejected`.
+    memory_limit : str
+        DuckDB's memory limit (e.g. ``"3GB"``); beyond it, it spills to disk.
+    threads : int, optional
+        DuckDB worker threads (default: every core).
+    temp_directory : str or Path, optional
+        Where DuckDB spills (default: a new temporary folder, removed on close).
+
+    Returns
+    -------
+    District
+        Close it (or use it in a ``with`` block) when done.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` is not a folder.
+    PLCDataError
+        With ``errors="raise"``, when any row of any table fails validation.
+    """
+    from .score_checks import check_scores
+
+    if errors not in ("raise", "quarantine"):
+        raise ValueError(f"errors must be 'raise' or 'quarantine', not {errors!r}")
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no such folder: {folder}")
+    small = _load_small(folder)
+    files = table_files(folder, "scores")
+    scratch = tempfile.TemporaryDirectory(prefix="plc-duckdb-", dir=temp_directory)
+    con = _connect(memory_limit, threads, scratch.name)
+    with _closing_on_error(con, scratch):
+        _register_small(con, small)
+        _register_scores(con, files)
+        problems = problems_from_frame(small.problems)
+        found, rejected = check_scores(con, small, files)
+        problems += found
+        if not files:
+            problems.append(Problem(TABLES["scores"].file, None, None, None, "required file is missing"))
+        if errors == "raise" and any(p.severity == "error" for p in problems):
+            raise PLCDataError(problems, source=str(folder))
+        frames = [f for f in (small.rejected, rejected) if len(f)]
+        all_rejected = pd.concat(frames, ignore_index=True) if frames else small.rejected
+        return District(folder, con, small, files, problems, all_rejected, scratch)

@@ -30,6 +30,8 @@ __all__ = [
     "MASTERY_RULES",
     "MasteryRule",
     "mastery_rule",
+    "check_mastery_rule",
+    "finish_proficiency",
     "GROUPS",
 ]
 
@@ -164,7 +166,7 @@ def student_skill_mastery(
         ``score``: every assessment combined for ``mean`` and
         ``decaying_average``), ``proficiency_cut, proficient``.
     """
-    _check_rule(rule, weight)
+    check_mastery_rule(rule, weight)
     if filters:
         dataset = dataset.filter(**filters)
     return decode(coded_student_skill_mastery(dataset, rule, weight=weight, cut=cut))
@@ -184,7 +186,8 @@ def mastery_rule(rule: str) -> MasteryRule:
     raise ValueError(f"rule must be one of {', '.join(MASTERY_RULES)}, not {rule!r}")
 
 
-def _check_rule(rule: str, weight: float) -> None:
+def check_mastery_rule(rule: str, weight: float) -> None:
+    """Raise ValueError for an unknown mastery rule or a weight outside (0, 1]."""
     mastery_rule(rule)
     if not 0 < weight <= 1:
         raise ValueError(f"weight must be in (0, 1], not {weight}")
@@ -194,7 +197,7 @@ def coded_student_skill_mastery(
     dataset: Dataset, rule: MasteryRule = "most_recent", *, weight: float = 0.65, cut: float | None = None
 ) -> pd.DataFrame:
     """:func:`student_skill_mastery` of ``dataset`` (cached per rule); ids may be categoricals — never modify it."""
-    _check_rule(rule, weight)
+    check_mastery_rule(rule, weight)
     key = ("mastery", rule, float(weight), None if cut is None else float(cut))
     return dataset.cached(key, lambda: _combine_evidence(coded_skill_evidence(dataset), rule, weight=weight, cut=cut))
 
@@ -344,6 +347,38 @@ def proficiency_by_skill(
         .reset_index()
     )
     absent = _absences(dataset, groups, per_assessment=rule == "all")
+    return finish_proficiency(counted, absent, dataset.skills, keys, cut=cut, confidence=confidence)
+
+
+def finish_proficiency(
+    counted: pd.DataFrame,
+    absent: pd.DataFrame,
+    skills: pd.DataFrame,
+    keys: list[str],
+    *,
+    cut: float | None,
+    confidence: float,
+) -> pd.DataFrame:
+    """:func:`proficiency_by_skill`'s table from its counts, whichever engine counted them.
+
+    Parameters
+    ----------
+    counted : DataFrame
+        Per ``keys``: ``n_assessed, n_proficient, n_not_attempted, mean_score``.
+    absent : DataFrame
+        Per ``keys`` (without ``date``): ``n_absent``.
+    skills : DataFrame
+        The ``skills`` table.
+    keys : list of str
+        ``skill_id``, then ``assessment_id, date`` for the rule ``all``, then the group columns.
+    cut, confidence
+        As :func:`proficiency_by_skill`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`proficiency_by_skill`.
+    """
     counted = counted.merge(absent, on=[k for k in keys if k != "date"], how="outer")
     for column in ("n_assessed", "n_proficient", "n_not_attempted", "n_absent"):
         counted[column] = counted[column].fillna(0).astype("int64")
@@ -351,7 +386,7 @@ def proficiency_by_skill(
     counted["ci_low"], counted["ci_high"] = wilson_interval(
         counted["n_proficient"].to_numpy(), counted["n_assessed"].to_numpy(), confidence
     )
-    skills = dataset.skills[["skill_id", "description", "essential", "proficiency_cut"]]
+    skills = skills[["skill_id", "description", "essential", "proficiency_cut"]]
     if cut is not None:
         skills = skills.assign(proficiency_cut=float(cut))
     result = skills.merge(counted, on="skill_id", how="inner")

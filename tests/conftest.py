@@ -77,3 +77,11 @@ def planted() -> dict:
     from plc_analysis.loading import SAMPLE_PATH
 
     return json.loads((SAMPLE_PATH / "planted.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def sample_partitioned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample district written partitioned by school (Parquet), once per session: do not change it."""
+    from plc_analysis import load_sample, write_partitioned
+
+    return write_partitioned(load_sample(), tmp_path_factory.mktemp("partitioned") / "district")

@@ -121,7 +121,7 @@ class District:
         -------
         int
         """
-        return int(self.con.execute(f"SELECT count(*) FROM {view}").fetchone()[0])  # type: ignore[index]
+        return int(self.con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0])
 
     @property
     def problems_table(self) -> pd.DataFrame:

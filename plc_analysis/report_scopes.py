@@ -45,7 +45,11 @@ __all__ = [
     "fig_equity",
     "district_proficiency_table",
     "district_summary",
+    "ENGINES",
 ]
+
+#: How a district-wide report computes: ``auto`` chooses by the district's size.
+ENGINES = ("auto", "pandas", "duckdb")
 
 
 @dataclass
@@ -59,6 +63,9 @@ class ScopeContext:
     as_of: str = ""
     rule: MasteryRule = "most_recent"
     who: AudienceRule = field(default_factory=lambda: check_audience_scope("", "district"))
+    #: the district opened out of core (:class:`plc_analysis.outofcore.District`) when it is too big for pandas:
+    #: then ``district`` and ``data`` hold every table but the scores, and the blocks ask the engine
+    engine: Any = None
     _memo: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -94,6 +101,7 @@ def scope_context(
     as_of: str = "",
     rule: str = "most_recent",
     audience: str = "",
+    engine: str = "auto",
 ) -> ScopeContext:
     """Load the data and cut out a team (``team_id``), a school (``school_id``) or the district (neither).
 
@@ -121,10 +129,27 @@ def scope_context(
     ValueError
         Unknown rule, team, school or audience, or an audience that would see
         names beyond its own team or school.
+    engine : {"auto", "pandas", "duckdb"}
+        How the whole district is computed: in memory (``pandas``), or out of
+        core (``duckdb``: :mod:`plc_analysis.outofcore`, the scores never
+        loaded); ``auto`` takes ``duckdb`` for a district folder of
+        :data:`~plc_analysis.outofcore.overview.LARGE_DISTRICT_ROWS` score
+        rows or more.  A team or a school is always computed in pandas.
     """
     checked_rule = mastery_rule(rule)  # before loading: a misspelt rule fails at once
     level = "team" if team_id else "school" if school_id else "district"
     who = check_audience_scope(audience, level)  # before loading too
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if level == "district" and isinstance(data_path, str) and data_path and engine != "pandas":
+        from .outofcore import open_district
+        from .outofcore.overview import large_district
+
+        if engine == "duckdb" or large_district(data_path):
+            opened = open_district(data_path)
+            return ScopeContext(
+                opened.small, opened.small, "the whole district", level, as_of, checked_rule, who, opened
+            )
     district = data_path if isinstance(data_path, Dataset) else load_data(data_path)
     if team_id:
         teams = district.teams.set_index("team_id")
@@ -150,12 +175,78 @@ def scope_header(sc: ScopeContext, title: str) -> HTML:
     )
 
 
+# -- a district computed out of core: team-scoped tables school by school ----------
+def _in_memory_only(sc: ScopeContext, what: str) -> None:
+    if sc.engine is not None:
+        raise ValueError(
+            f"{what} is computed in memory: for a district this big (opened out of core), report on it "
+            "school by school (school_id=...), or pass engine='pandas' if the district fits in memory"
+        )
+
+
+def _by_school(sc: ScopeContext) -> dict[str, pd.DataFrame]:
+    """Goals, tiers, tier counts, coverage gaps and subgroup gaps by team of a district opened out of core.
+
+    Each is computed team by team, and a team lies in one school: so they are
+    computed on one school's data at a time (:func:`plc_analysis.outofcore.each_school`)
+    and put together, which gives what the whole district in pandas gives
+    (a student enrolled in two schools is counted in each, as in ``tier_counts``).
+    """
+
+    def compute() -> dict[str, pd.DataFrame]:
+        from .curriculum import coverage_gaps
+        from .equity import subgroup_gaps
+        from .goals import goal_progress, goal_series
+        from .outofcore import each_school
+        from .support import latest_data_date
+        from .tiers import support_tiers, tier_counts
+
+        parts: dict[str, list[pd.DataFrame]] = {}
+        as_of = sc.as_of or latest_data_date(sc.district)  # the district's date, not each school's own latest
+        for _, data in each_school(sc.engine):
+            series = goal_series(data, as_of=as_of)
+            tiers = support_tiers(data, as_of=as_of, names=False)
+            found = {
+                "goal_series": series,
+                "goal_progress": goal_progress(data, as_of=as_of, series=series, audience=sc.audience),
+                "tiers": tiers,
+                "tier_counts": tier_counts(data, as_of=as_of, tiers=tiers, audience=sc.audience),
+                "coverage_gaps": coverage_gaps(data, sc.rule),
+                "gaps_by_team": subgroup_gaps(data, by="team", rule=sc.rule, audience=sc.audience),
+            }
+            for key, frame in found.items():
+                parts.setdefault(key, []).append(frame)
+        joined = {key: pd.concat(frames, ignore_index=True) for key, frames in parts.items()}
+        # rows in the order the whole district's tables have them
+        goal_order = {g: i for i, g in enumerate(sc.district.goals["goal_id"])}
+        joined["goal_progress"] = joined["goal_progress"].sort_values(
+            "goal_id", key=lambda ids: ids.map(goal_order), kind="stable"
+        )
+        joined["goal_series"] = joined["goal_series"].sort_values(["goal_id", "date", "assessment_id"], kind="stable")
+        joined["tiers"] = joined["tiers"].sort_values(
+            ["tier", "change", "student_id"], ascending=[False, True, True], kind="stable"
+        )
+        joined["tier_counts"] = joined["tier_counts"].sort_values(
+            ["level", "school_id", "team_id", "tier"],
+            ascending=[False, True, True, True],
+            kind="stable",
+            na_position="first",
+        )
+        for key in ("coverage_gaps", "gaps_by_team"):
+            joined[key] = joined[key].sort_values("team_id", kind="stable")
+        return {key: frame.reset_index(drop=True) for key, frame in joined.items()}
+
+    return sc.memo("by_school", compute)
+
+
 # -- tiers ------------------------------------------------------------------------
 def _tiers(sc: ScopeContext) -> pd.DataFrame:
     """Every student's tier, with a ``student`` name column when the audience may read names."""
     from .tiers import support_tiers
 
     def compute() -> pd.DataFrame:
+        if sc.engine is not None:
+            return _by_school(sc)["tiers"]
         tiers = support_tiers(sc.data, as_of=sc.as_of or None, names=False)
         if sc.names:  # a school's staff read the school's students by name, across its teams
             named = tiers["student_id"].map(student_names(sc.data)).fillna("").astype("str")
@@ -221,13 +312,19 @@ def escalations_table(sc: ScopeContext) -> ReportTable | HTML:
     return style_table(sc.readable(view), caption="Changes at this check: who starts, moves up or can exit")
 
 
-def tier_counts_table(sc: ScopeContext) -> ReportTable:
-    """Students per tier per team and school (small cells suppressed for the district and the public)."""
+def _tier_counts(sc: ScopeContext) -> pd.DataFrame:
     from .tiers import tier_counts
 
-    counts = sc.memo(
+    if sc.engine is not None:
+        return _by_school(sc)["tier_counts"]
+    return sc.memo(
         "tier_counts", lambda: tier_counts(sc.data, as_of=sc.as_of or None, tiers=_tiers(sc), audience=sc.audience)
     )
+
+
+def tier_counts_table(sc: ScopeContext) -> ReportTable:
+    """Students per tier per team and school (small cells suppressed for the district and the public)."""
+    counts = _tier_counts(sc)
     counts = counts[counts["tier"] > 0]
     shown = counts["n_students_shown"] if "n_students_shown" in counts else counts["n_students"]
     view = pd.DataFrame(
@@ -246,12 +343,8 @@ def tier_counts_table(sc: ScopeContext) -> ReportTable:
 def fig_tiers(sc: ScopeContext) -> ReportFigure | None:
     """Figure: students per tier for each team."""
     from .support_plots import plot_tiers
-    from .tiers import tier_counts
 
-    counts = sc.memo(
-        "tier_counts", lambda: tier_counts(sc.data, as_of=sc.as_of or None, tiers=_tiers(sc), audience=sc.audience)
-    )
-    ax = plot_tiers(counts, level="team")
+    ax = plot_tiers(_tier_counts(sc), level="team")
     return report_figure(ax.figure)
 
 
@@ -265,6 +358,7 @@ def regroup_table(sc: ScopeContext, group_size: int = 10) -> ReportTable | HTML:
             f"Regrouping is planned by the staff who teach and support the students; groups of at most "
             f"{group_size} are not shown to audience {sc.who.name}."
         )
+    _in_memory_only(sc, "regrouping")
     groups = support_groups(sc.data, sc.rule, group_size)
     if groups.empty:
         return note_html("Every assessed student is proficient on every essential skill.", "good")
@@ -286,6 +380,7 @@ def regroup_table(sc: ScopeContext, group_size: int = 10) -> ReportTable | HTML:
 def _effect(sc: ScopeContext) -> pd.DataFrame:
     from .support import intervention_effectiveness
 
+    _in_memory_only(sc, "intervention effectiveness")
     return sc.memo("effect", lambda: intervention_effectiveness(sc.data, audience=sc.audience))
 
 
@@ -330,6 +425,8 @@ def _goals(sc: ScopeContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     from .goals import goal_progress, goal_series
 
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
+        if sc.engine is not None:
+            return _by_school(sc)["goal_progress"], _by_school(sc)["goal_series"]
         series = goal_series(sc.data, as_of=sc.as_of or None)
         return goal_progress(sc.data, as_of=sc.as_of or None, series=series, audience=sc.audience), series
 
@@ -374,7 +471,7 @@ def coverage_gaps_table(sc: ScopeContext) -> ReportTable | HTML:
     """Essential skills intended by a team but never assessed in a teacher's sections."""
     from .curriculum import coverage_gaps
 
-    gaps = coverage_gaps(sc.data, sc.rule)
+    gaps = _by_school(sc)["coverage_gaps"] if sc.engine is not None else coverage_gaps(sc.data, sc.rule)
     if gaps.empty:
         return note_html("Every essential skill was assessed in every teacher's sections.", "good")
     teams = sc.district.teams.set_index("team_id")["name"]
@@ -407,6 +504,10 @@ def fig_coverage(sc: ScopeContext, team_id: str) -> ReportFigure | None:
 def _gaps(sc: ScopeContext, by: str) -> pd.DataFrame:
     from .equity import subgroup_gaps
 
+    if sc.engine is not None:
+        if by != "team":
+            _in_memory_only(sc, f"subgroup gaps by {by}")
+        return _by_school(sc)["gaps_by_team"]
     return sc.memo(f"gaps-{by}", lambda: subgroup_gaps(sc.data, by=by, rule=sc.rule, audience=sc.audience))
 
 
@@ -454,11 +555,32 @@ def fig_equity(sc: ScopeContext, by: str = "team") -> ReportFigure | None:
 
 
 # -- district overview ------------------------------------------------------------
-def district_proficiency_table(sc: ScopeContext) -> ReportTable:
-    """Share proficient per team and essential skill; cells under 10 students suppressed, no names."""
+def _proficiency(sc: ScopeContext, by: str | None) -> pd.DataFrame:
+    """:func:`~plc_analysis.proficiency_by_skill` of the scope, out of core when the district is."""
     from .proficiency import proficiency_by_skill
 
-    table = proficiency_by_skill(sc.data, by="team", rule=sc.rule)
+    if sc.engine is not None:
+        tables = _overview_tables(sc)
+        return {"team": tables.by_team, None: tables.district}[by]
+    return proficiency_by_skill(sc.data, by=by, rule=sc.rule)
+
+
+def _overview_tables(sc: ScopeContext) -> Any:
+    """The district's aggregates computed out of core (:class:`~plc_analysis.outofcore.overview.OverviewTables`)."""
+    from .outofcore.overview import district_overview_tables
+
+    return sc.memo("overview", lambda: district_overview_tables(sc.engine, sc.rule))
+
+
+def _students_assessed(sc: ScopeContext) -> int:
+    if sc.engine is not None:
+        return int(_overview_tables(sc).counts["students_assessed"])
+    return int(sc.data.scores["student_id"].nunique())
+
+
+def district_proficiency_table(sc: ScopeContext) -> ReportTable:
+    """Share proficient per team and essential skill; cells under 10 students suppressed, no names."""
+    table = _proficiency(sc, "team")
     table = table[table["essential"]]
     table = table.assign(n_not_proficient=table["n_assessed"] - table["n_proficient"])
     safe = suppress_small_cells(
@@ -491,9 +613,7 @@ def district_proficiency_table(sc: ScopeContext) -> ReportTable:
 
 def district_summary(sc: ScopeContext) -> HTML:
     """A few sentences on the district: schools, teams, students assessed, share proficient, goals."""
-    from .proficiency import proficiency_by_skill
-
-    table = proficiency_by_skill(sc.data, by=None, rule=sc.rule)
+    table = _proficiency(sc, None)
     essential = table[table["essential"]]
     x, n = int(essential["n_proficient"].sum()), int(essential["n_assessed"].sum())
     progress, _ = _goals(sc)
@@ -501,7 +621,7 @@ def district_summary(sc: ScopeContext) -> HTML:
     goals = ", ".join(f"{v} {k}" for k, v in status.items()) if len(status) else "none recorded"
     lines = [
         f"{len(sc.data.schools)} schools, {len(sc.data.teams)} teams, "
-        f"{sc.data.scores['student_id'].nunique():,} students assessed on {len(sc.data.assessments)} "
+        f"{_students_assessed(sc):,} students assessed on {len(sc.data.assessments)} "
         "assessments.",
         f"Essential skills: {x:,} of {n:,} student-skill results proficient ({100 * x / max(n, 1):.0f}%).",
         f"SMART goals: {goals}.",

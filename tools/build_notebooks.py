@@ -190,9 +190,10 @@ DISTRICT = [
     params("""\
 as_of: str = ""  # date of the overview, YYYY-MM-DD; blank for the latest data
 data_path: str = ""  # canonical data folder; blank for the sample district
-audience: str = "district"  # district (aggregates only) or public (also no teacher names)"""),
+audience: str = "district"  # district (aggregates only) or public (also no teacher names)
+engine: str = "auto"  # auto (out of core from 5M score rows), pandas (in memory) or duckdb (out of core)"""),
     code(
-        SCOPE_SETUP + "\nsc = S.scope_context(data_path, as_of=as_of, audience=audience)\n"
+        SCOPE_SETUP + "\nsc = S.scope_context(data_path, as_of=as_of, audience=audience, engine=engine)\n"
         "S.scope_header(sc, 'District overview')"
     ),
     code("S.district_summary(sc)", "summary"),

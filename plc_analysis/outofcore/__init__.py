@@ -11,5 +11,15 @@ ordering) is the pandas path's own code; tests prove both engines agree.
 
 from .district import DEFAULT_MEMORY_LIMIT, District, open_district
 from .files import LARGE_TABLES, TableFile, table_files
+from .schools import each_school, school_dataset
 
-__all__ = ["DEFAULT_MEMORY_LIMIT", "District", "open_district", "LARGE_TABLES", "TableFile", "table_files"]
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "District",
+    "open_district",
+    "LARGE_TABLES",
+    "TableFile",
+    "table_files",
+    "each_school",
+    "school_dataset",
+]

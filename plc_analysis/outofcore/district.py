@@ -159,41 +159,45 @@ def _register_small(con: duckdb.DuckDBPyConnection, small: Dataset) -> None:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_frame")
 
 
-def _file_relation(files: list[TableFile], columns: list[str]) -> str:
-    """SQL reading every score file, stored columns as text, with ``_file`` and ``_line``."""
-    parts = []
-    for fmt in ("parquet", "csv"):
-        chosen = [f for f in files if f.fmt == fmt]
+def _csv_as_parquet(con: duckdb.DuckDBPyConnection, file: TableFile, folder: Path) -> Path:
+    """A CSV score file copied once as Parquet (every cell text), each row with its line (``_csv_line``)."""
+    target = folder / f"csv-{abs(hash(str(file.path)))}.parquet"
+    # read in order on one thread, numbered in that order: the row's line is its number + 1 (the header)
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        con.execute(
+            f"""COPY (SELECT *, CAST(row_number() OVER () + 1 AS BIGINT) AS _csv_line
+                FROM read_csv({sql_text(str(file.path))}, header = true, all_varchar = true, parallel = false))
+            TO {sql_text(str(target))} (FORMAT parquet)"""
+        )
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+    return target
+
+
+def _file_relation(con: duckdb.DuckDBPyConnection, files: list[TableFile], scratch: Path) -> str:
+    """SQL reading every score file with ``_file`` (its label) and ``_line``; CSV files are copied as Parquet first."""
+    native = [(f.path, f.label) for f in files if f.fmt == "parquet"]
+    copied = [(_csv_as_parquet(con, f, scratch), f.label) for f in files if f.fmt == "csv"]
+    selects = []
+    for chosen, line in ((native, "file_row_number + 2"), (copied, "_csv_line")):
         if not chosen:
             continue
-        labels = "CASE filename " + " ".join(f"WHEN {sql_text(str(f.path))} THEN {sql_text(f.label)}" for f in chosen)
-        labels += " END"
-        paths = sql_list([str(f.path) for f in chosen])
-        if fmt == "parquet":
-            source = f"read_parquet({paths}, filename = true, file_row_number = true, union_by_name = true)"
-            line = "file_row_number + 2"
-        else:
-            # read in order (one thread) so that the row number of each file is its line
-            source = (
-                f"(SELECT *, row_number() OVER (PARTITION BY filename) AS _n FROM read_csv({paths}, header = true, "
-                "all_varchar = true, filename = true, parallel = false, union_by_name = true))"
-            )
-            line = "_n + 1"
-        parts.append((source, labels, line))
-    selects = []
-    for source, labels, line in parts:
-        selects.append(f"SELECT *, {labels} AS _file, CAST({line} AS BIGINT) AS _line FROM {source}")
-    return " UNION ALL BY NAME ".join(selects) if selects else ""
+        labels = "CASE filename " + " ".join(f"WHEN {sql_text(str(p))} THEN {sql_text(label)}" for p, label in chosen)
+        paths = sql_list([str(p) for p, _ in chosen])
+        source = f"read_parquet({paths}, filename = true, file_row_number = true, union_by_name = true)"
+        selects.append(f"SELECT *, {labels} END AS _file, CAST({line} AS BIGINT) AS _line FROM {source}")
+    return " UNION ALL BY NAME ".join(selects)
 
 
 def _stored_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
     return [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
 
 
-def _register_scores(con: duckdb.DuckDBPyConnection, files: list[TableFile]) -> None:
+def _register_scores(con: duckdb.DuckDBPyConnection, files: list[TableFile], scratch: Path) -> None:
     spec = TABLES["scores"]
     if files:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW scores_files AS {_file_relation(files, spec.column_names)}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW scores_files AS {_file_relation(con, files, scratch)}")
         stored = set(_stored_columns(con, "scores_files"))
     else:
         stored = set()
@@ -203,7 +207,7 @@ def _register_scores(con: duckdb.DuckDBPyConnection, files: list[TableFile]) -> 
             columns.append(f"CAST({column.name} AS VARCHAR) AS {column.name}")
         else:
             columns.append(f"CAST(NULL AS VARCHAR) AS {column.name}")
-    extras = sorted(stored - set(spec.column_names) - {"filename", "file_row_number", "_n"})
+    extras = sorted(stored - set(spec.column_names) - {"filename", "file_row_number", "_csv_line", "_file", "_line"})
     if files:
         body = f"SELECT {', '.join(columns)}, _file, _line FROM scores_files"
     else:
@@ -287,7 +291,7 @@ def open_district(
     con = _connect(memory_limit, threads, scratch.name)
     with _closing_on_error(con, scratch):
         _register_small(con, small)
-        _register_scores(con, files)
+        _register_scores(con, files, Path(scratch.name))
         problems = problems_from_frame(small.problems)
         found, rejected = check_scores(con, small, files)
         problems += found

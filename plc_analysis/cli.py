@@ -20,6 +20,7 @@ these exit codes, whatever happens (``--debug`` adds the traceback):
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import traceback
@@ -57,19 +58,43 @@ EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141
 
 
+def _out_of_core(path: str, engine: str) -> bool:
+    """Whether ``engine`` (auto, pandas, duckdb) means opening ``path`` out of core."""
+    if engine == "pandas":
+        return False
+    if engine == "duckdb":
+        if not Path(path).is_dir():
+            raise NotADirectoryError(
+                errno.ENOTDIR, "--engine duckdb reads a canonical or partitioned data folder", path
+            )
+        return True
+    from .outofcore.overview import large_district
+
+    return large_district(path)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .loading import load_dataset
     from .spreadsheet_out import write_people_csv
 
-    dataset = load_dataset(args.path, errors="quarantine", roster=args.roster)
-    problems = dataset.problems
+    notes: tuple[str, ...] = ()
+    if args.roster is None and _out_of_core(args.path, args.engine):
+        from .outofcore import open_district
+
+        with open_district(args.path, errors="quarantine") as district:
+            summary, problems, rejected = district.summary(), district.problems_table, district.rejected
+        print(f"Validated {args.path} out of core (DuckDB): {int(summary['rows'].sum()):,} rows")
+    else:
+        from .loading import load_dataset
+
+        dataset = load_dataset(args.path, errors="quarantine", roster=args.roster)
+        summary, problems, rejected, notes = dataset.summary(), dataset.problems, dataset.rejected, dataset.notes
+        print(f"Validated {args.path}")
     errors = problems[problems["severity"] == "error"]
     warnings = problems[problems["severity"] == "warning"]
-    print(f"Validated {args.path}")
-    print(dataset.summary().to_string(index=False))
-    if dataset.notes:  # what the loader assumed (a fallback, a file not used ...), each said once
-        print(f"\nNotes: {len(dataset.notes)}")
-        for note in dataset.notes:
+    print(summary.to_string(index=False))
+    if notes:  # what the loader assumed (a fallback, a file not used ...), each said once
+        print(f"\nNotes: {len(notes)}")
+        for note in notes:
             print(f"  - {note}")
     for title, frame in (("Errors (rows rejected)", errors), ("Warnings", warnings)):
         if len(frame):
@@ -86,10 +111,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             Path(args.path) / "rejected.csv" if Path(args.path).is_dir() else Path(args.path).with_name("rejected.csv")
         )
     )
-    if len(dataset.rejected):
-        write_people_csv(dataset.rejected, out)
-        print(f"\n{len(dataset.rejected)} rejected row(s) written to {out}")
-    if len(errors) or len(dataset.rejected[dataset.rejected["severity"] == "error"]):
+    if len(rejected):
+        write_people_csv(rejected, out)
+        print(f"\n{len(rejected)} rejected row(s) written to {out}")
+    if len(errors) or len(rejected[rejected["severity"] == "error"]):
         return 1
     print("\nNo errors.")
     return 0
@@ -255,6 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("path")
     validate.add_argument("--rejected", help="where to write rejected.csv (default: beside the data)")
     validate.add_argument("--roster", help="match the students to a roster from another system (OneRoster or folder)")
+    validate.add_argument(
+        "--engine",
+        choices=("auto", "pandas", "duckdb"),
+        default="auto",
+        help="pandas: load in memory; duckdb: check the scores out of core (DuckDB, bounded memory); "
+        "auto (default): duckdb for a folder of 5 million score rows or more",
+    )
     validate.set_defaults(func=_cmd_validate)
 
     convert = sub.add_parser(

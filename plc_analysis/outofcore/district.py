@@ -123,6 +123,18 @@ class District:
         """
         return int(self.con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0])
 
+    def summary(self) -> pd.DataFrame:
+        """Row counts per table (the scores counted in SQL), and rows rejected per input file.
+
+        Returns
+        -------
+        DataFrame
+            As :meth:`plc_analysis.Dataset.summary`: columns ``table, rows, rejected``.
+        """
+        frame = Dataset.from_tables(self.small.tables, rejected=self.rejected).summary()
+        frame.loc[frame["table"] == "scores", "rows"] = self.count()
+        return frame
+
     @property
     def problems_table(self) -> pd.DataFrame:
         """:attr:`problems` as a DataFrame (``file, line, column, value, reason, severity``)."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +46,7 @@ from .files import LARGE_TABLES, TableFile, table_files
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["District", "open_district", "DEFAULT_MEMORY_LIMIT", "sql_text", "sql_list"]
+__all__ = ["District", "open_district", "DEFAULT_MEMORY_LIMIT", "sql_text", "sql_list", "sql_names", "register_frame"]
 
 #: DuckDB's memory limit unless told otherwise: it spills to disk beyond it, which keeps the
 #: whole process (Python, the small tables, DuckDB) under the 6 GB a district-wide run may use.
@@ -73,6 +73,22 @@ def sql_list(values: list[str]) -> str:
     str
     """
     return "[" + ", ".join(sql_text(v) for v in values) + "]"
+
+
+def sql_names(columns: list[str]) -> list[str]:
+    """Column names as SQL identifiers (double-quoted, quotes doubled), e.g. a subgroup column with a space.
+
+    Returns
+    -------
+    list of str
+    """
+    return ['"' + c.replace('"', '""') + '"' for c in columns]
+
+
+def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    """Make ``frame`` the temporary view ``name`` of ``con`` (through Arrow, without copying it into DuckDB)."""
+    con.register(f"{name}_frame", pa.Table.from_pandas(frame, preserve_index=False))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_frame")
 
 
 @dataclass
@@ -154,21 +170,20 @@ class District:
         self.close()
 
 
-def _load_small(path: Path) -> Dataset:
+def _load_small(path: Path, schools: list[str] | None) -> Dataset:
     from ..loading import load_canonical
     from ..partitioned import is_partitioned, load_partitioned
 
     if is_partitioned(path):
-        return load_partitioned(path, tables=SMALL_TABLES, errors="quarantine")
+        return load_partitioned(path, schools=schools, tables=SMALL_TABLES, errors="quarantine")
+    if schools is not None:
+        raise ValueError(f"schools= reads a school-partitioned district, and {path} is not one")
     return load_canonical(path, tables=SMALL_TABLES, errors="quarantine")
 
 
 def _register_small(con: duckdb.DuckDBPyConnection, small: Dataset) -> None:
     for name in SMALL_TABLES:
-        frame = small[name]
-        arrow = pa.Table.from_pandas(frame, preserve_index=False)
-        con.register(f"{name}_frame", arrow)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_frame")
+        register_frame(con, name, small[name])
 
 
 def _csv_as_parquet(con: duckdb.DuckDBPyConnection, file: TableFile, folder: Path) -> Path:
@@ -258,6 +273,7 @@ def open_district(
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     threads: int | None = None,
     temp_directory: str | Path | None = None,
+    schools: str | Sequence[str] | None = None,
 ) -> District:
     """Open a district for district-wide work out of core.
 
@@ -277,6 +293,11 @@ def open_district(
         DuckDB worker threads (default: every core).
     temp_directory : str or Path, optional
         Where DuckDB spills (default: a new temporary folder, removed on close).
+    schools : str or sequence of str, optional
+        In a school-partitioned district, open only these schools' partitions
+        (their small tables and their score files; not ``_shared``), e.g. one
+        school per task of :mod:`plc_analysis.outofcore.partials`.  Default:
+        the whole district.
 
     Returns
     -------
@@ -287,6 +308,9 @@ def open_district(
     ------
     FileNotFoundError
         ``path`` is not a folder.
+    ValueError
+        ``schools`` given for a folder that is not school-partitioned, or
+        naming a school without a partition.
     PLCDataError
         With ``errors="raise"``, when any row of any table fails validation.
     """
@@ -297,8 +321,9 @@ def open_district(
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"no such folder: {folder}")
-    small = _load_small(folder)
-    files = table_files(folder, "scores")
+    chosen = None if schools is None else ([schools] if isinstance(schools, str) else list(schools))
+    small = _load_small(folder, chosen)
+    files = table_files(folder, "scores", schools=chosen)
     scratch = tempfile.TemporaryDirectory(prefix="plc-duckdb-", dir=temp_directory)
     con = _connect(memory_limit, threads, scratch.name)
     with _closing_on_error(con, scratch):

@@ -23,14 +23,13 @@ only the score rows are aggregated in SQL.
 from __future__ import annotations
 
 import pandas as pd
-import pyarrow as pa
 
 from ..coded import placement_table
 from ..proficiency import MasteryRule, check_mastery_rule
 from ..rules import TOLERANCE, chronological
-from .district import District
+from .district import District, register_frame
 
-__all__ = ["evidence_view", "mastery_view", "MASTERY_COLUMNS"]
+__all__ = ["evidence_view", "mastery_view", "mastery_query", "assessment_order", "MASTERY_COLUMNS", "EVIDENCE_COLUMNS"]
 
 #: Columns of the mastery views, as :func:`plc_analysis.student_skill_mastery` returns them.
 MASTERY_COLUMNS = [
@@ -52,10 +51,45 @@ MASTERY_COLUMNS = [
     "proficient",
 ]
 
+#: Columns of the ``evidence`` table (:func:`evidence_view`), ``ord`` last.
+EVIDENCE_COLUMNS = [
+    "student_id",
+    "skill_id",
+    "assessment_id",
+    "date",
+    "assessment_kind",
+    "team_id",
+    "school_id",
+    "section_id",
+    "teacher_id",
+    "earned",
+    "possible",
+    "score",
+    "n_items",
+    "n_not_attempted",
+    "proficiency_cut",
+    "ord",
+]
 
-def _assessment_order(district: District) -> pd.DataFrame:
-    """Each assessment's place in time (``ord``), as :func:`~plc_analysis.rules.chronological` orders evidence."""
-    assessments = district.small.assessments
+
+def assessment_order(assessments: pd.DataFrame) -> pd.DataFrame:
+    """Each assessment's place in time (``ord``), as :func:`~plc_analysis.rules.chronological` orders evidence.
+
+    The order is total (ties broken by assessment id), so the order of any
+    subset of the assessments is the order of the whole restricted to it: a
+    school's partition and the whole district agree on which evidence is latest.
+
+    Parameters
+    ----------
+    assessments : DataFrame
+        With ``assessment_id, team_id, date, kind``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``assessment_id, team_id, date, assessment_kind, ord`` (0, 1, ... in time).
+    """
+    assessments = assessments.reset_index(drop=True)
     frame = pd.DataFrame(
         {
             "student_id": "",
@@ -77,11 +111,6 @@ def _assessment_order(district: District) -> pd.DataFrame:
     )
 
 
-def _register(district: District, name: str, frame: pd.DataFrame) -> None:
-    district.con.register(f"{name}_frame", pa.Table.from_pandas(frame, preserve_index=False))
-    district.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_frame")
-
-
 def _exists(district: District, table: str) -> bool:
     return bool(
         district.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()[0][0]
@@ -93,8 +122,10 @@ def _prepare(district: District) -> None:
     if _exists(district, "evidence"):
         return
     placement = placement_table(district.small).astype("str")
-    _register(district, "placement", placement[["student_id", "team_id", "section_id", "teacher_id", "school_id"]])
-    _register(district, "assessment_order", _assessment_order(district))
+    register_frame(
+        district.con, "placement", placement[["student_id", "team_id", "section_id", "teacher_id", "school_id"]]
+    )
+    register_frame(district.con, "assessment_order", assessment_order(district.small.assessments))
     con.execute(
         """CREATE OR REPLACE TEMP TABLE blueprint AS
         SELECT assessment_id, skill_id, sum(max_points) AS possible, count(*) AS n_items
@@ -231,6 +262,31 @@ def mastery_view(district: District, rule: MasteryRule = "most_recent", *, weigh
     name = f"mastery_{rule}" + (f"_{int(round(weight * 1e6))}" if rule == "decaying_average" else "")
     if _exists(district, name):
         return name
+    district.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {mastery_query(rule, weight)}")
+    return name
+
+
+def mastery_query(rule: MasteryRule, weight: float = 0.65) -> str:
+    """The SQL combining a table named ``evidence`` into every student's standing on every skill.
+
+    :func:`mastery_view` runs it over the district's evidence; the combine
+    step of :mod:`plc_analysis.outofcore.partials` over the evidence of the
+    students enrolled in several schools, gathered from their schools.
+
+    Parameters
+    ----------
+    rule : {"most_recent", "highest", "mean", "decaying_average", "all"}
+    weight : float
+        Weight of the newest score for ``decaying_average``.
+
+    Returns
+    -------
+    str
+        A ``SELECT`` over ``evidence`` (the columns of :func:`evidence_view`,
+        ``ord`` included) with the columns :data:`MASTERY_COLUMNS` (plus
+        ``ord`` for ``all``).
+    """
+    check_mastery_rule(rule, weight)
     if rule == "all":
         body = (
             "SELECT student_id, skill_id, team_id, school_id, section_id, teacher_id, assessment_id, date, "
@@ -239,8 +295,4 @@ def mastery_view(district: District, rule: MasteryRule = "most_recent", *, weigh
         )
     else:
         body = _combined(rule, weight)
-    district.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *, coalesce(score >= proficiency_cut - {TOLERANCE!r}, false) "
-        f"AS proficient FROM ({body})"
-    )
-    return name
+    return f"SELECT *, coalesce(score >= proficiency_cut - {TOLERANCE!r}, false) AS proficient FROM ({body})"

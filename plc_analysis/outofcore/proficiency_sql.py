@@ -14,14 +14,18 @@ import pandas as pd
 
 from ..proficiency import MasteryRule, finish_proficiency
 from ..rules import TOLERANCE, group_columns
-from .district import District
+from .district import District, sql_names
 from .mastery import mastery_view
 
-__all__ = ["district_proficiency_by_skill", "proficiency_counts", "absence_counts"]
-
-
-def _quoted(columns: list[str]) -> list[str]:
-    return ['"' + c.replace('"', '""') + '"' for c in columns]
+__all__ = [
+    "district_proficiency_by_skill",
+    "proficiency_counts",
+    "absence_counts",
+    "counts_query",
+    "roster_seen_query",
+    "absent_query",
+    "PLACEMENT_COLUMNS",
+]
 
 
 def _groups(district: District, by: str | list[str] | None) -> list[str]:
@@ -30,6 +34,45 @@ def _groups(district: District, by: str | list[str] | None) -> list[str]:
 
 def _subgroups(district: District, groups: list[str]) -> list[str]:
     return [g for g in groups if g in district.small.subgroup_columns]
+
+
+def counts_query(
+    mastery: str, keys: list[str], subgroups: list[str], cut: float | None, *, additive: bool = False
+) -> str:
+    """The SQL counting students assessed and proficient per ``keys`` in a mastery relation.
+
+    Parameters
+    ----------
+    mastery : str
+        A table name or a parenthesised ``SELECT`` with the mastery columns.
+    keys : list of str
+        The columns to count by (``skill_id``, …, the group columns).
+    subgroups : list of str
+        Those of ``keys`` read from the ``students`` table (subgroup columns).
+    cut : float, optional
+        Override every skill's proficiency cut.
+    additive : bool
+        Return ``score_sum, n_scored`` (which add up across disjoint sets of
+        students, as :mod:`plc_analysis.outofcore.partials` needs) instead of
+        ``mean_score``.
+
+    Returns
+    -------
+    str
+        A query with the columns ``keys, n_assessed, n_proficient,
+        n_not_attempted``, then ``mean_score`` or ``score_sum, n_scored``.
+    """
+    join = "LEFT JOIN students s USING (student_id)" if subgroups else ""
+    selected = ", ".join((f"s.{q}" if g in subgroups else f"m.{q}") + f" AS {q}" for g, q in zip(keys, sql_names(keys)))
+    proficient = "m.proficient" if cut is None else f"coalesce(m.score >= {float(cut)!r} - {TOLERANCE!r}, false)"
+    score = "sum(m.score) AS score_sum, count(m.score) AS n_scored" if additive else "avg(m.score) AS mean_score"
+    return f"""
+        SELECT {selected}, count(DISTINCT m.student_id) AS n_assessed,
+               CAST(sum(CASE WHEN {proficient} THEN 1 ELSE 0 END) AS BIGINT) AS n_proficient,
+               CAST(sum(CASE WHEN m.n_not_attempted > 0 THEN 1 ELSE 0 END) AS BIGINT) AS n_not_attempted,
+               {score}
+        FROM {mastery} m {join}
+        GROUP BY ALL"""
 
 
 def proficiency_counts(
@@ -58,18 +101,74 @@ def proficiency_counts(
     groups = _groups(district, by)
     mastery = mastery_view(district, rule, weight=weight)
     keys = ["skill_id", *(["assessment_id", "date"] if rule == "all" else []), *groups]
-    subgroups = _subgroups(district, groups)
+    return district.sql(counts_query(mastery, keys, _subgroups(district, groups), cut))
+
+
+#: The columns a roster row is placed by (a student's first section in the team giving the assessment).
+PLACEMENT_COLUMNS = ["team_id", "school_id", "section_id", "teacher_id"]
+
+
+def roster_seen_query(
+    groups: list[str], subgroups: list[str], *, per_assessment: bool, students: str | None = None
+) -> str:
+    """The SQL of whether each student on an assessment's roster sat one of a skill's assessments.
+
+    The roster is every student of the team giving an assessment, in their
+    first section there; a student excused from an assessment is accounted
+    for on it as one who sat it.  Needs the ``placement``, ``assessment_order``,
+    ``scores``, ``excused``, ``items`` (and, for subgroups, ``students``) views.
+
+    Parameters
+    ----------
+    groups : list of str
+        Group columns: placement columns (:data:`PLACEMENT_COLUMNS`) or subgroup columns.
+    subgroups : list of str
+        Those of ``groups`` read from ``students``.
+    per_assessment : bool
+        One row per assessment too (the mastery rule ``all``).
+    students : str, optional
+        A SQL condition on ``p.student_id`` choosing the students (default: all).
+
+    Returns
+    -------
+    str
+        A query with one row per ``student_id, skill_id, (assessment_id),
+        <groups>``, and ``accounted`` (true: sat or excused from one of them).
+    """
+    unit = ["student_id", "skill_id", *(["assessment_id"] if per_assessment else [])]
+    roster_groups = ", ".join(
+        (f"s.{q}" if g in subgroups else f"r.{q}") + f" AS {q}" for g, q in zip(groups, sql_names(groups))
+    )
     join = "LEFT JOIN students s USING (student_id)" if subgroups else ""
-    selected = ", ".join((f"s.{q}" if g in subgroups else f"m.{q}") + f" AS {q}" for g, q in zip(keys, _quoted(keys)))
-    proficient = "m.proficient" if cut is None else f"coalesce(m.score >= {float(cut)!r} - {TOLERANCE!r}, false)"
-    query = f"""
-        SELECT {selected}, count(DISTINCT m.student_id) AS n_assessed,
-               CAST(sum(CASE WHEN {proficient} THEN 1 ELSE 0 END) AS BIGINT) AS n_proficient,
-               CAST(sum(CASE WHEN m.n_not_attempted > 0 THEN 1 ELSE 0 END) AS BIGINT) AS n_not_attempted,
-               avg(m.score) AS mean_score
-        FROM {mastery} m {join}
+    chosen = f"WHERE {students}" if students else ""
+    return f"""
+        WITH present AS (SELECT DISTINCT student_id, assessment_id FROM scores),
+        excused_pairs AS (SELECT DISTINCT student_id, assessment_id FROM excused),
+        roster AS (
+            SELECT o.assessment_id, p.student_id, p.section_id, p.teacher_id, p.team_id, p.school_id,
+                   pr.student_id IS NOT NULL OR e.student_id IS NOT NULL AS accounted
+            FROM assessment_order o JOIN placement p USING (team_id)
+            LEFT JOIN present pr ON pr.student_id = p.student_id AND pr.assessment_id = o.assessment_id
+            LEFT JOIN excused_pairs e ON e.student_id = p.student_id AND e.assessment_id = o.assessment_id
+            {chosen}),
+        covers AS (SELECT DISTINCT assessment_id, skill_id FROM items)
+        SELECT {", ".join("r." + u if u != "skill_id" else "c.skill_id" for u in unit)}
+               {", " + roster_groups if groups else ""}, bool_or(r.accounted) AS accounted
+        FROM roster r JOIN covers c USING (assessment_id) {join}
         GROUP BY ALL"""
-    return district.sql(query)
+
+
+def absent_query(seen: str, keys: list[str]) -> str:
+    """The SQL counting students absent per ``keys`` from a relation of :func:`roster_seen_query`'s rows.
+
+    Returns
+    -------
+    str
+        A query with the columns ``keys, n_absent``.
+    """
+    return f"""
+        SELECT {", ".join(sql_names(keys))}, CAST(sum(CASE WHEN accounted THEN 0 ELSE 1 END) AS BIGINT) AS n_absent
+        FROM {seen} GROUP BY ALL"""
 
 
 def absence_counts(
@@ -98,32 +197,9 @@ def absence_counts(
 
     evidence_view(district)  # the placement and assessment_order views
     groups = _groups(district, by)
-    subgroups = _subgroups(district, groups)
-    unit = ["student_id", "skill_id", *(["assessment_id"] if per_assessment else [])]
+    seen = roster_seen_query(groups, _subgroups(district, groups), per_assessment=per_assessment)
     keys = ["skill_id", *(["assessment_id"] if per_assessment else []), *groups]
-    roster_groups = ", ".join(
-        (f"s.{q}" if g in subgroups else f"r.{q}") + f" AS {q}" for g, q in zip(groups, _quoted(groups))
-    )
-    join = "LEFT JOIN students s USING (student_id)" if subgroups else ""
-    key_list = ", ".join(_quoted(keys))
-    query = f"""
-        WITH present AS (SELECT DISTINCT student_id, assessment_id FROM scores),
-        excused_pairs AS (SELECT DISTINCT student_id, assessment_id FROM excused),
-        roster AS (
-            SELECT o.assessment_id, p.student_id, p.section_id, p.teacher_id, p.team_id, p.school_id,
-                   pr.student_id IS NOT NULL OR e.student_id IS NOT NULL AS accounted
-            FROM assessment_order o JOIN placement p USING (team_id)
-            LEFT JOIN present pr ON pr.student_id = p.student_id AND pr.assessment_id = o.assessment_id
-            LEFT JOIN excused_pairs e ON e.student_id = p.student_id AND e.assessment_id = o.assessment_id),
-        covers AS (SELECT DISTINCT assessment_id, skill_id FROM items),
-        seen AS (
-            SELECT {", ".join("r." + u if u != "skill_id" else "c.skill_id" for u in unit)}
-                   {", " + roster_groups if groups else ""}, bool_or(r.accounted) AS accounted
-            FROM roster r JOIN covers c USING (assessment_id) {join}
-            GROUP BY ALL)
-        SELECT {key_list}, CAST(sum(CASE WHEN accounted THEN 0 ELSE 1 END) AS BIGINT) AS n_absent
-        FROM seen GROUP BY ALL"""
-    return district.sql(query)
+    return district.sql(absent_query(f"({seen})", keys))
 
 
 def district_proficiency_by_skill(

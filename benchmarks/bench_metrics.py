@@ -28,29 +28,30 @@ This is a script, not a test: it prints figures and exits 0 whatever they are.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+from core_aggregation import core_difference, duckdb_core, pandas_core  # noqa: E402
+from measure import peak_rss_gb, result_line, spawn, verdict  # noqa: E402
+from synthetic import LETTERS, ids, score_table  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 #: Bump when the generator changes, so cached districts are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 TARGET_SECONDS = 30.0  # 10M rows end to end
 TARGET_PEAK_GB = 6.0  # 10M rows end to end
@@ -90,24 +91,14 @@ def students_for(rows: int, layout: Layout = Layout()) -> int:
     return max(layout.students_per_team // 10, int(round(rows / per_student)))
 
 
-def _ids(prefix: str, n: int, width: int) -> np.ndarray:
-    return np.array([f"{prefix}{i:0{width}d}" for i in range(n)], dtype=object)
-
-
-def _strings(codes: np.ndarray, labels: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    """A plain (not dictionary) Arrow string column from integer codes into ``labels``."""
-    indices = pa.array(codes.astype(np.int32), mask=mask)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(labels, type=pa.string())).cast(pa.string())
-
-
 def _small_tables(n_students: int, layout: Layout, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """Schools, teams, teachers, sections, students, enrollments, skills, assessments, items."""
     n_teams = max(1, math.ceil(n_students / layout.students_per_team))
     n_schools = max(1, math.ceil(n_teams / layout.teams_per_school))
-    team_ids = _ids("T", n_teams, 4)
+    team_ids = ids("T", n_teams, 4)
     tables: dict[str, pd.DataFrame] = {}
     tables["schools"] = pd.DataFrame(
-        {"school_id": _ids("S", n_schools, 3), "name": [f"School {i}" for i in range(n_schools)]}
+        {"school_id": ids("S", n_schools, 3), "name": [f"School {i}" for i in range(n_schools)]}
     )
     tables["teams"] = pd.DataFrame(
         {
@@ -122,7 +113,7 @@ def _small_tables(n_students: int, layout: Layout, rng: np.random.Generator) -> 
     teacher_team = np.arange(n_teachers) // layout.teachers_per_team
     tables["teachers"] = pd.DataFrame(
         {
-            "teacher_id": _ids("t", n_teachers, 5),
+            "teacher_id": ids("t", n_teachers, 5),
             "team_id": team_ids[teacher_team],
             "name": [f"Teacher {i}" for i in range(n_teachers)],
         }
@@ -131,7 +122,7 @@ def _small_tables(n_students: int, layout: Layout, rng: np.random.Generator) -> 
     section_teacher = np.arange(n_sections) // layout.sections_per_teacher
     tables["sections"] = pd.DataFrame(
         {
-            "section_id": _ids("sec", n_sections, 5),
+            "section_id": ids("sec", n_sections, 5),
             "teacher_id": tables["teachers"]["teacher_id"].to_numpy()[section_teacher],
             "team_id": team_ids[teacher_team[section_teacher]],
             "period": (np.arange(n_sections) % 7 + 1).astype(str),
@@ -145,7 +136,7 @@ def _small_tables(n_students: int, layout: Layout, rng: np.random.Generator) -> 
     last = np.array(["Diaz", "Eto", "Fox", "Gao", "Hall", "Ito", "Jones", "Khan", "Lee", "Moss"], dtype=object)
     tables["students"] = pd.DataFrame(
         {
-            "student_id": _ids("st", n_students, 7),
+            "student_id": ids("st", n_students, 7),
             "grade": tables["teams"]["grade"].to_numpy()[student_team],
             "first_name": first[rng.integers(0, 10, n_students)],
             "last_name": last[rng.integers(0, 10, n_students)],
@@ -225,44 +216,30 @@ def _scores(tables: dict[str, pd.DataFrame], layout: Layout, rng: np.random.Gene
     keep = ~absent[student, local // layout.items_per_assessment]
     student, item, assessment, team = student[keep], item[keep], assessment[keep], team[keep]
     teacher = placement["section"].to_numpy()[student] // layout.sections_per_teacher
+    colleague = team * layout.teachers_per_team + (teacher % layout.teachers_per_team + 1) % layout.teachers_per_team
     ability = rng.normal(1.3, 1.0, n_students)
     teacher_effect = rng.normal(0.0, 0.35, len(tables["teachers"]))
     item_difficulty = rng.normal(0.0, 0.7, len(tables["items"]))
     max_points = tables["items"]["max_points"].to_numpy()
-    p = 1.0 / (1.0 + np.exp(-(ability[student] + teacher_effect[teacher] - item_difficulty[item])))
-    points = rng.binomial(max_points[item].astype(np.int64), p).astype(np.float64)
-    points[rng.random(len(points)) < layout.not_attempted_rate] = np.nan
-    mc = max_points[item] == 1.0
-    keys = tables["items"]["key"].to_numpy()
-    letters = np.array(list("ABCD"), dtype=object)
-    key_code = np.searchsorted(letters, np.where(mc, keys[item], "A").astype(str))
-    wrong = (key_code + rng.integers(1, 4, len(points))) % 4
-    response = np.where(points == 1.0, key_code, wrong)
-    rubric = max_points[item] == 4.0
-    double = rubric & (rng.random(len(points)) < layout.double_scored_rate / 0.2)
-    rater = np.full(len(points), -1)
-    rater[double] = teacher[double]
-    extra = np.flatnonzero(double)
-    colleague = (
-        team[extra] * layout.teachers_per_team
-        + (teacher[extra] % layout.teachers_per_team + 1) % layout.teachers_per_team
-    )
-    second = np.clip(points[extra] + rng.integers(-1, 2, len(extra)), 0, 4)
-    order = np.argsort(np.concatenate([np.arange(len(points)), extra]), kind="stable")
-    cat = lambda a, b: np.concatenate([a, b])[order]  # noqa: E731
-    student, item, assessment = cat(student, student[extra]), cat(item, item[extra]), cat(assessment, assessment[extra])
-    points, response, mc = cat(points, second), cat(response, response[extra]), cat(mc, mc[extra])
-    rater = cat(rater, colleague)
-    no_response = ~mc | np.isnan(points)
-    return pa.table(
-        {
-            "student_id": _strings(student, tables["students"]["student_id"].to_numpy()),
-            "assessment_id": _strings(assessment, tables["assessments"]["assessment_id"].to_numpy()),
-            "item_id": _strings(item, tables["items"]["item_id"].to_numpy()),
-            "points": pa.array(points, mask=np.isnan(points)),
-            "response": _strings(np.where(no_response, 0, response), letters, mask=no_response),
-            "rater_id": _strings(np.maximum(rater, 0), tables["teachers"]["teacher_id"].to_numpy(), mask=rater < 0),
-        }
+    keys = tables["items"]["key"].fillna("A").to_numpy().astype(str)
+    return score_table(
+        rng,
+        student=student,
+        assessment=assessment,
+        item=item,
+        teacher=teacher,
+        colleague=colleague,
+        logit=ability[student] + teacher_effect[teacher] - item_difficulty[item],
+        max_points=max_points[item],
+        key=np.searchsorted(LETTERS.astype(str), keys)[item],
+        labels={
+            "student": tables["students"]["student_id"].to_numpy(),
+            "assessment": tables["assessments"]["assessment_id"].to_numpy(),
+            "item": tables["items"]["item_id"].to_numpy(),
+            "teacher": tables["teachers"]["teacher_id"].to_numpy(),
+        },
+        not_attempted_rate=layout.not_attempted_rate,
+        double_scored_rate=layout.double_scored_rate,
     )
 
 
@@ -320,121 +297,8 @@ def cached_district(rows: int, *, csv: bool = False, seed: int = 6) -> Path:
 
 
 # --------------------------------------------------------------------------- #
-# The core aggregation: share proficient per team × skill × teacher
-# --------------------------------------------------------------------------- #
-CORE_KEYS = ["team_id", "skill_id", "teacher_id"]
-
-#: The same numbers as ``compare_to_team(by="skill")`` (rule "mean") on a canonical folder of Parquet files:
-#: the score of record per student × item (no rater, else the student's own teacher, else the first rater),
-#: not-attempted as 0, each assessment's score on a skill = earned / possible over all the skill's items on
-#: it, averaged over the assessments the student sat, proficient at ≥ the skill's cut; the student's
-#: teacher is their section's teacher in the team giving the assessments.
-DUCKDB_CORE_SQL = """
-WITH place AS (
-    SELECT e.student_id, s.team_id, min(s.teacher_id) AS teacher_id
-    FROM read_parquet('{d}/enrollments.parquet') e JOIN read_parquet('{d}/sections.parquet') s USING (section_id)
-    GROUP BY ALL),
-assess AS (SELECT assessment_id, team_id FROM read_parquet('{d}/assessments.parquet')),
-items AS (SELECT assessment_id, item_id, skill_id, max_points FROM read_parquet('{d}/items.parquet')),
-rated AS (
-    SELECT sc.student_id, sc.assessment_id, sc.item_id, sc.points,
-           row_number() OVER (PARTITION BY sc.student_id, sc.assessment_id, sc.item_id
-                              ORDER BY CASE WHEN sc.rater_id IS NULL THEN 0
-                                            WHEN sc.rater_id = p.teacher_id THEN 1 ELSE 2 END,
-                                       sc.rater_id) AS pick
-    FROM read_parquet('{d}/scores.parquet') sc JOIN assess a USING (assessment_id)
-    LEFT JOIN place p ON p.student_id = sc.student_id AND p.team_id = a.team_id
-    WHERE sc.rater_id IS NOT NULL),
-record AS (
-    SELECT student_id, assessment_id, item_id, points FROM read_parquet('{d}/scores.parquet')
-    WHERE rater_id IS NULL
-    UNION ALL
-    SELECT student_id, assessment_id, item_id, points FROM rated WHERE pick = 1),
-blueprint AS (SELECT assessment_id, skill_id, sum(max_points) AS possible FROM items GROUP BY ALL),
-evidence AS (
-    SELECT r.student_id, i.skill_id, r.assessment_id, sum(coalesce(r.points, 0)) AS earned
-    FROM record r JOIN items i USING (assessment_id, item_id) GROUP BY ALL),
-mastery AS (
-    SELECT e.student_id, e.skill_id, any_value(a.team_id) AS team_id, avg(e.earned / b.possible) AS score
-    FROM evidence e JOIN blueprint b USING (assessment_id, skill_id) JOIN assess a USING (assessment_id)
-    GROUP BY ALL)
-SELECT m.team_id, m.skill_id, p.teacher_id, count(*) AS n,
-       sum(CASE WHEN m.score >= k.proficiency_cut - 1e-9 THEN 1 ELSE 0 END) AS x
-FROM mastery m JOIN read_parquet('{d}/skills.parquet') k USING (skill_id)
-JOIN place p ON p.student_id = m.student_id AND p.team_id = m.team_id
-GROUP BY ALL
-ORDER BY ALL
-"""
-
-
-def duckdb_core(folder: str | Path, *, threads: int | None = None) -> pd.DataFrame:
-    """Share proficient per team × skill × teacher, computed by DuckDB over the Parquet files.
-
-    Parameters
-    ----------
-    folder : str or Path
-        A canonical folder of Parquet files (e.g. from :func:`generate_district`).
-    threads : int, optional
-        DuckDB worker threads (default: DuckDB's own, all cores).
-
-    Returns
-    -------
-    DataFrame
-        Columns ``team_id, skill_id, teacher_id, n, x, share``, sorted by the keys.
-    """
-    import duckdb
-
-    con = duckdb.connect()
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    out = con.execute(DUCKDB_CORE_SQL.format(d=Path(folder).as_posix())).df()
-    con.close()
-    return _tidy_core(out)
-
-
-def pandas_core(dataset: Any) -> pd.DataFrame:
-    """The core aggregation through the library: ``compare_to_team(by="skill")``'s ``n`` and ``x``.
-
-    Parameters
-    ----------
-    dataset : plc_analysis.Dataset
-
-    Returns
-    -------
-    DataFrame
-        Columns ``team_id, skill_id, teacher_id, n, x, share``, sorted by the keys.
-    """
-    import plc_analysis as plc
-
-    out = plc.compare_to_team(dataset, by="skill")
-    return _tidy_core(out[[*CORE_KEYS, "n", "x"]])
-
-
-def _tidy_core(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.astype(dict.fromkeys(CORE_KEYS, "str")).astype({"n": "int64", "x": "int64"})
-    frame = frame.assign(share=frame["x"] / frame["n"])
-    return frame.sort_values(CORE_KEYS, kind="stable").reset_index(drop=True)
-
-
-def core_difference(a: pd.DataFrame, b: pd.DataFrame) -> str:
-    """Empty when two core aggregations agree, else what differs (plain text)."""
-    if len(a) != len(b):
-        return f"{len(a)} rows against {len(b)}"
-    keys_equal = all((a[c].to_numpy() == b[c].to_numpy()).all() for c in CORE_KEYS)
-    if not keys_equal:
-        return "different team × skill × teacher keys"
-    bad = (a["n"].to_numpy() != b["n"].to_numpy()) | (a["x"].to_numpy() != b["x"].to_numpy())
-    return f"{int(bad.sum())} of {len(a)} cells differ" if bad.any() else ""
-
-
-# --------------------------------------------------------------------------- #
 # Workers (each in its own process: peak memory is the process's own)
 # --------------------------------------------------------------------------- #
-def _peak_gb() -> float:
-    # ru_maxrss is in KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-
-
 def run_pandas(folder: Path, out: Path, *, source: str = "parquet", core: bool = True) -> dict:
     """End-to-end pandas run on one folder; the core aggregation written to ``out``."""
     import plc_analysis as plc
@@ -453,7 +317,7 @@ def run_pandas(folder: Path, out: Path, *, source: str = "parquet", core: bool =
         start = time.perf_counter()
         sizes[name] = len(step())
         times[name] = time.perf_counter() - start
-    result = {"rows": len(dataset.scores), "times": times, "peak_gb": _peak_gb(), "sizes": sizes}
+    result = {"rows": len(dataset.scores), "times": times, "peak_gb": peak_rss_gb(), "sizes": sizes}
     if core:
         seconds = []
         table = None
@@ -477,7 +341,7 @@ def run_duckdb(folder: Path, out: Path) -> dict:
         seconds.append(time.perf_counter() - start)
     assert table is not None, "CORE_RUNS must be at least 1"
     table.to_parquet(out)
-    return {"core_seconds": min(seconds), "peak_gb": _peak_gb()}
+    return {"core_seconds": min(seconds), "peak_gb": peak_rss_gb()}
 
 
 def _worker(argv: list[str]) -> int:
@@ -497,16 +361,12 @@ def _worker(argv: list[str]) -> int:
         result = run_pandas(args.folder, args.out, source=args.source, core=args.source == "parquet")
     else:
         result = run_duckdb(args.folder, args.out)
-    print("RESULT " + json.dumps(result))
+    print(result_line(result))
     return 0
 
 
 def _spawn(*args: str) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True, text=True)
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])
-    raise RuntimeError(f"worker {args[0]} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    return spawn(__file__, *args)
 
 
 # --------------------------------------------------------------------------- #
@@ -546,10 +406,6 @@ def _measure(rows: int, repeat: int, csv: bool, scratch: Path) -> dict:
     return result
 
 
-def _verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
 def report(results: list[dict]) -> list[str]:
     """The figures table and the PASS/MISS lines."""
     lines = []
@@ -583,17 +439,17 @@ def report(results: list[dict]) -> list[str]:
         lines.append(
             f"growth {small['rows']:,} -> {big['rows']:,} rows ({size_ratio:.1f}x data): time x{growth:.2f}, "
             f"target <= x{size_ratio * LINEAR_SLACK:.1f} (no worse than linear): "
-            f"{_verdict(growth <= size_ratio * LINEAR_SLACK)}"
+            f"{verdict(growth <= size_ratio * LINEAR_SLACK)}"
         )
     largest = results[-1]
     if largest["rows"] >= 9_000_000:
         lines.append(
             f"{largest['rows']:,} rows end to end: {largest['total']:.1f} s, target < {TARGET_SECONDS:g} s: "
-            f"{_verdict(largest['total'] < TARGET_SECONDS)}"
+            f"{verdict(largest['total'] < TARGET_SECONDS)}"
         )
         lines.append(
             f"{largest['rows']:,} rows peak memory: {largest['peak_gb']:.2f} GB, target < "
-            f"{TARGET_PEAK_GB:g} GB: {_verdict(largest['peak_gb'] < TARGET_PEAK_GB)}"
+            f"{TARGET_PEAK_GB:g} GB: {verdict(largest['peak_gb'] < TARGET_PEAK_GB)}"
         )
     else:
         lines.append(f"(no 10M-row run: the 30 s / {TARGET_PEAK_GB:g} GB targets are not judged)")
@@ -602,8 +458,8 @@ def report(results: list[dict]) -> list[str]:
         lines.append(
             f"{r['rows']:,} rows core aggregation: pandas {r['core_seconds']:.2f} s vs DuckDB "
             f"{r['duckdb_seconds']:.2f} s = {ratio:.2f}x, target <= {TARGET_DUCKDB_RATIO:g}x: "
-            f"{_verdict(ratio <= TARGET_DUCKDB_RATIO)}; answers agree: "
-            f"{_verdict(not r['disagreement'])}"
+            f"{verdict(ratio <= TARGET_DUCKDB_RATIO)}; answers agree: "
+            f"{verdict(not r['disagreement'])}"
         )
     return lines
 

@@ -28,6 +28,8 @@ BENCHMARKS = {
     "metrics": ("bench_metrics.py", ["--quick"]),
     "batch": ("bench_batch.py", ["--copies", "2", "--naive-teams", "2"]),
     "sample": ("bench_sample.py", ["--students", "1000", "--repeat", "1"]),
+    "engines": ("bench_engines.py", ["--quick"]),
+    "scale": ("bench_scale.py", ["--quick"]),
 }
 
 

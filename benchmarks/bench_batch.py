@@ -23,13 +23,15 @@ What it does, all in the same run on the same machine:
    floor does not bound it, but the rest of a report is real work);
 4. prints seconds per team for (a) and for each round of (b) with its floor
    and its CPU (kernels included, per team and as a share of the cores: with
-   the cores busy, (b) per team is at least CPU per team ÷ jobs); then the
-   ratios of the median round, (a)/(b) and (b) to the floor, with the
-   targets: (a)/(b) ≥ 4 and (b) ≤ 2 × floor.
+   the cores busy, (b) per team is at least CPU per team ÷ jobs); then
+   (a)/(b) for the median round, against its target (≥ 4), and (b) to the
+   floor in every round, against its target (≤ 2 × floor in **each** round:
+   the verdict is PASS only when every round meets it; the median and the
+   worst round are printed too).
 
 The machine's speed drifts by a fifth or more over minutes, and the same
 batch has taken 35 s in one run and 49 s in the next: hence a floor on
-either side of every round, and the median of the rounds.
+either side of every round, each round judged against its own floor.
 
 This is a script, not a test: it prints and exits 0 whatever the figures.
 """
@@ -55,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 
 from plc_analysis.sample import generate_sample  # noqa: E402
-from plc_analysis.schema import TABLES  # noqa: E402
+from plc_analysis.schema import LIST_SEPARATOR, TABLES  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TEAM_NOTEBOOK = ROOT / "plc_analysis" / "notebooks" / "team_report.ipynb"
@@ -76,9 +78,15 @@ def build_district(out: Path, copies: int) -> pd.DataFrame:
                     continue
                 frame = pd.read_csv(path, dtype=str, keep_default_na=False)
                 for column in spec.columns:
-                    if column.kind == "id" and column.name in frame:
-                        filled = frame[column.name] != ""
+                    if column.name not in frame:
+                        continue
+                    filled = frame[column.name] != ""
+                    if column.kind == "id":
                         frame.loc[filled, column.name] = f"D{copy}-" + frame.loc[filled, column.name]
+                    elif column.name.endswith("_ids"):  # a list of ids (actions.student_ids)
+                        frame.loc[filled, column.name] = frame.loc[filled, column.name].map(
+                            lambda ids, c=copy: LIST_SEPARATOR.join(f"D{c}-" + i for i in ids.split(LIST_SEPARATOR))
+                        )
                 if name in ("schools", "teams"):
                     frame["name"] = frame["name"] + f" ({copy})"
                 tables.setdefault(name, []).append(frame)
@@ -148,12 +156,15 @@ def children_cpu() -> float:
 def plc_batch(district: Path, out: Path, jobs: int) -> tuple[float, float, dict]:
     """Seconds for ``plc batch`` on every team, the CPU seconds it used (kernels included), and its manifest."""
     cpu, start = children_cpu(), time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [str(BIN / "plc"), "batch", "--data", str(district), "--out", str(out), "--jobs", str(jobs), "--quiet"],
         check=False,
         capture_output=True,
+        text=True,
     )
     seconds = time.perf_counter() - start
+    if not (out / "manifest.json").is_file():
+        raise SystemExit(f"plc batch wrote no manifest (exit code {done.returncode}):\n{done.stderr[-3000:]}")
     return seconds, children_cpu() - cpu, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
 
@@ -217,7 +228,7 @@ def run_rounds(district: Path, work: Path, jobs: int, rounds: int) -> list[Round
     machines on the host), so a floor measured a minute before the batch can
     be read in a fast spell and the batch in a slow one.  Measuring the floor
     on both sides of each batch compares like with like; every round is
-    printed and the median decides.
+    printed and judged against its own floor.
     """
     floors = [kernel_floor()]
     done = []
@@ -279,16 +290,18 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     ratio = naive_per_team / middle.per_team
+    worst = max(rounds, key=lambda r: r.floor_multiple)
     print()
     print(f"median round: (b) {middle.per_team:.2f} s/team, floor {middle.floor_per_team:.2f} s/team")
     print(
         f"(a)/(b) speed-up      {ratio:5.1f}x   target >= {TARGET_RATIO:g}x   "
-        f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'}"
+        f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'}   (median round)"
     )
     print(
-        f"(b) / floor per team  {middle.floor_multiple:5.2f}x   target <= {TARGET_FLOOR_MULTIPLE:g}x   "
-        f"{'PASS' if middle.floor_multiple <= TARGET_FLOOR_MULTIPLE else 'MISS'}"
-        f"   (rounds: {', '.join(f'{r.floor_multiple:.2f}x' for r in rounds)})"
+        f"(b) / floor per team  {worst.floor_multiple:5.2f}x   target <= {TARGET_FLOOR_MULTIPLE:g}x in every round   "
+        f"{'PASS' if worst.floor_multiple <= TARGET_FLOOR_MULTIPLE else 'MISS'}"
+        f"   (worst round; rounds {', '.join(f'{r.floor_multiple:.2f}x' for r in rounds)}; "
+        f"median {middle.floor_multiple:.2f}x)"
     )
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)

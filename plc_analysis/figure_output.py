@@ -244,7 +244,10 @@ def _laid_out_in_one_pass(figure: Figure) -> Bbox | None:
         x1, y1 = 1 - (decorated.x1 - position.x1) - w_pad, 1 - (decorated.y1 - position.y1) - h_pad
         if x1 <= x0 or y1 <= y0:
             return None
-        figure.set_layout_engine("none")
+        with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            # no engine at all: with "none" (a placeholder engine) savefig draws the whole figure
+            # once more, with output disabled, before drawing it for real
+            figure.set_layout_engine(None)
         ax.set_position((x0, y0, x1 - x0, y1 - y0))
         return figure.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
     finally:

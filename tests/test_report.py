@@ -102,6 +102,26 @@ def test_one_axes_figures_are_laid_out_with_one_measurement_where_constrained_la
     plt.close("all")
 
 
+def test_a_one_axes_figure_is_drawn_once_for_its_svg(monkeypatch):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    from plc_analysis import report_figure
+
+    draws = []
+    drawn = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: (draws.append(self), drawn(self, renderer))[1])
+    fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+    ax.barh([0, 1], [0.3, 0.8])
+    ax.set_yticks([0, 1], ["Make inferences using evidence from the text", "Spell words"])
+    ax.set_title("Grade 3 Language Arts: students proficient by skill", loc="left")
+    svg = report_figure(fig).to_svg()
+    assert "Make inferences using evidence from the text" in svg
+    assert len(draws) == 1  # laid out from one measurement, then drawn once: no pass with output switched off
+    assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)  # and the figure keeps its layout
+
+
 def test_a_foreign_peer_counts_file_is_named_in_the_error(tmp_path):
     from plc_analysis.loading import SAMPLE_PATH, load_dataset
 

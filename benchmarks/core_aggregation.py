@@ -12,7 +12,9 @@ student × item (no rater, else the student's own teacher, else the first
 rater), not attempted as 0; each assessment's score on a skill = earned /
 possible over all the skill's items on it, averaged over the assessments the
 student sat; proficient at ≥ the skill's cut; the student's teacher is their
-section's teacher in the team giving the assessments.
+section's teacher in the team giving the assessments, and a student who moved
+counts in the team of their latest assessment on the skill (dates within a team
+are distinct).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ WITH place AS (
     SELECT e.student_id, s.team_id, min(s.teacher_id) AS teacher_id
     FROM {enrollments} e JOIN {sections} s USING (section_id)
     GROUP BY ALL),
-assess AS (SELECT assessment_id, team_id FROM {assessments}),
+assess AS (SELECT assessment_id, team_id, date FROM {assessments}),
 items AS (SELECT assessment_id, item_id, skill_id, max_points FROM {items}),
 skills AS (SELECT DISTINCT skill_id, proficiency_cut FROM {skills}),
 rated AS (
@@ -67,7 +69,7 @@ evidence AS (
     SELECT r.student_id, i.skill_id, r.assessment_id, sum(coalesce(r.points, 0)) AS earned
     FROM record r JOIN items i USING (assessment_id, item_id) GROUP BY ALL),
 mastery AS (
-    SELECT e.student_id, e.skill_id, any_value(a.team_id) AS team_id, avg(e.earned / b.possible) AS score
+    SELECT e.student_id, e.skill_id, arg_max(a.team_id, a.date) AS team_id, avg(e.earned / b.possible) AS score
     FROM evidence e JOIN blueprint b USING (assessment_id, skill_id) JOIN assess a USING (assessment_id)
     GROUP BY ALL)
 SELECT m.team_id, m.skill_id, p.teacher_id, count(*) AS n,
@@ -167,12 +169,12 @@ def polars_core(folder: str | Path, *, engine: str = "streaming") -> pd.DataFram
         .group_by("student_id", "team_id")
         .agg(pl.col("teacher_id").min())
     )
-    assess = scan("assessments", "assessment_id", "team_id")
+    assess = scan("assessments", "assessment_id", "team_id", "date")
     items = scan("items", "assessment_id", "item_id", "skill_id", "max_points")
     scores = scan("scores", *keys, "points", "rater_id")
     rated = (
         scores.filter(pl.col("rater_id").is_not_null())
-        .join(assess, on="assessment_id")
+        .join(assess.select("assessment_id", "team_id"), on="assessment_id")
         .join(place, on=["student_id", "team_id"], how="left")
         .with_columns(rank=pl.when(pl.col("rater_id") == pl.col("teacher_id")).then(1).otherwise(2))
         .group_by(keys)
@@ -189,7 +191,7 @@ def polars_core(folder: str | Path, *, engine: str = "streaming") -> pd.DataFram
         evidence.join(blueprint, on=["assessment_id", "skill_id"])
         .join(assess, on="assessment_id")
         .group_by("student_id", "skill_id")
-        .agg(pl.col("team_id").first(), score=(pl.col("earned") / pl.col("possible")).mean())
+        .agg(pl.col("team_id").sort_by("date").last(), score=(pl.col("earned") / pl.col("possible")).mean())
     )
     skills = scan("skills", "skill_id", "proficiency_cut").unique()
     out = (

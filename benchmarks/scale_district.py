@@ -29,7 +29,9 @@ What makes it realistic:
   an assessment (``excused``), not-attempted items (blank points), a little
   double scoring of rubric items (``rater_id``), subgroups ``ell``, ``sped``
   and ``frl`` with planted gaps, teachers that differ, growth over the year,
-  a few students on the roster without any section (``_shared``).
+  students who move mid-year to the same course in another school (enrolled
+  in both, so on both partitions' rosters, as ``filter`` keeps them), a few
+  students on the roster without any section (``_shared``).
 
 Generation goes school by school with bounded memory (one school's rows at a
 time; the whole plan of schools, teams and students is a few arrays), every
@@ -76,7 +78,7 @@ __all__ = [
 
 CACHE = HERE / ".cache"
 #: Bump when the generator's output changes, so cached districts are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 #: plc_analysis.partitioned's format marker, name and version (a test checks they match the package's).
 MARKER_NAME = "_plc_partitioned.json"
 FORMAT = {"format": "plc-partitioned", "version": 1, "partition_by": "school_id"}
@@ -117,6 +119,7 @@ class Shape:
     not_attempted_rate: float = 0.01  # blank points
     double_scored_rate: float = 0.002  # rows that are rubric items scored again by a colleague
     unenrolled_rate: float = 0.001  # students on the roster in no section (``_shared``)
+    mover_rate: float = 0.01  # students who move mid-year to the same course in another school
 
     @property
     def items_per_team(self) -> int:
@@ -144,6 +147,12 @@ class DistrictPlan:
         Per school: position in ``LEVEL_NAMES``.
     unenrolled : int
         Students after the last team's, on the roster in no section.
+    mover_student, mover_team, mover_section, mover_week : ndarray of int
+        Students who move mid-year (sorted): the team of the same course in
+        another school they join, their section there (within that team), and
+        the first week they sit that team's assessments instead of their own.
+        Both schools' partitions hold them (as ``filter(school_id=...)`` keeps
+        a student enrolled in two schools).
     """
 
     seed: int
@@ -158,6 +167,10 @@ class DistrictPlan:
     team_teachers: np.ndarray
     team_first_teacher: np.ndarray
     unenrolled: int
+    mover_student: np.ndarray
+    mover_team: np.ndarray
+    mover_section: np.ndarray
+    mover_week: np.ndarray
 
     @property
     def n_schools(self) -> int:
@@ -251,6 +264,7 @@ def plan_district(rows: int, *, seed: int = 23, shape: Shape = Shape()) -> Distr
     def starts(counts: np.ndarray) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
 
+    movers = _plan_movers(rng, shape, np.array(team_school), np.array(team_course), students, sections)
     return DistrictPlan(
         seed=seed,
         shape=shape,
@@ -264,7 +278,37 @@ def plan_district(rows: int, *, seed: int = 23, shape: Shape = Shape()) -> Distr
         team_teachers=teachers,
         team_first_teacher=starts(teachers),
         unenrolled=int(round(students.sum() * shape.unenrolled_rate)),
+        mover_student=movers[0],
+        mover_team=movers[1],
+        mover_section=movers[2],
+        mover_week=movers[3],
     )
+
+
+def _plan_movers(
+    rng: np.random.Generator,
+    shape: Shape,
+    team_school: np.ndarray,
+    team_course: np.ndarray,
+    students: np.ndarray,
+    sections: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Students who move to a team of the same course in another school, some week of the year."""
+    first = np.concatenate([[0], np.cumsum(students)[:-1]])
+    moving = np.flatnonzero(rng.random(int(students.sum())) < shape.mover_rate)
+    origin = np.searchsorted(first, moving, side="right") - 1
+    draws = rng.random((len(moving), 3))
+    a = shape.assessments_per_team
+    chosen: list[tuple[int, int, int, int]] = []
+    for student, team, draw in zip(moving, origin, draws):
+        others = np.flatnonzero((team_course == team_course[team]) & (team_school != team_school[team]))
+        if not len(others):
+            continue
+        to = int(others[int(draw[0] * len(others))])
+        week = a // 4 + int(draw[2] * max(1, a // 2))
+        chosen.append((int(student), to, int(draw[1] * sections[to]), week))
+    found = np.array(chosen, dtype=np.int64).reshape(-1, 4)
+    return found[:, 0], found[:, 1], found[:, 2], found[:, 3]
 
 
 @dataclass(frozen=True)
@@ -327,11 +371,101 @@ def skills_table(plan: DistrictPlan, courses: np.ndarray, used: bool, blueprint:
                 }
             )
     columns = ["skill_id", "description", "team_id", "essential", "proficiency_cut", "standard"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns).sort_values("skill_id", kind="stable").reset_index(drop=True)
 
 
 def _student_ids(first: int, n: int) -> np.ndarray:
     return ids("st", n, 7, start=first)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A team's own students as generated once for every school that needs them (movers are in two)."""
+
+    section: np.ndarray  # section within the team
+    first_name: np.ndarray
+    last_name: np.ndarray
+    ell: np.ndarray
+    sped: np.ndarray
+    frl: np.ndarray
+    ability: np.ndarray
+
+
+def team_cohort(plan: DistrictPlan, team: int) -> Cohort:
+    """The students of ``team`` (its own, movers out included), from the team's own seed."""
+    school = int(plan.team_school[team])
+    rates = np.random.default_rng([plan.seed, 5, school])
+    ell_rate, frl_rate = rates.uniform(0.05, 0.35), rates.uniform(0.2, 0.8)
+    rng = np.random.default_rng([plan.seed, 4, team])
+    n = int(plan.team_students[team])
+    ell, sped, frl = rng.random(n) < ell_rate, rng.random(n) < 0.12, rng.random(n) < frl_rate
+    return Cohort(
+        section=rng.integers(0, int(plan.team_sections[team]), n),
+        first_name=FIRST_NAMES[rng.integers(0, len(FIRST_NAMES), n)],
+        last_name=LAST_NAMES[rng.integers(0, len(LAST_NAMES), n)],
+        ell=ell,
+        sped=sped,
+        frl=frl,
+        # subgroup gaps planted in the ability
+        ability=rng.normal(1.2, 1.0, n) - 0.35 * ell - 0.6 * sped - 0.25 * frl,
+    )
+
+
+@dataclass(frozen=True)
+class Roster:
+    """A school's students: its own and those who move in, sorted by student number."""
+
+    student: np.ndarray  # district-wide student number
+    team: np.ndarray  # team within the school
+    section: np.ndarray  # section within the school
+    first_week: np.ndarray  # the weeks they sit here: first_week <= week < last_week
+    last_week: np.ndarray
+    cohort_team: np.ndarray  # the team whose cohort they come from (district-wide) ...
+    cohort_row: np.ndarray  # ... and their row in it
+
+
+def school_roster(plan: DistrictPlan, school: int, teams: np.ndarray) -> Roster:
+    """Who is on ``school``'s roster, in which section, for which weeks."""
+    a = plan.shape.assessments_per_team
+    first_section = plan.team_first_section[teams] - plan.team_first_section[teams[0]]
+    parts: list[tuple[np.ndarray, ...]] = []
+    for position, team in enumerate(teams):
+        cohort = team_cohort(plan, int(team))
+        n, first = int(plan.team_students[team]), int(plan.team_first_student[team])
+        student = np.arange(first, first + n)
+        last = np.full(n, a)
+        out = np.isin(student, plan.mover_student)
+        last[out] = plan.mover_week[np.searchsorted(plan.mover_student, student[out])]
+        parts.append(
+            (
+                student,
+                np.full(n, position),
+                first_section[position] + cohort.section,
+                np.zeros(n, dtype=np.int64),
+                last,
+                np.full(n, team),
+                np.arange(n),
+            )
+        )
+    incoming = np.flatnonzero(np.isin(plan.mover_team, teams))
+    if len(incoming):
+        student = plan.mover_student[incoming]
+        local = np.searchsorted(teams, plan.mover_team[incoming])
+        origin = np.searchsorted(plan.team_first_student, student, side="right") - 1
+        parts.append(
+            (
+                student,
+                local,
+                first_section[local] + plan.mover_section[incoming],
+                plan.mover_week[incoming],
+                np.full(len(incoming), a),
+                origin,
+                student - plan.team_first_student[origin],
+            )
+        )
+    columns = [np.concatenate([part[k] for part in parts]).astype(np.int64) for k in range(7)]
+    order = np.argsort(columns[0], kind="stable")
+    return Roster(*(column[order] for column in columns))
 
 
 def _school_tables(plan: DistrictPlan, school: int, blueprint: Blueprint) -> dict[str, pd.DataFrame | pa.Table]:
@@ -375,20 +509,29 @@ def _school_tables(plan: DistrictPlan, school: int, blueprint: Blueprint) -> dic
             "term": "2025-26",
         }
     )
-    # students: a team's cohort, each in one of the team's sections
-    n_students, first_student = plan.team_students[teams], plan.team_first_student[teams]
-    student_team = np.repeat(np.arange(len(teams)), n_students)
-    student_section = (first_section - first_section[0])[student_team] + rng.integers(0, n_sections[student_team])
-    n = len(student_team)
-    student_labels = _student_ids(int(first_student[0]), n)
-    ell_rate, frl_rate = rng.uniform(0.05, 0.35), rng.uniform(0.2, 0.8)
-    ell, sped, frl = rng.random(n) < ell_rate, rng.random(n) < 0.12, rng.random(n) < frl_rate
+    # students: each team's cohort, each in one of the team's sections, and the students moving in
+    roster = school_roster(plan, school, teams)
+    n = len(roster.student)
+    student_team, student_section = roster.team, roster.section
+    student_labels = np.array([f"st{k:07d}" for k in roster.student], dtype=np.object_)
+    attributes: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("first_name", "last_name", "ell", "sped", "frl", "ability")
+    }
+    slots = np.empty(n, dtype=np.int64)
+    position = 0
+    for team in np.unique(roster.cohort_team):
+        cohort, mine = team_cohort(plan, int(team)), np.flatnonzero(roster.cohort_team == team)
+        for key in attributes:
+            attributes[key].append(getattr(cohort, key)[roster.cohort_row[mine]])
+        slots[mine] = np.arange(position, position + len(mine))
+        position += len(mine)
+    first_name, last_name, ell, sped, frl, ability = (np.concatenate(attributes[k])[slots] for k in attributes)
     out["students"] = pd.DataFrame(
         {
             "student_id": student_labels,
             "grade": [COURSES[c][0] for c in plan.team_course[teams][student_team]],
-            "first_name": FIRST_NAMES[rng.integers(0, len(FIRST_NAMES), n)],
-            "last_name": LAST_NAMES[rng.integers(0, len(LAST_NAMES), n)],
+            "first_name": first_name,
+            "last_name": last_name,
             "ell": ell,
             "sped": sped,
             "frl": frl,
@@ -436,8 +579,10 @@ def _school_tables(plan: DistrictPlan, school: int, blueprint: Blueprint) -> dic
     )
     # who sat what: absences and excused sittings leave no rows
     draw = rng.random((n, a))
-    excused = draw < shape.excused_rate
-    absent = (draw >= shape.excused_rate) & (draw < shape.excused_rate + shape.absent_rate)
+    weeks = np.arange(a)[None, :]
+    here = (weeks >= roster.first_week[:, None]) & (weeks < roster.last_week[:, None])
+    excused = here & (draw < shape.excused_rate)
+    absent = ~here | ((draw >= shape.excused_rate) & (draw < shape.excused_rate + shape.absent_rate))
     ex_student, ex_week = np.nonzero(excused)
     if shape.excused_rate > 0:
         out["excused"] = pd.DataFrame(
@@ -457,8 +602,7 @@ def _school_tables(plan: DistrictPlan, school: int, blueprint: Blueprint) -> dic
     teacher_local = section_teacher[student_section[student]]
     team_teacher0 = (first_teacher - first_teacher[0])[team]
     colleague = team_teacher0 + (teacher_local - team_teacher0 + 1) % n_teachers[team]
-    # ability: subgroup gaps, growth over the year; teachers differ
-    ability = rng.normal(1.2, 1.0, n) - 0.35 * ell - 0.6 * sped - 0.25 * frl
+    # growth over the year; teachers differ
     teacher_effect = rng.normal(0.0, 0.3, len(teacher))
     growth = 0.6 * week_of_row / max(1, a - 1)
     kind_code = blueprint.kind[row_course, week_of_row, q]
@@ -613,8 +757,9 @@ def write_flat(partitioned: str | Path, folder: str | Path) -> Path:
             continue
         tables = [pq.read_table(p / f"{name}.parquet") for p in parts if (p / f"{name}.parquet").is_file()]
         table = pa.concat_tables(tables, promote_options="permissive")
-        if name in ("skills", "students"):  # district-wide rows repeated in several partitions, kept once
-            table = table.filter(pa.array(~table.to_pandas().duplicated().to_numpy()))
+        if name in ("skills", "students"):  # rows repeated in several partitions (movers, shared skills), kept once
+            key = f"{name[:-1]}_id"
+            table = table.filter(pa.array(~table.to_pandas().duplicated().to_numpy())).sort_by(key)
         _write(table, target / f"{name}.parquet")
     return target
 
@@ -647,7 +792,7 @@ def cached_flat(rows: int, *, seed: int = 23, quiet: bool = False) -> Path:
 
 
 def district_summary(folder: str | Path) -> dict[str, int]:
-    """Rows of scores, students, teams and schools of a partitioned district (from Parquet metadata)."""
+    """Score rows (from Parquet metadata), students (each once, movers and ``_shared`` included), teams, schools."""
     root = Path(folder)
     marker = json.loads((root / MARKER_NAME).read_text(encoding="utf-8"))
     parts = [root / name for name in marker["schools"].values()]
@@ -656,7 +801,11 @@ def district_summary(folder: str | Path) -> dict[str, int]:
         files = [p / f"{name}.parquet" for p in parts]
         return sum(pq.ParquetFile(file).metadata.num_rows for file in files if file.is_file())
 
-    return {"scores": rows("scores"), "students": rows("students"), "teams": rows("teams"), "schools": len(parts)}
+    rosters = [p / "students.parquet" for p in [*parts, root / SHARED_NAME]]
+    students = set().union(
+        *(pq.read_table(f, columns=["student_id"])["student_id"].to_pylist() for f in rosters if f.is_file())
+    )
+    return {"scores": rows("scores"), "students": len(students), "teams": rows("teams"), "schools": len(parts)}
 
 
 def main(argv: list[str] | None = None) -> int:

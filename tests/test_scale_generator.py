@@ -37,6 +37,7 @@ TINY = scale_district.Shape(
     excused_rate=0.03,
     double_scored_rate=0.02,
     unenrolled_rate=0.05,
+    mover_rate=0.05,
 )
 ROWS = 12_000
 
@@ -54,10 +55,13 @@ def flat(district: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _same(a: plc.Dataset, b: plc.Dataset, label: str) -> None:
+    """The same rows in every table (in any order: a student who moved is listed where their schools' rows meet)."""
+
+    def rows(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.sort_values(list(frame.columns), kind="stable", na_position="first").reset_index(drop=True)
+
     for name in a.tables:
-        pd.testing.assert_frame_equal(
-            a.tables[name].reset_index(drop=True), b.tables[name].reset_index(drop=True), obj=f"{label} {name}"
-        )
+        pd.testing.assert_frame_equal(rows(a.tables[name]), rows(b.tables[name]), obj=f"{label} {name}")
 
 
 def test_markers_match_the_package():
@@ -86,6 +90,15 @@ def test_district_loads_with_no_problem_and_has_its_quirks(district):
     assert (common >= 2).any()  # common assessments given by several teams
     assert d.assessments["common_id"].isna().any()  # and some of a team's own
     assert len(plc.compare_teams(d)) > 0
+    # students who moved mid-year: enrolled in two schools, on both partitions' rosters
+    schools_of = d.enrollments.merge(d.sections, on="section_id").groupby("student_id")["team_id"].nunique()
+    movers = set(schools_of[schools_of == 2].index)
+    assert movers
+    rosters = [
+        set(pq.read_table(part / "students.parquet")["student_id"].to_pylist())
+        for part in partitioned.partition_schools(district).values()
+    ]
+    assert all(sum(m in roster for roster in rosters) == 2 for m in movers)
 
 
 def test_each_partition_is_what_filter_keeps(district, flat):

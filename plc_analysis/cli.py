@@ -248,6 +248,52 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return code
 
 
+def _cmd_overview_tables(args: argparse.Namespace) -> int:
+    """The district's proficiency by skill per team, school and district (out of core) as CSV files."""
+    import time
+
+    from .batch import BatchError
+    from .errors import PLCDataError
+    from .outofcore.proficiency_tables import proficiency_tables, write_tables
+
+    bys = [None if by == "district" else by.split("+") if "+" in by else by for by in (args.by or DEFAULT_BYS)]
+    start = time.perf_counter()
+    try:
+        result = proficiency_tables(
+            args.data,
+            bys,
+            args.rule,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            memory_limit=args.memory_limit,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
+    except PLCDataError:
+        raise  # every problem listed by main, exit 1
+    except (ValueError, BatchError) as exc:  # not partitioned, an unknown --by, no cluster at that address
+        print(f"plc overview-tables: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    how = (
+        f"school by school on the Dask cluster {args.scheduler}"
+        if args.scheduler
+        else f"school by school, {args.jobs} at once"
+        if args.jobs
+        else "the whole district at once"
+    )
+    crossing = f", {result.crossing} student(s) in several schools" if result.crossing else ""
+    print(
+        f"Proficiency by skill of {args.data}: {len(result.schools)} school(s), {result.n_scores:,} score rows"
+        f"{crossing}; {how}, {time.perf_counter() - start:.1f} s"
+    )
+    for path, table in zip(write_tables(result.tables, args.out), result.tables.values()):
+        print(f"  {path} ({len(table)} rows)")
+    return EXIT_OK
+
+
+#: The tables of ``plc overview-tables`` unless ``--by`` says otherwise.
+DEFAULT_BYS = ("team", "school", "district")
+
+
 class OneLineErrorParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line (``plc batch: --jobs: must be at least 1``), exit 2.
 
@@ -262,7 +308,7 @@ class OneLineErrorParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``plc``."""
     from . import __version__
-    from .arg_types import int_at_least
+    from .arg_types import int_at_least, positive_int
     from .sample import MIN_SAMPLE_STUDENTS
 
     parser = OneLineErrorParser(
@@ -348,6 +394,50 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--out", default="plc-notebooks", help="the folder (default: ./plc-notebooks)")
     notebooks.add_argument("--force", action="store_true", help="replace notebooks already in the folder")
     notebooks.set_defaults(func=_cmd_notebooks)
+
+    from .outofcore.district import DEFAULT_MEMORY_LIMIT
+    from .proficiency import MASTERY_RULES
+
+    tables = sub.add_parser(
+        "overview-tables",
+        help="the district's proficiency by skill per team, school and district as CSV files, out of core "
+        "(for district staff: counts not suppressed); --jobs or --scheduler: school by school",
+    )
+    tables.add_argument("data", help="a canonical data folder or a school-partitioned district")
+    tables.add_argument("--out", required=True, help="folder for the CSV files (proficiency_by_<by>.csv)")
+    tables.add_argument(
+        "--by",
+        action="append",
+        default=None,
+        metavar="LEVEL",
+        help="team, school, teacher, section, district or a subgroup column (team+ell: both); repeatable "
+        f"(default: {', '.join(DEFAULT_BYS)})",
+    )
+    tables.add_argument(
+        "--rule", choices=MASTERY_RULES, default="most_recent", help="mastery rule (default: most_recent)"
+    )
+    tables.add_argument(
+        "--jobs",
+        "-j",
+        type=positive_int,
+        default=None,
+        help="school by school, this many schools at once in their own processes (needs a school-partitioned "
+        "district; memory bounded by the largest schools); default: the whole district in one DuckDB",
+    )
+    tables.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="school by school on a Dask cluster: tcp://host:8786, a scheduler file or 'local'; every worker "
+        "must see the district folder at the same path",
+    )
+    tables.add_argument(
+        "--memory-limit",
+        default=DEFAULT_MEMORY_LIMIT,
+        help=f"DuckDB's memory on this machine, shared by --jobs (default: {DEFAULT_MEMORY_LIMIT}); it spills beyond",
+    )
+    tables.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    tables.set_defaults(func=_cmd_overview_tables)
 
     summary = sub.add_parser("summary", help="print table sizes for a dataset (default: the sample)")
     summary.add_argument("path", nargs="?")

@@ -40,7 +40,7 @@ from .combine import combine_partials
 from .district import DEFAULT_MEMORY_LIMIT
 from .partials import ByLevel, PartialRequest, SchoolPartial, crossing_students, partition_list, school_partial
 
-__all__ = ["OverviewTables", "partitioned_overview", "partitioned_proficiency_by_skill", "by_label"]
+__all__ = ["CombinedTables", "partitioned_overview", "partitioned_proficiency_by_skill", "by_label"]
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*$", re.IGNORECASE)
 _UNITS = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -59,8 +59,8 @@ def by_label(by: ByLevel) -> str:
 
 
 @dataclass
-class OverviewTables:
-    """The district aggregates computed school by school.
+class CombinedTables:
+    """The district's proficiency tables, with what was read to compute them.
 
     Attributes
     ----------
@@ -71,8 +71,9 @@ class OverviewTables:
         The schools aggregated.
     n_scores : int
         Valid score rows read, every school together.
-    crossing : int
-        Students enrolled in several schools (combined from their rows, not their counts).
+    crossing : int or None
+        Students enrolled in several schools (combined from their rows, not
+        their counts); None when the whole district was computed at once.
     problems : list of Problem
         Every school's validation problems (warnings, and errors with ``errors="quarantine"``).
     rejected : DataFrame
@@ -82,7 +83,7 @@ class OverviewTables:
     tables: dict[str, pd.DataFrame]
     schools: list[str]
     n_scores: int = 0
-    crossing: int = 0
+    crossing: int | None = 0
     problems: list[Problem] = field(default_factory=list)
     rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -186,7 +187,7 @@ def partitioned_overview(
     scheduler: Any = None,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     progress: bool = False,
-) -> OverviewTables:
+) -> CombinedTables:
     """The district's proficiency-by-skill tables, one task per school partition, then combined.
 
     Parameters
@@ -201,7 +202,7 @@ def partitioned_overview(
     errors : {"raise", "quarantine"}
         Raise :class:`~plc_analysis.PLCDataError` listing every school's
         problems at once, or keep the valid rows and list the others in
-        :attr:`OverviewTables.rejected`.
+        :attr:`CombinedTables.rejected`.
     jobs : int
         Schools aggregated at once on this machine, each in its own process
         (1: one after another in this process).
@@ -215,7 +216,7 @@ def partitioned_overview(
 
     Returns
     -------
-    OverviewTables
+    CombinedTables
 
     Raises
     ------
@@ -257,7 +258,7 @@ def partitioned_overview(
         raise PLCDataError(problems, source=str(path))
     tables = combine_partials(partials, request, confidence=confidence)
     rejected = [p.rejected for p in partials if len(p.rejected)]
-    return OverviewTables(
+    return CombinedTables(
         tables=dict(zip(labels, tables)),
         schools=schools,
         n_scores=sum(p.n_scores for p in partials),

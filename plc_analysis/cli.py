@@ -254,7 +254,7 @@ def _cmd_overview_tables(args: argparse.Namespace) -> int:
 
     from .batch import BatchError
     from .errors import PLCDataError
-    from .outofcore.proficiency_tables import proficiency_tables, write_tables
+    from .outofcore.district_tables import proficiency_tables, write_tables
 
     bys = [None if by == "district" else by.split("+") if "+" in by else by for by in (args.by or DEFAULT_BYS)]
     start = time.perf_counter()

@@ -10,9 +10,9 @@ ordering) is the pandas path's own code; tests prove both engines agree.
 """
 
 from .district import DEFAULT_MEMORY_LIMIT, District, open_district
+from .district_tables import proficiency_tables, write_tables
 from .files import LARGE_TABLES, TableFile, table_files
 from .partition_run import CombinedTables, partitioned_overview, partitioned_proficiency_by_skill
-from .proficiency_tables import proficiency_tables, write_tables
 from .schools import each_school, school_dataset
 
 __all__ = [

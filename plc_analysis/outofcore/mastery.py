@@ -117,66 +117,96 @@ def _exists(district: District, table: str) -> bool:
     )
 
 
+def _table(district: District, name: str, frame: pd.DataFrame) -> None:
+    """``frame`` copied into DuckDB as the temporary table ``name`` (joined to every score row: faster than a view)."""
+    register_frame(district.con, f"{name}_source", frame)
+    district.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_source")
+    district.con.execute(f"DROP VIEW {name}_source")
+    district.con.unregister(f"{name}_source_frame")
+
+
 def _prepare(district: District) -> None:
+    """The coded evidence (``evidence_coded``) and the views decoding it, once per district.
+
+    Score rows carry text ids; they are joined once to integer codes (an
+    item's skill ``k`` and assessment ``ord``), and everything after the first
+    aggregation works on integers: the placement and the names are looked up
+    only when a view is read.
+    """
     con = district.con
-    if _exists(district, "evidence"):
+    if _exists(district, "evidence_coded"):
         return
-    placement = placement_table(district.small).astype("str")
-    register_frame(
-        district.con, "placement", placement[["student_id", "team_id", "section_id", "teacher_id", "school_id"]]
+    small = district.small
+    order = assessment_order(small.assessments)
+    order["tcode"] = pd.factorize(order["team_id"])[0]
+    _table(district, "assessment_order", order)
+    skills = small.skills[["skill_id", "proficiency_cut"]].reset_index(drop=True)
+    _table(district, "skill_codes", skills.assign(k=range(len(skills))))
+    items = small.items[["assessment_id", "item_id", "skill_id", "max_points"]]
+    items = items.merge(order[["assessment_id", "ord"]], on="assessment_id").merge(
+        skills.assign(k=range(len(skills)))[["skill_id", "k"]], on="skill_id"
     )
-    register_frame(district.con, "assessment_order", assessment_order(district.small.assessments))
+    _table(district, "item_codes", items[["assessment_id", "item_id", "k", "ord", "max_points"]])
+    placement = placement_table(small).astype("str")[["student_id", "team_id", "section_id", "teacher_id", "school_id"]]
+    teams = order.drop_duplicates("team_id").set_index("team_id")["tcode"]
+    placement = placement.assign(tcode=placement["team_id"].map(teams).astype("Int64"))
+    _table(district, "placement", placement)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE blueprint AS
-        SELECT assessment_id, skill_id, sum(max_points) AS possible, count(*) AS n_items
-        FROM items GROUP BY assessment_id, skill_id"""
+        SELECT ord, k, sum(max_points) AS possible, count(*) AS n_items FROM item_codes GROUP BY ord, k"""
     )
-    # the score of record of double-scored work (only keys with a rated row can hold several rows)
+    # the score of record: the row without a rater (there is at most one per student × item), else, for work
+    # only rated rows hold, the student's own teacher's, else the first rater's (few rows: rated ones only)
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE rated_keys AS
-        SELECT DISTINCT student_id, assessment_id, item_id FROM scores WHERE rater_id IS NOT NULL"""
+        """CREATE OR REPLACE TEMP TABLE rated_rows AS
+        SELECT student_id, assessment_id, item_id, points, rater_id, _file, _line FROM scores
+        WHERE rater_id IS NOT NULL"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rated_record AS
+        WITH unrated_too AS (
+            SELECT DISTINCT student_id, assessment_id, item_id FROM scores
+            SEMI JOIN rated_rows USING (student_id, assessment_id, item_id) WHERE rater_id IS NULL)
         SELECT student_id, assessment_id, item_id, points FROM (
-            SELECT s.student_id, s.assessment_id, s.item_id, s.points,
+            SELECT r.student_id, r.assessment_id, r.item_id, r.points,
                    row_number() OVER (
-                       PARTITION BY s.student_id, s.assessment_id, s.item_id
-                       ORDER BY CASE WHEN s.rater_id IS NULL THEN 0 WHEN s.rater_id = p.teacher_id THEN 1 ELSE 2 END,
-                                coalesce(s.rater_id, ''), s._file, s._line) AS pick
-            FROM scores s
-            SEMI JOIN rated_keys k USING (student_id, assessment_id, item_id)
+                       PARTITION BY r.student_id, r.assessment_id, r.item_id
+                       ORDER BY CASE WHEN r.rater_id = p.teacher_id THEN 1 ELSE 2 END, r.rater_id, r._file, r._line
+                   ) AS pick
+            FROM rated_rows r
+            ANTI JOIN unrated_too USING (student_id, assessment_id, item_id)
             JOIN assessment_order o USING (assessment_id)
-            LEFT JOIN placement p ON p.student_id = s.student_id AND p.team_id = o.team_id)
+            LEFT JOIN placement p ON p.student_id = r.student_id AND p.tcode = o.tcode)
         WHERE pick = 1"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE evidence AS
+        """CREATE OR REPLACE TEMP TABLE evidence_coded AS
         WITH record AS (
-            SELECT student_id, assessment_id, item_id, points FROM scores
-            ANTI JOIN rated_keys USING (student_id, assessment_id, item_id)
+            SELECT student_id, assessment_id, item_id, points FROM scores WHERE rater_id IS NULL
             UNION ALL
             SELECT student_id, assessment_id, item_id, points FROM rated_record),
         got AS (
-            SELECT r.student_id, i.skill_id, r.assessment_id, sum(coalesce(r.points, 0)) AS earned,
+            SELECT r.student_id, i.k, i.ord, sum(coalesce(r.points, 0)) AS earned,
                    count(*) AS n_rows, count(*) - count(r.points) AS n_missed
-            FROM record r JOIN items i USING (assessment_id, item_id)
-            GROUP BY r.student_id, i.skill_id, r.assessment_id)
-        SELECT g.student_id, g.skill_id, g.assessment_id, o.date, o.assessment_kind, o.team_id,
-               p.school_id, p.section_id, p.teacher_id, g.earned, b.possible,
+            FROM record r JOIN item_codes i USING (assessment_id, item_id)
+            GROUP BY r.student_id, i.k, i.ord)
+        SELECT g.student_id, g.k, g.ord, g.earned, b.possible,
                CASE WHEN isnan(g.earned / b.possible) THEN NULL ELSE g.earned / b.possible END AS score,
-               b.n_items, g.n_missed + b.n_items - g.n_rows AS n_not_attempted,
-               k.proficiency_cut, o.ord
-        FROM got g
-        JOIN blueprint b USING (assessment_id, skill_id)
-        JOIN assessment_order o USING (assessment_id)
-        LEFT JOIN placement p ON p.student_id = g.student_id AND p.team_id = o.team_id
-        LEFT JOIN skills k USING (skill_id)"""
+               b.n_items, g.n_missed + b.n_items - g.n_rows AS n_not_attempted
+        FROM got g JOIN blueprint b USING (ord, k)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP VIEW evidence AS
+        SELECT e.student_id, k.skill_id, o.assessment_id, o.date, o.assessment_kind, o.team_id,
+               p.school_id, p.section_id, p.teacher_id, e.earned, e.possible, e.score, e.n_items,
+               e.n_not_attempted, k.proficiency_cut, e.ord
+        FROM evidence_coded e JOIN skill_codes k USING (k) JOIN assessment_order o USING (ord)
+        LEFT JOIN placement p ON p.student_id = e.student_id AND p.tcode = o.tcode"""
     )
 
 
 def evidence_view(district: District) -> str:
-    """Create (once) the ``evidence`` table: one row per student × skill × assessment sat.
+    """Create (once) the ``evidence`` view (over ``evidence_coded``): one row per student × skill × assessment sat.
 
     Parameters
     ----------
@@ -185,7 +215,7 @@ def evidence_view(district: District) -> str:
     Returns
     -------
     str
-        The table's name, ``evidence``; columns ``student_id, skill_id,
+        The view's name, ``evidence``; columns ``student_id, skill_id,
         assessment_id, date, assessment_kind, team_id, school_id, section_id,
         teacher_id, earned, possible, score, n_items, n_not_attempted,
         proficiency_cut`` as :func:`plc_analysis.skill_evidence`, plus ``ord``
@@ -206,37 +236,43 @@ _LATEST = [
 ]
 
 
-def _combined(rule: MasteryRule, weight: float) -> str:
-    latest = ", ".join(f"arg_max({c}, ord) AS {c}" for c in _LATEST)
+def _combined(rule: MasteryRule, weight: float, source: str, skill: str, coded: bool) -> str:
+    """The SQL combining evidence rows of ``source`` per student and skill (one definition for both forms).
+
+    ``coded``: ``source`` has integer codes (``k``, ``ord``) and the result the
+    latest and first ``ord``; otherwise ``source`` has the evidence columns and
+    the result the latest evidence's placement, assessment and date.
+    """
+    if coded:
+        latest = "max(ord) AS last_ord, min(ord) AS first_ord"
+    else:
+        latest = ", ".join(f"arg_max({c}, ord) AS {c}" for c in _LATEST) + ", min(date) AS first_date"
     if rule == "most_recent":
         behind = "arg_max(score, ord) AS score, arg_max(earned, ord) AS earned, arg_max(possible, ord) AS possible, "
         behind += "arg_max(n_not_attempted, ord) AS n_not_attempted"
-        source = "evidence"
     elif rule == "highest":
         # the best score; of equal scores the first in time (as idxmax keeps the first)
         best = "(score, -ord)) FILTER (WHERE score IS NOT NULL"
         behind = f"max(score) AS score, arg_max(earned, {best}) AS earned, arg_max(possible, {best}) AS possible, "
         behind += f"arg_max(n_not_attempted, {best}) AS n_not_attempted"
-        source = "evidence"
     elif rule == "mean":
         behind = "avg(score) AS score, CAST(NULL AS DOUBLE) AS earned, CAST(NULL AS DOUBLE) AS possible, "
         behind += "CAST(sum(n_not_attempted) AS BIGINT) AS n_not_attempted"
-        source = "evidence"
     else:  # decaying_average: evidence i of k weighs w·(1−w)^(k−1−i), the first one (1−w)^(k−1)
         w = float(weight)
         behind = (
-            f"sum(score * CASE WHEN position = 0 THEN 1.0 ELSE {w!r} END * pow(1 - {w!r}, k - 1 - position)) AS score, "
-            "CAST(NULL AS DOUBLE) AS earned, CAST(NULL AS DOUBLE) AS possible, "
+            f"sum(score * CASE WHEN position = 0 THEN 1.0 ELSE {w!r} END * pow(1 - {w!r}, n - 1 - position)) "
+            "AS score, CAST(NULL AS DOUBLE) AS earned, CAST(NULL AS DOUBLE) AS possible, "
             "CAST(sum(n_not_attempted) AS BIGINT) AS n_not_attempted"
         )
         source = (
-            "(SELECT *, row_number() OVER w - 1 AS position, count(*) OVER w AS k FROM evidence "
-            "WINDOW w AS (PARTITION BY student_id, skill_id ORDER BY ord "
+            f"(SELECT *, row_number() OVER w - 1 AS position, count(*) OVER w AS n FROM {source} "
+            f"WINDOW w AS (PARTITION BY student_id, {skill} ORDER BY ord "
             "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))"
         )
     return (
-        f"SELECT student_id, skill_id, {latest}, min(date) AS first_date, count(*) AS n_assessments, {behind} "
-        f"FROM {source} GROUP BY student_id, skill_id"
+        f"SELECT student_id, {skill}, {latest}, count(*) AS n_assessments, {behind} "
+        f"FROM {source} GROUP BY student_id, {skill}"
     )
 
 
@@ -254,15 +290,33 @@ def mastery_view(district: District, rule: MasteryRule = "most_recent", *, weigh
     Returns
     -------
     str
-        The table's name; columns :data:`MASTERY_COLUMNS` (plus ``ord`` for
+        The name of a view (over the coded table ``<name>_coded``); columns :data:`MASTERY_COLUMNS` (plus ``ord`` for
         ``all``), as :func:`plc_analysis.student_skill_mastery` returns them.
     """
     check_mastery_rule(rule, weight)
     _prepare(district)
     name = f"mastery_{rule}" + (f"_{int(round(weight * 1e6))}" if rule == "decaying_average" else "")
-    if _exists(district, name):
+    if _exists(district, f"{name}_coded"):
         return name
-    district.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {mastery_query(rule, weight)}")
+    con = district.con
+    if rule == "all":
+        body = (
+            "SELECT student_id, k, ord AS last_ord, ord AS first_ord, 1 AS n_assessments, score, earned, possible, "
+            "n_not_attempted FROM evidence_coded"
+        )
+    else:
+        body = _combined(rule, weight, "evidence_coded", "k", coded=True)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name}_coded AS {body}")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW {name} AS
+        SELECT m.student_id, k.skill_id, o.team_id, p.school_id, p.section_id, p.teacher_id, o.assessment_id, o.date,
+               f.date AS first_date, m.n_assessments, m.score, m.earned, m.possible, m.n_not_attempted,
+               k.proficiency_cut, coalesce(m.score >= k.proficiency_cut - {TOLERANCE!r}, false) AS proficient
+               {", m.last_ord AS ord" if rule == "all" else ""}
+        FROM {name}_coded m JOIN skill_codes k USING (k)
+        JOIN assessment_order o ON o.ord = m.last_ord JOIN assessment_order f ON f.ord = m.first_ord
+        LEFT JOIN placement p ON p.student_id = m.student_id AND p.tcode = o.tcode"""
+    )
     return name
 
 
@@ -294,5 +348,5 @@ def mastery_query(rule: MasteryRule, weight: float = 0.65) -> str:
             "FROM evidence"
         )
     else:
-        body = _combined(rule, weight)
+        body = _combined(rule, weight, "evidence", "skill_id", coded=False)
     return f"SELECT *, coalesce(score >= proficiency_cut - {TOLERANCE!r}, false) AS proficient FROM ({body})"

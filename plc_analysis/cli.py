@@ -180,6 +180,57 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _extract_key_from_env() -> bytes | None:
+    """The key in ``PLC_EXTRACT_KEY`` (hex), to seal extracts for the processes holding it; None when unset."""
+    from .extract import EXTRACT_KEY_ENV
+
+    given = os.environ.get(EXTRACT_KEY_ENV, "")
+    if not given:
+        return None
+    try:
+        key = bytes.fromhex(given)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        raise ValueError(f"{EXTRACT_KEY_ENV} must be a key of at least 16 bytes written in hex")
+    return key
+
+
+def _cmd_extracts(args: argparse.Namespace) -> int:
+    """Every team's extract (or the teams asked for), cut out of core: the folders a batch hands its reports."""
+    from .outofcore import cut_team_extracts, open_district
+
+    try:
+        key = _extract_key_from_env()
+    except ValueError as exc:
+        print(f"plc extracts: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not Path(args.data).is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "plc extracts reads a canonical or partitioned data folder", args.data)
+    show = sys.stderr.isatty() and not args.quiet
+    with open_district(args.data, errors="quarantine" if args.quarantine else "raise") as district:
+        try:
+            cut = cut_team_extracts(district, args.out, teams=args.team, progress=show, key=key)
+        except (ValueError, FileExistsError) as exc:
+            print(f"plc extracts: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        rejected = len(district.rejected)
+    if len(cut) <= 20:
+        print(cut[["team_id", "school_id", "score_rows", "folder"]].to_string(index=False))
+    print(
+        f"{len(cut):,} team extract(s), {int(cut['score_rows'].sum()):,} score rows, "
+        f"{cut['bytes'].sum() / 1e6:,.1f} MB, written to {args.out}"
+    )
+    if rejected:
+        print(f"{rejected:,} invalid row(s) left out (plc validate {args.data} lists them)")
+    if key is None:
+        print(
+            "Sealed with a key of this run only: a report loading an extract validates it again "
+            "(set PLC_EXTRACT_KEY to a hex key to seal them for the processes holding it)."
+        )
+    return EXIT_OK
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
     from .batch import batch_from_args
 
@@ -383,6 +434,20 @@ def build_parser() -> argparse.ArgumentParser:
     letters.add_argument("--out", default="letters", help="output folder (default: letters)")
     letters.add_argument("--pdf", action="store_true", help="also print them to PDF (needs Chromium)")
     letters.set_defaults(func=_cmd_letters)
+
+    extracts = sub.add_parser(
+        "extracts", help="cut every team's extract out of a big district (DuckDB, bounded memory), as a batch does"
+    )
+    extracts.add_argument("data", help="a canonical or school-partitioned data folder")
+    extracts.add_argument("--out", required=True, help="the folder to write one extract folder per team into")
+    extracts.add_argument(
+        "--team", action="append", metavar="TEAM_ID", help="only this team (repeat for several; default: every team)"
+    )
+    extracts.add_argument(
+        "--quarantine", action="store_true", help="leave invalid rows out instead of stopping (plc validate lists them)"
+    )
+    extracts.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    extracts.set_defaults(func=_cmd_extracts)
 
     batch = sub.add_parser("batch", help="run a notebook once per team (or school) with papermill, in parallel")
     add_batch_arguments(batch)

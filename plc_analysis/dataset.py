@@ -14,7 +14,7 @@ import pandas as pd
 
 from .coded import Factor, combine, factor, repeated_keys, roster_present
 from .errors import problems_frame
-from .schema import TABLE_ORDER, TABLES
+from .schema import CFA_TABLES, TABLE_ORDER, TABLES
 from .spreadsheet_out import write_people_csv
 from .validation import REJECTED_COLUMNS, empty_table
 
@@ -653,18 +653,7 @@ class Dataset:
         folder.mkdir(parents=True, exist_ok=True)
         for name in TABLE_ORDER:
             table = self.tables[name]
-            if not len(table) and name not in (
-                "schools",
-                "teams",
-                "teachers",
-                "sections",
-                "students",
-                "enrollments",
-                "skills",
-                "assessments",
-                "items",
-                "scores",
-            ):
+            if not len(table) and name not in CFA_TABLES:  # what a CFA report needs is written even when empty
                 continue
             if fmt == "parquet":
                 table.to_parquet(folder / f"{name}.parquet", index=False)

@@ -27,7 +27,9 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -36,7 +38,15 @@ from .dataset import TEAM_FILTERS, Dataset, filter_ids
 from .schema import TABLES
 from .validation import empty_table
 
-__all__ = ["EXTRACT_MARKER", "EXTRACT_KEY_ENV", "extract_key", "write_extract", "read_extract"]
+__all__ = [
+    "EXTRACT_MARKER",
+    "EXTRACT_KEY_ENV",
+    "extract_key",
+    "write_extract",
+    "write_marker",
+    "file_digest",
+    "read_extract",
+]
 
 #: The file naming the extract's tables and their SHA-256, sealed with an HMAC.
 EXTRACT_MARKER = "extract.json"
@@ -76,7 +86,13 @@ def _seal(marker: dict, key: bytes) -> str:
     return hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _sha256(data: bytes) -> str:
+def file_digest(data: bytes) -> str:
+    """The SHA-256 (hex) of a table file's bytes, as ``extract.json`` lists it.
+
+    Returns
+    -------
+    str
+    """
     return hashlib.sha256(data).hexdigest()
 
 
@@ -105,12 +121,49 @@ def write_extract(dataset: Dataset, folder: str | Path) -> Path:
     """
     folder = dataset.write(folder, fmt="parquet")
     tables = {
-        f"{name}.parquet": _sha256((folder / f"{name}.parquet").read_bytes())
+        f"{name}.parquet": file_digest((folder / f"{name}.parquet").read_bytes())
         for name in TABLES
         if (folder / f"{name}.parquet").is_file()
     }
-    marker = {"format": _FORMAT, "source": dataset.source, "tables": tables, "filters": _team_filters(dataset)}
-    marker["seal"] = _seal(marker, extract_key())
+    return write_marker(folder, tables, source=dataset.source, filters=_team_filters(dataset))
+
+
+def write_marker(
+    folder: str | Path,
+    tables: Mapping[str, str],
+    *,
+    source: str,
+    filters: Mapping[str, Any],
+    key: bytes | None = None,
+) -> Path:
+    """Write ``extract.json`` into ``folder``: its tables' SHA-256, the filters that cut it, sealed.
+
+    :func:`write_extract` calls it once the tables are written; so does any
+    other writer of extracts (:func:`plc_analysis.outofcore.cut_team_extracts`),
+    whose marker must be the same.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The extract folder, its tables already written.
+    tables : mapping of str to str
+        Every table file of the folder (``scores.parquet`` ...), in
+        :data:`~plc_analysis.schema.TABLES` order, to its :func:`file_digest`.
+    source : str
+        The district the extract was cut from.
+    filters : mapping
+        The school and team filters that cut it (e.g. ``{"team_id": "T1"}``).
+    key : bytes, optional
+        The key to seal with (default: this process's :func:`extract_key`).
+
+    Returns
+    -------
+    Path
+        ``folder``.
+    """
+    folder = Path(folder)
+    marker = {"format": _FORMAT, "source": source, "tables": dict(tables), "filters": dict(filters)}
+    marker["seal"] = _seal(marker, extract_key() if key is None else key)
     (folder / EXTRACT_MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
     return folder
 
@@ -151,7 +204,7 @@ def read_extract(folder: str | Path) -> Dataset | None:
     if present != set(listed):
         return None
     contents = {name: (folder / name).read_bytes() for name in listed}  # read once: checked, then parsed
-    if any(_sha256(data) != listed[name] for name, data in contents.items()):
+    if any(file_digest(data) != listed[name] for name, data in contents.items()):
         return None
     try:
         tables = {

@@ -11,6 +11,7 @@ ordering) is the pandas path's own code; tests prove both engines agree.
 
 from .district import DEFAULT_MEMORY_LIMIT, District, open_district
 from .district_tables import proficiency_tables, write_tables
+from .extracts import EXTRACTS_COLUMNS, cut_team_extracts
 from .files import LARGE_TABLES, TableFile, table_files
 from .partition_run import CombinedTables, partitioned_overview, partitioned_proficiency_by_skill
 from .schools import each_school, school_dataset
@@ -29,4 +30,6 @@ __all__ = [
     "partitioned_proficiency_by_skill",
     "proficiency_tables",
     "write_tables",
+    "cut_team_extracts",
+    "EXTRACTS_COLUMNS",
 ]

@@ -30,6 +30,7 @@ BENCHMARKS = {
     "sample": ("bench_sample.py", ["--students", "1000", "--repeat", "1"]),
     "engines": ("bench_engines.py", ["--quick"]),
     "scale": ("bench_scale.py", ["--quick"]),
+    "partials": ("bench_partials.py", ["--quick"]),
 }
 
 

@@ -307,6 +307,11 @@ def _cmd_overview_tables(args: argparse.Namespace) -> int:
     from .errors import PLCDataError
     from .outofcore.district_tables import proficiency_tables, write_tables
 
+    if args.jobs is not None and args.scheduler is not None:
+        print(
+            "plc overview-tables: give --jobs (this machine) or --scheduler (a Dask cluster), not both", file=sys.stderr
+        )
+        return EXIT_USAGE
     bys = [None if by == "district" else by.split("+") if "+" in by else by for by in (args.by or DEFAULT_BYS)]
     start = time.perf_counter()
     try:

@@ -54,6 +54,7 @@ def _read(path: Path) -> pd.DataFrame:
         (["--jobs", "2"], "is not partitioned by school"),
         (["--by", "nonsense"], "subgroup column"),
         (["--by", "team", "--by", "team"], "each table once"),
+        (["--jobs", "2", "--scheduler", "local"], "not both"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(mini_folder: Path, tmp_path: Path, capsys, extra, message):

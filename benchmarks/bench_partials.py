@@ -76,18 +76,26 @@ def _worker(path: str, way: str, out: str) -> None:
 
 
 def _tree_rss(pid: int) -> int:
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
-    total = 0
-    for process in processes:
+    """Resident bytes of ``pid`` and all its descendants (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            total += process.memory_info().rss
-        except psutil.NoSuchProcess:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent and child not in tree]
+        tree.update(children)
+        frontier += children
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for member in tree:
+        try:
+            total += int((Path("/proc") / str(member) / "statm").read_text().split()[1]) * page
+        except (OSError, IndexError, ValueError):
             continue
     return total
 

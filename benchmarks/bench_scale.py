@@ -320,7 +320,6 @@ def measure_size(rows: int, args: argparse.Namespace, scratch: Path) -> dict[str
         "stages": {},
     }
     for stage in args.stages:
-        print(f"    {stage} ...", flush=True)
         try:
             if stage == "batch":
                 if args.batch_teams <= 0:
@@ -343,6 +342,11 @@ def measure_size(rows: int, args: argparse.Namespace, scratch: Path) -> dict[str
         except RuntimeError as exc:
             figures = {"error": str(exc).strip().splitlines()[-1][:300]}
         result["stages"][stage] = figures
+        print(
+            f"    {stage}: {_fig(figures).strip()}"
+            + (f"; core (DuckDB SQL): {_fig(figures['sql']).strip()}" if "sql" in figures else ""),
+            flush=True,
+        )
     return result
 
 

@@ -118,7 +118,9 @@ def overview_stage(district: Any) -> dict[str, pd.DataFrame]:
 
 def extracts_stage(district: Any, out: Path) -> int:
     """(c) Every team's extract cut from the district into ``out``; returns the number of teams."""
-    raise NotWired("plc_analysis.outofcore has no function cutting every team's extract yet")
+    from plc_analysis.outofcore.extracts import cut_team_extracts
+
+    return len(cut_team_extracts(district, out, progress=True))
 
 
 def core_stage(district: Any) -> pd.DataFrame:
@@ -338,7 +340,7 @@ def measure_size(rows: int, args: argparse.Namespace, scratch: Path) -> dict[str
                 if "not_wired" not in figures:
                     figures["difference"] = core_difference(pd.read_parquet(ours_out), pd.read_parquet(sql_out))
             else:
-                figures = spawn(__file__, stage, "--folder", folder, *common)
+                figures = spawn(__file__, stage, "--folder", folder, *common, stream_stderr=True)
         except RuntimeError as exc:
             figures = {"error": str(exc).strip().splitlines()[-1][:300]}
         result["stages"][stage] = figures

@@ -32,12 +32,45 @@ __all__ = [
     "mastery_rule",
     "check_mastery_rule",
     "finish_proficiency",
+    "EVIDENCE_COLUMNS",
+    "MASTERY_COLUMNS",
     "GROUPS",
 ]
 
 MasteryRule = Literal["most_recent", "highest", "mean", "decaying_average", "all"]
 MASTERY_RULES: tuple[MasteryRule, ...] = get_args(MasteryRule)
 _PLACEMENT = ["team_id", "school_id", "section_id", "teacher_id"]
+#: Columns of :func:`skill_evidence`.
+EVIDENCE_COLUMNS = [
+    "student_id",
+    "skill_id",
+    "assessment_id",
+    "date",
+    "assessment_kind",
+    *_PLACEMENT,
+    "earned",
+    "possible",
+    "score",
+    "n_items",
+    "n_not_attempted",
+    "proficiency_cut",
+]
+#: Columns of :func:`student_skill_mastery` (``assessment_id, date``: the latest evidence's).
+MASTERY_COLUMNS = [
+    "student_id",
+    "skill_id",
+    *_PLACEMENT,
+    "assessment_id",
+    "date",
+    "first_date",
+    "n_assessments",
+    "score",
+    "earned",
+    "possible",
+    "n_not_attempted",
+    "proficiency_cut",
+    "proficient",
+]
 
 
 def skill_evidence(dataset: Dataset, **filters: Any) -> pd.DataFrame:
@@ -107,21 +140,9 @@ def general_skill_evidence(dataset: Dataset) -> pd.DataFrame:
     )
     evidence["n_not_attempted"] = evidence["n_missed"] + (evidence["n_items"] - evidence["n_rows"])
     evidence["score"] = evidence["earned"] / evidence["possible"]
-    columns = [
-        "student_id",
-        "skill_id",
-        "assessment_id",
-        "date",
-        "assessment_kind",
-        *_PLACEMENT,
-        "earned",
-        "possible",
-        "score",
-        "n_items",
-        "n_not_attempted",
-        "proficiency_cut",
-    ]
-    return evidence[columns].sort_values(["student_id", "skill_id", "date"], kind="stable").reset_index(drop=True)
+    return (
+        evidence[EVIDENCE_COLUMNS].sort_values(["student_id", "skill_id", "date"], kind="stable").reset_index(drop=True)
+    )
 
 
 def student_skill_mastery(
@@ -233,22 +254,7 @@ def _combine_evidence(evidence: pd.DataFrame, rule: MasteryRule, *, weight: floa
     if cut is not None:
         mastery["proficiency_cut"] = float(cut)
     mastery["proficient"] = at_least(mastery["score"], mastery["proficiency_cut"])
-    columns = [
-        "student_id",
-        "skill_id",
-        *_PLACEMENT,
-        "assessment_id",
-        "date",
-        "first_date",
-        "n_assessments",
-        "score",
-        "earned",
-        "possible",
-        "n_not_attempted",
-        "proficiency_cut",
-        "proficient",
-    ]
-    return mastery[columns].reset_index(drop=True)
+    return mastery[MASTERY_COLUMNS].reset_index(drop=True)
 
 
 def _last_of_runs(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:

@@ -25,51 +25,15 @@ from __future__ import annotations
 import pandas as pd
 
 from ..coded import placement_table
-from ..proficiency import MasteryRule, check_mastery_rule
+from ..proficiency import EVIDENCE_COLUMNS as SKILL_EVIDENCE_COLUMNS
+from ..proficiency import MASTERY_COLUMNS, MasteryRule, check_mastery_rule
 from ..rules import TOLERANCE, chronological
 from .district import District, register_frame
 
 __all__ = ["evidence_view", "mastery_view", "mastery_query", "assessment_order", "MASTERY_COLUMNS", "EVIDENCE_COLUMNS"]
 
-#: Columns of the mastery views, as :func:`plc_analysis.student_skill_mastery` returns them.
-MASTERY_COLUMNS = [
-    "student_id",
-    "skill_id",
-    "team_id",
-    "school_id",
-    "section_id",
-    "teacher_id",
-    "assessment_id",
-    "date",
-    "first_date",
-    "n_assessments",
-    "score",
-    "earned",
-    "possible",
-    "n_not_attempted",
-    "proficiency_cut",
-    "proficient",
-]
-
-#: Columns of the ``evidence`` table (:func:`evidence_view`), ``ord`` last.
-EVIDENCE_COLUMNS = [
-    "student_id",
-    "skill_id",
-    "assessment_id",
-    "date",
-    "assessment_kind",
-    "team_id",
-    "school_id",
-    "section_id",
-    "teacher_id",
-    "earned",
-    "possible",
-    "score",
-    "n_items",
-    "n_not_attempted",
-    "proficiency_cut",
-    "ord",
-]
+#: Columns of the ``evidence`` view (:func:`evidence_view`): :func:`plc_analysis.skill_evidence`'s, ``ord`` last.
+EVIDENCE_COLUMNS = [*SKILL_EVIDENCE_COLUMNS, "ord"]
 
 
 def assessment_order(assessments: pd.DataFrame) -> pd.DataFrame:

@@ -62,6 +62,7 @@ __all__ = [
     "is_partitioned",
     "partition_schools",
     "partition_path",
+    "unreadable_piece",
     "MARKER_NAME",
     "SHARED_NAME",
 ]
@@ -259,14 +260,29 @@ def _read_piece(folder: Path, name: str, label_prefix: str, problems: list[Probl
                 else readers.read_raw_csv(file, name=name, file_label=label)
             )
         except Exception as exc:  # truncated or corrupt Parquet, unreadable file
-            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            problems.append(
-                Problem(label, None, None, None, f"could not read the file (truncated or corrupt?): {detail}")
-            )
+            problems.append(unreadable_piece(label, exc))
             return None
         raw.label = label
         return _Piece(label, raw)
     return None
+
+
+def unreadable_piece(label: str, exc: Exception) -> Problem:
+    """The problem for a partition's file that cannot be read (truncated, corrupt): the table is read without it.
+
+    Parameters
+    ----------
+    label : str
+        The file as problems name it (``school_id=S01/scores.parquet``).
+    exc : Exception
+        What reading it raised.
+
+    Returns
+    -------
+    Problem
+    """
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return Problem(label, None, None, None, f"could not read the file (truncated or corrupt?): {detail}")
 
 
 def _combine(name: str, label: str, pieces: list[_Piece]) -> tuple[RawTable, list[tuple[int, int, str]]]:

@@ -53,6 +53,7 @@ __all__ = [
     "WorkbookSheet",
     "unreadable",
     "decode_bytes",
+    "has_mojibake",
     "cell_text",
     "text_frame",
     "LINE",
@@ -422,7 +423,7 @@ def read_raw_bytes(data: bytes, name: str, label: str) -> RawTable:
     problems += decode_problems
     frame = _simple_csv_frame(data, text, encoding)
     if frame is not None:
-        if _has_mojibake(text):
+        if has_mojibake(text):
             problems += _mojibake_problems(frame, label)
         return RawTable(name, frame, problems, encoding, label)
     records, starts, ends = _records(text, label)
@@ -469,7 +470,7 @@ def read_raw_bytes(data: bytes, name: str, label: str) -> RawTable:
         else pd.DataFrame({c: pd.Series([], dtype="str") for c in header})
     )
     frame[LINE] = pd.Series(good_lines, dtype="int64", index=frame.index)
-    if encoding != "utf-8" or _has_mojibake(text):
+    if encoding != "utf-8" or has_mojibake(text):
         problems += _mojibake_problems(frame, label)
     return RawTable(name, frame, problems, encoding, label, dropped)
 
@@ -528,7 +529,13 @@ def _simple_csv_frame(data: bytes, text: str, encoding: str) -> pd.DataFrame | N
     return frame
 
 
-def _has_mojibake(text: str) -> bool:
+def has_mojibake(text: str) -> bool:
+    """Whether ``text`` holds typical mojibake (UTF-8 read as Latin-1 upstream): the reader then warns of each cell.
+
+    Returns
+    -------
+    bool
+    """
     return not text.isascii() and _MOJIBAKE.search(text) is not None  # isascii is free on a str
 
 

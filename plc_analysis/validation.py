@@ -24,12 +24,135 @@ from .readers import LINE, RawTable, cell_text, text_frame
 from .rules import TOLERANCE
 from .schema import CFA_TABLES, LIST_SEPARATOR, TABLE_ORDER, TABLES, Column, ForeignKey, TableSpec
 
-__all__ = ["ValidationResult", "validate_tables", "empty_table", "parse_bool", "split_ids", "REJECTED_COLUMNS"]
+__all__ = [
+    "ValidationResult",
+    "validate_tables",
+    "empty_table",
+    "parse_bool",
+    "split_ids",
+    "REJECTED_COLUMNS",
+    "BLANK_REQUIRED",
+    "NOT_A_NUMBER",
+    "MISSING_FROM_HEADER",
+    "OVER_MAX_POINTS",
+    "KEY_SEPARATOR",
+    "minimum_reason",
+    "lacks_columns_reason",
+    "duplicate_score_reason",
+    "foreign_key_reason",
+    "not_enrolled_reason",
+    "lookalike_problem_reason",
+    "invisible_character",
+    "lookalike_character",
+    "parse_numbers",
+    "rejected_row_json",
+]
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0"})
 REJECTED_COLUMNS = ["file", "line", "severity", "reason", "row"]
 SHARE_METRICS = ("share_proficient", "failure_rate", "share_passing")
+
+# The wording of each rule, in one place: the out-of-core checks (plc_analysis.outofcore.score_checks) use it too.
+#: A required column's cell is blank.
+BLANK_REQUIRED = "blank, but this column needs a value"
+#: A numeric cell that does not parse (or is infinite).
+NOT_A_NUMBER = "not a number"
+#: A required column absent from a file's header (one problem per column, on line 1).
+MISSING_FROM_HEADER = "required column is missing from the header"
+#: A score above its item's max_points (beyond :data:`~plc_analysis.rules.TOLERANCE`).
+OVER_MAX_POINTS = "more than the item's max_points"
+#: Joins the cells of a multi-column key into one text (shown with " / " between them).
+KEY_SEPARATOR = "\x1f"
+
+
+def minimum_reason(column: Column) -> str:
+    """Why a number is below ``column.minimum`` (e.g. ``must be at least 0``).
+
+    Returns
+    -------
+    str
+    """
+    assert column.minimum is not None
+    return f"must be {'greater than' if column.exclusive_minimum else 'at least'} {column.minimum:g}"
+
+
+def lacks_columns_reason(missing: list[str]) -> str:
+    """Why every row of a file lacking required header columns is rejected.
+
+    Returns
+    -------
+    str
+    """
+    return f"file lacks required column(s) {', '.join(missing)}"
+
+
+def duplicate_score_reason(unrated: bool, first_line: int) -> str:
+    """Why a score row repeating an earlier row's student, assessment, item and rater is rejected.
+
+    Parameters
+    ----------
+    unrated : bool
+        The rows have no ``rater_id``.
+    first_line : int
+        The line of the earlier row (the row kept).
+
+    Returns
+    -------
+    str
+    """
+    what = (
+        "the same student and item scored twice without a rater_id"
+        if unrated
+        else "the same student, item and rater scored twice"
+    )
+    return f"{what} (first seen on line {int(first_line)})"
+
+
+def foreign_key_reason(value: str, fk: ForeignKey, rejected: dict[str, int]) -> str:
+    """Why a reference matches no row of its parent table.
+
+    Parameters
+    ----------
+    value : str
+        The referencing cells, joined by ``" / "``.
+    fk : ForeignKey
+        The reference.
+    rejected : dict of str to int
+        The parent's rejected rows: key text (cells joined by
+        :data:`KEY_SEPARATOR`, stripped) to line; a match says so.
+
+    Returns
+    -------
+    str
+    """
+    key = value.replace(" / ", KEY_SEPARATOR)
+    names = " / ".join(fk.columns)
+    if key in rejected:
+        return f"{names} {value!r} refers to a row of {fk.table}.csv that was rejected (line {rejected[key]})"
+    return f"{names} {value!r} is not in {fk.table}.csv"
+
+
+def not_enrolled_reason(value: str) -> str:
+    """Why a score of a student not enrolled in the assessment's team is rejected (``value``: ``student / team``).
+
+    Returns
+    -------
+    str
+    """
+    return "student {!r} is not enrolled in any section of team {!r}, which gives this assessment".format(
+        *value.split(" / ")
+    )
+
+
+def lookalike_problem_reason(reason: str, rows: int) -> str:
+    """The warning for an id with lookalike characters: ``reason``, and how many rows hold it (the first is named).
+
+    Returns
+    -------
+    str
+    """
+    return f"{reason} ({rows} row(s); first on this line)"
 
 
 @dataclass
@@ -192,7 +315,7 @@ def _parse_text(check: _TableCheck, column: Column, raw: pd.Series) -> pd.Series
     blank_value = (stripped == "").to_numpy()
     blank = np.append(blank_value, True)[codes]  # a missing cell (code -1) is blank
     if column.required and not column.nullable:
-        check.flag(blank, column.name, "blank, but this column needs a value")
+        check.flag(blank, column.name, BLANK_REQUIRED)
     value_codes, values = pd.factorize(stripped.where(~blank_value, None))
     row_codes = np.append(value_codes, -1)[codes]
     values = pd.Series(values, dtype="str").reset_index(drop=True)
@@ -219,15 +342,13 @@ def _check_id_characters(check: _TableCheck, column: str, values: pd.Series, row
     for code, value in enumerate(values):
         if value.isascii() and not _ASCII_CONTROL.search(value):
             continue
-        if (reason := _invisible_character(value)) is not None:
+        if (reason := invisible_character(value)) is not None:
             invisible[code] = reason
-        elif (reason := _lookalike_character(value)) is not None:
+        elif (reason := lookalike_character(value)) is not None:
             rows = np.flatnonzero(row_codes == code)
             line = int(check.frame[LINE].iloc[rows[0]])
             check.problems.append(
-                Problem(
-                    check.file, line, column, value, f"{reason} ({len(rows)} row(s); first on this line)", "warning"
-                )
+                Problem(check.file, line, column, value, lookalike_problem_reason(reason, len(rows)), "warning")
             )
     if invisible:
         reasons = np.array([invisible.get(code, "") for code in range(len(values))] + [""], dtype=object)
@@ -238,7 +359,7 @@ def _check_id_characters(check: _TableCheck, column: str, values: pd.Series, row
 _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _invisible_character(value: str) -> str | None:
+def invisible_character(value: str) -> str | None:
     """Why an id holds a character a reader cannot see (control, zero-width, bidi, odd space), or None.
 
     Parameters
@@ -259,7 +380,7 @@ def _invisible_character(value: str) -> str | None:
     return None
 
 
-def _lookalike_character(value: str) -> str | None:
+def lookalike_character(value: str) -> str | None:
     """Why an id may only look like another one (Latin mixed with lookalike letters, fullwidth forms), or None.
 
     Parameters
@@ -291,8 +412,15 @@ def _lookalike_character(value: str) -> str | None:
     return None
 
 
-def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """``(numbers, blank, not_number)`` of a numeric column, typed or text."""
+def parse_numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Read a numeric column, typed or text, as validation reads it.
+
+    Returns
+    -------
+    tuple of Series
+        ``(numbers, blank, not_number)``: the values (float, NaN when blank
+        or not a number), blank cells, and cells that are not a finite number.
+    """
     if pd.api.types.is_bool_dtype(raw) or not (pd.api.types.is_float_dtype(raw) or pd.api.types.is_integer_dtype(raw)):
         text = cell_text(raw).str.strip()
         blank = text == ""
@@ -304,20 +432,16 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 
 def _parse_number(check: _TableCheck, column: Column, raw: pd.Series) -> pd.Series:
-    numbers, blank, not_number = _numbers(raw)
+    numbers, blank, not_number = parse_numbers(raw)
     if column.required and not column.nullable:
-        check.flag(blank, column.name, "blank, but this column needs a value")
-    check.flag(not_number, column.name, "not a number")
+        check.flag(blank, column.name, BLANK_REQUIRED)
+    check.flag(not_number, column.name, NOT_A_NUMBER)
     ok = ~blank & ~not_number
     if column.kind == "int":
         check.flag(ok & (numbers % 1 != 0), column.name, "not a whole number")
     if column.minimum is not None:
         below = ok & ((numbers <= column.minimum) if column.exclusive_minimum else (numbers < column.minimum))
-        check.flag(
-            below,
-            column.name,
-            f"must be {'greater than' if column.exclusive_minimum else 'at least'} {column.minimum:g}",
-        )
+        check.flag(below, column.name, minimum_reason(column))
     if column.maximum is not None:
         check.flag(ok & (numbers > column.maximum), column.name, f"must be at most {column.maximum:g}")
     if column.default is not None:
@@ -344,17 +468,17 @@ def _parse_column(check: _TableCheck, column: Column) -> pd.Series:
     if column.kind == "bool" and pd.api.types.is_bool_dtype(raw):
         blank = raw.isna()
         if column.required and not column.nullable:
-            check.flag(blank, column.name, "blank, but this column needs a value")
+            check.flag(blank, column.name, BLANK_REQUIRED)
         parsed = raw.astype("boolean")
         return parsed.fillna(column.default).astype("bool") if column.default is not None else parsed
     if column.kind == "date" and (dates := _typed_dates(raw)) is not None:
         if column.required and not column.nullable:
-            check.flag(dates.isna(), column.name, "blank, but this column needs a value")
+            check.flag(dates.isna(), column.name, BLANK_REQUIRED)
         return dates
     text = cell_text(raw).str.strip()
     blank = text == ""
     if column.required and not column.nullable:
-        check.flag(blank, column.name, "blank, but this column needs a value")
+        check.flag(blank, column.name, BLANK_REQUIRED)
     if column.kind == "bool":
         parsed, bad = parse_bool(text)
         check.flag(bad, column.name, "not a true/false value (use true/false, yes/no, 1/0 or Y/N)")
@@ -382,9 +506,9 @@ def _parse_table(spec: TableSpec, raw: RawTable, file: str) -> tuple[_TableCheck
     typed = pd.DataFrame(index=frame.index)
     if missing:
         for name in missing:
-            check.problems.append(Problem(file, 1, name, None, "required column is missing from the header"))
+            check.problems.append(Problem(file, 1, name, None, MISSING_FROM_HEADER))
         everything = pd.Series(True, index=frame.index)
-        check.flag(everything, None, f"file lacks required column(s) {', '.join(missing)}", report=False)
+        check.flag(everything, None, lacks_columns_reason(missing), report=False)
         return check, empty_table(spec.name)
     for column in spec.columns:
         if column.name in frame.columns:
@@ -452,7 +576,7 @@ def _key_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     parts = [frame[c].fillna("").astype("str") for c in columns]
     joined = parts[0]
     for part in parts[1:]:
-        joined = joined + "\x1f" + part
+        joined = joined + KEY_SEPARATOR + part
     return joined
 
 
@@ -509,15 +633,11 @@ def _check_keys(spec: TableSpec, check: _TableCheck, typed: pd.DataFrame) -> Non
     if spec.name == "scores":
         column = "item_id"
         unrated = typed["rater_id"].isna().to_numpy()[positions]
-        what = np.where(
-            unrated,
-            "the same student and item scored twice without a rater_id",
-            "the same student, item and rater scored twice",
-        )
+        reasons = {int(p): duplicate_score_reason(bool(u), line) for p, u, line in zip(positions, unrated, first_line)}
     else:
         column = spec.key[-1]
-        what = np.full(len(positions), f"duplicate key ({', '.join(spec.key)})", dtype=object)
-    reasons = {int(p): f"{w} (first seen on line {int(line)})" for p, w, line in zip(positions, what, first_line)}
+        what = f"duplicate key ({', '.join(spec.key)})"
+        reasons = {int(p): f"{what} (first seen on line {int(line)})" for p, line in zip(positions, first_line)}
     mask = np.zeros(len(typed), dtype=bool)
     mask[positions] = True
     check.flag(mask, column, reasons)
@@ -602,14 +722,10 @@ def _check_foreign_keys(
         column = fk.columns[-1]
 
         def values(positions: np.ndarray, _columns: tuple[str, ...] = fk.columns) -> list[str]:
-            return _key_text(typed.iloc[positions], _columns).str.replace("\x1f", " / ").tolist()
+            return _key_text(typed.iloc[positions], _columns).str.replace(KEY_SEPARATOR, " / ").tolist()
 
         def reason(value: str, _fk: ForeignKey = fk, _rej: dict = rejected_parent) -> str:
-            key = value.replace(" / ", "\x1f")
-            names = " / ".join(_fk.columns)
-            if key in _rej:
-                return f"{names} {value!r} refers to a row of {_fk.table}.csv that was rejected (line {_rej[key]})"
-            return f"{names} {value!r} is not in {_fk.table}.csv"
+            return foreign_key_reason(value, _fk, _rej)
 
         check.flag(missing, column, reason, values=values)
 
@@ -624,7 +740,7 @@ def _cross_checks(name: str, check: _TableCheck, typed: pd.DataFrame, clean: dic
             where = _parent_positions(check, typed, columns, items, columns)
         max_points = np.append(items["max_points"].to_numpy(dtype="float64"), np.nan)[where]
         over = ok.to_numpy() & (typed["points"].to_numpy() > max_points + TOLERANCE)
-        check.flag(over, "points", lambda v: "more than the item's max_points")
+        check.flag(over, "points", OVER_MAX_POINTS)
         _check_enrolled(check, typed, clean)
     if name == "goals" and len(typed):
         share = typed["metric"].isin(SHARE_METRICS)
@@ -707,14 +823,7 @@ def _check_enrolled(check: _TableCheck, typed: pd.DataFrame, clean: dict[str, pd
         team = [teams[t] if t >= 0 else "" for t in row_team[positions]]
         return [f"{s} / {t}" for s, t in zip(typed["student_id"].iloc[positions], team)]
 
-    check.flag(
-        candidates & ~known,
-        "student_id",
-        lambda v: "student {!r} is not enrolled in any section of team {!r}, which gives this assessment".format(
-            *v.split(" / ")
-        ),
-        values=values,
-    )
+    check.flag(candidates & ~known, "student_id", not_enrolled_reason, values=values)
 
 
 def _rejected_keys(spec: TableSpec, rows: pd.DataFrame) -> dict[tuple[str, ...], dict[str, int]]:
@@ -730,7 +839,18 @@ def _rejected_keys(spec: TableSpec, rows: pd.DataFrame) -> dict[tuple[str, ...],
 
 def _raw_row_json(frame: pd.DataFrame, position: int) -> str:
     """A rejected row's cells as JSON, student names and contact details redacted (rejected.csv is shared)."""
-    row = frame.iloc[position].drop(LINE).to_dict()
+    return rejected_row_json(frame.iloc[position].drop(LINE).to_dict())
+
+
+def rejected_row_json(row: dict) -> str:
+    """A rejected row's cells (column to cell text, in file order) as the JSON ``rejected`` keeps.
+
+    Student names and contact details are redacted (``rejected.csv`` is shared).
+
+    Returns
+    -------
+    str
+    """
     cells = {k: ("" if v is None else str(v)) for k, v in row.items()}
     return json.dumps(
         {k: (REDACTED if k in SENSITIVE_COLUMNS and v.strip() else v) for k, v in cells.items()}, ensure_ascii=False

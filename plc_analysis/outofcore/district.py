@@ -40,8 +40,11 @@ import pyarrow as pa
 from ..dataset import Dataset
 from ..errors import PLCDataError, Problem, problems_frame, problems_from_frame
 from ..load_steps import Errors
+from ..partitioned import is_partitioned
 from ..schema import TABLE_ORDER, TABLES
 from .files import LARGE_TABLES, TableFile, table_files
+from .score_files import LINE_COLUMN, ScoreFiles, prepare_score_files
+from .sql import sql_list, sql_text
 
 if TYPE_CHECKING:
     import duckdb
@@ -53,26 +56,6 @@ __all__ = ["District", "open_district", "DEFAULT_MEMORY_LIMIT", "sql_text", "sql
 DEFAULT_MEMORY_LIMIT = "3GB"
 
 SMALL_TABLES: tuple[str, ...] = tuple(n for n in TABLE_ORDER if n not in LARGE_TABLES)
-
-
-def sql_text(value: str) -> str:
-    """``value`` as a SQL string literal (quotes doubled).
-
-    Returns
-    -------
-    str
-    """
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def sql_list(values: list[str]) -> str:
-    """A SQL list literal of strings, e.g. ``['a.parquet', 'b.parquet']``.
-
-    Returns
-    -------
-    str
-    """
-    return "[" + ", ".join(sql_text(v) for v in values) + "]"
 
 
 def sql_names(columns: list[str]) -> list[str]:
@@ -172,7 +155,7 @@ class District:
 
 def _load_small(path: Path, schools: list[str] | None) -> Dataset:
     from ..loading import load_canonical
-    from ..partitioned import is_partitioned, load_partitioned
+    from ..partitioned import load_partitioned
 
     if is_partitioned(path):
         return load_partitioned(path, schools=schools, tables=SMALL_TABLES, errors="quarantine")
@@ -186,45 +169,30 @@ def _register_small(con: duckdb.DuckDBPyConnection, small: Dataset) -> None:
         register_frame(con, name, small[name])
 
 
-def _csv_as_parquet(con: duckdb.DuckDBPyConnection, file: TableFile, folder: Path) -> Path:
-    """A CSV score file copied once as Parquet (every cell text), each row with its line (``_csv_line``)."""
-    target = folder / f"csv-{abs(hash(str(file.path)))}.parquet"
-    # read in order on one thread, numbered in that order: the row's line is its number + 1 (the header)
-    con.execute("SET preserve_insertion_order = true")
-    try:
-        con.execute(
-            f"""COPY (SELECT *, CAST(row_number() OVER () + 1 AS BIGINT) AS _csv_line
-                FROM read_csv({sql_text(str(file.path))}, header = true, all_varchar = true, parallel = false))
-            TO {sql_text(str(target))} (FORMAT parquet)"""
-        )
-    finally:
-        con.execute("SET preserve_insertion_order = false")
-    return target
-
-
-def _file_relation(con: duckdb.DuckDBPyConnection, files: list[TableFile], scratch: Path) -> str:
-    """SQL reading every score file with ``_file`` (its label) and ``_line``; CSV files are copied as Parquet first."""
-    native = [(f.path, f.label) for f in files if f.fmt == "parquet"]
-    copied = [(_csv_as_parquet(con, f, scratch), f.label) for f in files if f.fmt == "csv"]
-    selects = []
-    for chosen, line in ((native, "file_row_number + 2"), (copied, "_csv_line")):
-        if not chosen:
-            continue
-        labels = "CASE filename " + " ".join(f"WHEN {sql_text(str(p))} THEN {sql_text(label)}" for p, label in chosen)
-        paths = sql_list([str(p) for p, _ in chosen])
-        source = f"read_parquet({paths}, filename = true, file_row_number = true, union_by_name = true)"
-        selects.append(f"SELECT *, {labels} END AS _file, CAST({line} AS BIGINT) AS _line FROM {source}")
-    return " UNION ALL BY NAME ".join(selects)
+def _file_relation(read: ScoreFiles) -> str:
+    """SQL reading every score file (a CSV file as converted to Parquet) as stored, with ``_file`` and ``_line``."""
+    sources = [str(read.sources[f.label]) for f in read.files]
+    labels = " ".join(f"WHEN {sql_text(path)} THEN {sql_text(f.label)}" for path, f in zip(sources, read.files))
+    # a converted CSV file holds each row's line; a Parquet row's line is its position + 2
+    line = f"coalesce({LINE_COLUMN}, file_row_number + 2)" if read.converted else "file_row_number + 2"
+    exclude = f" EXCLUDE ({LINE_COLUMN})" if read.converted else ""
+    # hive_partitioning off: a partition folder's name (school_id=S01) is not a column of its rows
+    return (
+        f"SELECT *{exclude}, CASE filename {labels} END AS _file, CAST({line} AS BIGINT) AS _line "
+        f"FROM read_parquet({sql_list(sources)}, filename = true, file_row_number = true, union_by_name = true, "
+        "hive_partitioning = false)"
+    )
 
 
 def _stored_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
     return [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
 
 
-def _register_scores(con: duckdb.DuckDBPyConnection, files: list[TableFile], scratch: Path) -> None:
+def _register_scores(con: duckdb.DuckDBPyConnection, read: ScoreFiles) -> None:
     spec = TABLES["scores"]
+    files = read.files
     if files:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW scores_files AS {_file_relation(con, files, scratch)}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW scores_files AS {_file_relation(read)}")
         stored = set(_stored_columns(con, "scores_files"))
     else:
         stored = set()
@@ -234,7 +202,7 @@ def _register_scores(con: duckdb.DuckDBPyConnection, files: list[TableFile], scr
             columns.append(f"CAST({column.name} AS VARCHAR) AS {column.name}")
         else:
             columns.append(f"CAST(NULL AS VARCHAR) AS {column.name}")
-    extras = sorted(stored - set(spec.column_names) - {"filename", "file_row_number", "_csv_line", "_file", "_line"})
+    extras = sorted(stored - set(spec.column_names) - {"filename", "file_row_number", "_file", "_line"})
     if files:
         body = f"SELECT {', '.join(columns)}, _file, _line FROM scores_files"
     else:
@@ -314,7 +282,7 @@ def open_district(
     PLCDataError
         With ``errors="raise"``, when any row of any table fails validation.
     """
-    from .score_checks import check_scores
+    from .score_checks import check_scores, merge_problems
 
     if errors not in ("raise", "quarantine"):
         raise ValueError(f"errors must be 'raise' or 'quarantine', not {errors!r}")
@@ -327,15 +295,17 @@ def open_district(
     scratch = tempfile.TemporaryDirectory(prefix="plc-duckdb-", dir=temp_directory)
     con = _connect(memory_limit, threads, scratch.name)
     with _closing_on_error(con, scratch):
+        read = prepare_score_files(
+            files, partitioned=is_partitioned(folder), scratch=Path(scratch.name), schools=chosen
+        )
         _register_small(con, small)
-        _register_scores(con, files, Path(scratch.name))
-        problems = problems_from_frame(small.problems)
-        found, rejected = check_scores(con, small, files)
-        problems += found
+        _register_scores(con, read)
+        found, rejected = check_scores(con, small, read)
         if not files:
-            problems.append(Problem(TABLES["scores"].file, None, None, None, "required file is missing"))
+            found.append(Problem(TABLES["scores"].file, None, None, None, "required file is missing"))
+        problems = merge_problems(problems_from_frame(small.problems), read.unreadable, found)
         if errors == "raise" and any(p.severity == "error" for p in problems):
             raise PLCDataError(problems, source=str(folder))
         frames = [f for f in (small.rejected, rejected) if len(f)]
         all_rejected = pd.concat(frames, ignore_index=True) if frames else small.rejected
-        return District(folder, con, small, files, problems, all_rejected, scratch)
+        return District(folder, con, small, read.files, problems, all_rejected, scratch)

@@ -44,6 +44,7 @@ __all__ = [
     "csv_records",
     "not_csv_text",
     "read_raw_parquet",
+    "parquet_rows",
     "read_input_bytes",
     "check_input_file",
     "check_zip",
@@ -615,14 +616,52 @@ def read_raw_parquet(path: str | Path, *, name: str | None = None, columns: list
     try:
         return _read_parquet(path, name, columns)
     except (pa.ArrowException, OSError, ValueError) as exc:
-        if isinstance(exc, FileNotFoundError) and not path.is_symlink():
-            raise
-        if isinstance(exc, OSError) and not isinstance(exc, pa.ArrowException):
-            check_input_file(path)  # says why (a folder, a loop of links, permissions...)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise unreadable(
-            path.name, f"is not a readable Parquet file (truncated, corrupt or another format): {first}"
-        ) from None
+        _parquet_failed(path, exc)
+        raise AssertionError("unreachable") from None
+
+
+def _parquet_failed(path: Path, exc: Exception) -> None:
+    """Raise the error for a Parquet file that failed to read (a missing file's own error if nothing is there)."""
+    if isinstance(exc, FileNotFoundError) and not path.is_symlink():
+        raise exc
+    if isinstance(exc, OSError) and not isinstance(exc, pa.ArrowException):
+        check_input_file(path)  # says why (a folder, a loop of links, permissions...)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    reason = f"is not a readable Parquet file (truncated, corrupt or another format): {first}"
+    raise unreadable(path.name, reason) from None
+
+
+def parquet_rows(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> int:
+    """The rows of a Parquet file, after the checks :func:`read_raw_parquet` makes before reading any data.
+
+    The file, its footer and its schema are checked without reading a row
+    (the out-of-core engine reads the rows itself).
+
+    Parameters
+    ----------
+    path : str or Path
+        The Parquet file.
+    limit : int
+        Largest size accepted, in bytes (default :data:`MAX_FILE_BYTES`, as
+        :func:`read_raw_parquet`).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    PLCDataError
+        As :func:`read_raw_parquet` raises it for a file that cannot be read.
+    """
+    path = Path(path)
+    try:
+        check_input_file(path, limit=limit)
+        pq.read_schema(path)
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        _parquet_failed(path, exc)
+        raise AssertionError("unreachable") from None
 
 
 def _read_parquet(path: Path, name: str | None, columns: list[str] | None) -> RawTable:

@@ -39,12 +39,11 @@ from ..partitioned import unreadable_piece
 from ..readers import (
     LINE,
     MAX_COLUMNS,
-    MAX_FILE_BYTES,
     RawTable,
     has_mojibake,
     not_csv_text,
+    parquet_rows,
     read_raw_csv,
-    read_raw_parquet,
 )
 from ..validation import REJECTED_COLUMNS
 from .files import TableFile
@@ -238,9 +237,8 @@ def prepare_score_files(
     for number, file in enumerate(files):
         try:
             if file.fmt == "parquet":
-                if file.path.stat().st_size <= MAX_FILE_BYTES:
-                    read_raw_parquet(file.path, columns=[])  # the footer and schema, as the pandas path checks them
-                rows = pq.ParquetFile(file.path).metadata.num_rows
+                # the footer and schema, as the pandas path checks them; no size limit: the rows stay on disk
+                rows = parquet_rows(file.path, limit=1 << 62)
                 prepared.sources[file.label] = file.path
                 prepared.lines[file.label] = rows + 1 if rows else 1
             else:

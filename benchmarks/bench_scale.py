@@ -52,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -288,6 +289,10 @@ def _worker(argv: list[str]) -> int:
             result = run_stage(args.kind, args.folder, args)
     except (NotWired, ImportError) as exc:
         result = {"not_wired": str(exc)}
+    except Exception as exc:  # the stage failed: say how, with the figures of the others
+        traceback.print_exc()
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        result = {"error": f"{type(exc).__name__}: {lines[0] if lines else ''}"[:400], "peak_gb": peak_rss_gb()}
     print(result_line(result))
     return 0
 

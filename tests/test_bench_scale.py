@@ -85,3 +85,11 @@ def test_engines_report_shows_both_engines_and_agreement():
         )
     )
     assert "equal" in text and "Polars/DuckDB time 2.50x" in text
+
+
+def test_a_failed_stage_says_why_and_is_not_judged():
+    result = _size(100_000_000, 50.0)
+    result["stages"]["overview"] = {"error": "OutOfMemoryException: Out of Memory Error", "peak_gb": 3.1}
+    text = "\n".join(bench_scale.report([result], None))
+    assert "overview: FAILED: OutOfMemoryException: Out of Memory Error" in text
+    assert "all extracts: not judged" in text

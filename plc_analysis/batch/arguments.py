@@ -205,7 +205,9 @@ def run_batch_from_args(args: argparse.Namespace) -> tuple[BatchResult | None, i
         code of :func:`batch_from_args`.
     """
     from ..errors import PLCDataError
+    from .engine import skip_unused_iri_grammar
 
+    skip_unused_iri_grammar()  # this process is the plc command's: a second less at the start
     if getattr(args, "verbose", False):
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parameters = {name: _parse_value(value) for name, value in (args.parameter or [])}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -22,7 +23,7 @@ from . import warm
 from .guard import KernelGuard
 from .settings import ENGINE_NAME, START_TIMEOUT
 
-__all__ = ["engine_classes", "kernel_env", "prestart_kernel"]
+__all__ = ["engine_classes", "kernel_env", "prestart_kernel", "skip_unused_iri_grammar"]
 
 #: Logger of the kernels' nbclient messages (the name the batch always used).
 KERNEL_LOGGER = "plc_analysis.batch.kernel"
@@ -33,6 +34,26 @@ WARM_UP_CODE = (
     "import gc as _g\n_g.collect()\n_g.freeze()\ndel _g"
 )
 logger = logging.getLogger(__name__)
+
+
+def skip_unused_iri_grammar() -> bool:
+    """Keep ``jsonschema`` from building its IRI grammar in this process; return whether it will be skipped.
+
+    nbformat imports ``jsonschema``, which, when the optional
+    ``rfc3987_syntax`` is installed (Jupyter's ``jsonschema[format-nongpl]``
+    pulls it in), builds a Lark grammar at import for its ``iri`` format
+    checks: 1.0-1.4 s of CPU in a batch process, at the start, while the
+    kernels start and the district loads on the same two cores.  Notebooks
+    are validated without format checks, so nothing here uses it.  Marking
+    the module absent (``sys.modules[name] = None``, Python's documented way)
+    makes jsonschema skip those two checks for the whole process, so only
+    the ``plc`` command calls this, before anything imports jsonschema; a
+    process that already imported either module is left alone.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return sys.modules.get("rfc3987_syntax", False) is None
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    return True
 
 
 def engine_classes() -> tuple[type, type]:

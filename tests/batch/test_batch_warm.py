@@ -272,3 +272,30 @@ def test_a_kernel_is_lent_only_once_its_reset_has_succeeded(answers: list, reuse
     assert (lent is kernel) == reused and kernel.km.down != reused and kernel.clearing is None
     assert kernel.kc.answers == []  # every scripted answer was read
     assert warm.take("fake-kernel", str(tmp_path)) is None  # nothing else was kept
+
+
+def test_the_plc_command_skips_jsonschemas_iri_grammar_and_notebooks_still_validate() -> None:
+    import subprocess
+
+    probe = (
+        "import sys\n"
+        "from plc_analysis.batch.engine import skip_unused_iri_grammar\n"
+        "first = skip_unused_iri_grammar()\n"
+        "import nbformat\n"
+        "nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')]))\n"
+        "print(first, sys.modules.get('rfc3987_syntax', 'absent'), skip_unused_iri_grammar())\n"
+    )
+    later = (  # a process that imported jsonschema first keeps whatever it has
+        "import sys, jsonschema\n"
+        "had = sys.modules.get('rfc3987_syntax', 'absent')\n"
+        "from plc_analysis.batch.engine import skip_unused_iri_grammar\n"
+        "print(skip_unused_iri_grammar(), sys.modules.get('rfc3987_syntax', 'absent') is had)\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    env = {"PYTHONPATH": root, "PATH": ""}
+    run = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env) for code in (probe, later)
+    ]
+    assert [r.stderr for r in run] == ["", ""]
+    assert run[0].stdout.split() == ["True", "None", "True"]
+    assert run[1].stdout.split() == ["False", "True"]

@@ -168,21 +168,35 @@ def plc_batch(district: Path, out: Path, jobs: int) -> tuple[float, float, dict]
     return seconds, children_cpu() - cpu, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
 
-def cpu_ticks() -> tuple[int, int] | None:
-    """(steal, total) CPU ticks of the whole machine from ``/proc/stat`` (None where there is none)."""
+def cpu_ticks() -> tuple[int, int, int] | None:
+    """(steal, idle, total) CPU ticks of the whole machine from ``/proc/stat`` (None where there is none)."""
     try:
         fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()
     except (OSError, IndexError):
         return None
     ticks = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal (guest is in user)
-    return ticks[7], sum(ticks)
+    return ticks[7], ticks[3] + ticks[4], sum(ticks)
 
 
-def steal_between(before: tuple[int, int] | None, after: tuple[int, int] | None) -> str:
-    """The share of the cores' time the hypervisor gave to other machines ("steal") between two readings."""
-    if before is None or after is None or after[1] == before[1]:
+def others_between(before: tuple[int, int, int] | None, after: tuple[int, int, int] | None, own_cpu: float) -> str:
+    """The share of the cores that other processes used between two readings, ``own_cpu`` seconds set aside.
+
+    The machine may be shared: a round during which other work took a core
+    is slower for reasons that are not the batch's, and says so.
+    """
+    if before is None or after is None or after[2] == before[2]:
         return "n/a"
-    return f"{(after[0] - before[0]) / (after[1] - before[1]):.0%}"
+    per_second = os.sysconf("SC_CLK_TCK")
+    total = (after[2] - before[2]) / per_second
+    busy = total - (after[1] - before[1]) / per_second - (after[0] - before[0]) / per_second
+    return f"{max(0.0, busy - own_cpu) / total:.0%}"
+
+
+def steal_between(before: tuple[int, int, int] | None, after: tuple[int, int, int] | None) -> str:
+    """The share of the cores' time the hypervisor gave to other machines ("steal") between two readings."""
+    if before is None or after is None or after[2] == before[2]:
+        return "n/a"
+    return f"{(after[0] - before[0]) / (after[2] - before[2]):.0%}"
 
 
 def spread(teams: pd.DataFrame, k: int) -> list[str]:
@@ -206,6 +220,7 @@ class Round:
     statuses: dict
     steal: str
     jobs: int
+    others: str = "n/a"
 
     @property
     def floor_per_team(self) -> float:
@@ -236,10 +251,13 @@ def run_rounds(district: Path, work: Path, jobs: int, rounds: int) -> list[Round
         shutil.rmtree(work / "batch", ignore_errors=True)
         before = cpu_ticks()
         seconds, cpu, manifest = plc_batch(district, work / "batch", jobs)
-        steal = steal_between(before, cpu_ticks())
+        after = cpu_ticks()
+        steal, others = steal_between(before, after), others_between(before, after, cpu)
         floors.append(kernel_floor())
         statuses = pd.Series([r["status"] for r in manifest["reports"]]).value_counts().to_dict()
-        done.append(Round(floors[-2], floors[-1], seconds, cpu, len(manifest["reports"]), statuses, steal, jobs))
+        done.append(
+            Round(floors[-2], floors[-1], seconds, cpu, len(manifest["reports"]), statuses, steal, jobs, others)
+        )
     return done
 
 
@@ -286,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{'  (b) CPU, batch process and kernels':44s}{'':>6s}{r.cpu:>10.1f}{r.cpu / r.reports:>9.2f}"
             f"   cores busy {r.cpu / (r.seconds * args.jobs):.0%} of {args.jobs}; steal {r.steal}; "
+            f"other processes {r.others} of the cores; "
             f"2 x floor needs <= {2 * r.floor_per_team * args.jobs:.2f} CPU s/team with the cores busy"
         )
 

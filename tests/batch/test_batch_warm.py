@@ -299,3 +299,66 @@ def test_the_plc_command_skips_jsonschemas_iri_grammar_and_notebooks_still_valid
     assert [r.stderr for r in run] == ["", ""]
     assert run[0].stdout.split() == ["True", "None", "True"]
     assert run[1].stdout.split() == ["False", "True"]
+
+
+FAILS_FAST_NB = Path(__file__).parent / "notebooks" / "fails_fast.ipynb"
+
+
+def test_cells_sent_ahead_never_run_after_a_failed_cell_and_the_kernel_serves_on(
+    district: Path, tmp_path: Path
+) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    result = run_batch(
+        district,
+        tmp_path / "out",
+        notebook=FAILS_FAST_NB,
+        jobs=1,
+        progress=False,
+        parameters={"fail_team": "T-A", "mark_dir": str(marks)},
+    )
+    entries = by_team(result.manifest)
+    assert {t: e["status"] for t, e in entries.items()} == {"T-A": "failed", "T-B": "ok", "T-C": "ok"}, entries
+    assert entries["T-A"]["error_name"] == "ValueError"
+    # the cells after the failed one were sent ahead, yet neither ran
+    assert sorted(p.name for p in marks.glob("T-A.*")) == ["T-A.gated", "T-A.pid"]
+    assert {p.name for p in marks.glob("T-[BC].*")} == {
+        f"T-{t}.{s}" for t in "BC" for s in ("pid", "gated", "after", "last")
+    }
+    assert {p.read_text() for p in marks.glob("*.gated")} == {"True"}  # each report's cells were sent ahead
+    assert len({p.read_text() for p in marks.glob("*.pid")}) == 1  # one kernel served the three reports
+    assert_counts_start_from_one(tmp_path / "out", {t: e for t, e in entries.items() if t != "T-A"})
+    import nbformat
+
+    failed = nbformat.read(tmp_path / "out" / entries["T-A"]["ipynb"], as_version=4)
+    code = [
+        c
+        for c in failed.cells
+        if c.cell_type == "code" and "papermill-error-cell-tag" not in c.metadata.get("tags", [])
+    ]
+    assert [o.get("ename") for o in code[-3].outputs] == ["ValueError"]  # the failing cell has the error
+    assert code[-2].outputs == [] and code[-1].outputs == []  # the cells after it have no outputs
+    last = nbformat.read(tmp_path / "out" / entries["T-C"]["ipynb"], as_version=4)
+    assert last.cells[-1].outputs[0]["data"]["text/plain"] == "'T-C'"  # each answer in its own cell
+
+
+def test_the_cell_gate_rejects_every_cell_after_a_failed_one_until_it_is_opened_again() -> None:
+    import subprocess
+
+    probe = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "from plc_analysis.cell_gate import open_gate\n"
+        "shell = InteractiveShell.instance()\n"
+        "open_gate(shell)\n"
+        "runs = [shell.run_cell('a = 1'), shell.run_cell('1/0'), shell.run_cell('b = 2'),\n"
+        "        shell.run_cell('c = 3', silent=True)]\n"
+        "open_gate(shell)\n"
+        "runs.append(shell.run_cell('d = 4'))\n"
+        "print([r.success for r in runs], sorted(k for k in 'abcd' if k in shell.user_ns),\n"
+        "      sum(type(t).__name__ == 'CellGate' for t in shell.ast_transformers))\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env={"PYTHONPATH": root})
+    last = done.stdout.strip().splitlines()[-1]
+    # b is rejected (never assigned); the silent request (a batch's own clearing) runs; opened again, d runs
+    assert last == "[True, False, False, True, True] ['a', 'c', 'd'] 1", done.stdout + done.stderr

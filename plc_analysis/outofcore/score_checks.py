@@ -1,24 +1,26 @@
 """Validation of the score rows in SQL, with the rules and messages of :mod:`plc_analysis.validation`.
 
-The scores of a big district never come into Python whole.  DuckDB makes two
-passes over their files:
+The scores of a big district never come into Python whole.  DuckDB makes
+three passes over their files:
 
-1. the keys (student × assessment × item × rater, ids stripped) that occur
-   more than once, as hashes: the only rows a duplicate can involve;
-2. every row checked against the validated small tables (students, items,
+1. the distinct ids and points texts: ids holding a character outside
+   printable ASCII are noted, and each distinct points text is read once by
+   the pandas path's own parser (:func:`plc_analysis.validation.parse_numbers`);
+2. the hash of every key (student × assessment × item × rater, ids stripped),
+   streamed into Python and sorted: the hashes that occur more than once mark
+   the only rows a duplicate can involve;
+3. every row checked against the validated small tables (students, items,
    teachers, the assessment's team and its enrolments) with hash joins; only
-   the rows that fail a check, or may (a repeated key, an id with a character
-   outside printable ASCII, a points cell that is not a plain decimal), are
-   kept, in a temporary table.
+   the rows that fail a check, or may (a repeated key, an odd id), are kept,
+   in a temporary table.
 
 Those candidate rows are few; the rules that need Python (invisible and
-lookalike characters, numbers written oddly, which of two repeated rows came
-first, a reference to a rejected row) run on them with the functions and
-wordings of :mod:`plc_analysis.validation`, in the order the pandas path
-applies them, so the problems and rejected rows are the ones
-:func:`plc_analysis.load_dataset` (flat folder) or
-:func:`plc_analysis.load_partitioned` gives, to the message.  The ``scores``
-view is then every stored row but the rejected ones, typed.
+lookalike characters, which of two repeated rows came first, a reference to a
+rejected row) run on them with the functions and wordings of
+:mod:`plc_analysis.validation`, in the order the pandas path applies them, so
+the problems and rejected rows are the ones :func:`plc_analysis.load_dataset`
+(flat folder) or :func:`plc_analysis.load_partitioned` gives, to the message.
+The ``scores`` view is then every stored row but the rejected ones, typed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..dataset import Dataset
@@ -62,17 +65,12 @@ from .sql import sql_text
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["check_scores", "merge_problems", "STRIPPED_CHARACTERS", "PLAIN_NUMBER"]
+__all__ = ["check_scores", "merge_problems", "STRIPPED_CHARACTERS"]
 
 SPEC = TABLES["scores"]
 ID_COLUMNS = ("student_id", "assessment_id", "item_id", "rater_id")
 #: Every character :meth:`str.strip` (hence the pandas path) removes from the ends of a cell.
 STRIPPED_CHARACTERS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
-#: A points cell SQL reads as the pandas path does: a plain decimal, short enough to round the same way.
-#: Anything else (blanks aside) is read by :func:`plc_analysis.validation.parse_numbers`, once per distinct text.
-PLAIN_NUMBER = r"-?[0-9]{1,9}(\.[0-9]{1,6})?"
-#: A cell holding a character outside printable ASCII: its id may hide an invisible or lookalike character.
-_NOT_PRINTABLE_ASCII = "[^ -~]"
 #: Column types the pandas path reads as numbers when a Parquet file stores them so.
 _NUMERIC_TYPES = frozenset(
     {"DOUBLE", "FLOAT", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
@@ -91,43 +89,93 @@ def _stored_types(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {str(r[0]): str(r[1]) for r in rows if r[0] not in _INTERNAL}
 
 
-def _cell_sql(column: str, types: dict[str, str]) -> str:
+def _cell_sql(column: str, types: dict[str, str], prefix: str = "") -> str:
     """A stored cell as text (NULL for a column the files lack)."""
     if column not in types:
         return "CAST(NULL AS VARCHAR)"
-    return _quote(column) if types[column] == "VARCHAR" else f"CAST({_quote(column)} AS VARCHAR)"
+    name = prefix + _quote(column)
+    return name if types[column] == "VARCHAR" else f"CAST({name} AS VARCHAR)"
 
 
 def _points_sql(types: dict[str, str]) -> dict[str, str]:
-    """SQL for the points cell: its number (NULL: blank or left to Python), blank, infinite, odd text."""
-    stored = types.get("points", "VARCHAR")
-    if stored in _NUMERIC_TYPES:
-        number = f"CAST({_quote('points')} AS DOUBLE)"
+    """SQL for the points cell: its number (NULL: blank or not a number), blank, not a number.
+
+    A text cell is looked up in ``score_point_texts``, where each distinct
+    text was read by :func:`plc_analysis.validation.parse_numbers`.
+    """
+    if types.get("points", "VARCHAR") in _NUMERIC_TYPES:
+        number = f"CAST(f.{_quote('points')} AS DOUBLE)"
         clean = f"CASE WHEN isnan({number}) THEN NULL ELSE {number} END"
-        return {"num": clean, "blank": f"({clean} IS NULL)", "inf": f"coalesce(isinf({clean}), false)", "odd": "false"}
-    text = _cell_sql("points", types)
-    blank = f"(plc_strip({text}) IS NULL)"
-    odd = f"(NOT {blank} AND NOT regexp_full_match({text}, {sql_text(PLAIN_NUMBER)}))"
+        return {"num": clean, "blank": f"({clean} IS NULL)", "bad": f"coalesce(isinf({clean}), false)", "join": ""}
+    text = _cell_sql("points", types, "f.")
     return {
-        "num": f"CASE WHEN NOT {blank} AND NOT {odd} THEN CAST({text} AS DOUBLE) END",
-        "blank": blank,
-        "inf": "false",
-        "odd": odd,
+        "num": "pt.points",
+        "blank": f"({text} IS NULL OR coalesce(pt.blank, false))",
+        "bad": "coalesce(pt.not_number, false)",
+        "join": f"LEFT JOIN score_point_texts pt ON pt.text = {text}",
     }
 
 
-def _cells_sql(types: dict[str, str]) -> str:
-    """Every stored row with its parsed ids, points and the hash of its key."""
-    ids = ", ".join(f"plc_strip({_cell_sql(c, types)}) AS __{_SHORT[c]}" for c in ID_COLUMNS)
+def _cells_sql(types: dict[str, str], odd_columns: list[str]) -> str:
+    """Every stored row with its parsed ids, points and the hash of its key.
+
+    ``odd_columns``: the id columns holding a value outside printable ASCII
+    (listed in ``score_odd_ids``); their rows are flagged ``__odd_id``.
+    """
+    ids = ", ".join(f"plc_strip({_cell_sql(c, types, 'f.')}) AS __{_SHORT[c]}" for c in ID_COLUMNS)
     odd = " OR ".join(
-        f"coalesce(regexp_matches({_cell_sql(c, types)}, {sql_text(_NOT_PRINTABLE_ASCII)}), false)" for c in ID_COLUMNS
+        f"{_cell_sql(c, types, 'f.')} IN (SELECT value FROM score_odd_ids WHERE col = {sql_text(c)})"
+        for c in odd_columns
     )
     points = _points_sql(types)
     return f"""SELECT *, hash(__s, __a, __i, __r) AS __h FROM (
-        SELECT *, {ids}, ({odd}) AS __odd_id, {points["num"]} AS __p, {points["blank"]} AS __p_blank,
-               {points["inf"]} AS __p_inf, {points["odd"]} AS __p_odd,
-               CAST({_cell_sql("points", types)} AS VARCHAR) AS __p_text
-        FROM scores_files)"""
+        SELECT f.*, {ids}, ({odd or "false"}) AS __odd_id, {points["num"]} AS __p,
+               {points["blank"]} AS __p_blank, {points["bad"]} AS __p_bad
+        FROM scores_files f {points["join"]})"""
+
+
+def _distinct_cells(con: duckdb.DuckDBPyConnection, types: dict[str, str]) -> list[str]:
+    """One pass over the distinct ids and points texts: register the odd ids and every points text, read.
+
+    Ids with a character outside printable ASCII go to ``score_odd_ids``
+    (the rows holding them get a closer look); every distinct points text
+    (of a text column) is read once by the pandas path's parser into
+    ``score_point_texts``.  Returns the id columns holding odd values.
+    """
+    columns = [c for c in ID_COLUMNS if c in types]
+    if types.get("points", "VARCHAR") not in _NUMERIC_TYPES:
+        columns.append("points")
+    select = ", ".join(
+        f"GROUPING({_quote(c)}) = 0 AS __g{k}, {_cell_sql(c, types)} AS __v{k}" for k, c in enumerate(columns)
+    )
+    sets = ", ".join(f"({_quote(c)})" for c in columns)
+    found = con.sql(f"SELECT {select} FROM scores_files GROUP BY GROUPING SETS ({sets})").to_arrow_table().to_pylist()
+    values = {c: [row[f"__v{k}"] for row in found if row[f"__g{k}"]] for k, c in enumerate(columns)}
+    odd = [
+        (c, v) for c in ID_COLUMNS for v in values.get(c, []) if v is not None and not (v.isascii() and v.isprintable())
+    ]
+    _register_table(con, "score_odd_ids", pd.DataFrame(odd, columns=["col", "value"], dtype="str"))
+    texts = pd.Series([v for v in values.get("points", []) if v is not None], dtype="str")
+    numbers, blank, not_number = parse_numbers(texts)
+    _register_table(
+        con,
+        "score_point_texts",
+        pd.DataFrame(
+            {
+                "text": texts,
+                "points": numbers.where(~blank & ~not_number),
+                "blank": blank.astype(bool),
+                "not_number": not_number.astype(bool),
+            }
+        ),
+    )
+    return sorted({c for c, _ in odd}, key=ID_COLUMNS.index)
+
+
+def _register_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    con.register(f"{name}_frame", pa.Table.from_pandas(frame, preserve_index=False))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
+    con.unregister(f"{name}_frame")
 
 
 def _register_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -138,13 +186,32 @@ def _register_macros(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _find_candidates(con: duckdb.DuckDBPyConnection, types: dict[str, str]) -> None:
-    """The two passes: repeated key hashes, then the rows failing a check or needing a closer look."""
-    cells = _cells_sql(types)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE score_repeated_keys AS "
-        f"SELECT __h FROM ({cells}) GROUP BY __h HAVING count(*) > 1"
-    )
+def _repeated_hashes(con: duckdb.DuckDBPyConnection, cells: str) -> np.ndarray:
+    """The key hashes that occur more than once.
+
+    Sorting the hashes (8 bytes a row, streamed in) is several times faster
+    than DuckDB's hash aggregation over as many groups as rows.
+    """
+    total = int(con.execute("SELECT count(*) FROM scores_files").fetchall()[0][0])
+    hashes = np.empty(total, dtype=np.uint64)
+    at = 0
+    for batch in con.sql(f"SELECT __h FROM ({cells})").to_arrow_reader(1 << 20):
+        part = batch.column(0).to_numpy(zero_copy_only=False)
+        hashes[at : at + len(part)] = part
+        at += len(part)
+    hashes = hashes[:at]
+    hashes.sort()
+    same = hashes[1:] == hashes[:-1]
+    return np.unique(hashes[1:][same])
+
+
+def _find_candidates(con: duckdb.DuckDBPyConnection, types: dict[str, str]) -> str:
+    """The passes: distinct cells, repeated key hashes, then the rows failing a check or needing a closer look.
+
+    Returns the SQL of the parsed cells (the ``scores`` view reads it too).
+    """
+    cells = _cells_sql(types, _distinct_cells(con, types))
+    _register_table(con, "score_repeated_keys", pd.DataFrame({"__h": _repeated_hashes(con, cells)}))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE score_candidates AS
         WITH
@@ -170,7 +237,7 @@ def _find_candidates(con: duckdb.DuckDBPyConnection, types: dict[str, str]) -> N
         LEFT JOIN team_of tm ON tm.assessment_id = c.__a
         LEFT JOIN enrolled en ON en.student_id = c.__s AND en.team_id = tm.team_id
         LEFT JOIN score_repeated_keys rk ON rk.__h = c.__h
-        WHERE c.__s IS NULL OR c.__a IS NULL OR c.__i IS NULL OR c.__odd_id OR c.__p_odd OR c.__p_inf
+        WHERE c.__s IS NULL OR c.__a IS NULL OR c.__i IS NULL OR c.__odd_id OR c.__p_bad
            OR c.__p < 0
            OR (c.__s IS NOT NULL AND st.student_id IS NULL)
            OR (c.__a IS NOT NULL AND c.__i IS NOT NULL AND it.assessment_id IS NULL)
@@ -179,6 +246,7 @@ def _find_candidates(con: duckdb.DuckDBPyConnection, types: dict[str, str]) -> N
            OR (tm.team_id IS NOT NULL AND c.__s IS NOT NULL AND en.student_id IS NULL)
            OR rk.__h IS NOT NULL"""
     )
+    return cells
 
 
 class _Rows:
@@ -224,19 +292,6 @@ class _Rows:
             self.reasons.setdefault(int(position), []).append(f"{column}: {text}" if column else text)
 
 
-def _numbers_of_odd_text(frame: pd.DataFrame) -> pd.Series:
-    """Points of the cells SQL left to Python, read by the pandas path's own parser (each distinct text once)."""
-    odd = frame["__p_odd"].to_numpy(dtype=bool)
-    numbers = frame["__p"].astype("float64").copy()
-    if odd.any():
-        texts = frame.loc[odd, "__p_text"].astype("str")
-        distinct = pd.Series(texts.unique(), dtype="str")
-        parsed, _, not_number = parse_numbers(distinct)
-        lookup = dict(zip(distinct, parsed.where(~not_number)))
-        numbers[odd] = texts.map(lookup).astype("float64").to_numpy()
-    return numbers
-
-
 def _check_parsing(rows: _Rows) -> pd.Series:
     """Blank ids, invisible and lookalike characters, points that are not a number or negative (``_parse_table``).
 
@@ -246,7 +301,7 @@ def _check_parsing(rows: _Rows) -> pd.Series:
         The points of the candidate rows (NaN: blank or not a number).
     """
     frame = rows.frame
-    numbers = _numbers_of_odd_text(frame)
+    numbers = frame["__p"].astype("float64")
     for column in ID_COLUMNS:  # in the schema's column order: points (then response) come before rater_id
         values = frame[f"__{_SHORT[column]}"]
         spec = SPEC.by_name[column]
@@ -261,7 +316,7 @@ def _check_parsing(rows: _Rows) -> pd.Series:
 def _check_points(rows: _Rows, numbers: pd.Series) -> None:
     frame = rows.frame
     blank = frame["__p_blank"].to_numpy(dtype=bool)
-    not_number = ~blank & (numbers.isna().to_numpy() | frame["__p_inf"].to_numpy(dtype=bool))
+    not_number = ~blank & frame["__p_bad"].to_numpy(dtype=bool)
     rows.flag(not_number, "points", NOT_A_NUMBER)
     column = SPEC.by_name["points"]
     below = ~blank & ~not_number & (numbers.to_numpy() < (column.minimum or 0.0))
@@ -446,22 +501,16 @@ def _rejected_frame(rows: _Rows, positions: Iterable[int], reasons: list[str]) -
 
 
 def _create_scores_view(
-    con: duckdb.DuckDBPyConnection, types: dict[str, str], excluded: pd.DataFrame, odd_points: pd.DataFrame
+    con: duckdb.DuckDBPyConnection, types: dict[str, str], cells: str, excluded: pd.DataFrame
 ) -> None:
     """``scores``: every stored row but the excluded ones (rejected, or read once), typed."""
-    for name, frame in (("score_excluded", excluded), ("score_odd_points", odd_points)):
-        con.register(f"{name}_frame", frame)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
-        con.unregister(f"{name}_frame")
-    cells = _cells_sql(types)
+    _register_table(con, "score_excluded", excluded)
     response = f"plc_strip({_cell_sql('response', types)})"
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW scores AS
-        SELECT c.__s AS student_id, c.__a AS assessment_id, c.__i AS item_id,
-               CASE WHEN c.__p_odd THEN o.points ELSE c.__p END AS points,
+        SELECT c.__s AS student_id, c.__a AS assessment_id, c.__i AS item_id, c.__p AS points,
                {response} AS response, c.__r AS rater_id, c._file, c._line
         FROM ({cells}) c
-        LEFT JOIN score_odd_points o ON c.__p_odd AND o.text = c.__p_text
         ANTI JOIN score_excluded x ON x._file = c._file AND x._line = c._line"""
     )
 
@@ -514,7 +563,7 @@ def _check_rows(
     con: duckdb.DuckDBPyConnection, small: Dataset, read: ScoreFiles, types: dict[str, str]
 ) -> tuple[list[Problem], pd.DataFrame]:
     files = read.files
-    _find_candidates(con, types)
+    cells = _find_candidates(con, types)
     frame = con.sql("SELECT * FROM score_candidates").to_arrow_table().to_pandas()
     rows = _Rows(frame, list(types), {f.label: k for k, f in enumerate(files)})
     dropped = _drop_identical_rows(rows, typed=all(f.fmt == "parquet" for f in files)) if len(files) > 1 else None
@@ -527,11 +576,7 @@ def _check_rows(
     excluded = rows.frame.iloc[positions][["_file", "_line"]]
     if dropped is not None and len(dropped):
         excluded = pd.concat([excluded, dropped[["_file", "_line"]]], ignore_index=True)
-    odd = rows.frame["__p_odd"].to_numpy(dtype=bool)
-    odd_points = pd.DataFrame(
-        {"text": rows.frame.loc[odd, "__p_text"].astype("str").to_numpy(), "points": numbers[odd].to_numpy()}
-    ).drop_duplicates("text")
-    _create_scores_view(con, types, excluded.reset_index(drop=True), odd_points.reset_index(drop=True))
+    _create_scores_view(con, types, cells, excluded.reset_index(drop=True))
     return rows.problems, rejected
 
 

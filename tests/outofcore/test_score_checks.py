@@ -250,7 +250,10 @@ def test_partitioned_unreadable_and_csv_partitions_agree(sample_partitioned: Pat
 # ---------------------------------------------------------------------------
 IDS = st.sampled_from(["007", "008", "009", "010", "099", "", " 008 ", "00\uff17", "0\u200b08", "S\u0405", "Ѕ07"])
 ITEMS = st.sampled_from(["i1", "i2", "i3", "i9", "", "i\u200c1"])
-POINTS = st.sampled_from(["0", "1", "2", "4", "5", "-1", "", "x", "1.5", " 3 ", "1e0", "nan", "inf", "0.5e1", "+1"])
+POINTS = st.sampled_from(
+    ["0", "1", "2", "4", "5", "-1", "", "x", "1.5", " 3 ", "1e0", "nan", "inf", "0.5e1", "+1", ".5", "5.", "-0"]
+    + ["0x10", "1_0", "\u0661", "1,5", "1e400", "00012", "4.0000000001", "4.000000000001"]
+)
 RATERS = st.sampled_from(["", "t1", "t2", "t9", " t1"])
 ROW = st.tuples(IDS, st.sampled_from(["A1", "A1", "A9", ""]), ITEMS, POINTS, st.sampled_from(["", "B", " C "]), RATERS)
 

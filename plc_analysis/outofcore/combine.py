@@ -16,10 +16,10 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..proficiency import finish_proficiency
-from .district import register_frame, sql_names
+from .district import register_frame
 from .mastery import assessment_order, mastery_query
 from .partials import ADDITIVE_COUNTS, PartialRequest, SchoolPartial
-from .proficiency_sql import absent_query, counts_query
+from .proficiency_sql import absent_query, counts_query, regrouped_seen_query
 
 __all__ = ["combine_partials", "district_skills"]
 
@@ -66,7 +66,6 @@ def _crossing_counts(
     assessments = evidence[["assessment_id", "team_id", "date", "assessment_kind"]].drop_duplicates("assessment_id")
     order = assessment_order(assessments.rename(columns={"assessment_kind": "kind"}))
     evidence = evidence.merge(order[["assessment_id", "ord"]], on="assessment_id", how="left")
-    unit = ["student_id", "skill_id", *(["assessment_id"] if request.per_assessment else [])]
     counts, absent = [], []
     with duckdb.connect() as con:
         register_frame(con, "students", students)
@@ -83,14 +82,7 @@ def _crossing_counts(
             if not len(seen):
                 continue
             # a student's roster rows from several schools: accounted for when on any of them
-            picked = ", ".join(
-                (f"s.{q}" if g in chosen else f"r.{q}") + f" AS {q}" for g, q in zip(columns, sql_names(columns))
-            )
-            join = "LEFT JOIN students s USING (student_id)" if chosen else ""
-            regrouped = (
-                f"(SELECT {', '.join('r.' + u for u in unit)}{', ' + picked if columns else ''}, "
-                f"bool_or(r.accounted) AS accounted FROM seen_rows r {join} GROUP BY ALL)"
-            )
+            regrouped = regrouped_seen_query("seen_rows", columns, chosen, per_assessment=request.per_assessment)
             absent.append(con.execute(absent_query(regrouped, request.absent_keys(columns))).df())
     return counts, absent
 

@@ -45,7 +45,7 @@ from ..rules import group_columns
 from .district import DEFAULT_MEMORY_LIMIT, District, open_district, register_frame, sql_names, sql_text
 from .files import table_files
 from .mastery import EVIDENCE_COLUMNS, evidence_view, mastery_view
-from .proficiency_sql import PLACEMENT_COLUMNS, absent_query, counts_query, roster_seen_query
+from .proficiency_sql import PLACEMENT_COLUMNS, absent_query, counts_query, regrouped_seen_query, roster_seen_query
 
 __all__ = [
     "PartialRequest",
@@ -314,27 +314,25 @@ def school_partial(
         mine = district.small.students["student_id"].astype("str")
         register_frame(con, "crossing", pd.DataFrame({"student_id": sorted(set(mine) & crossing)}, dtype="str"))
         local = f"(SELECT m.* FROM {mastery} m ANTI JOIN crossing USING (student_id))"
+        # every roster row once, by every placement column; each table regroups it (one scan of the scores)
+        seen_all = roster_seen_query(PLACEMENT_COLUMNS, [], per_assessment=request.per_assessment)
+        con.execute(f"CREATE TEMP TABLE roster_seen AS {seen_all}")
         counts, absent = [], []
         for columns in groups:
             chosen = [g for g in columns if g in subgroups]
             counts.append(
                 district.sql(counts_query(local, request.count_keys(columns), chosen, request.cut, additive=True))
             )
-            seen = roster_seen_query(
+            seen = regrouped_seen_query(
+                "roster_seen",
                 columns,
                 chosen,
                 per_assessment=request.per_assessment,
-                students="p.student_id NOT IN (SELECT student_id FROM crossing)",
+                where="r.student_id NOT IN (SELECT student_id FROM crossing)",
             )
-            absent.append(district.sql(absent_query(f"({seen})", request.absent_keys(columns))))
+            absent.append(district.sql(absent_query(seen, request.absent_keys(columns))))
         kept = [c for c in EVIDENCE_COLUMNS if c != "ord"]
         evidence = district.sql(f"SELECT {', '.join(kept)} FROM evidence SEMI JOIN crossing USING (student_id)")
-        crossing_seen = roster_seen_query(
-            PLACEMENT_COLUMNS,
-            [],
-            per_assessment=request.per_assessment,
-            students="p.student_id IN (SELECT student_id FROM crossing)",
-        )
         picked = ", ".join(["student_id", *sql_names(subgroups)])
         students = district.sql(f"SELECT {picked} FROM students SEMI JOIN crossing USING (student_id)")
         return SchoolPartial(
@@ -342,7 +340,7 @@ def school_partial(
             counts=counts,
             absent=absent,
             evidence=evidence,
-            seen=district.sql(crossing_seen),
+            seen=district.sql("SELECT * FROM roster_seen SEMI JOIN crossing USING (student_id)"),
             students=students,
             skills=district.small.skills,
             subgroup_columns=subgroups,

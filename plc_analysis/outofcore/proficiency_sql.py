@@ -24,6 +24,7 @@ __all__ = [
     "counts_query",
     "roster_seen_query",
     "absent_query",
+    "regrouped_seen_query",
     "PLACEMENT_COLUMNS",
 ]
 
@@ -108,9 +109,7 @@ def proficiency_counts(
 PLACEMENT_COLUMNS = ["team_id", "school_id", "section_id", "teacher_id"]
 
 
-def roster_seen_query(
-    groups: list[str], subgroups: list[str], *, per_assessment: bool, students: str | None = None
-) -> str:
+def roster_seen_query(groups: list[str], subgroups: list[str], *, per_assessment: bool) -> str:
     """The SQL of whether each student on an assessment's roster sat one of a skill's assessments.
 
     The roster is every student of the team giving an assessment, in their
@@ -126,8 +125,6 @@ def roster_seen_query(
         Those of ``groups`` read from ``students``.
     per_assessment : bool
         One row per assessment too (the mastery rule ``all``).
-    students : str, optional
-        A SQL condition on ``p.student_id`` choosing the students (default: all).
 
     Returns
     -------
@@ -140,7 +137,6 @@ def roster_seen_query(
         (f"s.{q}" if g in subgroups else f"r.{q}") + f" AS {q}" for g, q in zip(groups, sql_names(groups))
     )
     join = "LEFT JOIN students s USING (student_id)" if subgroups else ""
-    chosen = f"WHERE {students}" if students else ""
     return f"""
         WITH present AS (SELECT DISTINCT student_id, assessment_id FROM scores),
         excused_pairs AS (SELECT DISTINCT student_id, assessment_id FROM excused),
@@ -149,13 +145,46 @@ def roster_seen_query(
                    pr.student_id IS NOT NULL OR e.student_id IS NOT NULL AS accounted
             FROM assessment_order o JOIN placement p USING (team_id)
             LEFT JOIN present pr ON pr.student_id = p.student_id AND pr.assessment_id = o.assessment_id
-            LEFT JOIN excused_pairs e ON e.student_id = p.student_id AND e.assessment_id = o.assessment_id
-            {chosen}),
+            LEFT JOIN excused_pairs e ON e.student_id = p.student_id AND e.assessment_id = o.assessment_id),
         covers AS (SELECT DISTINCT assessment_id, skill_id FROM items)
         SELECT {", ".join("r." + u if u != "skill_id" else "c.skill_id" for u in unit)}
                {", " + roster_groups if groups else ""}, bool_or(r.accounted) AS accounted
         FROM roster r JOIN covers c USING (assessment_id) {join}
         GROUP BY ALL"""
+
+
+def regrouped_seen_query(
+    seen: str, groups: list[str], subgroups: list[str], *, per_assessment: bool, where: str = ""
+) -> str:
+    """The SQL of :func:`roster_seen_query`'s rows for ``groups``, from its rows by every placement column.
+
+    A student is accounted for on a skill in a group when on any of their
+    roster rows in it, so regrouping the rows per :data:`PLACEMENT_COLUMNS`
+    gives what :func:`roster_seen_query` gives for ``groups`` directly.
+
+    Parameters
+    ----------
+    seen : str
+        A relation of :func:`roster_seen_query` rows grouped by :data:`PLACEMENT_COLUMNS`.
+    groups, subgroups, per_assessment
+        As :func:`roster_seen_query`.
+    where : str
+        A SQL condition on ``r.student_id`` choosing the students (default: all).
+
+    Returns
+    -------
+    str
+        A parenthesised query with :func:`roster_seen_query`'s columns for ``groups``.
+    """
+    unit = ["student_id", "skill_id", *(["assessment_id"] if per_assessment else [])]
+    picked = ", ".join(
+        (f"s.{q}" if g in subgroups else f"r.{q}") + f" AS {q}" for g, q in zip(groups, sql_names(groups))
+    )
+    join = "LEFT JOIN students s USING (student_id)" if subgroups else ""
+    return (
+        f"(SELECT {', '.join('r.' + u for u in unit)}{', ' + picked if groups else ''}, "
+        f"bool_or(r.accounted) AS accounted FROM {seen} r {join} {f'WHERE {where}' if where else ''} GROUP BY ALL)"
+    )
 
 
 def absent_query(seen: str, keys: list[str]) -> str:

@@ -41,7 +41,11 @@ def stored_score_rows(path: str | Path) -> int:
     int
     """
     rows = 0
-    for file in table_files(path, "scores"):
+    try:
+        files = table_files(path, "scores")
+    except OSError:  # a folder that cannot be listed: the loader that reads it says so
+        return 0
+    for file in files:
         try:
             if file.fmt == "parquet":
                 rows += pq.ParquetFile(file.path).metadata.num_rows

@@ -24,6 +24,10 @@ __all__ = [
     "compare_to_team",
     "compare_teams",
     "peer_counts",
+    "finish_peer_counts",
+    "finish_compare_to_team",
+    "common_givers",
+    "TEAM_COMPARISON_KEYS",
     "item_success",
     "teacher_names",
     "COMPARISON_RULE",
@@ -83,15 +87,20 @@ def item_success(dataset: Dataset, *, success: float = 0.75, **filters: Any) -> 
     )
 
 
-def _against_rest(
-    units: pd.DataFrame, keys: list[str], group: str, outcome: str, *, min_n: int, confidence: float
-) -> pd.DataFrame:
-    """Each ``group`` value within ``keys`` against every other student within ``keys``."""
-    per_group = (
+def _per_group(units: pd.DataFrame, keys: list[str], group: str, outcome: str) -> pd.DataFrame:
+    """Students ``n``, with the outcome ``x``, and their ``mean_credit``, per ``keys`` × ``group``."""
+    return (
         units.groupby([*keys, group], observed=True)
         .agg(n=(outcome, "size"), x=(outcome, "sum"), mean_credit=("_credit", "mean"))
         .reset_index()
     )
+
+
+def _against_rest(
+    units: pd.DataFrame, keys: list[str], group: str, outcome: str, *, min_n: int, confidence: float
+) -> pd.DataFrame:
+    """Each ``group`` value within ``keys`` against every other student within ``keys``."""
+    per_group = _per_group(units, keys, group, outcome)
     return _rest_comparison(_with_rest(per_group, keys), min_n=min_n, confidence=confidence)
 
 
@@ -190,15 +199,53 @@ def compare_to_team(
     if by == "skill":
         units = coded_student_skill_mastery(dataset, rule, weight=weight, cut=cut)
         units = units.assign(_credit=units["score"])
-        keys, outcome = ["team_id", "skill_id"], "proficient"
+        outcome = "proficient"
     elif by == "item":
         units = item_success(dataset, success=success)
         units = units.assign(_credit=units["credit"])
-        keys, outcome = ["team_id", "assessment_id", "item_id", "skill_id"], "correct"
+        outcome = "correct"
     else:
         raise ValueError(f"by must be 'skill' or 'item', not {by!r}")
     units = units[units["teacher_id"].notna()]
-    out = decode(_against_rest(units, keys, "teacher_id", outcome, min_n=min_n, confidence=confidence))
+    per_teacher = _per_group(units, TEAM_COMPARISON_KEYS[by], "teacher_id", outcome)
+    return finish_compare_to_team(per_teacher, dataset, by, min_n=min_n, confidence=confidence)
+
+
+#: What :func:`compare_to_team` compares each teacher within, by skill and by item.
+TEAM_COMPARISON_KEYS: dict[str, list[str]] = {
+    "skill": ["team_id", "skill_id"],
+    "item": ["team_id", "assessment_id", "item_id", "skill_id"],
+}
+
+
+def finish_compare_to_team(
+    per_teacher: pd.DataFrame,
+    dataset: Dataset,
+    by: Literal["skill", "item"] = "skill",
+    *,
+    min_n: int = 10,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`compare_to_team`'s table from its counts, whichever engine counted them.
+
+    Parameters
+    ----------
+    per_teacher : DataFrame
+        One row per :data:`TEAM_COMPARISON_KEYS` ``[by]`` × ``teacher_id``
+        (teachers known), with ``n`` (students), ``x`` (proficient, or
+        succeeding on the item) and ``mean_credit``.
+    dataset : Dataset
+        Supplies the teachers' names and (by skill) the skills.
+    by, min_n, confidence
+        As :func:`compare_to_team`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`compare_to_team`.
+    """
+    keys = TEAM_COMPARISON_KEYS[by]
+    out = decode(_rest_comparison(_with_rest(per_teacher, keys), min_n=min_n, confidence=confidence))
     out["teacher"] = out["teacher_id"].map(teacher_names(dataset))
     if by == "skill":
         out = out.merge(dataset.skills[["skill_id", "description", "essential"]], on="skill_id", how="left")
@@ -331,22 +378,26 @@ def compare_teams(
 _SKILL_KEYS = ["common_id", "skill_id", "team_id"]
 
 
+def common_givers(assessments: pd.DataFrame) -> pd.DataFrame:
+    """The assessments with a ``common_id``, in table order: ``assessment_id, common_id, team_id, title`` as ``str``."""
+    given = assessments.loc[assessments["common_id"].notna(), ["assessment_id", "common_id", "team_id", "title"]]
+    return given.astype("str")
+
+
 def _skill_counts(dataset: Dataset, cut: float | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Students and students proficient per common assessment × skill × team; which teams gave which.
 
     Returns ``(counts, givers)``: ``common_id, skill_id, team_id, n, x`` (identifiers as strings) and the
     common assessments' ``common_id, team_id, title``.
     """
-    givers = dataset.assessments.loc[
-        dataset.assessments["common_id"].notna(), ["assessment_id", "common_id", "team_id", "title"]
-    ]
+    givers = common_givers(dataset.assessments)
     if givers.empty:  # no common assessment shared: no counts
         return (
             pd.DataFrame(
                 {key: pd.Series(dtype="str") for key in _SKILL_KEYS}
                 | {"n": pd.Series(dtype="int64"), "x": pd.Series(dtype="int64")}
             ),
-            givers[["common_id", "team_id", "title"]].astype("str"),
+            givers[["common_id", "team_id", "title"]],
         )
     subset = dataset.filter(assessment_id=list(givers["assessment_id"]))
     units = student_skill_mastery(subset, "all", cut=cut).merge(
@@ -358,7 +409,7 @@ def _skill_counts(dataset: Dataset, cut: float | None) -> tuple[pd.DataFrame, pd
         .reset_index()
         .astype(dict.fromkeys(_SKILL_KEYS, "str"))
     )
-    return counts, givers[["common_id", "team_id", "title"]].astype("str")
+    return counts, givers[["common_id", "team_id", "title"]]
 
 
 def _pooled(counts: pd.DataFrame, givers: pd.DataFrame) -> pd.DataFrame:
@@ -405,7 +456,29 @@ def peer_counts(datasets: Dataset | Iterable[Dataset], *, cut: float | None = No
     parts = [_skill_counts(dataset, cut) for dataset in sources]
     if not parts:
         return pd.DataFrame(columns=PEER_COLUMNS)
-    pooled = _pooled(
+    return finish_peer_counts(
         pd.concat([c for c, _ in parts], ignore_index=True), pd.concat([g for _, g in parts], ignore_index=True)
     )
+
+
+def finish_peer_counts(counts: pd.DataFrame, givers: pd.DataFrame) -> pd.DataFrame:
+    """:func:`peer_counts`'s table from the counts per team, whichever engine counted them.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        ``common_id, skill_id, team_id`` (as ``str``), ``n`` (students on the
+        team's version of the common assessment with evidence on the skill)
+        and ``x`` (of them proficient); one row per team × common assessment × skill.
+    givers : DataFrame
+        Which team gave which common assessment: ``common_id, team_id, title``
+        (as ``str``), in the assessments table's order (the first title of a
+        ``common_id`` names it).
+
+    Returns
+    -------
+    DataFrame
+        As :func:`peer_counts`.
+    """
+    pooled = _pooled(counts, givers)
     return pooled.sort_values(_SKILL_KEYS, kind="stable")[PEER_COLUMNS].reset_index(drop=True)

@@ -29,6 +29,9 @@ from .stats import proportion_difference_interval, signal_from_interval, wilson_
 __all__ = [
     "suppress_small_cells",
     "subgroup_gaps",
+    "subgroup_membership",
+    "chosen_subgroups",
+    "finish_subgroup_gaps",
     "resolve_audience",
     "names_allowed",
     "student_names",
@@ -290,12 +293,27 @@ def suppress_small_cells(
 # --------------------------------------------------------------------------- #
 # Subgroup shares and gaps
 # --------------------------------------------------------------------------- #
-def _membership(students: pd.DataFrame, subgroups: Sequence[str]) -> pd.DataFrame:
-    """Long table ``student_id, subgroup, value, group`` of each student's subgroup memberships.
+def subgroup_membership(students: pd.DataFrame, subgroups: Sequence[str]) -> pd.DataFrame:
+    """Each student's place in each subgroup comparison, whichever engine counts them.
 
     A boolean column gives one group (its members: ``value`` "true"); a text
     column gives one group per category (``"col = value"``).  Missing values
     belong to no group and are left out of both sides of a comparison.
+
+    Parameters
+    ----------
+    students : DataFrame
+        The ``students`` table.
+    subgroups : sequence of str
+        Its subgroup columns to use (see :func:`chosen_subgroups`).
+
+    Returns
+    -------
+    DataFrame
+        One row per student × group with a known value, columns
+        ``student_id, subgroup`` (the column), ``member`` (bool: in the group,
+        else in the rest), ``value`` (``"true"`` or the category), ``group``
+        (plain label).
     """
     parts = []
     for column in subgroups:
@@ -441,22 +459,75 @@ def subgroup_gaps(
     absent = [c for c in needed if c not in units.columns]
     if absent:
         raise ValueError(f"units lacks column(s) {', '.join(absent)}")
-    subgroups = list(dataset.subgroup_columns if subgroups is None else subgroups)
-    unknown = [s for s in subgroups if s not in dataset.students.columns]
+    members = subgroup_membership(dataset.students, chosen_subgroups(dataset, subgroups))
+    cells = units[needed].assign(_x=units[outcome].astype(bool).astype(int)).merge(members, on="student_id")
+    idx = [*group_cols, *key_cols, "subgroup", "value", "group"]
+    grouped = cells.assign(_in=cells["member"].astype(int), _xin=cells["_x"] * cells["member"].astype(int))
+    counts = (
+        grouped.groupby(idx, observed=True, dropna=False, sort=True)
+        .agg(n_in=("_in", "sum"), x_in=("_xin", "sum"), n_all=("_x", "size"), x_all=("_x", "sum"))
+        .reset_index()
+    )
+    team_ids = units["team_id"].dropna().unique() if "team_id" in units.columns else None
+    who = resolve_audience(dataset, audience, team_ids=team_ids)
+    return finish_subgroup_gaps(counts, group_cols, key_cols, who=who, min_n=min_n, confidence=confidence)
+
+
+def chosen_subgroups(dataset: Dataset, subgroups: Sequence[str] | None) -> list[str]:
+    """The subgroup columns a ``subgroups=`` argument names (None: every one), checked against ``students``.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    ValueError
+        Naming every column ``students.csv`` lacks, and the subgroup columns it has.
+    """
+    chosen = list(dataset.subgroup_columns if subgroups is None else subgroups)
+    unknown = [s for s in chosen if s not in dataset.students.columns]
     if unknown:
         raise ValueError(
             f"no subgroup column(s) {', '.join(unknown)} in students.csv "
             f"(found: {', '.join(dataset.subgroup_columns) or 'none'})"
         )
-    members = _membership(dataset.students, subgroups)
-    cells = units[needed].assign(_x=units[outcome].astype(bool).astype(int)).merge(members, on="student_id")
+    return chosen
+
+
+def finish_subgroup_gaps(
+    counts: pd.DataFrame,
+    group_cols: Sequence[str],
+    key_cols: Sequence[str],
+    *,
+    who: Literal["team", "beyond_team"],
+    min_n: int = MIN_CELL,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`subgroup_gaps`'s table from its counts, whichever engine counted them.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        One row per ``<group_cols>, <key_cols>, subgroup, value, group`` with
+        ``n_in, x_in`` (the subgroup's students, and how many have the
+        outcome) and ``n_all, x_all`` (the same over every student of the row
+        with a known value).
+    group_cols, key_cols : sequence of str
+        As :func:`subgroup_gaps` resolved them.
+    who : {"team", "beyond_team"}
+        The audience (:func:`resolve_audience`); beyond the team, small cells are suppressed.
+    min_n, confidence
+        As :func:`subgroup_gaps`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`subgroup_gaps`, rows in the order of their keys (missing last).
+    """
+    group_cols, key_cols = list(group_cols), list(key_cols)
     idx = [*group_cols, *key_cols, "subgroup", "value", "group"]
-    grouped = cells.assign(_in=cells["member"].astype(int), _xin=cells["_x"] * cells["member"].astype(int))
-    table = (
-        grouped.groupby(idx, observed=True, dropna=False, sort=True)
-        .agg(n_in=("_in", "sum"), x_in=("_xin", "sum"), n_all=("_x", "size"), x_all=("_x", "sum"))
-        .reset_index()
-    )
+    table = counts.sort_values(idx, kind="stable", na_position="last").reset_index(drop=True)
     table["n_rest"] = table["n_all"] - table["n_in"]
     table["x_rest"] = table["x_all"] - table["x_in"]
     table = table.drop(columns=["n_all", "x_all"])
@@ -482,8 +553,6 @@ def subgroup_gaps(
     table["signal"] = pd.Series(signal, index=table.index).map(lambda s: _SIGNALS.get(s, s)).astype("str")
     for c in ("n_in", "x_in", "n_rest", "x_rest"):
         table[c] = table[c].astype("int64")
-    team_ids = units["team_id"].dropna().unique() if "team_id" in units.columns else None
-    who = resolve_audience(dataset, audience, team_ids=team_ids)
     table["audience"] = who
     columns = [
         *group_cols,

@@ -86,7 +86,7 @@ def synthetic_team(
     return load_dataset(folder)
 
 
-def random_district_files(draw) -> dict[str, str]:
+def random_district_files(draw, *, subgroups: bool = False, common: bool = False) -> dict[str, str]:
     """A small random canonical folder as ``{file name: CSV text}``, for hypothesis (pass ``st.composite``'s draw).
 
     What the fast paths must get right is drawn on purpose: ids that do not sort
@@ -94,10 +94,16 @@ def random_district_files(draw) -> dict[str, str]:
     reassessments, absences, not-attempted items, MC keys and responses (blank
     ones too), rubric items worth several points, and double-scored work
     (rows with a ``rater_id``, with or without an unrated row of record).
+
+    ``subgroups=True`` adds the subgroup columns ``ell`` (true/false, some
+    unknown) and ``lang`` (text, some unknown) to ``students.csv``.
+    ``common=True`` draws up to three teams in one or two schools, giving
+    assessments a ``common_id`` (shared by several teams, one team's only, or none).
     """
     from hypothesis import strategies as st
 
-    teams = ["T2", "T10"][: draw(st.integers(1, 2))]
+    teams = ["T2", "T10", "t3"][: draw(st.integers(1, 3 if common else 2))]
+    schools = {t: draw(st.sampled_from(["S1", "S2"])) if common else "S1" for t in teams}
     students = draw(
         st.lists(
             st.sampled_from(["007", "10", "9", "a1", "B2", "c03", "z", "0008"]), min_size=2, max_size=8, unique=True
@@ -105,8 +111,9 @@ def random_district_files(draw) -> dict[str, str]:
     )
     dates = ["2025-09-15", "2025-09-15", "2025-10-01", "2025-11-20"]
     files = {
-        "schools.csv": "school_id,name\nS1,School\n",
-        "teams.csv": "team_id,school_id,name,grade,subject\n" + "".join(f"{t},S1,Team {t},3,ELA\n" for t in teams),
+        "schools.csv": "school_id,name\n" + "".join(f"{s},School {s}\n" for s in sorted(set(schools.values()))),
+        "teams.csv": "team_id,school_id,name,grade,subject\n"
+        + "".join(f"{t},{schools[t]},Team {t},3,ELA\n" for t in teams),
     }
     teachers, sections, enrollments, skills, assessments, items, scores = [], [], [], [], [], [], []
     for t in teams:
@@ -117,13 +124,17 @@ def random_district_files(draw) -> dict[str, str]:
         members = draw(st.lists(st.sampled_from(students), min_size=1, max_size=len(students), unique=True))
         for s in members:
             enrollments.append((s, f"{t}s{draw(st.integers(0, n_teachers - 1))}"))
-        team_skills = [f"{t}K{k}" for k in range(draw(st.integers(1, 3)))]
+        # common assessments of several teams assess the same skills: then skills are shared (no team)
+        team_skills = [f"{'' if common else t}K{k}" for k in range(draw(st.integers(1, 3)))]
         for k in team_skills:
-            skills.append(f"{k},Skill {k},{t},true,{draw(st.sampled_from(['0.5', '0.75', '0.8']))}")
+            if not any(row.startswith(f"{k},") for row in skills):
+                cut = draw(st.sampled_from(["0.5", "0.75", "0.8"]))
+                skills.append(f"{k},Skill {k},{'' if common else t},true,{cut}")
         for a in range(draw(st.integers(1, 3))):
             aid = f"{t}A{a}"
             kind = draw(st.sampled_from(["cfa", "cfa", "reassessment", "unit"]))
-            assessments.append(f"{aid},{t},Test {aid},{kind},{draw(st.sampled_from(dates))}")
+            common_id = f",{draw(st.sampled_from(['C1', 'C2', '']))}" if common else ""
+            assessments.append(f"{aid},{t},Test {aid},{kind},{draw(st.sampled_from(dates))}{common_id}")
             its = []
             for j in range(draw(st.integers(1, 4))):
                 mc = draw(st.booleans())
@@ -146,10 +157,21 @@ def random_district_files(draw) -> dict[str, str]:
                         scores.append(f"{s},{aid},{item},{p},{response},{rater}")
     files["teachers.csv"] = "teacher_id,team_id,name\n" + "".join(f"{r}\n" for r in teachers)
     files["sections.csv"] = "section_id,teacher_id,team_id\n" + "".join(f"{r}\n" for r in sections)
-    files["students.csv"] = "student_id,grade\n" + "".join(f"{s},3\n" for s in students)
+    if subgroups:
+        known = [
+            (draw(st.sampled_from(["true", "false", ""])), draw(st.sampled_from(["es", "en", "vi", ""])))
+            for _ in students
+        ]
+        files["students.csv"] = "student_id,grade,ell,lang\n" + "".join(
+            f"{s},3,{ell},{lang}\n" for s, (ell, lang) in zip(students, known)
+        )
+    else:
+        files["students.csv"] = "student_id,grade\n" + "".join(f"{s},3\n" for s in students)
     files["enrollments.csv"] = "student_id,section_id\n" + "".join(f"{s},{sec}\n" for s, sec in enrollments)
     files["skills.csv"] = "skill_id,description,team_id,essential,proficiency_cut\n" + "".join(f"{r}\n" for r in skills)
-    files["assessments.csv"] = "assessment_id,team_id,title,kind,date\n" + "".join(f"{r}\n" for r in assessments)
+    files["assessments.csv"] = f"assessment_id,team_id,title,kind,date{',common_id' if common else ''}\n" + "".join(
+        f"{r}\n" for r in assessments
+    )
     files["items.csv"] = "assessment_id,item_id,skill_id,max_points,kind,key\n" + "".join(f"{r}\n" for r in items)
     files["scores.csv"] = "student_id,assessment_id,item_id,points,response,rater_id\n" + "".join(
         f"{r}\n" for r in scores

@@ -11,9 +11,12 @@ ordering) is the pandas path's own code; tests prove both engines agree.
 
 from .district import DEFAULT_MEMORY_LIMIT, District, open_district
 from .district_tables import proficiency_tables, write_tables
+from .equity_sql import district_subgroup_gaps
 from .extracts import EXTRACTS_COLUMNS, cut_team_extracts
 from .files import LARGE_TABLES, TableFile, table_files
 from .partition_run import CombinedTables, partitioned_overview, partitioned_proficiency_by_skill
+from .peers_sql import district_compare_counts, district_peer_counts
+from .proficiency_sql import district_proficiency_by_skill
 from .schools import each_school, school_dataset
 
 __all__ = [
@@ -32,4 +35,8 @@ __all__ = [
     "write_tables",
     "cut_team_extracts",
     "EXTRACTS_COLUMNS",
+    "district_proficiency_by_skill",
+    "district_subgroup_gaps",
+    "district_peer_counts",
+    "district_compare_counts",
 ]

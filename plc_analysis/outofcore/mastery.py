@@ -30,7 +30,15 @@ from ..proficiency import MASTERY_COLUMNS, MasteryRule, check_mastery_rule
 from ..rules import TOLERANCE, chronological
 from .district import District, register_frame
 
-__all__ = ["evidence_view", "mastery_view", "mastery_query", "assessment_order", "MASTERY_COLUMNS", "EVIDENCE_COLUMNS"]
+__all__ = [
+    "evidence_view",
+    "mastery_view",
+    "mastery_query",
+    "assessment_order",
+    "proficient_sql",
+    "MASTERY_COLUMNS",
+    "EVIDENCE_COLUMNS",
+]
 
 #: Columns of the ``evidence`` view (:func:`evidence_view`): :func:`plc_analysis.skill_evidence`'s, ``ord`` last.
 EVIDENCE_COLUMNS = [*SKILL_EVIDENCE_COLUMNS, "ord"]
@@ -240,6 +248,25 @@ def _combined(rule: MasteryRule, weight: float, source: str, skill: str, coded: 
     )
 
 
+def proficient_sql(score: str = "score", cut: str | float = "proficiency_cut") -> str:
+    """SQL for ``proficient``: the score reaches the cut within the tolerance (:func:`plc_analysis.rules.at_least`).
+
+    Parameters
+    ----------
+    score : str
+        The score's SQL expression (e.g. ``"m.score"``).
+    cut : str or float
+        The cut's SQL expression (e.g. ``"k.proficiency_cut"``), or one cut for every skill.
+
+    Returns
+    -------
+    str
+        A boolean SQL expression, false where there is no score.
+    """
+    line = cut if isinstance(cut, str) else repr(float(cut))
+    return f"coalesce({score} >= {line} - {TOLERANCE!r}, false)"
+
+
 def mastery_view(district: District, rule: MasteryRule = "most_recent", *, weight: float = 0.65) -> str:
     """Create (once per rule) a table of every student's standing on every skill.
 
@@ -275,7 +302,7 @@ def mastery_view(district: District, rule: MasteryRule = "most_recent", *, weigh
         f"""CREATE OR REPLACE TEMP VIEW {name} AS
         SELECT m.student_id, k.skill_id, o.team_id, p.school_id, p.section_id, p.teacher_id, o.assessment_id, o.date,
                f.date AS first_date, m.n_assessments, m.score, m.earned, m.possible, m.n_not_attempted,
-               k.proficiency_cut, coalesce(m.score >= k.proficiency_cut - {TOLERANCE!r}, false) AS proficient
+               k.proficiency_cut, {proficient_sql("m.score", "k.proficiency_cut")} AS proficient
                {", m.last_ord AS ord" if rule == "all" else ""}
         FROM {name}_coded m JOIN skill_codes k USING (k)
         JOIN assessment_order o ON o.ord = m.last_ord JOIN assessment_order f ON f.ord = m.first_ord
@@ -313,4 +340,4 @@ def mastery_query(rule: MasteryRule, weight: float = 0.65) -> str:
         )
     else:
         body = _combined(rule, weight, "evidence", "skill_id", coded=False)
-    return f"SELECT *, coalesce(score >= proficiency_cut - {TOLERANCE!r}, false) AS proficient FROM ({body})"
+    return f"SELECT *, {proficient_sql()} AS proficient FROM ({body})"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ..proficiency import MasteryRule, finish_proficiency
-from ..rules import TOLERANCE, group_columns
+from ..rules import group_columns
 from .district import District, sql_names
-from .mastery import mastery_view
+from .mastery import mastery_view, proficient_sql
 
 __all__ = [
     "district_proficiency_by_skill",
@@ -65,7 +65,7 @@ def counts_query(
     """
     join = "LEFT JOIN students s USING (student_id)" if subgroups else ""
     selected = ", ".join((f"s.{q}" if g in subgroups else f"m.{q}") + f" AS {q}" for g, q in zip(keys, sql_names(keys)))
-    proficient = "m.proficient" if cut is None else f"coalesce(m.score >= {float(cut)!r} - {TOLERANCE!r}, false)"
+    proficient = "m.proficient" if cut is None else proficient_sql("m.score", cut)
     score = "sum(m.score) AS score_sum, count(m.score) AS n_scored" if additive else "avg(m.score) AS mean_score"
     return f"""
         SELECT {selected}, count(DISTINCT m.student_id) AS n_assessed,

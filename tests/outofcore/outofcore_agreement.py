@@ -7,6 +7,7 @@ import pandas as pd
 
 #: Columns computed with floating point (sums and means in another order): equal to 1e-12.
 FRACTIONS = {"mean_score", "share_proficient", "ci_low", "ci_high", "proficiency_cut", "score", "earned", "possible"}
+FRACTIONS |= {"mean_credit"}
 
 
 def assert_same_table(got: pd.DataFrame, expected: pd.DataFrame, what: str = "") -> None:

@@ -70,10 +70,34 @@ class SchoolData:
             if self.dataset is not None:
                 self._peers = peer_counts(self.dataset)
             else:
-                self._peers = peer_counts(
-                    data for data in map(self, self._sharing_schools()) if not isinstance(data, Exception)
-                )
+                self._peers = self._peers_out_of_core()
+                if self._peers is None:
+                    self._peers = peer_counts(
+                        data for data in map(self, self._sharing_schools()) if not isinstance(data, Exception)
+                    )
         return self._peers
+
+    def _peers_out_of_core(self) -> Any:
+        """The pooled counts of a big partitioned district in SQL, over its valid rows (None: not big, or failed).
+
+        Reading every school's partition into pandas, one after another, costs
+        minutes at a hundred million score rows; the same counts
+        (:func:`~plc_analysis.outofcore.peers_sql.district_peer_counts`) come
+        from one DuckDB pass over the score files.
+        """
+        from ..outofcore.overview import large_district
+
+        if not large_district(self.settings.data):
+            return None
+        from ..outofcore import open_district
+        from ..outofcore.peers_sql import district_peer_counts
+
+        try:
+            with open_district(self.settings.data, errors="quarantine") as district:
+                return district_peer_counts(district)
+        except Exception as exc:  # e.g. an unreadable partition: the school by school reading leaves it out
+            logger.warning("pooled counts out of core failed (%s); reading school by school", type(exc).__name__)
+            return None
 
     def _sharing_schools(self) -> list[str]:
         """The schools of a partitioned district with a team giving a common assessment another team gave."""

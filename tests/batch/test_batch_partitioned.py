@@ -218,3 +218,20 @@ def test_peer_counts_of_a_partitioned_district_read_only_the_sharing_schools(tmp
     assert set(peers["team_id"]) == {"T-6MB", "T-6MG"}  # the sample's two teams sharing assessments (school S02)
     scores_read = sorted(r for r in reads if r.endswith("/scores.parquet"))
     assert scores_read == ["school_id=S02/scores.parquet"]
+
+
+def test_peer_counts_of_a_big_partitioned_district_come_from_sql(
+    sample_partitioned: Path, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+) -> None:
+    """From LARGE_DISTRICT_ROWS on, the pooled counts come from one DuckDB pass, equal to reading school by school."""
+    from types import SimpleNamespace
+
+    from plc_analysis import load_sample, peer_counts
+    from plc_analysis.batch.driver import SchoolData
+    from plc_analysis.outofcore import overview
+
+    monkeypatch.setattr(overview, "LARGE_DISTRICT_ROWS", 1)
+    reads.clear()
+    peers = SchoolData(SimpleNamespace(data=sample_partitioned, errors="raise")).peers()
+    pd.testing.assert_frame_equal(peers, peer_counts(load_sample()))
+    assert not [r for r in reads if r.endswith("/scores.parquet")]  # no partition read into pandas

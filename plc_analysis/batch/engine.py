@@ -5,13 +5,6 @@ kernel a :class:`~plc_analysis.batch.guard.KernelGuard` can kill, which writes
 timeouts and kernel deaths into the notebook instead of losing it, and which
 sends the kernel's own stdout/stderr (ipykernel's startup warnings, a crash
 message) to a scratch file rather than the terminal.
-
-A report's cells are sent to its kernel all at once, before the first one
-runs (as JupyterLab's "Run All" does), whenever every cell stops the notebook
-on error: the kernel then runs them back to back instead of waiting, after
-each cell, for the batch process to read the answer and send the next cell
-(:meth:`GuardedClient.cells_sent_ahead`; the kernel's
-:mod:`~plc_analysis.cell_gate` makes sure no cell after a failed one runs).
 """
 
 from __future__ import annotations
@@ -22,9 +15,6 @@ import signal
 import sys
 import tempfile
 import uuid
-from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +33,6 @@ WARM_UP_CODE = (
     "%matplotlib inline\nimport plc_analysis.report, plc_analysis.report_scopes\n"
     "import gc as _g\n_g.collect()\n_g.freeze()\ndel _g"
 )
-#: Run silently before a notebook whose cells are sent ahead: the kernel rejects the cells after a failed one.
-CELL_GATE_SETUP = "from plc_analysis.cell_gate import open_gate as _g\n_g(get_ipython())\ndel _g"
 logger = logging.getLogger(__name__)
 
 
@@ -107,15 +95,10 @@ def engine_classes() -> tuple[type, type]:
             kwargs.setdefault("stdout", self.kernel_log)
             kwargs.setdefault("stderr", self.kernel_log)
             with self.setup_kernel(**kwargs):
-                pipelined = self.pipeline and self.can_pipeline()
-                gated = self.run_kernel_setup(CELL_GATE_SETUP if pipelined else "")
+                self.run_kernel_setup()
                 if self.guard is not None:
                     self.guard.arm()  # the time limit counts from a ready kernel
-                if gated:
-                    with self.cells_sent_ahead():
-                        self.papermill_execute_cells()
-                else:
-                    self.papermill_execute_cells()
+                self.papermill_execute_cells()
                 if self.guard is None or self.guard.status is None:
                     info_msg = self.wait_for_reply(self.kc.kernel_info())
                     self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
@@ -123,69 +106,18 @@ def engine_classes() -> tuple[type, type]:
             return self.nb
 
         kernel_setup: str = ""  # code run silently before the notebook (set by the engine)
-        pipeline: bool = False  # send the cells ahead (set by the engine)
 
-        def run_kernel_setup(self, extra: str = "") -> bool:
-            """Run :attr:`kernel_setup` and ``extra`` silently in the kernel; return whether it succeeded.
-
-            A failure is logged, never raised.
-            """
-            code = "\n".join(part for part in (self.kernel_setup, extra) if part)
-            if not code:
-                return False
+        def run_kernel_setup(self) -> None:
+            """Run :attr:`kernel_setup` silently in the kernel; a failure is logged, never raised."""
+            if not self.kernel_setup:
+                return
             try:
-                reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
+                reply = self.wait_for_reply(self.kc.execute(self.kernel_setup, silent=True, store_history=False))
                 status = None if reply is None else reply["content"].get("status")
             except Exception as exc:  # a dead kernel fails the first cell instead, with its explanation
                 status = type(exc).__name__
             if status != "ok":
                 logger.debug("kernel setup before the notebook: %s", status)
-            return status == "ok"
-
-        def cells_to_run(self) -> list[Any]:
-            """The cells nbclient will send to the kernel, in order (code, not blank, not tagged to skip)."""
-            skip = self.skip_cells_with_tag
-            return [
-                cell
-                for cell in self.nb.cells
-                if cell.cell_type == "code" and cell.source.strip() and skip not in cell.metadata.get("tags", [])
-            ]
-
-        def can_pipeline(self) -> bool:
-            """Whether every cell stops the notebook on error (no ``allow_errors``, no ``raises-exception`` tag)."""
-            if self.allow_errors:
-                return False
-            return not any("raises-exception" in cell.metadata.get("tags", []) for cell in self.cells_to_run())
-
-        @contextmanager
-        def cells_sent_ahead(self) -> Iterator[None]:
-            """Send every cell's execute request now; nbclient's own requests, in the same order, then take them.
-
-            The kernel runs the cells back to back: it no longer waits, after
-            each cell, for this process to read the answer and send the next
-            cell (with several reports driven from one process, that wait
-            grows whenever another thread holds the GIL or the machine is
-            busy).  The answers are read cell by cell as before: the kernel
-            sends them in order.  When a cell fails, the kernel aborts the
-            requests queued behind it and the kernel's cell gate
-            (:mod:`plc_analysis.cell_gate`, opened by the setup) rejects any
-            that arrive later, so no cell after a failed one runs.
-            """
-            kc = self.kc
-            ahead: deque[tuple[str, str]] = deque()
-            for cell in self.cells_to_run():
-                ahead.append((cell.source, kc.execute(cell.source, store_history=True, stop_on_error=True)))
-
-            def execute(code: str, *args: Any, **kwargs: Any) -> str:
-                if not ahead or ahead[0][0] != code or args or kwargs.get("silent"):
-                    raise RuntimeError("a cell was executed out of the order in which it was sent ahead")
-                return ahead.popleft()[1]
-
-            kc.execute = execute
-            try:
-                yield
-            finally:
-                del kc.execute  # the kernel client is kept for the next report: its own method again
 
         def kernel_log_tail(self, limit: int = 400) -> str:
             """The last lines the kernel process wrote outside the notebook (may be empty)."""
@@ -276,7 +208,6 @@ def engine_classes() -> tuple[type, type]:
             kernel_cwd: str | None = None,
             reuse_kernel: bool = False,
             kernel_setup: str = "",
-            pipeline: bool = True,
             **kwargs: Any,
         ) -> Any:
             guard = guard or KernelGuard(None)
@@ -299,7 +230,6 @@ def engine_classes() -> tuple[type, type]:
             client.kernel_log = lent.log if lent else tempfile.TemporaryFile()
             client.guard = guard
             client.kernel_setup = kernel_setup
-            client.pipeline = pipeline
             guard.client = client
             guard.start()
             try:

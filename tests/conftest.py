@@ -6,9 +6,6 @@ from pathlib import Path
 
 import pytest
 
-#: Notebooks that are inputs of batch tests, not tests: fails_fast.ipynb writes beside itself and fails by design
-collect_ignore = ["batch/notebooks/fails_fast.ipynb"]
-
 MINI = {
     "schools.csv": "school_id,name\nS1,Boones Mill Elementary\n",
     "teams.csv": "team_id,school_id,name,grade,subject\nT3,S1,Grade 3 ELA,3,ELA\n",

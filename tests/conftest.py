@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests check answers, never time: a loaded CI machine must not fail one for being slow.
+settings.register_profile("plc", deadline=None)
+settings.load_profile("plc")
 
 MINI = {
     "schools.csv": "school_id,name\nS1,Boones Mill Elementary\n",

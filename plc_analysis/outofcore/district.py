@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
 
 from ..dataset import Dataset
 from ..errors import PLCDataError, Problem, problems_frame, problems_from_frame
@@ -43,13 +42,23 @@ from ..load_steps import Errors
 from ..partitioned import is_partitioned
 from ..schema import TABLE_ORDER, TABLES
 from .files import LARGE_TABLES, TableFile, table_files
+from .frames import copy_frame, register_frame
 from .score_files import LINE_COLUMN, ScoreFiles, prepare_score_files
 from .sql import sql_list, sql_text
 
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["District", "open_district", "DEFAULT_MEMORY_LIMIT", "sql_text", "sql_list", "sql_names", "register_frame"]
+__all__ = [
+    "District",
+    "open_district",
+    "DEFAULT_MEMORY_LIMIT",
+    "sql_text",
+    "sql_list",
+    "sql_names",
+    "register_frame",
+    "copy_frame",
+]
 
 #: DuckDB's memory limit unless told otherwise: it spills to disk beyond it, which keeps the
 #: whole process (Python, the small tables, DuckDB) under the 6 GB a district-wide run may use.
@@ -66,12 +75,6 @@ def sql_names(columns: list[str]) -> list[str]:
     list of str
     """
     return ['"' + c.replace('"', '""') + '"' for c in columns]
-
-
-def register_frame(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
-    """Make ``frame`` the temporary view ``name`` of ``con`` (through Arrow, without copying it into DuckDB)."""
-    con.register(f"{name}_frame", pa.Table.from_pandas(frame, preserve_index=False))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_frame")
 
 
 @dataclass

@@ -28,7 +28,8 @@ from ..coded import placement_table
 from ..proficiency import EVIDENCE_COLUMNS as SKILL_EVIDENCE_COLUMNS
 from ..proficiency import MASTERY_COLUMNS, MasteryRule, check_mastery_rule
 from ..rules import TOLERANCE, chronological
-from .district import District, register_frame
+from .district import District
+from .frames import copy_frame
 
 __all__ = [
     "evidence_view",
@@ -89,14 +90,6 @@ def _exists(district: District, table: str) -> bool:
     )
 
 
-def _table(district: District, name: str, frame: pd.DataFrame) -> None:
-    """``frame`` copied into DuckDB as the temporary table ``name`` (joined to every score row: faster than a view)."""
-    register_frame(district.con, f"{name}_source", frame)
-    district.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_source")
-    district.con.execute(f"DROP VIEW {name}_source")
-    district.con.unregister(f"{name}_source_frame")
-
-
 def _prepare(district: District) -> None:
     """The coded evidence (``evidence_coded``) and the views decoding it, once per district.
 
@@ -111,18 +104,18 @@ def _prepare(district: District) -> None:
     small = district.small
     order = assessment_order(small.assessments)
     order["tcode"] = pd.factorize(order["team_id"])[0]
-    _table(district, "assessment_order", order)
+    copy_frame(con, "assessment_order", order)
     skills = small.skills[["skill_id", "proficiency_cut"]].reset_index(drop=True)
-    _table(district, "skill_codes", skills.assign(k=range(len(skills))))
+    copy_frame(con, "skill_codes", skills.assign(k=range(len(skills))))
     items = small.items[["assessment_id", "item_id", "skill_id", "max_points"]]
     items = items.merge(order[["assessment_id", "ord"]], on="assessment_id").merge(
         skills.assign(k=range(len(skills)))[["skill_id", "k"]], on="skill_id"
     )
-    _table(district, "item_codes", items[["assessment_id", "item_id", "k", "ord", "max_points"]])
+    copy_frame(con, "item_codes", items[["assessment_id", "item_id", "k", "ord", "max_points"]])
     placement = placement_table(small).astype("str")[["student_id", "team_id", "section_id", "teacher_id", "school_id"]]
     teams = order.drop_duplicates("team_id").set_index("team_id")["tcode"]
     placement = placement.assign(tcode=placement["team_id"].map(teams).astype("Int64"))
-    _table(district, "placement", placement)
+    copy_frame(con, "placement", placement)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE blueprint AS
         SELECT ord, k, sum(max_points) AS possible, count(*) AS n_items FROM item_codes GROUP BY ord, k"""

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..dataset import Dataset
@@ -59,6 +58,7 @@ from ..validation import (
     rejected_row_json,
 )
 from .files import TableFile, table_files
+from .frames import copy_frame
 from .score_files import LINE_COLUMN, ScoreFiles
 from .sql import sql_text
 
@@ -154,10 +154,10 @@ def _distinct_cells(con: duckdb.DuckDBPyConnection, types: dict[str, str]) -> li
     odd = [
         (c, v) for c in ID_COLUMNS for v in values.get(c, []) if v is not None and not (v.isascii() and v.isprintable())
     ]
-    _register_table(con, "score_odd_ids", pd.DataFrame(odd, columns=["col", "value"], dtype="str"))
+    copy_frame(con, "score_odd_ids", pd.DataFrame(odd, columns=["col", "value"], dtype="str"))
     texts = pd.Series([v for v in values.get("points", []) if v is not None], dtype="str")
     numbers, blank, not_number = parse_numbers(texts)
-    _register_table(
+    copy_frame(
         con,
         "score_point_texts",
         pd.DataFrame(
@@ -170,12 +170,6 @@ def _distinct_cells(con: duckdb.DuckDBPyConnection, types: dict[str, str]) -> li
         ),
     )
     return sorted({c for c, _ in odd}, key=ID_COLUMNS.index)
-
-
-def _register_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
-    con.register(f"{name}_frame", pa.Table.from_pandas(frame, preserve_index=False))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
-    con.unregister(f"{name}_frame")
 
 
 def _register_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -211,7 +205,7 @@ def _find_candidates(con: duckdb.DuckDBPyConnection, types: dict[str, str]) -> s
     Returns the SQL of the parsed cells (the ``scores`` view reads it too).
     """
     cells = _cells_sql(types, _distinct_cells(con, types))
-    _register_table(con, "score_repeated_keys", pd.DataFrame({"__h": _repeated_hashes(con, cells)}))
+    copy_frame(con, "score_repeated_keys", pd.DataFrame({"__h": _repeated_hashes(con, cells)}))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE score_candidates AS
         WITH
@@ -504,7 +498,7 @@ def _create_scores_view(
     con: duckdb.DuckDBPyConnection, types: dict[str, str], cells: str, excluded: pd.DataFrame
 ) -> None:
     """``scores``: every stored row but the excluded ones (rejected, or read once), typed."""
-    _register_table(con, "score_excluded", excluded)
+    copy_frame(con, "score_excluded", excluded)
     response = f"plc_strip({_cell_sql('response', types)})"
     # nothing excluded (a clean district): no anti-join, which would name every row's file and line
     exclude = "ANTI JOIN score_excluded x ON x._file = c._file AND x._line = c._line" if len(excluded) else ""
